@@ -1,0 +1,94 @@
+"""Command line: `python -m bridge run|generate-registration|migrate -c config.yaml`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bridge.config import Config, ConfigError, load_config
+from bridge.logs import setup_logging
+
+log = logging.getLogger("bridge")
+
+
+async def _run(config: Config) -> int:
+    from bridge.app import Bridge, SchemaOutdated
+    from bridge.registration import load_tokens
+
+    tokens = load_tokens(config)
+    setup_logging(config.log_level, [config.discord.token, tokens.as_token, tokens.hs_token])
+    bridge = Bridge(config, tokens)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bridge.start()
+    except SchemaOutdated as exc:
+        log.error("startup.failed reason=%s", exc)
+        await bridge.stop()
+        return 2
+    except Exception:
+        log.exception("startup.failed")
+        await bridge.stop()
+        return 1
+    await stop.wait()
+    await bridge.stop()
+    return 0
+
+
+def _generate_registration(config: Config, output: Path) -> int:
+    from bridge.registration import build_registration, write_registration
+
+    write_registration(build_registration(config), output)
+    print(f"Wrote {output} (mode 600). Give it to your homeserver (Synapse:")
+    print(f"app_service_config_files: [{output.resolve()}]) and restart it.")
+    if output.resolve() != config.appservice.registration.resolve():
+        print(f"Note: the config reads tokens from {config.appservice.registration};")
+        print("set appservice.registration to this file.")
+    return 0
+
+
+def _migrate(config: Config) -> int:
+    from bridge.db.migrate import upgrade_head
+
+    upgrade_head(config.database.url)
+    print("Database schema is up to date.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bridge", description="Passerelle bridge")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bridge")
+    run.add_argument("-c", "--config", required=True, type=Path)
+    gen = sub.add_parser("generate-registration", help="write the appservice registration")
+    gen.add_argument("-c", "--config", required=True, type=Path)
+    gen.add_argument("-o", "--output", type=Path, default=None)
+    mig = sub.add_parser("migrate", help="bring the database schema up to date")
+    mig.add_argument("-c", "--config", required=True, type=Path)
+    args = parser.parse_args(argv)
+
+    setup_logging("INFO")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"Configuration error in {args.config}: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        try:
+            return asyncio.run(_run(config))
+        except ConfigError as exc:
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
+    if args.command == "generate-registration":
+        return _generate_registration(config, args.output or config.appservice.registration)
+    return _migrate(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The collaborators every action receives, handed in explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bridge.config import Config
+from bridge.db import Stores
+from bridge.ids import ChannelID, GhostNamer, WebhookID
+from bridge.ports import DiscordPort, MatrixPort
+
+
+@dataclass
+class BridgeContext:
+    config: Config
+    stores: Stores
+    matrix: MatrixPort
+    discord: DiscordPort
+    # Webhooks the bridge posts through: their messages are never relayed back.
+    own_webhooks: set[WebhookID] = field(default_factory=set)
+    portal_locks: defaultdict[ChannelID, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    webhook_locks: defaultdict[ChannelID, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+
+    @property
+    def namer(self) -> GhostNamer:
+        return self.config.namer

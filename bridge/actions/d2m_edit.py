@@ -1,0 +1,34 @@
+"""Relay a Discord edit as an ``m.replace`` of the mapped Matrix event."""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.actions.context import BridgeContext
+from bridge.actions.puppets import sync_puppet
+from bridge.convert.d2m.text import discord_to_matrix_text
+from bridge.ids import EventID
+from bridge.model import DiscordMessage
+
+log = logging.getLogger(__name__)
+
+
+async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
+    if message.edited_ms is None:
+        return None  # an embed/metadata update, not an edit by the author
+    if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
+        return None  # our own edit of a Matrix message
+    rows = await ctx.stores.messages.by_discord(message.id)
+    original = next((r for r in rows if r.origin == "discord"), None)
+    if original is None:
+        log.info("d2m.edit-skipped message=%s reason=not-bridged", message.id)
+        return None
+    text = discord_to_matrix_text(message)
+    if text is None:
+        return None
+    ghost = await sync_puppet(ctx, message.author)
+    event_id = await ctx.matrix.send_edit(
+        original.room_id, ghost, original.event_id, text, message.edited_ms
+    )
+    log.info("d2m.edited message=%s event=%s edit=%s", message.id, original.event_id, event_id)
+    return event_id

@@ -1,0 +1,62 @@
+"""Relay one Discord message into its portal room, sent by the author's ghost."""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.actions.context import BridgeContext
+from bridge.actions.portals import ensure_portal
+from bridge.actions.puppets import sync_puppet
+from bridge.convert.d2m.text import discord_to_matrix_text
+from bridge.db import MessageRow
+from bridge.ids import EventID
+from bridge.model import DiscordMessage
+
+log = logging.getLogger(__name__)
+
+# DEFAULT and REPLY; system messages (joins, pins, boosts ...) are not relayed as text.
+RELAYED_TYPES = frozenset({0, 19})
+
+
+async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
+    """Returns the Matrix event ID, or None when the message is not relayed."""
+    if message.guild_id != ctx.config.discord.guild_id:
+        return None
+    if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
+        return None  # our own relay of a Matrix message: never echo it back
+    if ctx.config.bridge.channel(message.channel_id) is None:
+        return None
+    if message.type not in RELAYED_TYPES:
+        log.info("d2m.skipped message=%s reason=type-%s", message.id, message.type)
+        return None
+    if await ctx.stores.messages.by_discord(message.id):
+        log.debug("d2m.duplicate message=%s", message.id)
+        return None
+    portal = await ensure_portal(ctx, message.channel_id)
+    if portal is None:
+        return None
+    text = discord_to_matrix_text(message)
+    if text is None:
+        log.info("d2m.skipped message=%s reason=no-text", message.id)
+        return None
+    ghost = await sync_puppet(ctx, message.author)
+    await ctx.matrix.ensure_in_room(portal.room_id, ghost)
+    event_id = await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
+    await ctx.stores.messages.insert(
+        MessageRow(
+            discord_message_id=message.id,
+            part=0,
+            discord_channel_id=message.channel_id,
+            room_id=portal.room_id,
+            event_id=event_id,
+            origin="discord",
+        )
+    )
+    log.info(
+        "d2m.relayed message=%s channel=%s room=%s event=%s",
+        message.id,
+        message.channel_id,
+        portal.room_id,
+        event_id,
+    )
+    return event_id

@@ -1,0 +1,60 @@
+"""Relay a Matrix ``m.replace`` edit by editing the webhook message(s) on Discord.
+
+Only the original sender's edits count (anyone can send an ``m.replace``;
+clients ignore edits from others, and so do we). A long message split into
+several Discord messages is re-split: parts are edited in place, surplus old
+parts deleted, extra new parts posted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_message import execute_send
+from bridge.actions.webhooks import channel_webhook
+from bridge.convert.m2d.text import matrix_to_discord_text
+from bridge.db import MessageRow
+from bridge.ids import MessageID
+from bridge.model import MatrixEdit
+
+log = logging.getLogger(__name__)
+
+
+async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[MessageID]:
+    if ctx.namer.is_bridge_owned(edit.sender):
+        return []
+    rows = [r for r in await ctx.stores.messages.by_event(edit.target) if r.origin == "matrix"]
+    if not rows:
+        log.info("m2d.edit-skipped event=%s reason=not-bridged", edit.event_id)
+        return []
+    original_sender = await ctx.matrix.event_sender(edit.room_id, edit.target)
+    if original_sender != edit.sender:
+        log.warning(
+            "m2d.edit-refused event=%s reason=not-original-sender sender=%s",
+            edit.event_id,
+            edit.sender,
+        )
+        return []
+    displayname = await ctx.matrix.displayname(edit.room_id, edit.sender)
+    sends = matrix_to_discord_text(edit.new, displayname)
+    if not sends:
+        return []
+    channel_id = rows[0].discord_channel_id
+    webhook = await channel_webhook(ctx, channel_id)
+    touched: list[MessageID] = []
+    for part, send in enumerate(sends):
+        if part < len(rows):
+            await ctx.discord.edit_webhook_message(webhook, rows[part].discord_message_id, send)
+            touched.append(rows[part].discord_message_id)
+            continue
+        discord_id = await execute_send(ctx, channel_id, send)
+        touched.append(discord_id)
+        await ctx.stores.messages.insert(
+            MessageRow(discord_id, 0, channel_id, edit.room_id, edit.target, "matrix", part)
+        )
+    for surplus in rows[len(sends) :]:
+        await ctx.stores.messages.forget_row(surplus)
+        await ctx.discord.delete_webhook_message(webhook, surplus.discord_message_id)
+    log.info("m2d.edited event=%s target=%s messages=%s", edit.event_id, edit.target, len(touched))
+    return touched

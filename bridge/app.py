@@ -1,0 +1,191 @@
+"""The running bridge: wires config, database, transports and actions together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_delete import relay_discord_deletion
+from bridge.actions.d2m_edit import relay_discord_edit
+from bridge.actions.d2m_message import relay_discord_message
+from bridge.actions.m2d_edit import relay_matrix_edit
+from bridge.actions.m2d_message import relay_matrix_message
+from bridge.actions.m2d_redact import relay_matrix_redaction
+from bridge.actions.portals import ensure_all_portals, ensure_portal
+from bridge.config import Config
+from bridge.db import Database, Stores, open_database
+from bridge.db.migrate import current_revision, head_revision, upgrade_head
+from bridge.model import DiscordDeletion, DiscordMessage, MatrixEdit, MatrixMessage, MatrixRedaction
+from bridge.queues import KeyedSerialQueues
+from bridge.registration import Tokens
+from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
+from bridge.transport.discord import DiscordHandlers, DiscordTransport
+from bridge.transport.matrix import MatrixTransport
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(RuntimeError):
+    pass
+
+
+async def prepare_schema(config: Config) -> None:
+    url = config.database.url
+    if config.database.auto_migrate:
+        await asyncio.to_thread(upgrade_head, url)
+        return
+    current, head = await current_revision(url), head_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `python -m bridge migrate -c CONFIG`"
+        )
+
+
+class Bridge:
+    def __init__(self, config: Config, tokens: Tokens) -> None:
+        self.config = config
+        self.tokens = tokens
+        self.db: Database | None = None
+        self.matrix = MatrixTransport(
+            config.homeserver.url,
+            tokens.as_token,
+            config.namer.bot_mxid,
+            config.appservice.bot_displayname,
+        )
+        self.discord = DiscordTransport(
+            config.discord.token,
+            config.discord.api_base,
+            DiscordHandlers(
+                message=self._on_discord_message,
+                edit=self._on_discord_edit,
+                deletion=self._on_discord_deletion,
+            ),
+        )
+        self.d2m_queues = KeyedSerialQueues("d2m")
+        self._runner: web.AppRunner | None = None
+        self._ctx: BridgeContext | None = None
+        self.started = asyncio.Event()
+
+    @property
+    def ctx(self) -> BridgeContext:
+        if self._ctx is None:
+            raise RuntimeError("bridge not started")
+        return self._ctx
+
+    async def start(self) -> None:
+        await prepare_schema(self.config)
+        self.db = open_database(self.config.database.url)
+        await self.db.start()
+        stores = Stores(self.db)
+        self._ctx = BridgeContext(self.config, stores, self.matrix, self.discord)
+        self._ctx.own_webhooks |= await stores.webhooks.all_ids()
+        # Listen before anything makes the homeserver push events to us.
+        await self._start_http()
+        await self.matrix.start()
+        await self.matrix.ping_homeserver(self.config.appservice.id)
+        await self.discord.start()
+        portals = await ensure_all_portals(self._ctx)
+        log.info("bridge.started portals=%s", len(portals))
+        self.started.set()
+
+    async def _start_http(self) -> None:
+        handlers = AppserviceHandlers(
+            hs_token=self.tokens.hs_token,
+            seen=self._txn_seen,
+            transaction=self._handle_transaction,
+            query_user=self._query_user,
+            query_alias=self._query_alias,
+        )
+        self._runner = web.AppRunner(build_appservice_app(handlers), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, self.config.appservice.listen_host, self.config.appservice.listen_port
+        )
+        await site.start()
+        log.info(
+            "appservice.listening host=%s port=%s",
+            self.config.appservice.listen_host,
+            self.config.appservice.listen_port,
+        )
+
+    async def stop(self) -> None:
+        log.info("bridge.stopping")
+        await self.discord.stop()
+        await self.d2m_queues.drain()
+        await self.d2m_queues.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.matrix.stop()
+        if self.db is not None:
+            await self.db.stop()
+        log.info("bridge.stopped")
+
+    # -- Discord -> Matrix -----------------------------------------------
+
+    async def _on_discord_message(self, message: DiscordMessage) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(message.channel_id, lambda: relay_discord_message(self.ctx, message))
+
+    async def _on_discord_edit(self, message: DiscordMessage) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(message.channel_id, lambda: relay_discord_edit(self.ctx, message))
+
+    async def _on_discord_deletion(self, deletion: DiscordDeletion) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(
+            deletion.channel_id, lambda: relay_discord_deletion(self.ctx, deletion)
+        )
+
+    # -- Matrix -> Discord -----------------------------------------------
+
+    async def _txn_seen(self, txn_id: str) -> bool:
+        return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id)
+
+    async def _handle_transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:
+        for raw in events:
+            try:
+                await self.matrix.observe_state(raw)
+                await self._relay_matrix_event(raw)
+            except Exception:
+                log.exception(
+                    "m2d.failed txn=%s event=%s type=%s",
+                    txn_id,
+                    raw.get("event_id"),
+                    raw.get("type"),
+                )
+        await self.ctx.stores.txns.mark(self.config.appservice.id, txn_id)
+
+    async def _relay_matrix_event(self, raw: dict[str, Any]) -> None:
+        event = self.matrix.parse_event(raw)
+        if isinstance(event, MatrixMessage):
+            await relay_matrix_message(self.ctx, event)
+        elif isinstance(event, MatrixEdit):
+            await relay_matrix_edit(self.ctx, event)
+        elif isinstance(event, MatrixRedaction):
+            await relay_matrix_redaction(self.ctx, event)
+
+    async def _query_user(self, user_id: str) -> bool:
+        if self.config.namer.parse_ghost(user_id) is None:
+            return False
+        await self.matrix.ensure_ghost(user_id, None, None)  # type: ignore[arg-type]
+        return True
+
+    async def _query_alias(self, alias: str) -> bool:
+        channel_id = self.config.namer.parse_alias(alias)
+        if channel_id is None:
+            return False
+        chan_cfg = self.config.bridge.channel(channel_id)
+        if chan_cfg is None or chan_cfg.matrix_room is not None:
+            return False  # never create rooms for channels that are not configured
+        if not self.discord.ready.is_set():
+            return False
+        portal = await ensure_portal(self.ctx, channel_id)
+        return portal is not None

@@ -1,0 +1,330 @@
+"""Configuration: YAML -> frozen dataclasses, validated with plain messages.
+
+Every error names the key that is wrong (``discord.token``,
+``bridge.channels[1].discord_channel`` ...) so that a sysadmin can fix the
+file without reading code. Placeholder secrets from the example config are
+refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from bridge.ids import ChannelID, GhostNamer, GuildID, RoomID
+
+log = logging.getLogger(__name__)
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+PLACEHOLDER_MARKERS = ("change_me", "changeme", "your_token", "<", "xxxx", "placeholder")
+ROOM_ID_RE = re.compile(r"^![^:\s]+:\S+$")
+LOCALPART_RE = re.compile(r"^[a-z0-9._=/+-]+$")
+
+Access = Literal["public", "members_only"]
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and says why."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config key '{key}': {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class HomeserverConfig:
+    url: str
+    server_name: str
+
+
+@dataclass(frozen=True)
+class AppserviceConfig:
+    id: str
+    listen_host: str
+    listen_port: int
+    public_url: str
+    registration: Path
+    bot_localpart: str
+    bot_displayname: str
+    user_prefix: str
+    alias_prefix: str
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+    auto_migrate: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith(("sqlite:", "sqlite3:"))
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    token: str = field(repr=False)
+    api_base: str
+    guild_id: GuildID
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    discord_channel: ChannelID
+    matrix_room: RoomID | None  # None means "create"
+    access: Access
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    ghost_displayname: str
+    webhook_name: str
+    auto_invite: tuple[str, ...]
+    channels: tuple[ChannelConfig, ...]
+
+    def channel(self, channel_id: int) -> ChannelConfig | None:
+        for chan in self.channels:
+            if chan.discord_channel == channel_id:
+                return chan
+        return None
+
+
+@dataclass(frozen=True)
+class Config:
+    homeserver: HomeserverConfig
+    appservice: AppserviceConfig
+    database: DatabaseConfig
+    discord: DiscordConfig
+    bridge: BridgeConfig
+    log_level: str
+    path: Path | None = None
+
+    @property
+    def namer(self) -> GhostNamer:
+        return GhostNamer(
+            server_name=self.homeserver.server_name,
+            user_prefix=self.appservice.user_prefix,
+            alias_prefix=self.appservice.alias_prefix,
+            bot_localpart=self.appservice.bot_localpart,
+        )
+
+
+class _Reader:
+    """Typed access to a nested mapping that reports the full key path on error."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.data = data
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def section(self, name: str) -> _Reader:
+        value = self.data.get(name)
+        if not isinstance(value, Mapping):
+            raise ConfigError(self.key(name), "missing section (expected a mapping)")
+        return _Reader(value, f"{self.key(name)}.")
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.data.get(name, default)
+        if value is None:
+            raise ConfigError(self.key(name), "is required")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ConfigError(self.key(name), f"expected text, got {type(value).__name__}")
+        text = str(value).strip()
+        if not text:
+            raise ConfigError(self.key(name), "must not be empty")
+        return text
+
+    def integer(self, name: str, default: int | None = None, lo: int = 0, hi: int = 2**63) -> int:
+        value = self.data.get(name, default)
+        if value is None:
+            raise ConfigError(self.key(name), "is required")
+        if isinstance(value, bool):
+            raise ConfigError(self.key(name), "expected a number, got true/false")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(self.key(name), f"expected a number, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise ConfigError(self.key(name), f"must be between {lo} and {hi}, got {number}")
+        return number
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(self.key(name), f"expected true or false, got {value!r}")
+        return value
+
+    def snowflake(self, name: str) -> int:
+        value = self.data.get(name)
+        if value is None:
+            raise ConfigError(self.key(name), "is required (a Discord ID, digits only)")
+        text = str(value).strip()
+        if not text.isdigit() or not 1 <= len(text) <= 20:
+            raise ConfigError(self.key(name), f"expected a Discord ID (digits only), got {value!r}")
+        return int(text)
+
+    def items(self, name: str) -> list[Any]:
+        value = self.data.get(name, [])
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise ConfigError(self.key(name), "expected a list")
+        return value
+
+
+def _http_url(reader: _Reader, name: str, default: str | None = None) -> str:
+    url = reader.text(name, default).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(reader.key(name), f"expected an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _secret(reader: _Reader, name: str) -> str:
+    value = reader.text(name)
+    lowered = value.lower()
+    if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+        raise ConfigError(
+            reader.key(name), "still holds the example placeholder; put the real secret here"
+        )
+    return value
+
+
+def _localpart(reader: _Reader, name: str, default: str) -> str:
+    value = reader.text(name, default)
+    if not LOCALPART_RE.match(value):
+        raise ConfigError(
+            reader.key(name), "may only contain lowercase letters, digits and . _ = - / +"
+        )
+    return value
+
+
+def _channels(reader: _Reader) -> tuple[ChannelConfig, ...]:
+    channels: list[ChannelConfig] = []
+    seen: set[int] = set()
+    for index, raw in enumerate(reader.items("channels")):
+        key = reader.key(f"channels[{index}]")
+        if not isinstance(raw, Mapping):
+            raise ConfigError(key, "expected a mapping with discord_channel and matrix_room")
+        item = _Reader(raw, f"{key}.")
+        channel_id = item.snowflake("discord_channel")
+        if channel_id in seen:
+            raise ConfigError(item.key("discord_channel"), f"channel {channel_id} listed twice")
+        seen.add(channel_id)
+        room = item.text("matrix_room", "create")
+        if room != "create" and not ROOM_ID_RE.match(room):
+            raise ConfigError(
+                item.key("matrix_room"),
+                f"expected 'create' or a room ID like !abc:server, got {room!r}",
+            )
+        access = item.text("access", "members_only")
+        if access not in ("public", "members_only"):
+            raise ConfigError(
+                item.key("access"), f"expected public or members_only, got {access!r}"
+            )
+        channels.append(
+            ChannelConfig(
+                discord_channel=ChannelID(channel_id),
+                matrix_room=None if room == "create" else RoomID(room),
+                access="public" if access == "public" else "members_only",
+            )
+        )
+    return tuple(channels)
+
+
+def parse_config(data: Any, path: Path | None = None) -> Config:
+    """Validate a loaded YAML document and build the :class:`Config`."""
+    if not isinstance(data, Mapping):
+        raise ConfigError("(top level)", "the file must be a YAML mapping")
+    root = _Reader(data)
+    base_dir = path.parent if path else Path.cwd()
+
+    hs = root.section("homeserver")
+    homeserver = HomeserverConfig(url=_http_url(hs, "url"), server_name=hs.text("server_name"))
+
+    app = root.section("appservice")
+    port = app.integer("listen_port", 29330, lo=1, hi=65535)
+    host = app.text("listen_host", "127.0.0.1")
+    registration = Path(app.text("registration", "registration.yaml"))
+    appservice = AppserviceConfig(
+        id=app.text("id", "passerelle"),
+        listen_host=host,
+        listen_port=port,
+        public_url=_http_url(app, "public_url", f"http://{host}:{port}"),
+        registration=registration if registration.is_absolute() else base_dir / registration,
+        bot_localpart=_localpart(app, "bot_localpart", "passerelle"),
+        bot_displayname=app.text("bot_displayname", "Passerelle"),
+        user_prefix=_localpart(app, "user_prefix", "_discord_"),
+        alias_prefix=_localpart(app, "alias_prefix", "_discord_"),
+    )
+    if appservice.bot_localpart.startswith(appservice.user_prefix):
+        raise ConfigError(
+            "appservice.bot_localpart", "must not start with appservice.user_prefix (ghost space)"
+        )
+
+    db = root.section("database")
+    db_url = db.text("url")
+    if db_url.startswith(("sqlite:", "sqlite3:")):
+        sqlite_path = re.sub(r"^sqlite3?:(//)?", "", db_url)
+        if not sqlite_path:
+            raise ConfigError(db.key("url"), "sqlite URL needs a file path: sqlite:///path/to.db")
+        if not os.path.isabs(sqlite_path):
+            sqlite_path = str(base_dir / sqlite_path)
+        db_url = f"sqlite://{sqlite_path}"
+    elif not db_url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError(db.key("url"), "expected postgresql://... or sqlite:///path")
+    elif any(marker in db_url.lower() for marker in ("change_me", "changeme")):
+        raise ConfigError(db.key("url"), "still holds the example placeholder password")
+    database = DatabaseConfig(url=db_url, auto_migrate=db.boolean("auto_migrate", True))
+
+    dc = root.section("discord")
+    discord = DiscordConfig(
+        token=_secret(dc, "token"),
+        api_base=_http_url(dc, "api_base", DISCORD_API_BASE),
+        guild_id=GuildID(dc.snowflake("guild_id")),
+    )
+
+    br = root.section("bridge")
+    template = br.text("ghost_displayname", "{name} (Discord)")
+    if "{name}" not in template and "{username}" not in template:
+        raise ConfigError(br.key("ghost_displayname"), "must contain {name} or {username}")
+    invites = [str(u) for u in br.items("auto_invite")]
+    for index, mxid in enumerate(invites):
+        if not re.match(r"^@[^:\s]+:\S+$", mxid):
+            raise ConfigError(br.key(f"auto_invite[{index}]"), f"not a Matrix user ID: {mxid!r}")
+    bridge = BridgeConfig(
+        ghost_displayname=template,
+        webhook_name=br.text("webhook_name", "Passerelle"),
+        auto_invite=tuple(invites),
+        channels=_channels(br),
+    )
+
+    logging_section = data.get("logging") or {}
+    level = str(logging_section.get("level", "INFO")).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("logging.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    return Config(homeserver, appservice, database, discord, bridge, level, path)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raises ConfigError with a plain message."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("(file)", f"{file} does not exist") from None
+    except OSError as exc:
+        raise ConfigError("(file)", f"cannot read {file}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("(file)", f"{file} is not valid YAML: {exc}") from None
+    return parse_config(data, file.resolve())

@@ -1,0 +1,1 @@
+"""Discord -> Matrix converters: pure functions of (payload, context)."""

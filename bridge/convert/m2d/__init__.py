@@ -1,0 +1,1 @@
+"""Matrix -> Discord converters: pure functions of (event, context)."""

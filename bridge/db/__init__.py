@@ -1,0 +1,51 @@
+"""Data access: the only package where SQL lives. One module per table family."""
+
+from __future__ import annotations
+
+import logging
+
+from mautrix.util.async_db import Database
+
+from bridge.db.messages import MessageMap, MessageRow
+from bridge.db.portals import PortalRow, PortalStore
+from bridge.db.puppets import PuppetRow, PuppetStore
+from bridge.db.txns import TransactionStore
+from bridge.db.webhooks import WebhookRow, WebhookStore
+
+__all__ = [
+    "Database",
+    "MessageMap",
+    "MessageRow",
+    "PortalRow",
+    "PortalStore",
+    "PuppetRow",
+    "PuppetStore",
+    "Stores",
+    "TransactionStore",
+    "WebhookRow",
+    "WebhookStore",
+    "open_database",
+]
+
+log = logging.getLogger(__name__)
+
+
+def open_database(url: str) -> Database:
+    """Create (not start) a connection pool for postgresql:// or sqlite:// URLs."""
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url.removeprefix("postgresql://")
+    return Database.create(
+        url, db_args={"min_size": 1, "max_size": 10} if url.startswith("postgres") else {}
+    )
+
+
+class Stores:
+    """Every store, over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.portals = PortalStore(db)
+        self.puppets = PuppetStore(db)
+        self.messages = MessageMap(db)
+        self.webhooks = WebhookStore(db)
+        self.txns = TransactionStore(db)

@@ -1,0 +1,111 @@
+"""message: the map between Discord messages and the Matrix events of each.
+
+One Discord message may map to several Matrix events (text plus attachments),
+numbered by ``part``; one Matrix event may map to several Discord messages (a
+long message split at Discord's limit), numbered by ``event_part``. Both
+pairs are unique, which makes a replayed delivery detectable.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mautrix.util.async_db import Database
+
+from bridge.ids import ChannelID, EventID, MessageID, RoomID
+
+Origin = Literal["discord", "matrix"]
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    discord_message_id: MessageID
+    part: int
+    discord_channel_id: ChannelID
+    room_id: RoomID
+    event_id: EventID
+    origin: Origin
+    event_part: int = 0
+
+    @classmethod
+    def from_record(cls, rec: Any) -> MessageRow:
+        return cls(
+            discord_message_id=MessageID(int(rec["discord_message_id"])),
+            part=int(rec["part"]),
+            discord_channel_id=ChannelID(int(rec["discord_channel_id"])),
+            room_id=RoomID(rec["room_id"]),
+            event_id=EventID(rec["event_id"]),
+            origin="discord" if rec["origin"] == "discord" else "matrix",
+            event_part=int(rec["event_part"]),
+        )
+
+
+_COLUMNS = "discord_message_id, part, discord_channel_id, room_id, event_id, origin, event_part"
+
+
+class MessageMap:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(self, row: MessageRow) -> bool:
+        """Record a link; False if either side was already mapped (a replay)."""
+        status = await self.db.execute(
+            f"INSERT INTO message ({_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT DO NOTHING",
+            row.discord_message_id,
+            row.part,
+            row.discord_channel_id,
+            row.room_id,
+            row.event_id,
+            row.origin,
+            row.event_part,
+            int(time.time() * 1000),
+        )
+        if isinstance(status, str):  # asyncpg: "INSERT 0 1"
+            return status.endswith(" 1")
+        return bool(getattr(status, "rowcount", 1))
+
+    async def by_discord(self, message_id: MessageID) -> list[MessageRow]:
+        rows = await self.db.fetch(
+            f"SELECT {_COLUMNS} FROM message WHERE discord_message_id=$1 ORDER BY part",
+            message_id,
+        )
+        return [MessageRow.from_record(rec) for rec in rows]
+
+    async def by_event(self, event_id: EventID) -> list[MessageRow]:
+        rows = await self.db.fetch(
+            f"SELECT {_COLUMNS} FROM message WHERE event_id=$1 ORDER BY event_part", event_id
+        )
+        return [MessageRow.from_record(rec) for rec in rows]
+
+    async def last_in_channel(self, channel_id: ChannelID) -> MessageRow | None:
+        rec = await self.db.fetchrow(
+            f"SELECT {_COLUMNS} FROM message WHERE discord_channel_id=$1"
+            " ORDER BY discord_message_id DESC, part DESC LIMIT 1",
+            channel_id,
+        )
+        return MessageRow.from_record(rec) if rec else None
+
+    async def forget_discord(self, message_id: MessageID) -> list[MessageRow]:
+        """Remove and return the links of a Discord message (it was deleted)."""
+        rows = await self.by_discord(message_id)
+        await self.db.execute("DELETE FROM message WHERE discord_message_id=$1", message_id)
+        return rows
+
+    async def forget_event(self, event_id: EventID) -> list[MessageRow]:
+        """Remove and return the links of a Matrix event (it was redacted)."""
+        rows = await self.by_event(event_id)
+        await self.db.execute("DELETE FROM message WHERE event_id=$1", event_id)
+        return rows
+
+    async def forget_row(self, row: MessageRow) -> None:
+        await self.db.execute(
+            "DELETE FROM message WHERE discord_message_id=$1 AND part=$2",
+            row.discord_message_id,
+            row.part,
+        )
+
+    async def count(self) -> int:
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM message") or 0)

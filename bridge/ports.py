@@ -1,0 +1,70 @@
+"""What actions need from each network; the transports implement these."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bridge.db import WebhookRow
+from bridge.ids import ChannelID, EventID, MessageID, RoomID, UserID
+from bridge.model import DiscordChannel, DiscordSend, MatrixText
+
+
+class MatrixPort(Protocol):
+    async def ensure_ghost(
+        self, ghost: UserID, displayname: str | None, avatar_mxc: str | None
+    ) -> None: ...
+
+    async def upload_avatar(self, url: str) -> str | None: ...
+
+    async def ensure_in_room(self, room_id: RoomID, user_id: UserID) -> None: ...
+
+    async def send_text(
+        self, room_id: RoomID, sender: UserID, text: MatrixText, timestamp_ms: int | None
+    ) -> EventID: ...
+
+    async def create_portal_room(
+        self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]
+    ) -> RoomID: ...
+
+    async def adopt_room(self, room_id: RoomID, name: str, topic: str) -> None: ...
+
+    async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None: ...
+
+    async def send_edit(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        target: EventID,
+        text: MatrixText,
+        timestamp_ms: int | None,
+    ) -> EventID: ...
+
+    async def redact(self, room_id: RoomID, event_id: EventID, reason: str) -> None: ...
+
+    async def event_sender(self, room_id: RoomID, event_id: EventID) -> UserID | None: ...
+
+    async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool: ...
+
+
+class DiscordPort(Protocol):
+    async def channel(self, channel_id: ChannelID) -> DiscordChannel | None: ...
+
+    async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None: ...
+
+    async def create_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow: ...
+
+    async def execute_webhook(self, webhook: WebhookRow, send: DiscordSend) -> int: ...
+
+    async def edit_webhook_message(
+        self, webhook: WebhookRow, message_id: MessageID, send: DiscordSend
+    ) -> None: ...
+
+    async def delete_webhook_message(self, webhook: WebhookRow, message_id: MessageID) -> None: ...
+
+    async def delete_message(
+        self, channel_id: ChannelID, message_id: MessageID, reason: str
+    ) -> bool: ...
+
+
+class WebhookGone(Exception):
+    """The stored webhook no longer exists on Discord (404); make a new one."""

@@ -1,0 +1,98 @@
+"""The appservice HTTP API the homeserver calls: parse + auth, then hand over.
+
+Routes per the Matrix Application Service API (v1 and the legacy unprefixed
+paths). Authentication: a missing token is 401 ``M_UNAUTHORIZED``, a wrong
+one 403 ``M_FORBIDDEN``. A transaction already handled (its ID is stored in
+the database) is answered 200 without handling it again.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+TransactionHandler = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
+SeenCheck = Callable[[str], Awaitable[bool]]
+QueryHandler = Callable[[str], Awaitable[bool]]
+
+
+def _error(status: int, errcode: str, message: str) -> web.Response:
+    return web.json_response({"errcode": errcode, "error": message}, status=status)
+
+
+@dataclass
+class AppserviceHandlers:
+    hs_token: str
+    seen: SeenCheck
+    transaction: TransactionHandler
+    query_user: QueryHandler
+    query_alias: QueryHandler
+
+
+def _token_of(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip()
+    return request.query.get("access_token")
+
+
+def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
+    @web.middleware
+    async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith(("/_matrix/app/", "/transactions/", "/users/", "/rooms/")):
+            token = _token_of(request)
+            if token is None:
+                return _error(401, "M_UNAUTHORIZED", "Missing access token")
+            if not hmac.compare_digest(token.encode(), handlers.hs_token.encode()):
+                log.warning("appservice.auth-refused path=%s", request.path)
+                return _error(403, "M_FORBIDDEN", "Invalid homeserver token")
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def put_transaction(request: web.Request) -> web.Response:
+        txn_id = request.match_info["txn_id"]
+        if await handlers.seen(txn_id):
+            log.info("appservice.txn-duplicate txn=%s", txn_id)
+            return web.json_response({})
+        try:
+            body = await request.json(loads=json.loads)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "M_NOT_JSON", "Transaction body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("events", []), list):
+            return _error(400, "M_BAD_JSON", "Transaction must be an object with an events list")
+        events = [e for e in body.get("events", []) if isinstance(e, dict)]
+        await handlers.transaction(txn_id, events)
+        return web.json_response({})
+
+    async def get_user(request: web.Request) -> web.Response:
+        if await handlers.query_user(request.match_info["user_id"]):
+            return web.json_response({})
+        return _error(404, "M_NOT_FOUND", "No such user")
+
+    async def get_alias(request: web.Request) -> web.Response:
+        if await handlers.query_alias(request.match_info["alias"]):
+            return web.json_response({})
+        return _error(404, "M_NOT_FOUND", "No such room alias")
+
+    async def ping(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def unknown(request: web.Request) -> web.Response:
+        return _error(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    app = web.Application(middlewares=[auth])
+    for prefix in ("/_matrix/app/v1", ""):
+        app.router.add_put(prefix + "/transactions/{txn_id}", put_transaction)
+        app.router.add_get(prefix + "/users/{user_id}", get_user)
+        app.router.add_get(prefix + "/rooms/{alias}", get_alias)
+    app.router.add_post("/_matrix/app/v1/ping", ping)
+    app.router.add_route("*", "/_matrix/app/{tail:.*}", unknown)
+    return app

@@ -1,0 +1,232 @@
+"""Discord side: a discord.py client translated into our dataclasses at the edge.
+
+Implements :class:`bridge.ports.DiscordPort`, and hands incoming messages to a
+callback as :class:`bridge.model.DiscordMessage`. Nothing beyond this module
+sees a discord.py object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import discord
+
+from bridge.db import WebhookRow
+from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
+from bridge.model import (
+    DiscordAuthor,
+    DiscordChannel,
+    DiscordDeletion,
+    DiscordMessage,
+    DiscordSend,
+)
+from bridge.ports import WebhookGone
+from bridge.transport.discord_endpoints import use_api_base
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DiscordHandlers:
+    """Where the transport delivers what it receives, already translated."""
+
+    message: Callable[[DiscordMessage], Awaitable[None]]
+    edit: Callable[[DiscordMessage], Awaitable[None]]
+    deletion: Callable[[DiscordDeletion], Awaitable[None]]
+
+
+def author_from(user: discord.abc.User) -> DiscordAuthor:
+    nick = user.nick if isinstance(user, discord.Member) else None
+    avatar = user.display_avatar if user.avatar or getattr(user, "guild_avatar", None) else None
+    return DiscordAuthor(
+        id=DiscordUserID(user.id),
+        username=user.name,
+        global_name=user.global_name,
+        nick=nick,
+        avatar_url=str(avatar.with_format("png").url) if avatar else None,
+        bot=user.bot,
+    )
+
+
+def message_from(msg: discord.Message) -> DiscordMessage:
+    return DiscordMessage(
+        id=MessageID(msg.id),
+        channel_id=ChannelID(msg.channel.id),
+        guild_id=GuildID(msg.guild.id) if msg.guild else None,
+        author=author_from(msg.author),
+        content=msg.content,
+        timestamp_ms=int(msg.created_at.timestamp() * 1000),
+        webhook_id=WebhookID(msg.webhook_id) if msg.webhook_id else None,
+        type=msg.type.value,
+        edited_ms=int(msg.edited_at.timestamp() * 1000) if msg.edited_at else None,
+    )
+
+
+class _Client(discord.Client):
+    def __init__(self, owner: DiscordTransport) -> None:
+        intents = discord.Intents.default()
+        intents.members = True
+        intents.message_content = True
+        super().__init__(intents=intents, chunk_guilds_at_startup=False)
+        self.owner = owner
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("discord.ready user=%s guilds=%s", self.user.id, len(self.guilds))
+        self.owner.ready.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.owner.handlers.message(message_from(message))
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        await self.owner.handlers.edit(message_from(payload.message))
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.owner.handlers.deletion(
+            DiscordDeletion(
+                channel_id=ChannelID(payload.channel_id),
+                guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
+                message_ids=(MessageID(payload.message_id),),
+            )
+        )
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self.owner.handlers.deletion(
+            DiscordDeletion(
+                channel_id=ChannelID(payload.channel_id),
+                guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
+                message_ids=tuple(MessageID(i) for i in sorted(payload.message_ids)),
+            )
+        )
+
+
+class DiscordTransport:
+    def __init__(self, token: str, api_base: str, handlers: DiscordHandlers) -> None:
+        use_api_base(api_base)
+        self._token = token
+        self.handlers = handlers
+        self.client = _Client(self)
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, ready_within: float = 60) -> None:
+        """Log in and connect; returns once READY arrived."""
+        await self.client.login(self._token)
+        self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord")
+        ready = asyncio.create_task(self.ready.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=ready_within, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            if self._task in done:
+                self._task.result()  # raise the connection error
+            raise TimeoutError("Discord gateway did not become ready")
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except (TimeoutError, asyncio.CancelledError, discord.DiscordException):
+                pass
+
+    # -- DiscordPort -----------------------------------------------------
+
+    async def _text_channel(self, channel_id: ChannelID) -> discord.TextChannel | None:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return channel if isinstance(channel, discord.TextChannel) else None
+
+    async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
+        channel = await self._text_channel(channel_id)
+        if channel is None:
+            return None
+        return DiscordChannel(
+            id=ChannelID(channel.id),
+            guild_id=GuildID(channel.guild.id),
+            name=channel.name,
+            topic=channel.topic or "",
+        )
+
+    async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:
+        channel = await self._text_channel(channel_id)
+        if channel is None:
+            raise LookupError(f"Discord channel {channel_id} not found")
+        me = self.client.user
+        for hook in await channel.webhooks():
+            owned = hook.user is not None and me is not None and hook.user.id == me.id
+            if hook.name == name and hook.token and owned:
+                return WebhookRow(channel_id, WebhookID(hook.id), hook.token)
+        return None
+
+    async def create_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow:
+        channel = await self._text_channel(channel_id)
+        if channel is None:
+            raise LookupError(f"Discord channel {channel_id} not found")
+        hook = await channel.create_webhook(name=name, reason="Passerelle Matrix bridge")
+        if hook.token is None:
+            raise RuntimeError("Discord returned a webhook without a token")
+        return WebhookRow(channel_id, WebhookID(hook.id), hook.token)
+
+    def _hook(self, webhook: WebhookRow) -> discord.Webhook:
+        return discord.Webhook.partial(
+            webhook.webhook_id, webhook.webhook_token, client=self.client
+        )
+
+    @staticmethod
+    def _mentions(send: DiscordSend) -> discord.AllowedMentions:
+        return discord.AllowedMentions(
+            everyone=False,
+            roles=False,
+            users=[discord.Object(u) for u in send.allowed_mention_users],
+        )
+
+    async def execute_webhook(self, webhook: WebhookRow, send: DiscordSend) -> int:
+        hook = self._hook(webhook)
+        mentions = self._mentions(send)
+        try:
+            sent = await hook.send(
+                content=send.content,
+                username=send.username,
+                avatar_url=send.avatar_url or discord.utils.MISSING,
+                allowed_mentions=mentions,
+                wait=True,
+            )
+        except discord.NotFound as exc:
+            raise WebhookGone(str(webhook.webhook_id)) from exc
+        return sent.id
+
+    async def edit_webhook_message(
+        self, webhook: WebhookRow, message_id: MessageID, send: DiscordSend
+    ) -> None:
+        try:
+            await self._hook(webhook).edit_message(
+                message_id, content=send.content, allowed_mentions=self._mentions(send)
+            )
+        except discord.NotFound:
+            log.warning("discord.edit-target-gone message=%s", message_id)
+
+    async def delete_webhook_message(self, webhook: WebhookRow, message_id: MessageID) -> None:
+        try:
+            await self._hook(webhook).delete_message(message_id)
+        except discord.NotFound:
+            log.info("discord.delete-target-gone message=%s", message_id)
+
+    async def delete_message(
+        self, channel_id: ChannelID, message_id: MessageID, reason: str
+    ) -> bool:
+        try:
+            await self.client.http.delete_message(channel_id, message_id, reason=reason)
+        except discord.NotFound:
+            return True
+        except discord.Forbidden:
+            return False
+        return True

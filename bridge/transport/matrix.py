@@ -1,0 +1,325 @@
+"""Matrix side: the MatrixPort over mautrix's appservice API and intents."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from mautrix.appservice import AppServiceAPI, IntentAPI
+from mautrix.appservice.state_store import ASStateStore
+from mautrix.client.state_store.memory import MemoryStateStore
+from mautrix.errors import MatrixRequestError
+from mautrix.types import (
+    ContentURI,
+    EventType,
+    Membership,
+    MemberStateEventContent,
+    RoomCreatePreset,
+    RoomDirectoryVisibility,
+    StateEvent,
+)
+
+from bridge.ids import EventID, RoomID, UserID
+from bridge.model import MatrixEdit, MatrixMessage, MatrixRedaction, MatrixText
+
+log = logging.getLogger(__name__)
+
+AVATAR_MAX_BYTES = 8 * 1024 * 1024
+
+MatrixEvent = MatrixMessage | MatrixEdit | MatrixRedaction
+
+
+class MemoryASStateStore(MemoryStateStore, ASStateStore):
+    """mautrix's caches (membership, power levels, registration) kept in memory."""
+
+    def __init__(self) -> None:
+        MemoryStateStore.__init__(self)
+        ASStateStore.__init__(self)
+
+
+class MatrixTransport:
+    """Implements :class:`bridge.ports.MatrixPort`."""
+
+    def __init__(
+        self, homeserver_url: str, as_token: str, bot_mxid: UserID, bot_displayname: str
+    ) -> None:
+        self.homeserver_url = homeserver_url
+        self._as_token = as_token
+        self.bot_mxid = bot_mxid
+        self.bot_displayname = bot_displayname
+        self.state_store = MemoryASStateStore()
+        self._session: aiohttp.ClientSession | None = None
+        self._api: AppServiceAPI | None = None
+        self._names: dict[tuple[RoomID, UserID], str | None] = {}
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self._api = AppServiceAPI(
+            base_url=self.homeserver_url,
+            bot_mxid=self.bot_mxid,
+            token=self._as_token,
+            log=logging.getLogger("bridge.transport.mautrix"),  # type: ignore[arg-type]
+            state_store=self.state_store,
+            client_session=self._session,
+            default_retry_count=3,
+        )
+        await self.bot.ensure_registered()
+        try:
+            await self.bot.set_displayname(self.bot_displayname)
+        except MatrixRequestError as exc:
+            log.warning("matrix.bot-profile-failed error=%s", exc.message)
+
+    async def ping_homeserver(self, appservice_id: str) -> None:
+        """Ask the homeserver to reach us now.
+
+        Besides checking both directions work, this makes Synapse retry a backed-off
+        appservice at once, so events queued while we were down arrive immediately.
+        """
+        try:
+            duration = await self.bot.appservice_ping(appservice_id)
+            log.info("matrix.ping-ok duration_ms=%s", duration)
+        except MatrixRequestError as exc:
+            log.warning("matrix.ping-failed errcode=%s error=%s", exc.errcode, exc.message)
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def api(self) -> AppServiceAPI:
+        if self._api is None:
+            raise RuntimeError("MatrixTransport used before start()")
+        return self._api
+
+    @property
+    def bot(self) -> IntentAPI:
+        return self.api.bot_intent()
+
+    def intent(self, user_id: UserID) -> IntentAPI:
+        return self.bot if user_id == self.bot_mxid else self.api.intent(user_id)
+
+    # -- incoming events -------------------------------------------------
+
+    async def observe_state(self, raw: dict[str, Any]) -> None:
+        """Keep the membership/name caches current from appservice events."""
+        if raw.get("type") not in ("m.room.member", "m.room.power_levels"):
+            return
+        try:
+            event = StateEvent.deserialize(raw)  # type: ignore[arg-type]
+        except Exception:  # a malformed event only loses a cache update
+            log.warning("matrix.bad-state-event event=%s", raw.get("event_id"))
+            return
+        await self.state_store.update_state(event)
+        if event.type == EventType.ROOM_MEMBER and isinstance(
+            event.content, MemberStateEventContent
+        ):
+            key = (RoomID(event.room_id), UserID(event.state_key))
+            member = event.content
+            if member.membership == Membership.JOIN:
+                self._names[key] = member.displayname
+            else:
+                self._names.pop(key, None)
+
+    @classmethod
+    def parse_event(
+        cls, raw: dict[str, Any]
+    ) -> MatrixMessage | MatrixEdit | MatrixRedaction | None:
+        """Translate a raw room event into the dataclass the actions take, if relayed."""
+        if raw.get("type") == "m.room.redaction":
+            return cls.parse_redaction(raw)
+        message = cls.parse_message(raw)
+        if message is None:
+            return None
+        content = raw["content"]
+        relates = content.get("m.relates_to")
+        if isinstance(relates, dict) and relates.get("rel_type") == "m.replace":
+            new = content.get("m.new_content")
+            target = relates.get("event_id")
+            if not isinstance(new, dict) or not isinstance(target, str):
+                return None
+            new_message = cls.parse_message({**raw, "content": new})
+            if new_message is None:
+                return None
+            return MatrixEdit(
+                message.room_id, message.event_id, message.sender, EventID(target), new_message
+            )
+        return message
+
+    @staticmethod
+    def parse_redaction(raw: dict[str, Any]) -> MatrixRedaction | None:
+        content = raw.get("content") if isinstance(raw.get("content"), dict) else {}
+        assert isinstance(content, dict)
+        redacts = raw.get("redacts") or content.get("redacts")  # room v11 moved it to content
+        room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
+        if not all(isinstance(v, str) for v in (redacts, room_id, event_id, sender)):
+            return None
+        reason = content.get("reason")
+        return MatrixRedaction(
+            room_id=RoomID(str(room_id)),
+            event_id=EventID(str(event_id)),
+            sender=UserID(str(sender)),
+            redacts=EventID(str(redacts)),
+            reason=reason if isinstance(reason, str) else None,
+        )
+
+    @staticmethod
+    def parse_message(raw: dict[str, Any]) -> MatrixMessage | None:
+        """Translate a raw ``m.room.message`` into our dataclass; None if unusable."""
+        if raw.get("type") != "m.room.message" or "state_key" in raw:
+            return None
+        content = raw.get("content")
+        if not isinstance(content, dict):
+            return None
+        body, msgtype = content.get("body"), content.get("msgtype")
+        room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
+        if not all(isinstance(v, str) for v in (body, msgtype, room_id, event_id, sender)):
+            return None
+        formatted = content.get("formatted_body")
+        ts = raw.get("origin_server_ts")
+        return MatrixMessage(
+            room_id=RoomID(str(room_id)),
+            event_id=EventID(str(event_id)),
+            sender=UserID(str(sender)),
+            msgtype=str(msgtype),
+            body=str(body),
+            formatted_body=formatted if isinstance(formatted, str) else None,
+            timestamp_ms=ts if isinstance(ts, int) else 0,
+        )
+
+    # -- MatrixPort ------------------------------------------------------
+
+    async def ensure_ghost(
+        self, ghost: UserID, displayname: str | None, avatar_mxc: str | None
+    ) -> None:
+        intent = self.intent(ghost)
+        await intent.ensure_registered()
+        if displayname:
+            await intent.set_displayname(displayname)
+        if avatar_mxc:
+            await intent.set_avatar_url(ContentURI(avatar_mxc))
+
+    async def upload_avatar(self, url: str) -> str | None:
+        assert self._session is not None
+        try:
+            async with self._session.get(url) as resp:
+                if resp.status != 200:
+                    log.warning("matrix.avatar-download-failed status=%s", resp.status)
+                    return None
+                data = await resp.content.read(AVATAR_MAX_BYTES + 1)
+                mime = resp.content_type or "image/png"
+        except aiohttp.ClientError as exc:
+            log.warning("matrix.avatar-download-failed error=%s", type(exc).__name__)
+            return None
+        if len(data) > AVATAR_MAX_BYTES:
+            log.warning("matrix.avatar-too-large bytes>%s", AVATAR_MAX_BYTES)
+            return None
+        return str(await self.bot.upload_media(data, mime_type=mime, filename="avatar"))
+
+    async def ensure_in_room(self, room_id: RoomID, user_id: UserID) -> None:
+        await self.intent(user_id).ensure_joined(room_id)
+
+    async def send_text(
+        self, room_id: RoomID, sender: UserID, text: MatrixText, timestamp_ms: int | None
+    ) -> EventID:
+        event_id = await self.intent(sender).send_message_event(
+            room_id,
+            EventType.ROOM_MESSAGE,
+            text.to_content(),  # type: ignore[arg-type]
+            timestamp=timestamp_ms,
+        )
+        return EventID(event_id)
+
+    async def create_portal_room(
+        self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]
+    ) -> RoomID:
+        initial_state: list[dict[str, Any]] = [
+            {
+                "type": "m.room.history_visibility",
+                "state_key": "",
+                "content": {"history_visibility": "shared" if public else "joined"},
+            },
+            {
+                "type": "m.room.guest_access",
+                "state_key": "",
+                "content": {"guest_access": "forbidden"},
+            },
+            {
+                "type": "m.room.join_rules",
+                "state_key": "",
+                "content": {"join_rule": "public" if public else "invite"},
+            },
+        ]
+        room_id = await self.bot.create_room(
+            alias_localpart=alias_localpart,
+            visibility=RoomDirectoryVisibility.PRIVATE,
+            preset=RoomCreatePreset.PUBLIC if public else RoomCreatePreset.PRIVATE,
+            name=name,
+            topic=topic or None,
+            invitees=invite,
+            initial_state=initial_state,
+        )
+        await self.state_store.joined(room_id, self.bot_mxid)
+        return RoomID(room_id)
+
+    async def adopt_room(self, room_id: RoomID, name: str, topic: str) -> None:
+        await self.bot.ensure_joined(room_id, bot=None)
+        try:
+            await self.bot.set_room_name(room_id, name)
+            if topic:
+                await self.bot.set_room_topic(room_id, topic)
+        except MatrixRequestError as exc:
+            log.warning("matrix.adopt-room-metadata-failed room=%s error=%s", room_id, exc.message)
+
+    async def send_edit(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        target: EventID,
+        text: MatrixText,
+        timestamp_ms: int | None,
+    ) -> EventID:
+        new_content = text.to_content()
+        content: dict[str, Any] = {
+            **new_content,
+            "body": f"* {text.body}",
+            "m.new_content": new_content,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": target},
+        }
+        if text.formatted_body is not None:
+            content["formatted_body"] = f"* {text.formatted_body}"
+        event_id = await self.intent(sender).send_message_event(
+            room_id,
+            EventType.ROOM_MESSAGE,
+            content,  # type: ignore[arg-type]
+            timestamp=timestamp_ms,
+        )
+        return EventID(event_id)
+
+    async def redact(self, room_id: RoomID, event_id: EventID, reason: str) -> None:
+        await self.bot.redact(room_id, event_id, reason=reason)
+
+    async def event_sender(self, room_id: RoomID, event_id: EventID) -> UserID | None:
+        try:
+            event = await self.bot.get_event(room_id, event_id)
+        except MatrixRequestError as exc:
+            log.warning("matrix.get-event-failed event=%s error=%s", event_id, exc.message)
+            return None
+        return UserID(event.sender)
+
+    async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool:
+        if redactor == original:
+            return True
+        levels = await self.bot.get_power_levels(room_id)
+        return bool(levels.get_user_level(redactor) >= levels.redact)
+
+    async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
+        key = (room_id, user_id)
+        if key not in self._names:
+            try:
+                member = await self.bot.get_room_member_info(room_id, user_id)
+                self._names[key] = member.displayname if member else None
+            except MatrixRequestError:
+                self._names[key] = None
+        return self._names[key]

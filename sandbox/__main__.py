@@ -1,0 +1,146 @@
+"""`python -m sandbox up`: Synapse + Discord emulator + database + bridge, one command.
+
+Starts everything on 127.0.0.1, shows a message crossing each way, prints how
+to connect, and keeps running until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bridge.logs import setup_logging
+from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.stack import DEMO_SEED, SandboxStack, StackOptions
+
+log = logging.getLogger("sandbox")
+
+MATRIX_USER = ("alice", "sandbox-password")
+
+
+async def demo(stack: SandboxStack) -> None:
+    """Send one message each way and print how long it took to cross."""
+    assert stack.synapse and stack.emulator and stack.bridge
+    user_id, token = next(iter(stack.matrix_tokens.items()))
+    guild = stack.seed["guilds"][0]
+    discord_user = next(u for u in stack.seed["users"] if not u.get("bot"))
+    channel_id = int(stack.config.bridge.channels[0].discord_channel)  # type: ignore[union-attr]
+    portal = await stack.bridge.ctx.stores.portals.by_channel(channel_id)  # type: ignore[arg-type]
+    assert portal is not None
+    matrix = MatrixUser(stack.synapse.url, user_id, token)
+    dc = DiscordUser(stack.emulator.api_base, discord_user["token"])
+    try:
+        await matrix.join(portal.room_id)
+        await matrix.prime()
+        await dc.start()
+        sent = time.perf_counter()
+        await dc.send(channel_id, f"Hello from Discord, I am {discord_user['username']}!")
+        event, arrived = await matrix.wait_for_event(
+            portal.room_id, lambda e: e.get("type") == "m.room.message"
+        )
+        print(
+            f"  Discord -> Matrix: {event['sender']} said {event['content']['body']!r} "
+            f"in {(arrived - sent) * 1000:.0f} ms"
+        )
+        sent = time.perf_counter()
+        await matrix.send_text(portal.room_id, "Hello from Matrix!")
+        message, arrived = await dc.wait_for_message(lambda m: m.webhook_id is not None)
+        print(
+            f"  Matrix -> Discord: webhook '{message.author.name}' said {message.content!r} "
+            f"in {(arrived - sent) * 1000:.0f} ms"
+        )
+        print(f"  (guild '{guild['name']}', channel #{portal.name}, room {portal.room_id})")
+    finally:
+        await dc.close()
+        await matrix.close()
+
+
+def print_connection(stack: SandboxStack) -> None:
+    assert stack.synapse and stack.emulator and stack.config and stack.bridge
+    user_id = next(iter(stack.matrix_tokens))
+    print("\nPasserelle sandbox is running. Press Ctrl-C to stop.\n")
+    print(f"  Matrix homeserver : {stack.synapse.url}  (server name {stack.synapse.server_name})")
+    print(f"  Matrix test user  : {user_id}  password: {MATRIX_USER[1]}")
+    print(f"  Discord emulator  : {stack.emulator.url}  (REST {stack.emulator.api_base})")
+    for user in stack.seed["users"]:
+        kind = "bridge bot" if user.get("bot") else "user"
+        print(f"  Discord {kind:<10}: {user['username']:<12} token: {user['token']}")
+    for chan in stack.config.bridge.channels:
+        alias = stack.config.namer.portal_alias(chan.discord_channel)
+        print(f"  Portal            : {alias}  ({chan.access})")
+    print(f"  Bridge config     : {stack.config.path}")
+    print(f"  Database          : {stack.config.database.url}\n")
+
+
+async def up(args: argparse.Namespace) -> int:
+    workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="passerelle-sandbox-"))
+    opts = StackOptions(
+        workdir=workdir.resolve(),
+        database_url=args.database_url,
+        seed=Path(args.seed),
+        synapse_port=args.synapse_port,
+        discord_port=args.discord_port,
+        appservice_port=args.appservice_port,
+        matrix_users=[MATRIX_USER],
+        log_level=args.log_level,
+    )
+    stack = SandboxStack(opts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        print(f"Starting the sandbox in {opts.workdir} ...")
+        await stack.start()
+        if not args.no_demo:
+            print("Showing one message crossing each way:")
+            await demo(stack)
+        print_connection(stack)
+        if args.exit_after_demo:
+            return 0
+        await stop.wait()
+        print("Stopping ...")
+        return 0
+    except OSError as exc:
+        print(f"Could not start the sandbox: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await stack.stop()
+        if not args.dir:
+            shutil.rmtree(opts.workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="start Synapse + Discord emulator + bridge")
+    p.add_argument("--dir", help="keep state in this directory (default: a temporary one)")
+    p.add_argument(
+        "--database-url", help="bridge database (default: SQLite in the sandbox directory)"
+    )
+    p.add_argument("--seed", default=str(DEMO_SEED), help="emulator seed YAML")
+    p.add_argument("--synapse-port", type=int, default=8008)
+    p.add_argument("--discord-port", type=int, default=8090)
+    p.add_argument("--appservice-port", type=int, default=29330)
+    p.add_argument("--no-demo", action="store_true", help="skip the demo messages")
+    p.add_argument(
+        "--exit-after-demo", action="store_true", help="stop right after the demo (for CI)"
+    )
+    p.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(up(args))
+    return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Test users on both networks, as real clients: a Matrix user (mautrix Client)
+and a Discord user (an unmodified discord.py client logged in to the emulator).
+
+Used by the sandbox demo, the end-to-end tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import discord
+from mautrix.client import Client
+from mautrix.types import RoomAlias, RoomID, UserID
+
+from bridge.transport.discord_endpoints import use_api_base
+
+log = logging.getLogger(__name__)
+
+EventCheck = Callable[[dict[str, Any]], bool]
+
+
+class MatrixUser:
+    """A logged-in Matrix user that can send and wait for room events via /sync."""
+
+    def __init__(self, homeserver: str, user_id: str, access_token: str) -> None:
+        self.session = aiohttp.ClientSession()
+        self.client = Client(
+            UserID(user_id), base_url=homeserver, token=access_token, client_session=self.session
+        )
+        self.user_id = UserID(user_id)
+        self._since: str | None = None
+        self._backlog: list[tuple[float, dict[str, Any]]] = []
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def prime(self) -> None:
+        """Skip everything up to now, so waits only see new events."""
+        data = await self.client.sync(since=self._since, timeout=0)
+        self._since = data["next_batch"]
+
+    async def join(self, room: str) -> RoomID:
+        target = RoomAlias(room) if room.startswith("#") else RoomID(room)
+        return await self.client.join_room(target)
+
+    async def send_text(self, room_id: str, text: str) -> str:
+        return str(await self.client.send_text(RoomID(room_id), text))
+
+    async def invites(self) -> list[str]:
+        data = await self.client.sync(since=None, timeout=0)
+        return list(data.get("rooms", {}).get("invite", {}).keys())
+
+    async def wait_for_event(
+        self, room_id: str, check: EventCheck, timeout: float = 10
+    ) -> tuple[dict[str, Any], float]:
+        """The first new timeline event in the room passing ``check``, and when it arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for item in list(self._backlog):
+                if item[1].get("room_id") == room_id and check(item[1]):
+                    self._backlog.remove(item)
+                    return item[1], item[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching event in {room_id} within {timeout}s")
+            data = await self.client.sync(since=self._since, timeout=int(min(remaining, 5) * 1000))
+            arrived = time.perf_counter()
+            self._since = data["next_batch"]
+            for rid, room in data.get("rooms", {}).get("join", {}).items():
+                for event in room.get("timeline", {}).get("events", []):
+                    self._backlog.append((arrived, {**event, "room_id": rid}))
+
+
+class DiscordUser:
+    """An ordinary discord.py client logged in with a user token from the seed."""
+
+    def __init__(self, api_base: str, token: str) -> None:
+        use_api_base(api_base)
+        intents = discord.Intents.default()
+        intents.message_content = True
+        intents.members = True
+        self.client = discord.Client(intents=intents, chunk_guilds_at_startup=False)
+        self._token = token
+        self._task: asyncio.Task[None] | None = None
+        self.messages: asyncio.Queue[tuple[float, discord.Message]] = asyncio.Queue()
+
+        @self.client.event
+        async def on_message(message: discord.Message) -> None:
+            await self.messages.put((time.perf_counter(), message))
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+
+        @self.client.event
+        async def on_ready() -> None:
+            ready.set()
+
+        self._task = asyncio.create_task(self.client.start(self._token))
+        waiter = asyncio.create_task(ready.wait())
+        done, _ = await asyncio.wait({waiter, self._task}, timeout=30)
+        if waiter not in done:
+            waiter.cancel()
+            if self._task in done:
+                self._task.result()
+            raise TimeoutError("discord test client did not become ready")
+
+    async def close(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 10)
+
+    async def send(self, channel_id: int, text: str) -> discord.Message:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            fetched = await self.client.fetch_channel(channel_id)
+            assert isinstance(fetched, discord.TextChannel)
+            channel = fetched
+        assert isinstance(channel, discord.TextChannel)
+        return await channel.send(text)
+
+    async def wait_for_message(
+        self, check: Callable[[discord.Message], bool], timeout: float = 10
+    ) -> tuple[discord.Message, float]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching Discord message within {timeout}s")
+            try:
+                arrived, message = await asyncio.wait_for(self.messages.get(), remaining)
+            except TimeoutError:
+                continue
+            if check(message):
+                return message, arrived

@@ -1,0 +1,178 @@
+"""Validate REST responses against Discord's official OpenAPI 3.1 spec.
+
+The spec lives in the shared folder (``<repo>/../shared/specs/discord/openapi.json``
+or ``$PASSERELLE_SHARED_SPECS/discord/openapi.json``). Response schemas are
+JSON Schema 2020-12; ``#/components/...`` references are resolved through a
+``referencing`` registry holding the whole document.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+log = logging.getLogger(__name__)
+
+SPEC_URI = "urn:discord-openapi"
+ENV_VAR = "PASSERELLE_SHARED_SPECS"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def spec_path() -> Path:
+    """Where Discord's openapi.json is: ``$PASSERELLE_SHARED_SPECS`` or next to the repo."""
+    base = os.environ.get(ENV_VAR)
+    specs = Path(base) if base else REPO_ROOT.parent / "shared" / "specs"
+    return specs / "discord" / "openapi.json"
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def _date_time(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+            return False
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return True
+
+    @checker.checks("uri")
+    def _uri(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        parts = urlsplit(value)
+        return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme in ("mailto", "urn"))
+
+    return checker
+
+
+def _escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class _Template:
+    path: str
+    parts: tuple[str, ...]
+
+    @property
+    def literal_count(self) -> int:
+        return sum(1 for p in self.parts if not p.startswith("{"))
+
+    def match(self, parts: list[str]) -> bool:
+        if len(parts) != len(self.parts):
+            return False
+        return all(t.startswith("{") or t == p for t, p in zip(self.parts, parts, strict=True))
+
+
+class Contract:
+    """The spec, ready to validate ``(method, path, status, body)`` of a response."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        resource = Resource.from_contents(spec, default_specification=DRAFT202012)
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        self._checker = _format_checker()
+        self._templates = [
+            _Template(p, tuple(p.strip("/").split("/"))) for p in spec.get("paths", {})
+        ]
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Contract:
+        return _load_cached(str(path or spec_path()))
+
+    def match_path(self, path: str) -> str | None:
+        """The spec's path template for a concrete path relative to the API base."""
+        parts = path.split("?")[0].strip("/").split("/")
+        found = [t for t in self._templates if t.match(parts)]
+        if not found:
+            return None
+        return max(found, key=lambda t: t.literal_count).path
+
+    def _response(self, method: str, template: str, status: int) -> tuple[str, Any] | None:
+        """(JSON pointer, response object) documented for this status, following $refs."""
+        op = self.spec["paths"].get(template, {}).get(method.lower())
+        if op is None:
+            return None
+        responses = op.get("responses", {})
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in responses:
+                pointer = f"/paths/{_escape(template)}/{method.lower()}/responses/{key}"
+                node = responses[key]
+                while "$ref" in node:
+                    pointer = node["$ref"].lstrip("#")
+                    node = self._at(pointer)
+                return pointer, node
+        return None
+
+    def _at(self, pointer: str) -> Any:
+        node: Any = self.spec
+        for part in pointer.lstrip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def _validator(self, ref: str) -> Draft202012Validator:
+        validator = self._validators.get(ref)
+        if validator is None:
+            validator = Draft202012Validator(
+                {"$ref": ref}, registry=self._registry, format_checker=self._checker
+            )
+            self._validators[ref] = validator
+        return validator
+
+    def errors(self, method: str, path: str, status: int, body: Any) -> list[str]:
+        """Why a response does not match the spec ([] when it does).
+
+        ``path`` is either a spec template or a concrete path under the API base.
+        ``body`` is the decoded JSON, or None for an empty body.
+        """
+        template = path if path in self.spec["paths"] else self.match_path(path)
+        where = f"{method.upper()} {template or path} -> {status}"
+        if template is None:
+            return [f"{where}: path not in the spec"]
+        found = self._response(method, template, status)
+        if found is None:
+            return [f"{where}: status not documented"]
+        pointer, response = found
+        content = response.get("content") or {}
+        if body is None:
+            if content and status != 204:
+                return [f"{where}: empty body where the spec documents one"]
+            return []
+        if "application/json" not in content:
+            return [f"{where}: JSON body where the spec documents none"]
+        validator = self._validator(f"{SPEC_URI}#{pointer}/content/application~1json/schema")
+        out = []
+        for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
+            at = "/".join(str(p) for p in err.absolute_path) or "<root>"
+            out.append(f"{where}: at {at}: {_short(err)}")
+        return out
+
+
+def _short(err: Any) -> str:
+    """A readable reason; for oneOf failures, the best sub-error."""
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        best = max(err.context, key=lambda e: len(list(e.absolute_path)))
+        sub = "/".join(str(p) for p in best.absolute_path)
+        return f"{err.message[:120]} (closest: at {sub}: {best.message[:200]})"
+    return str(err.message)[:300]
+
+
+@cache
+def _load_cached(path: str) -> Contract:
+    with open(path, encoding="utf-8") as fh:
+        return Contract(json.load(fh))

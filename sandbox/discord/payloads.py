@@ -1,0 +1,369 @@
+"""Every JSON shape the emulator sends, in one place (REST bodies and gateway data).
+
+Shapes follow Discord's OpenAPI spec (``*Response`` schemas) and the gateway
+documentation; the contract tests validate the REST ones against the spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.discord.state import Channel, Guild, Member, Role, State, User
+
+Json = dict[str, Any]
+
+
+# -- users ---------------------------------------------------------------------
+
+
+def user(u: User) -> Json:
+    data: Json = {
+        "id": u.id,
+        "username": u.username,
+        "avatar": u.avatar,
+        "discriminator": u.discriminator,
+        "public_flags": 0,
+        "flags": 0,
+        "global_name": u.global_name,
+        "primary_guild": None,
+        "banner": None,
+        "accent_color": None,
+        "avatar_decoration_data": None,
+        "collectibles": None,
+    }
+    if u.bot:
+        data["bot"] = True
+    return data
+
+
+def user_pii(u: User) -> Json:
+    """``GET /users/@me`` and the gateway READY user."""
+    return {**user(u), "mfa_enabled": False, "locale": "en-US", "verified": True, "email": None}
+
+
+def webhook_author(webhook_id: str, username: str) -> Json:
+    return {
+        "id": webhook_id,
+        "username": username,
+        "avatar": None,
+        "discriminator": "0000",
+        "public_flags": 0,
+        "flags": 0,
+        "bot": True,
+        "global_name": None,
+        "primary_guild": None,
+    }
+
+
+def application(state: State, app: Json) -> Json:
+    """``GET /oauth2/applications/@me`` (PrivateApplicationResponse)."""
+    owner_id = app.get("owner_id")
+    owner = state.users.get(owner_id) if owner_id else None
+    bot = state.users.get(app.get("bot_id") or "")
+    if owner is None:
+        humans = [u for u in state.users.values() if not u.bot]
+        owner = humans[0] if humans else bot
+    assert owner is not None
+    data: Json = {
+        "id": app["id"],
+        "name": app["name"],
+        "icon": None,
+        "description": app.get("description", ""),
+        "type": None,
+        "bot_public": False,
+        "bot_require_code_grant": False,
+        "verify_key": "0" * 64,
+        "flags": int(app.get("flags", 0)),
+        "flags_new": str(app.get("flags", 0)),
+        "redirect_uris": [],
+        "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
+        "owner": user(owner),
+        "approximate_guild_count": len(state.guilds_of(app.get("bot_id") or "")),
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "team": None,
+        "eligible_oauth2_scopes": [],
+        "tags": [],
+    }
+    if bot is not None:
+        data["bot"] = user(bot)
+    return data
+
+
+# -- guilds ----------------------------------------------------------------------
+
+
+def role(r: Role) -> Json:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "permissions": str(r.permissions),
+        "position": r.position,
+        "color": r.color,
+        "colors": {"primary_color": r.color, "secondary_color": None, "tertiary_color": None},
+        "hoist": r.hoist,
+        "managed": r.managed,
+        "mentionable": r.mentionable,
+        "icon": None,
+        "unicode_emoji": None,
+        "flags": 0,
+    }
+
+
+def channel(ch: Channel) -> Json:
+    data: Json = {
+        "id": ch.id,
+        "type": ch.type,
+        "guild_id": ch.guild_id,
+        "name": ch.name,
+        "position": ch.position,
+        "flags": 0,
+        "parent_id": ch.parent_id,
+        "permission_overwrites": [dict(ow) for ow in ch.overwrites],
+        "nsfw": ch.nsfw,
+    }
+    if ch.type in (0, 5):
+        data.update(
+            topic=ch.topic,
+            last_message_id=ch.last_message_id,
+            rate_limit_per_user=0,
+            last_pin_timestamp=None,
+        )
+    elif ch.type == 2:
+        data.update(bitrate=64000, user_limit=0, rtc_region=None, last_message_id=None)
+    return data
+
+
+def partial_member(m: Member) -> Json:
+    """A member without its user, as in MESSAGE_CREATE's ``member``."""
+    return {
+        "roles": list(m.roles),
+        "nick": m.nick,
+        "avatar": None,
+        "banner": None,
+        "joined_at": m.joined_at,
+        "premium_since": None,
+        "deaf": False,
+        "mute": False,
+        "pending": False,
+        "flags": 0,
+        "communication_disabled_until": None,
+    }
+
+
+def member(state: State, m: Member) -> Json:
+    return {**partial_member(m), "user": user(state.users[m.user_id])}
+
+
+def guild(state: State, g: Guild) -> Json:
+    """``GET /guilds/{id}`` (GuildWithCountsResponse)."""
+    return {
+        "id": g.id,
+        "name": g.name,
+        "icon": None,
+        "description": g.description,
+        "home_header": None,
+        "splash": None,
+        "discovery_splash": None,
+        "features": [],
+        "banner": None,
+        "owner_id": g.owner_id,
+        "application_id": None,
+        "region": "deprecated",
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "system_channel_id": None,
+        "system_channel_flags": 0,
+        "widget_enabled": False,
+        "widget_channel_id": None,
+        "verification_level": 0,
+        "roles": [role(r) for r in g.roles.values()],
+        "default_message_notifications": 0,
+        "mfa_level": 0,
+        "explicit_content_filter": 0,
+        "max_presences": None,
+        "max_members": 500000,
+        "max_stage_video_channel_users": 50,
+        "max_video_channel_users": 25,
+        "vanity_url_code": None,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "rules_channel_id": None,
+        "safety_alerts_channel_id": None,
+        "public_updates_channel_id": None,
+        "premium_progress_bar_enabled": False,
+        "nsfw": False,
+        "nsfw_level": 0,
+        "emojis": [],
+        "stickers": [],
+        "incidents_data": None,
+        "approximate_member_count": len(g.members),
+        "approximate_presence_count": 0,
+    }
+
+
+def guild_create(state: State, g: Guild, for_user: str) -> Json:
+    """The gateway GUILD_CREATE for one guild, as ``for_user`` sees it."""
+    data = guild(state, g)
+    del data["approximate_member_count"], data["approximate_presence_count"]
+    member_of = g.members.get(for_user)
+    data.update(
+        joined_at=member_of.joined_at if member_of else None,
+        large=len(g.members) >= 250,
+        unavailable=False,
+        member_count=len(g.members),
+        voice_states=[],
+        members=[member(state, m) for m in g.members.values()],
+        channels=[channel(c) for c in state.channels_of(g)],
+        threads=[],
+        presences=[],
+        stage_instances=[],
+        guild_scheduled_events=[],
+        soundboard_sounds=[],
+    )
+    return data
+
+
+# -- webhooks ----------------------------------------------------------------------
+
+
+def webhook(
+    *,
+    webhook_id: str,
+    token: str,
+    name: str,
+    channel: Channel,
+    creator: User,
+    application_id: str | None,
+    api_base: str,
+) -> Json:
+    """A type 1 (incoming) webhook, with its token, as stored and as its creator sees it."""
+    return {
+        "id": webhook_id,
+        "type": 1,
+        "guild_id": channel.guild_id,
+        "channel_id": channel.id,
+        "name": name,
+        "avatar": None,
+        "token": token,
+        "application_id": application_id,
+        "user": user(creator),
+        "url": f"{api_base}/webhooks/{webhook_id}/{token}",
+    }
+
+
+def webhook_without_token(hook: Json) -> Json:
+    """How Discord shows a webhook through ``GET /webhooks/{id}/{token}``."""
+    return {k: v for k, v in hook.items() if k not in ("token", "url", "user")}
+
+
+# -- messages ----------------------------------------------------------------------
+
+
+def message(
+    *,
+    message_id: str,
+    channel_id: str,
+    author: Json,
+    content: str,
+    timestamp: str,
+    mentions: list[Json],
+    mention_roles: list[str],
+    mention_everyone: bool,
+    embeds: list[Json],
+    attachments: list[Json],
+    tts: bool = False,
+    nonce: int | str | None = None,
+    webhook_id: str | None = None,
+    application_id: str | None = None,
+    referenced: Json | None = None,
+    reference: Json | None = None,
+    flags: int = 0,
+) -> Json:
+    data: Json = {
+        "id": message_id,
+        "type": 19 if reference else 0,
+        "content": content,
+        "channel_id": channel_id,
+        "author": author,
+        "attachments": attachments,
+        "embeds": embeds,
+        "mentions": mentions,
+        "mention_roles": mention_roles,
+        "pinned": False,
+        "mention_everyone": mention_everyone,
+        "tts": tts,
+        "timestamp": timestamp,
+        "edited_timestamp": None,
+        "flags": flags,
+        "components": [],
+    }
+    if nonce is not None:
+        data["nonce"] = nonce
+    if webhook_id is not None:
+        data["webhook_id"] = webhook_id
+    if application_id is not None:
+        data["application_id"] = application_id
+    if reference is not None:
+        data["message_reference"] = reference
+        data["referenced_message"] = referenced
+    return data
+
+
+def basic_message(msg: Json) -> Json:
+    """A message as nested in ``referenced_message`` (no further nesting)."""
+    return {k: v for k, v in msg.items() if k not in ("referenced_message", "nonce")}
+
+
+def attachment(
+    *, attachment_id: str, filename: str, size: int, url: str, content_type: str
+) -> Json:
+    return {
+        "id": attachment_id,
+        "filename": filename,
+        "size": size,
+        "url": url,
+        "proxy_url": url,
+        "content_type": content_type,
+    }
+
+
+def message_event(state: State, msg: Json) -> Json:
+    """MESSAGE_CREATE / MESSAGE_UPDATE data: the message plus guild_id and partial members."""
+    ch = state.channels.get(msg["channel_id"])
+    data = dict(msg)
+    if ch is None:
+        return data
+    g = state.guilds[ch.guild_id]
+    data["guild_id"] = g.id
+    author_member = g.members.get(msg["author"]["id"])
+    if author_member is not None and not msg.get("webhook_id"):
+        data["member"] = partial_member(author_member)
+    mentions = []
+    for mentioned in msg.get("mentions", []):
+        m = g.members.get(mentioned["id"])
+        mentions.append({**mentioned, "member": partial_member(m)} if m else mentioned)
+    data["mentions"] = mentions
+    return data
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def error(code: int, message: str, errors: Json | None = None) -> Json:
+    data: Json = {"code": code, "message": message}
+    if errors is not None:
+        data["errors"] = errors
+    return data
+
+
+def ratelimited(retry_after: float, *, is_global: bool) -> Json:
+    return {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+        "code": 0,
+    }

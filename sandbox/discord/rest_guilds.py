@@ -1,0 +1,291 @@
+"""REST: guilds, channels, roles, members, bans and permission overwrites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.discord import errors, payloads
+from sandbox.discord import permissions as perms
+from sandbox.discord.context import (
+    channel_for,
+    ctx_of,
+    current_user,
+    guild_for,
+    json_reply,
+    no_content,
+    read_json,
+    snowflake_param,
+)
+from sandbox.discord.gateway import GUILD_MEMBERS, GUILD_MODERATION, GUILDS
+from sandbox.discord.state import Guild, Member, User
+
+
+def _need_guild(request: web.Request, guild: Guild, user: User, needed: int) -> None:
+    if not perms.has(ctx_of(request).state.guild_permissions(guild.id, user.id), needed):
+        raise errors.missing_permissions()
+
+
+def _member_of(request: web.Request, guild: Guild) -> Member:
+    uid = snowflake_param(request, "user_id", errors.unknown_member())
+    member = guild.members.get(uid)
+    if member is None:
+        if uid not in ctx_of(request).state.users:
+            raise errors.unknown_user()
+        raise errors.unknown_member()
+    return member
+
+
+async def get_guild(request: web.Request) -> web.Response:
+    guild = guild_for(request, current_user(request))
+    return json_reply(payloads.guild(ctx_of(request).state, guild))
+
+
+async def get_guild_channels(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    guild = guild_for(request, current_user(request))
+    return json_reply([payloads.channel(c) for c in state.channels_of(guild)])
+
+
+async def get_guild_roles(request: web.Request) -> web.Response:
+    guild = guild_for(request, current_user(request))
+    return json_reply([payloads.role(r) for r in guild.roles.values()])
+
+
+async def list_members(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    guild = guild_for(request, current_user(request))
+    try:
+        limit = int(request.query.get("limit", "1"))
+        after = int(request.query.get("after", "0"))
+    except ValueError as exc:
+        raise errors.invalid_form("limit", "NUMBER_TYPE_COERCE", "Value is not int.") from exc
+    if not 1 <= limit <= 1000:
+        raise errors.invalid_form(
+            "limit", "NUMBER_TYPE_MAX", "int value should be between 1 and 1000."
+        )
+    members = sorted(guild.members.values(), key=lambda m: int(m.user_id))
+    chosen = [m for m in members if int(m.user_id) > after][:limit]
+    return json_reply([payloads.member(state, m) for m in chosen])
+
+
+async def get_member(request: web.Request) -> web.Response:
+    guild = guild_for(request, current_user(request))
+    return json_reply(payloads.member(ctx_of(request).state, _member_of(request, guild)))
+
+
+def _member_updated(request: web.Request, guild: Guild, member: Member) -> None:
+    ctx = ctx_of(request)
+    data = {**payloads.member(ctx.state, member), "guild_id": guild.id}
+    ctx.hub.dispatch_guild("GUILD_MEMBER_UPDATE", data, guild.id, GUILD_MEMBERS)
+
+
+async def patch_member(request: web.Request) -> web.Response:
+    user = current_user(request)
+    guild = guild_for(request, user)
+    member = _member_of(request, guild)
+    body = await read_json(request)
+    if "nick" in body:
+        needed = perms.MANAGE_NICKNAMES if member.user_id != user.id else 1 << 26
+        _need_guild(request, guild, user, needed)
+        nick = body["nick"]
+        if nick is not None and (not isinstance(nick, str) or len(nick) > 32):
+            raise errors.invalid_form(
+                "nick", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."
+            )
+        member.nick = nick or None
+    if "roles" in body and body["roles"] is not None:
+        _need_guild(request, guild, user, perms.MANAGE_ROLES)
+        roles = [str(r) for r in body["roles"]]
+        for r in roles:
+            if r not in guild.roles or r == guild.id:
+                raise errors.unknown_role()
+        member.roles = list(dict.fromkeys(roles))
+    _member_updated(request, guild, member)
+    return json_reply(payloads.member(ctx_of(request).state, member))
+
+
+async def put_member_role(request: web.Request) -> web.Response:
+    return _change_role(request, add=True)
+
+
+async def delete_member_role(request: web.Request) -> web.Response:
+    return _change_role(request, add=False)
+
+
+def _change_role(request: web.Request, *, add: bool) -> web.Response:
+    user = current_user(request)
+    guild = guild_for(request, user)
+    member = _member_of(request, guild)
+    _need_guild(request, guild, user, perms.MANAGE_ROLES)
+    role_id = snowflake_param(request, "role_id", errors.unknown_role())
+    if role_id not in guild.roles or role_id == guild.id:
+        raise errors.unknown_role()
+    if add and role_id not in member.roles:
+        member.roles.append(role_id)
+    elif not add and role_id in member.roles:
+        member.roles.remove(role_id)
+    _member_updated(request, guild, member)
+    return no_content()
+
+
+def _remove_member(request: web.Request, guild: Guild, user_id: str) -> None:
+    ctx = ctx_of(request)
+    if guild.members.pop(user_id, None) is None:
+        return
+    data = {"guild_id": guild.id, "user": payloads.user(ctx.state.users[user_id])}
+    ctx.hub.dispatch_guild("GUILD_MEMBER_REMOVE", data, guild.id, GUILD_MEMBERS)
+    ctx.hub.dispatch_user("GUILD_DELETE", {"id": guild.id}, user_id)
+
+
+async def kick_member(request: web.Request) -> web.Response:
+    user = current_user(request)
+    guild = guild_for(request, user)
+    member = _member_of(request, guild)
+    _need_guild(request, guild, user, perms.KICK_MEMBERS)
+    if member.user_id == guild.owner_id:
+        raise errors.missing_permissions()
+    _remove_member(request, guild, member.user_id)
+    return no_content()
+
+
+async def list_bans(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    user = current_user(request)
+    guild = guild_for(request, user)
+    _need_guild(request, guild, user, perms.BAN_MEMBERS)
+    return json_reply(
+        [{"user": payloads.user(state.users[u]), "reason": r} for u, r in guild.bans.items()]
+    )
+
+
+async def get_ban(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    user = current_user(request)
+    guild = guild_for(request, user)
+    _need_guild(request, guild, user, perms.BAN_MEMBERS)
+    uid = snowflake_param(request, "user_id", errors.unknown_ban())
+    if uid not in guild.bans:
+        raise errors.unknown_ban()
+    return json_reply({"user": payloads.user(state.users[uid]), "reason": guild.bans[uid]})
+
+
+async def put_ban(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    guild = guild_for(request, user)
+    _need_guild(request, guild, user, perms.BAN_MEMBERS)
+    uid = snowflake_param(request, "user_id", errors.unknown_user())
+    if uid not in ctx.state.users:
+        raise errors.unknown_user()
+    if uid == guild.owner_id:
+        raise errors.missing_permissions()
+    reason = request.headers.get("X-Audit-Log-Reason")
+    guild.bans[uid] = reason
+    data = {"guild_id": guild.id, "user": payloads.user(ctx.state.users[uid])}
+    ctx.hub.dispatch_guild("GUILD_BAN_ADD", data, guild.id, GUILD_MODERATION)
+    _remove_member(request, guild, uid)
+    return no_content()
+
+
+async def delete_ban(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    guild = guild_for(request, user)
+    _need_guild(request, guild, user, perms.BAN_MEMBERS)
+    uid = snowflake_param(request, "user_id", errors.unknown_ban())
+    if guild.bans.pop(uid, "missing") == "missing":
+        raise errors.unknown_ban()
+    data = {"guild_id": guild.id, "user": payloads.user(ctx.state.users[uid])}
+    ctx.hub.dispatch_guild("GUILD_BAN_REMOVE", data, guild.id, GUILD_MODERATION)
+    return no_content()
+
+
+# -- channels ------------------------------------------------------------------------
+
+
+async def get_channel(request: web.Request) -> web.Response:
+    return json_reply(payloads.channel(channel_for(request, current_user(request))))
+
+
+def _channel_updated(request: web.Request, channel_id: str) -> None:
+    ctx = ctx_of(request)
+    channel = ctx.state.channels[channel_id]
+    ctx.hub.dispatch_guild("CHANNEL_UPDATE", payloads.channel(channel), channel.guild_id, GUILDS)
+
+
+async def patch_channel(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not state.can(channel.id, user.id, perms.MANAGE_CHANNELS):
+        raise errors.missing_permissions()
+    body = await read_json(request)
+    if "name" in body:
+        name = body["name"]
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise errors.invalid_form(
+                "name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+            )
+        channel.name = name
+    if "topic" in body:
+        topic = body["topic"]
+        if topic is not None and (not isinstance(topic, str) or len(topic) > 1024):
+            raise errors.invalid_form(
+                "topic", "BASE_TYPE_MAX_LENGTH", "Must be 1024 or fewer in length."
+            )
+        channel.topic = topic or None
+    if "nsfw" in body:
+        channel.nsfw = bool(body["nsfw"])
+    if "position" in body and isinstance(body["position"], int):
+        channel.position = body["position"]
+    if "permission_overwrites" in body and body["permission_overwrites"] is not None:
+        if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
+            raise errors.missing_permissions()
+        channel.overwrites = [_overwrite(ow) for ow in body["permission_overwrites"]]
+    _channel_updated(request, channel.id)
+    return json_reply(payloads.channel(channel))
+
+
+def _overwrite(raw: Any, overwrite_id: str | None = None) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise errors.invalid_form(
+            "permission_overwrites",
+            "DICT_TYPE_CONVERT",
+            "Only dictionaries may be used in a DictType",
+        )
+    kind = int(raw.get("type", 0))
+    if kind not in (0, 1):
+        raise errors.invalid_form("type", "BASE_TYPE_CHOICES", "Value must be one of (0, 1).")
+    return {
+        "id": str(overwrite_id or raw.get("id")),
+        "type": kind,
+        "allow": str(int(raw.get("allow") or 0)),
+        "deny": str(int(raw.get("deny") or 0)),
+    }
+
+
+async def put_overwrite(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
+        raise errors.missing_permissions()
+    oid = snowflake_param(request, "overwrite_id", errors.unknown_role())
+    new = _overwrite(await read_json(request), oid)
+    channel.overwrites = [ow for ow in channel.overwrites if ow["id"] != oid] + [new]
+    _channel_updated(request, channel.id)
+    return no_content()
+
+
+async def delete_overwrite(request: web.Request) -> web.Response:
+    state = ctx_of(request).state
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
+        raise errors.missing_permissions()
+    oid = snowflake_param(request, "overwrite_id", errors.unknown_role())
+    channel.overwrites = [ow for ow in channel.overwrites if ow["id"] != oid]
+    _channel_updated(request, channel.id)
+    return no_content()

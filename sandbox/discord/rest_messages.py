@@ -1,0 +1,304 @@
+"""REST: channel messages (create, history, edit, delete, bulk delete),
+reactions and typing. Every change is dispatched on the gateway."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.discord import errors, messaging, payloads
+from sandbox.discord import permissions as perms
+from sandbox.discord.context import (
+    Ctx,
+    channel_for,
+    ctx_of,
+    current_user,
+    json_reply,
+    no_content,
+    read_json,
+    snowflake_param,
+)
+from sandbox.discord.gateway import GUILD_MESSAGE_REACTIONS, GUILD_MESSAGES
+from sandbox.discord.state import Channel
+
+GUILD_MESSAGE_TYPING = 1 << 11
+
+
+def with_reactions(ctx: Ctx, msg: dict[str, Any], viewer: str) -> dict[str, Any]:
+    """The stored message plus its ``reactions`` as ``viewer`` sees them."""
+    by_emoji = ctx.state.reactions.get(msg["id"])
+    if not by_emoji:
+        return msg
+    out = []
+    for key, users in by_emoji.items():
+        if users:
+            out.append(
+                {
+                    "emoji": _emoji(key),
+                    "count": len(users),
+                    "count_details": {"burst": 0, "normal": len(users)},
+                    "burst_colors": [],
+                    "me_burst": False,
+                    "me": viewer in users,
+                }
+            )
+    return {**msg, "reactions": out} if out else msg
+
+
+def dispatch_created(ctx: Ctx, msg: dict[str, Any]) -> None:
+    data = payloads.message_event(ctx.state, msg)
+    ctx.hub.dispatch_channel("MESSAGE_CREATE", data, msg["channel_id"], GUILD_MESSAGES)
+
+
+def dispatch_updated(ctx: Ctx, msg: dict[str, Any]) -> None:
+    data = payloads.message_event(ctx.state, msg)
+    ctx.hub.dispatch_channel("MESSAGE_UPDATE", data, msg["channel_id"], GUILD_MESSAGES)
+
+
+def dispatch_deleted(ctx: Ctx, channel: Channel, message_id: str) -> None:
+    data = {"id": message_id, "channel_id": channel.id, "guild_id": channel.guild_id}
+    ctx.hub.dispatch_channel("MESSAGE_DELETE", data, channel.id, GUILD_MESSAGES)
+
+
+def _message_in(request: web.Request, channel: Channel) -> dict[str, Any]:
+    state = ctx_of(request).state
+    mid = snowflake_param(request, "message_id", errors.unknown_message())
+    msg = state.messages.get(mid)
+    if msg is None or msg["channel_id"] != channel.id:
+        raise errors.unknown_message()
+    return msg
+
+
+async def create_message(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if channel.type not in (0, 2, 5):
+        raise errors.ApiError(400, 50008, "Cannot send messages in a non-text channel")
+    granted = ctx.state.permissions(channel.id, user.id)
+    if not perms.has(granted, perms.SEND_MESSAGES):
+        raise errors.missing_permissions()
+    payload, uploads = await messaging.read_body(request)
+    if uploads and not perms.has(granted, perms.ATTACH_FILES):
+        raise errors.missing_permissions()
+    msg = messaging.new_message(
+        ctx,
+        channel,
+        payload,
+        uploads,
+        author=payloads.user(user),
+        can_mention_everyone=perms.has(granted, perms.MENTION_EVERYONE),
+    )
+    ctx.state.add_message(msg)
+    dispatch_created(ctx, msg)
+    return json_reply(msg)
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not ctx.state.can(channel.id, user.id, perms.READ_MESSAGE_HISTORY):
+        return json_reply([])
+    q = request.query
+    try:
+        limit = int(q.get("limit", "50"))
+        before, after, around = (
+            int(q[k]) if k in q else None for k in ("before", "after", "around")
+        )
+    except ValueError as exc:
+        raise errors.invalid_form("limit", "NUMBER_TYPE_COERCE", "Value is not int.") from exc
+    if not 1 <= limit <= 100:
+        raise errors.invalid_form(
+            "limit", "NUMBER_TYPE_MAX", "int value should be between 1 and 100."
+        )
+    msgs = ctx.state.messages_in(channel.id)  # oldest first
+    if around is not None:
+        older = [m for m in msgs if int(m["id"]) < around]
+        newer = [m for m in msgs if int(m["id"]) >= around]
+        half = limit // 2
+        take_newer = newer[: limit - min(half, len(older))]
+        take_older = older[len(older) - (limit - len(take_newer)) :] if older else []
+        chosen = take_older + take_newer
+    elif after is not None:
+        chosen = [m for m in msgs if int(m["id"]) > after][:limit]
+    else:
+        if before is not None:
+            msgs = [m for m in msgs if int(m["id"]) < before]
+        chosen = msgs[-limit:]
+    newest_first = sorted(chosen, key=lambda m: int(m["id"]), reverse=True)
+    return json_reply([with_reactions(ctx, m, user.id) for m in newest_first])
+
+
+async def get_message(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not ctx.state.can(channel.id, user.id, perms.READ_MESSAGE_HISTORY):
+        raise errors.missing_access()
+    return json_reply(with_reactions(ctx, _message_in(request, channel), user.id))
+
+
+async def edit_message(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    msg = _message_in(request, channel)
+    if msg["author"]["id"] != user.id or msg.get("webhook_id"):
+        raise errors.other_users_message()
+    payload, uploads = await messaging.read_body(request)
+    granted = ctx.state.permissions(channel.id, user.id)
+    edited = messaging.apply_edit(
+        ctx,
+        channel,
+        msg,
+        payload,
+        uploads,
+        can_mention_everyone=perms.has(granted, perms.MENTION_EVERYONE),
+    )
+    ctx.state.messages[msg["id"]] = edited
+    dispatch_updated(ctx, edited)
+    return json_reply(with_reactions(ctx, edited, user.id))
+
+
+async def delete_message(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    msg = _message_in(request, channel)
+    own = msg["author"]["id"] == user.id and not msg.get("webhook_id")
+    if not own and not ctx.state.can(channel.id, user.id, perms.MANAGE_MESSAGES):
+        raise errors.missing_permissions()
+    ctx.state.remove_message(msg["id"])
+    dispatch_deleted(ctx, channel, msg["id"])
+    return no_content()
+
+
+async def bulk_delete(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not ctx.state.can(channel.id, user.id, perms.MANAGE_MESSAGES):
+        raise errors.missing_permissions()
+    body = await read_json(request)
+    ids = body.get("messages")
+    if not isinstance(ids, list) or not 2 <= len(ids) <= 100:
+        raise errors.invalid_form(
+            "messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."
+        )
+    wanted = [str(i) for i in ids]
+    for mid in wanted:
+        msg = ctx.state.messages.get(mid)
+        if msg is None or msg["channel_id"] != channel.id:
+            raise errors.unknown_message()
+    for mid in wanted:
+        ctx.state.remove_message(mid)
+    data = {"ids": wanted, "channel_id": channel.id, "guild_id": channel.guild_id}
+    ctx.hub.dispatch_channel("MESSAGE_DELETE_BULK", data, channel.id, GUILD_MESSAGES)
+    return no_content()
+
+
+# -- reactions -------------------------------------------------------------------------
+
+
+def _emoji(key: str) -> dict[str, Any]:
+    """``name:id`` (custom) or a unicode emoji, as a reaction emoji object."""
+    if ":" in key:
+        name, _, eid = key.rpartition(":")
+        return {"id": eid, "name": name}
+    return {"id": None, "name": key}
+
+
+async def add_my_reaction(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    msg = _message_in(request, channel)
+    if not ctx.state.can(channel.id, user.id, perms.ADD_REACTIONS | perms.READ_MESSAGE_HISTORY):
+        raise errors.missing_permissions()
+    key = request.match_info["emoji_name"]
+    users = ctx.state.reactions.setdefault(msg["id"], {}).setdefault(key, [])
+    if user.id not in users:
+        users.append(user.id)
+        member = ctx.state.member(channel.guild_id, user.id)
+        data: dict[str, Any] = {
+            "user_id": user.id,
+            "channel_id": channel.id,
+            "message_id": msg["id"],
+            "guild_id": channel.guild_id,
+            "emoji": _emoji(key),
+            "message_author_id": msg["author"]["id"],
+            "burst": False,
+            "burst_colors": [],
+            "type": 0,
+        }
+        if member is not None:
+            data["member"] = payloads.member(ctx.state, member)
+        ctx.hub.dispatch_channel("MESSAGE_REACTION_ADD", data, channel.id, GUILD_MESSAGE_REACTIONS)
+    return no_content()
+
+
+async def remove_my_reaction(request: web.Request) -> web.Response:
+    return _remove_reaction(request, current_user(request).id)
+
+
+async def remove_user_reaction(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    target = snowflake_param(request, "user_id", errors.unknown_user())
+    if target != user.id and not ctx.state.can(channel.id, user.id, perms.MANAGE_MESSAGES):
+        raise errors.missing_permissions()
+    return _remove_reaction(request, target)
+
+
+def _remove_reaction(request: web.Request, user_id: str) -> web.Response:
+    ctx = ctx_of(request)
+    channel = channel_for(request, current_user(request))
+    msg = _message_in(request, channel)
+    key = request.match_info["emoji_name"]
+    users = ctx.state.reactions.get(msg["id"], {}).get(key, [])
+    if user_id in users:
+        users.remove(user_id)
+        data = {
+            "user_id": user_id,
+            "channel_id": channel.id,
+            "message_id": msg["id"],
+            "guild_id": channel.guild_id,
+            "emoji": _emoji(key),
+            "burst": False,
+            "type": 0,
+        }
+        ctx.hub.dispatch_channel(
+            "MESSAGE_REACTION_REMOVE", data, channel.id, GUILD_MESSAGE_REACTIONS
+        )
+    return no_content()
+
+
+async def list_reactions(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    channel = channel_for(request, current_user(request))
+    msg = _message_in(request, channel)
+    users = ctx.state.reactions.get(msg["id"], {}).get(request.match_info["emoji_name"], [])
+    return json_reply([payloads.user(ctx.state.users[u]) for u in users if u in ctx.state.users])
+
+
+async def trigger_typing(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not ctx.state.can(channel.id, user.id, perms.SEND_MESSAGES):
+        raise errors.missing_permissions()
+    data: dict[str, Any] = {
+        "channel_id": channel.id,
+        "guild_id": channel.guild_id,
+        "user_id": user.id,
+        "timestamp": int(time.time()),
+    }
+    member = ctx.state.member(channel.guild_id, user.id)
+    if member is not None:
+        data["member"] = payloads.member(ctx.state, member)
+    ctx.hub.dispatch_channel("TYPING_START", data, channel.id, GUILD_MESSAGE_TYPING)
+    return no_content()

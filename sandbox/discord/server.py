@@ -1,0 +1,149 @@
+"""The Discord API emulator as a Python object: start it, point clients at it,
+inspect its state, inject faults, stop it.
+
+    async with Emulator(load_seed("seed.yaml")) as emu:
+        use_api_base(emu.api_base)      # bridge.transport.discord_endpoints
+        ...
+        assert emu.state.messages_in(channel_id)[-1]["content"] == "hi"
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.discord.context import API_PREFIX, Ctx
+from sandbox.discord.faults import FaultSwitch
+from sandbox.discord.gateway import GatewayHub
+from sandbox.discord.http import build_app
+from sandbox.discord.ratelimit import RateLimiter
+from sandbox.discord.seed import SeedError, load_seed, validate_seed
+from sandbox.discord.state import State
+
+__all__ = ["Emulator", "SeedError", "load_seed"]
+
+log = logging.getLogger(__name__)
+
+
+class Emulator:
+    """Discord REST v10 + gateway + CDN on one local aiohttp server."""
+
+    def __init__(
+        self,
+        seed: dict[str, Any] | Path | str,
+        validate_responses: bool = False,
+        *,
+        rate_limits: bool = False,
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        data = load_seed(seed) if isinstance(seed, Path | str) else validate_seed(seed)
+        self.seed = data
+        self.state = State(data)
+        self.hub = GatewayHub(self.state, heartbeat_interval_ms)
+        self.faults = FaultSwitch()
+        contract = None
+        if validate_responses:
+            from sandbox.discord.openapi import Contract  # needs jsonschema (dev extra)
+
+            contract = Contract.load()
+        self.ctx = Ctx(
+            state=self.state,
+            hub=self.hub,
+            faults=self.faults,
+            limiter=RateLimiter(enforce=rate_limits),
+            contract=contract,
+        )
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        if self._runner is not None:
+            raise RuntimeError("emulator already started")
+        runner = web.AppRunner(build_app(self.ctx), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound = runner.addresses[0]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        self._url = f"http://{shown}:{bound[1]}"
+        self.ctx.base_url = self._url
+        self.state.cdn_base = self.cdn_url
+        self.hub.gateway_url = self.gateway_url
+        log.info(
+            "discord emulator listening rest=%s gateway=%s cdn=%s",
+            self.api_base,
+            self.gateway_url,
+            self.cdn_url,
+        )
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        self.hub.release_connections()
+        self.hub.unpause()
+        await self.hub.close_all()
+        await self._runner.cleanup()
+        self._runner = None
+        log.info("discord emulator stopped")
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- addresses ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("emulator not started")
+        return self._url
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.url}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return "ws" + self.url[len("http") :] + "/"
+
+    @property
+    def cdn_url(self) -> str:
+        return f"{self.url}/cdn"
+
+    # -- test controls -------------------------------------------------------------
+
+    @property
+    def contract_violations(self) -> list[str]:
+        """Every REST response that did not match the spec (with validate_responses)."""
+        return self.ctx.violations
+
+    async def drop_gateway_connections(self, code: int = 4000) -> int:
+        """Close every gateway socket abnormally; clients RESUME and get what they missed."""
+        return await self.hub.drop_connections(code)
+
+    def pause_gateway(self) -> None:
+        """Hold gateway dispatches (they queue up) until :meth:`resume_gateway`."""
+        self.hub.pause()
+
+    def resume_gateway(self) -> None:
+        self.hub.unpause()
+
+    def hold_gateway_connections(self) -> None:
+        """Gateway outage: new connections (and RESUMEs) wait until released."""
+        self.hub.hold_connections()
+
+    def release_gateway_connections(self) -> None:
+        self.hub.release_connections()
+
+    def session_count(self) -> int:
+        """Gateway sessions currently connected."""
+        return sum(1 for s in self.hub.sessions.values() if s.conn is not None)

@@ -1,0 +1,268 @@
+"""The emulator's in-memory world: users, guilds, channels, messages, webhooks.
+
+Entities are small dataclasses; messages and webhooks are kept as the JSON
+objects the REST API returns (built by :mod:`sandbox.discord.payloads`), so
+tests can assert on exactly what clients saw. Ids are decimal strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.discord import permissions as perms
+from sandbox.discord.snowflake import SnowflakeGenerator, now_iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    global_name: str | None
+    bot: bool
+    token: str
+    avatar: str | None  # avatar hash, or None
+    discriminator: str = "0"
+
+
+@dataclass
+class Role:
+    id: str
+    name: str
+    permissions: int
+    position: int = 0
+    color: int = 0
+    hoist: bool = False
+    mentionable: bool = False
+    managed: bool = False
+
+
+@dataclass
+class Channel:
+    id: str
+    guild_id: str
+    name: str
+    type: int = 0
+    topic: str | None = None
+    position: int = 0
+    nsfw: bool = False
+    parent_id: str | None = None
+    # wire-shaped overwrites: {"id": str, "type": int, "allow": str, "deny": str}
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
+    last_message_id: str | None = None
+
+
+@dataclass
+class Member:
+    user_id: str
+    roles: list[str]
+    joined_at: str
+    nick: str | None = None
+
+
+@dataclass
+class Guild:
+    id: str
+    name: str
+    owner_id: str
+    description: str | None = None
+    roles: dict[str, Role] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=dict)
+    channel_ids: list[str] = field(default_factory=list)
+    bans: dict[str, str | None] = field(default_factory=dict)  # user id -> reason
+
+
+@dataclass
+class Attachment:
+    data: bytes
+    content_type: str
+
+
+def avatar_hash(user_id: str) -> str:
+    """A stable 32-hex-digit avatar hash for a seeded user with ``avatar: true``."""
+    return hashlib.md5(f"avatar:{user_id}".encode(), usedforsecurity=False).hexdigest()
+
+
+class State:
+    """Everything the emulator knows. Mutations go through the REST handlers."""
+
+    def __init__(self, seed: dict[str, Any]) -> None:
+        self.ids = SnowflakeGenerator()
+        self.users: dict[str, User] = {}
+        self.guilds: dict[str, Guild] = {}
+        self.channels: dict[str, Channel] = {}
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.channel_messages: dict[str, list[str]] = {}
+        self.webhooks: dict[str, dict[str, Any]] = {}
+        self.attachments: dict[str, Attachment] = {}
+        # message id -> the avatar_url a webhook execution asked for (Discord hides it)
+        self.webhook_avatar_urls: dict[str, str] = {}
+        # message id -> {emoji: [user ids]}
+        self.reactions: dict[str, dict[str, list[str]]] = {}
+        self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
+        self._tokens: dict[str, str] = {}
+        self._load(seed)
+
+    # -- seed ----------------------------------------------------------------
+
+    def _load(self, seed: dict[str, Any]) -> None:
+        for u in seed["users"]:
+            user = User(
+                id=u["id"],
+                username=u["username"],
+                global_name=u.get("global_name"),
+                bot=bool(u.get("bot")),
+                token=u["token"],
+                avatar=avatar_hash(u["id"]) if u.get("avatar") else None,
+                discriminator=u.get("discriminator", "0"),
+            )
+            self.users[user.id] = user
+            self._tokens[user.token] = user.id
+        self.application = self._application(seed.get("application"))
+        joined = now_iso()
+        for g in seed.get("guilds", []):
+            guild = Guild(id=g["id"], name=g["name"], owner_id=g["owner_id"])
+            guild.description = g.get("description")
+            for r in g["roles"]:
+                guild.roles[r["id"]] = Role(
+                    id=r["id"],
+                    name=r["name"],
+                    permissions=int(r.get("permissions", "0")),
+                    position=int(r.get("position", 0)),
+                    color=int(r.get("color", 0)),
+                    hoist=bool(r.get("hoist", False)),
+                    mentionable=bool(r.get("mentionable", False)),
+                )
+            for c in g["channels"]:
+                channel = Channel(
+                    id=c["id"],
+                    guild_id=guild.id,
+                    name=c["name"],
+                    type=int(c.get("type", 0)),
+                    topic=c.get("topic"),
+                    position=int(c.get("position", 0)),
+                    nsfw=bool(c.get("nsfw", False)),
+                    parent_id=c.get("parent_id"),
+                    overwrites=[dict(ow) for ow in c.get("permission_overwrites", [])],
+                )
+                self.channels[channel.id] = channel
+                self.channel_messages[channel.id] = []
+                guild.channel_ids.append(channel.id)
+            for m in g["members"]:
+                guild.members[m["user_id"]] = Member(
+                    user_id=m["user_id"],
+                    roles=list(m.get("roles", [])),
+                    joined_at=m.get("joined_at") or joined,
+                    nick=m.get("nick"),
+                )
+            self.guilds[guild.id] = guild
+
+    def _application(self, app: dict[str, Any] | None) -> dict[str, Any]:
+        bots = [u for u in self.users.values() if u.bot]
+        if app is None:
+            bot = bots[0] if bots else next(iter(self.users.values()))
+            return {
+                "id": bot.id,
+                "name": bot.username,
+                "description": "",
+                "owner_id": None,
+                "flags": 0,
+                "bot_id": bot.id,
+            }
+        bot_id = app["id"] if app["id"] in self.users else (bots[0].id if bots else None)
+        return {**app, "bot_id": bot_id}
+
+    # -- lookups -------------------------------------------------------------
+
+    def user_by_token(self, token: str) -> User | None:
+        uid = self._tokens.get(token)
+        return self.users.get(uid) if uid else None
+
+    def application_for(self, user: User) -> dict[str, Any]:
+        """The seed's application for its bot; other users get a synthetic one of their own."""
+        if self.application.get("bot_id") == user.id:
+            return self.application
+        return {
+            "id": user.id,
+            "name": user.username,
+            "description": "",
+            "owner_id": user.id,
+            "flags": 0,
+            "bot_id": user.id,
+        }
+
+    def member(self, guild_id: str, user_id: str) -> Member | None:
+        guild = self.guilds.get(guild_id)
+        return guild.members.get(user_id) if guild else None
+
+    def guilds_of(self, user_id: str) -> list[Guild]:
+        return [g for g in self.guilds.values() if user_id in g.members]
+
+    def channels_of(self, guild: Guild) -> list[Channel]:
+        return [self.channels[c] for c in guild.channel_ids if c in self.channels]
+
+    def guild_permissions(self, guild_id: str, user_id: str) -> int:
+        guild = self.guilds.get(guild_id)
+        member = guild.members.get(user_id) if guild else None
+        if guild is None or member is None:
+            return 0
+        return perms.base_permissions(
+            guild_id=int(guild.id),
+            owner_id=int(guild.owner_id),
+            user_id=int(user_id),
+            member_roles=[int(r) for r in member.roles],
+            role_permissions={int(r.id): r.permissions for r in guild.roles.values()},
+        )
+
+    def permissions(self, channel_id: str, user_id: str) -> int:
+        """The user's permissions in a guild channel (0 when not a member)."""
+        channel = self.channels.get(channel_id)
+        guild = self.guilds.get(channel.guild_id) if channel else None
+        member = guild.members.get(user_id) if guild else None
+        if channel is None or guild is None or member is None:
+            return 0
+        return perms.channel_permissions(
+            guild_id=int(guild.id),
+            owner_id=int(guild.owner_id),
+            user_id=int(user_id),
+            member_roles=[int(r) for r in member.roles],
+            role_permissions={int(r.id): r.permissions for r in guild.roles.values()},
+            overwrites=[
+                perms.Overwrite(int(o["id"]), int(o["type"]), int(o["allow"]), int(o["deny"]))
+                for o in channel.overwrites
+            ],
+        )
+
+    def can(self, channel_id: str, user_id: str, needed: int) -> bool:
+        return perms.has(self.permissions(channel_id, user_id), needed)
+
+    # -- messages ------------------------------------------------------------
+
+    def messages_in(self, channel_id: int | str) -> list[dict[str, Any]]:
+        """Messages of a channel as REST returns them, oldest first (newest last)."""
+        ids = self.channel_messages.get(str(channel_id), [])
+        return [self.messages[m] for m in ids if m in self.messages]
+
+    def add_message(self, message: dict[str, Any]) -> None:
+        channel_id = message["channel_id"]
+        self.messages[message["id"]] = message
+        self.channel_messages.setdefault(channel_id, []).append(message["id"])
+        channel = self.channels.get(channel_id)
+        if channel is not None:
+            channel.last_message_id = message["id"]
+
+    def remove_message(self, message_id: str) -> dict[str, Any] | None:
+        message = self.messages.pop(message_id, None)
+        if message is not None:
+            ids = self.channel_messages.get(message["channel_id"], [])
+            if message_id in ids:
+                ids.remove(message_id)
+            self.reactions.pop(message_id, None)
+        return message
+
+    def webhooks_in(self, channel_id: str) -> list[dict[str, Any]]:
+        return [w for w in self.webhooks.values() if w["channel_id"] == channel_id]

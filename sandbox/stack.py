@@ -1,0 +1,179 @@
+"""The whole sandbox stack in one process: emulator + Synapse + bridge.
+
+Used by `python -m sandbox up`, by the end-to-end test fixtures and by the
+benchmarks, so all three run exactly the same wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bridge.app import Bridge
+from bridge.config import Config, parse_config
+from bridge.registration import Tokens, build_registration, load_tokens, write_registration
+from sandbox.discord.server import Emulator, load_seed
+from sandbox.synapse import Synapse, SynapseOptions, start_synapse
+
+log = logging.getLogger(__name__)
+
+DEMO_SEED = Path(__file__).parent / "discord" / "demo_seed.yaml"
+SERVER_NAME = "localhost"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class StackOptions:
+    workdir: Path
+    database_url: str | None = None  # None: SQLite file in workdir
+    seed: Path | dict[str, Any] = DEMO_SEED
+    synapse_port: int = 0
+    discord_port: int = 0
+    appservice_port: int = 0
+    auto_invite: list[str] = field(default_factory=list)
+    validate_responses: bool = True
+    log_level: str = "INFO"
+    # Matrix users registered before the bridge starts: (localpart, password). They are
+    # invited to every portal room the bridge creates.
+    matrix_users: list[tuple[str, str]] = field(default_factory=list)
+
+
+def bridge_config_data(
+    opts: StackOptions,
+    seed: dict[str, Any],
+    synapse_url: str,
+    api_base: str,
+    as_port: int,
+) -> dict[str, Any]:
+    """The bridge config the sandbox runs with: the seed's first guild, all its text channels.
+
+    Channels @everyone cannot view are bridged members_only; the rest public.
+    """
+    guild = seed["guilds"][0]
+    bot = next(u for u in seed["users"] if u.get("bot"))
+    channels = []
+    for chan in guild.get("channels", []):
+        if int(chan.get("type", 0)) != 0:
+            continue
+        hidden = any(
+            str(ow.get("id")) == str(guild["id"]) and int(ow.get("deny", "0")) & 1024
+            for ow in chan.get("permission_overwrites", [])
+        )
+        channels.append(
+            {
+                "discord_channel": str(chan["id"]),
+                "matrix_room": "create",
+                "access": "members_only" if hidden else "public",
+            }
+        )
+    db_url = opts.database_url or f"sqlite:///{opts.workdir / 'passerelle.db'}"
+    return {
+        "homeserver": {"url": synapse_url, "server_name": SERVER_NAME},
+        "appservice": {
+            "id": "passerelle",
+            "listen_host": "127.0.0.1",
+            "listen_port": as_port,
+            "public_url": f"http://127.0.0.1:{as_port}",
+            "registration": str(opts.workdir / "registration.yaml"),
+            "bot_localpart": "passerelle",
+            "bot_displayname": "Passerelle",
+        },
+        "database": {"url": db_url},
+        "discord": {"token": bot["token"], "api_base": api_base, "guild_id": str(guild["id"])},
+        "bridge": {"auto_invite": list(opts.auto_invite), "channels": channels},
+        "logging": {"level": opts.log_level},
+    }
+
+
+class SandboxStack:
+    """Start with :meth:`start`, stop with :meth:`stop` (or ``async with``)."""
+
+    def __init__(self, opts: StackOptions) -> None:
+        self.opts = opts
+        self.seed: dict[str, Any] = (
+            opts.seed if isinstance(opts.seed, dict) else load_seed(Path(opts.seed))
+        )
+        self.emulator: Emulator | None = None
+        self.synapse: Synapse | None = None
+        self.bridge: Bridge | None = None
+        self.config: Config | None = None
+        self.tokens: Tokens | None = None
+        # user_id -> access token of the registered Matrix test users
+        self.matrix_tokens: dict[str, str] = {}
+
+    async def start(self) -> None:
+        workdir = self.opts.workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.emulator = Emulator(self.seed, validate_responses=self.opts.validate_responses)
+        await self.emulator.start(port=self.opts.discord_port)
+        as_port = self.opts.appservice_port or free_port()
+        synapse_port = self.opts.synapse_port or free_port()
+        invites = [f"@{local}:{SERVER_NAME}" for local, _ in self.opts.matrix_users]
+        data = bridge_config_data(
+            self.opts,
+            self.seed,
+            f"http://127.0.0.1:{synapse_port}",
+            self.emulator.api_base,
+            as_port,
+        )
+        data["bridge"]["auto_invite"] = [*data["bridge"]["auto_invite"], *invites]
+        config_path = workdir / "config.yaml"
+        config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        self.config = parse_config(data, config_path)
+        registration = self.config.appservice.registration
+        if not registration.exists():
+            write_registration(build_registration(self.config), registration)
+        self.tokens = load_tokens(self.config)
+        self.synapse = await start_synapse(
+            SynapseOptions(
+                server_name=SERVER_NAME,
+                port=synapse_port,
+                registration_files=[registration],
+                workdir=workdir / "synapse",
+            )
+        )
+        for localpart, password in self.opts.matrix_users:
+            user_id, token = await self.synapse.register_user(localpart, password)
+            self.matrix_tokens[user_id] = token
+        await self.start_bridge()
+
+    async def start_bridge(self) -> Bridge:
+        assert self.config is not None and self.tokens is not None
+        self.bridge = Bridge(self.config, self.tokens)
+        await self.bridge.start()
+        return self.bridge
+
+    async def stop_bridge(self) -> None:
+        if self.bridge is not None:
+            await self.bridge.stop()
+            self.bridge = None
+
+    async def stop(self) -> None:
+        await self.stop_bridge()
+        if self.synapse is not None:
+            await self.synapse.stop()
+            self.synapse = None
+        if self.emulator is not None:
+            await self.emulator.stop()
+            self.emulator = None
+
+    async def __aenter__(self) -> SandboxStack:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

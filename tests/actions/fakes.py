@@ -1,0 +1,156 @@
+"""Fake ports for action tests: record calls, answer like the real networks."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bridge.actions.context import BridgeContext
+from bridge.config import parse_config
+from bridge.db import Stores, WebhookRow, open_database
+from bridge.db.migrate import upgrade_head
+from bridge.ids import ChannelID, EventID, GuildID, MessageID, RoomID, UserID, WebhookID
+from bridge.model import DiscordChannel, DiscordSend, MatrixText
+from bridge.ports import WebhookGone
+from tests.test_config import VALID
+
+GUILD = GuildID(3000000000000000001)
+CHANNEL = ChannelID(4000000000000000001)
+
+
+class FakeMatrix:
+    def __init__(self) -> None:
+        self.sent: list[tuple[RoomID, UserID, MatrixText, int | None]] = []
+        self.ghosts: dict[UserID, tuple[str | None, str | None]] = {}
+        self.joined: set[tuple[RoomID, UserID]] = set()
+        self.rooms: list[dict[str, Any]] = []
+        self.uploads: list[str] = []
+        self.names: dict[tuple[RoomID, UserID], str] = {}
+        self.edits: list[tuple[RoomID, UserID, EventID, MatrixText]] = []
+        self.redactions: list[tuple[RoomID, EventID, str]] = []
+        self.senders: dict[EventID, UserID] = {}
+        self.moderators: set[UserID] = set()
+        self._ids = itertools.count(1)
+
+    async def ensure_ghost(
+        self, ghost: UserID, displayname: str | None, avatar_mxc: str | None
+    ) -> None:
+        self.ghosts[ghost] = (displayname, avatar_mxc)
+
+    async def upload_avatar(self, url: str) -> str | None:
+        self.uploads.append(url)
+        return f"mxc://test/{len(self.uploads)}"
+
+    async def ensure_in_room(self, room_id: RoomID, user_id: UserID) -> None:
+        self.joined.add((room_id, user_id))
+
+    async def send_text(
+        self, room_id: RoomID, sender: UserID, text: MatrixText, timestamp_ms: int | None
+    ) -> EventID:
+        self.sent.append((room_id, sender, text, timestamp_ms))
+        return EventID(f"$ev{next(self._ids)}")
+
+    async def create_portal_room(
+        self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]
+    ) -> RoomID:
+        await asyncio.sleep(0.01)  # let a concurrent caller race us
+        self.rooms.append(
+            {"name": name, "topic": topic, "alias": alias_localpart, "public": public}
+        )
+        return RoomID(f"!room{len(self.rooms)}:example.org")
+
+    async def adopt_room(self, room_id: RoomID, name: str, topic: str) -> None:
+        self.rooms.append({"adopted": room_id, "name": name})
+
+    async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
+        return self.names.get((room_id, user_id))
+
+    async def send_edit(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        target: EventID,
+        text: MatrixText,
+        timestamp_ms: int | None,
+    ) -> EventID:
+        self.edits.append((room_id, sender, target, text))
+        return EventID(f"$edit{next(self._ids)}")
+
+    async def redact(self, room_id: RoomID, event_id: EventID, reason: str) -> None:
+        self.redactions.append((room_id, event_id, reason))
+
+    async def event_sender(self, room_id: RoomID, event_id: EventID) -> UserID | None:
+        return self.senders.get(event_id)
+
+    async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool:
+        return redactor == original or redactor in self.moderators
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self.channels = {
+            CHANNEL: DiscordChannel(CHANNEL, GUILD, "campaign", "Public campaign chat"),
+        }
+        self.webhooks: dict[WebhookID, WebhookRow] = {}
+        self.executed: list[tuple[WebhookID, DiscordSend]] = []
+        self.gone: set[WebhookID] = set()
+        self.edited: list[tuple[MessageID, str]] = []
+        self.deleted: list[tuple[str, MessageID]] = []
+        self.may_manage_messages = True
+        self._ids = itertools.count(9000)
+
+    async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
+        return self.channels.get(channel_id)
+
+    async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:
+        for row in self.webhooks.values():
+            if row.discord_channel_id == channel_id and row.webhook_id not in self.gone:
+                return row
+        return None
+
+    async def create_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow:
+        row = WebhookRow(channel_id, WebhookID(next(self._ids)), "secret-token")
+        self.webhooks[row.webhook_id] = row
+        return row
+
+    async def execute_webhook(self, webhook: WebhookRow, send: DiscordSend) -> int:
+        if webhook.webhook_id in self.gone:
+            raise WebhookGone(str(webhook.webhook_id))
+        self.executed.append((webhook.webhook_id, send))
+        return next(self._ids)
+
+    async def edit_webhook_message(
+        self, webhook: WebhookRow, message_id: MessageID, send: DiscordSend
+    ) -> None:
+        self.edited.append((message_id, send.content))
+
+    async def delete_webhook_message(self, webhook: WebhookRow, message_id: MessageID) -> None:
+        self.deleted.append(("webhook", message_id))
+
+    async def delete_message(
+        self, channel_id: ChannelID, message_id: MessageID, reason: str
+    ) -> bool:
+        if not self.may_manage_messages:
+            return False
+        self.deleted.append(("bot", message_id))
+        return True
+
+
+@asynccontextmanager
+async def fake_context(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[BridgeContext, FakeMatrix, FakeDiscord]]:
+    url = f"sqlite://{tmp_path / 'actions.db'}"
+    await asyncio.to_thread(upgrade_head, url)
+    db = open_database(url)
+    await db.start()
+    matrix, discord = FakeMatrix(), FakeDiscord()
+    config = parse_config(VALID, tmp_path / "config.yaml")
+    try:
+        yield BridgeContext(config, Stores(db), matrix, discord), matrix, discord
+    finally:
+        await db.stop()

@@ -1,0 +1,81 @@
+"""Discord message text -> Matrix content, fed with captured MESSAGE_CREATE payloads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bridge.convert.d2m.text import discord_to_matrix_text, ghost_displayname
+from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID
+from bridge.model import DiscordAuthor, DiscordMessage
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "discord"
+
+
+def message_from_payload(payload: dict) -> DiscordMessage:
+    author = payload["author"]
+    member = payload.get("member") or {}
+    return DiscordMessage(
+        id=MessageID(int(payload["id"])),
+        channel_id=ChannelID(int(payload["channel_id"])),
+        guild_id=GuildID(int(payload["guild_id"])) if payload.get("guild_id") else None,
+        author=DiscordAuthor(
+            id=DiscordUserID(int(author["id"])),
+            username=author["username"],
+            global_name=author.get("global_name"),
+            nick=member.get("nick"),
+        ),
+        content=payload["content"],
+        timestamp_ms=0,
+    )
+
+
+def load(name: str) -> DiscordMessage:
+    return message_from_payload(json.loads((FIXTURES / name).read_text()))
+
+
+def test_plain_text_fixture() -> None:
+    msg = load("message_create_text.json")
+    text = discord_to_matrix_text(msg)
+    assert text is not None
+    content = text.to_content()
+    assert content["msgtype"] == "m.text"
+    assert content["body"] == msg.content
+    assert content["m.mentions"] == {}
+    assert "formatted_body" not in content
+
+
+def test_user_mention_becomes_name() -> None:
+    msg = load("message_create_mention.json")
+    text = discord_to_matrix_text(msg, {DiscordUserID(2000000000000000002): "Bob"})
+    assert text is not None
+    assert text.body == "hey @Bob, see <@999> too"
+
+
+@pytest.mark.parametrize("content", ["", "   ", "\n"])
+def test_empty_text_is_not_sent(content: str) -> None:
+    msg = load("message_create_text.json")
+    empty = DiscordMessage(**{**msg.__dict__, "content": content})
+    assert discord_to_matrix_text(empty) is None
+
+
+@pytest.mark.parametrize(
+    ("template", "name", "expected"),
+    [
+        ("{name} (Discord)", "Alice (HQ)", "Alice (HQ) (Discord)"),
+        ("{username}", "Alice", "alice"),
+        ("{name} [{id}]", "  spaced\tname ", "spaced name [7]"),
+        ("{name}", "", "alice"),
+    ],
+)
+def test_ghost_displayname(template: str, name: str, expected: str) -> None:
+    assert ghost_displayname(template, name, "alice", 7) == expected
+
+
+def test_display_name_prefers_nick() -> None:
+    author = DiscordAuthor(DiscordUserID(1), "alice", global_name="Alice", nick="Ali")
+    assert author.display_name == "Ali"
+    assert DiscordAuthor(DiscordUserID(1), "alice", global_name="Alice").display_name == "Alice"
+    assert DiscordAuthor(DiscordUserID(1), "alice").display_name == "alice"

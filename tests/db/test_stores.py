@@ -1,0 +1,90 @@
+"""The data-access package on both databases, after running the real migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bridge.db import MessageRow, PortalRow, PuppetRow, Stores, WebhookRow, open_database
+from bridge.db.migrate import current_revision, head_revision, upgrade_head
+from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, WebhookID
+
+
+@pytest.fixture
+async def stores(database_url: str) -> AsyncIterator[Stores]:
+    await asyncio.to_thread(upgrade_head, database_url)
+    db = open_database(database_url)
+    await db.start()
+    try:
+        yield Stores(db)
+    finally:
+        await db.stop()
+
+
+async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> None:
+    assert await current_revision(database_url) is None
+    await asyncio.to_thread(upgrade_head, database_url)
+    await asyncio.to_thread(upgrade_head, database_url)
+    assert await current_revision(database_url) == head_revision() == "0001"
+
+
+async def test_portal_round_trip(stores: Stores) -> None:
+    row = PortalRow(
+        ChannelID(4000000000000000001), GuildID(3), RoomID("!a:x"), "campaign", "t", "public"
+    )
+    await stores.portals.upsert(row)
+    assert await stores.portals.by_channel(ChannelID(4000000000000000001)) == row
+    assert await stores.portals.by_room(RoomID("!a:x")) == row
+    renamed = PortalRow(row.discord_channel_id, row.guild_id, row.room_id, "new", "", "public")
+    await stores.portals.upsert(renamed)
+    assert await stores.portals.all() == [renamed]
+
+
+async def test_puppet_round_trip(stores: Stores) -> None:
+    assert await stores.puppets.get(DiscordUserID(1)) is None
+    row = PuppetRow(DiscordUserID(2**62), "Alice (Discord)", "http://cdn/a.png", "mxc://x/y", True)
+    await stores.puppets.upsert(row)
+    assert await stores.puppets.get(DiscordUserID(2**62)) == row
+
+
+async def test_message_map_refuses_replays_on_both_sides(stores: Stores) -> None:
+    first = MessageRow(MessageID(10), 0, ChannelID(4), RoomID("!r:x"), EventID("$e1"), "discord")
+    assert await stores.messages.insert(first) is True
+    assert await stores.messages.insert(first) is False
+    # Same Matrix event again under another Discord ID: refused too.
+    clash = MessageRow(MessageID(11), 0, ChannelID(4), RoomID("!r:x"), EventID("$e1"), "matrix")
+    assert await stores.messages.insert(clash) is False
+    # A Matrix event split into two Discord messages.
+    for part, discord_id in enumerate((20, 21)):
+        row = MessageRow(
+            MessageID(discord_id), 0, ChannelID(4), RoomID("!r:x"), EventID("$e2"), "matrix", part
+        )
+        assert await stores.messages.insert(row)
+    assert [r.discord_message_id for r in await stores.messages.by_event(EventID("$e2"))] == [
+        20,
+        21,
+    ]
+    assert (await stores.messages.by_discord(MessageID(10)))[0].event_id == "$e1"
+    last = await stores.messages.last_in_channel(ChannelID(4))
+    assert last is not None and last.discord_message_id == 21
+    assert await stores.messages.count() == 3
+
+
+async def test_webhook_store(stores: Stores) -> None:
+    row = WebhookRow(ChannelID(4), WebhookID(77), "tok-secret")
+    await stores.webhooks.put(row)
+    assert await stores.webhooks.get(ChannelID(4)) == row
+    assert "tok-secret" not in repr(row)
+    assert await stores.webhooks.all_ids() == {77}
+    await stores.webhooks.delete(ChannelID(4))
+    assert await stores.webhooks.get(ChannelID(4)) is None
+
+
+async def test_transaction_ids(stores: Stores) -> None:
+    assert not await stores.txns.seen("passerelle", "t1")
+    await stores.txns.mark("passerelle", "t1")
+    await stores.txns.mark("passerelle", "t1")
+    assert await stores.txns.seen("passerelle", "t1")
+    assert not await stores.txns.seen("other", "t1")

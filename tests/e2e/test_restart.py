@@ -1,0 +1,45 @@
+"""A restarted bridge keeps its portals, ghosts and webhook, and relays at once."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bridge.ids import ChannelID
+from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.stack import SandboxStack
+
+pytestmark = pytest.mark.e2e
+
+PUBLIC = ChannelID(4000000000000000001)
+
+
+async def test_restart_reuses_portals_and_webhook(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    assert stack.bridge is not None and stack.emulator is not None
+    portals_before = await stack.bridge.ctx.stores.portals.all()
+    webhook_before = await stack.bridge.ctx.stores.webhooks.get(PUBLIC)
+    await stack.stop_bridge()
+    bridge = await stack.start_bridge()
+    assert await bridge.ctx.stores.portals.all() == portals_before
+    room = (
+        portals_before[0].room_id
+        if portals_before[0].discord_channel_id == PUBLIC
+        else (portals_before[1].room_id)
+    )
+
+    text = f"after restart d2m {uuid.uuid4().hex[:8]}"
+    await discord_bob.send(PUBLIC, text)
+    await matrix_alice.wait_for_event(room, lambda e: e["content"].get("body") == text)
+
+    text = f"after restart m2d {uuid.uuid4().hex[:8]}"
+    await matrix_alice.send_text(room, text)
+    message, _ = await discord_bob.wait_for_message(lambda m: m.content == text)
+    assert webhook_before is not None
+    assert message.webhook_id == webhook_before.webhook_id
+    hooks = [
+        w for w in stack.emulator.state.webhooks.values() if str(w["channel_id"]) == str(PUBLIC)
+    ]
+    assert len(hooks) == 1, "the bridge must reuse its webhook, not create another"
