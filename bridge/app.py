@@ -12,14 +12,21 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
 from bridge.actions.d2m_message import relay_discord_message
+from bridge.actions.d2m_reaction import (
+    relay_discord_reaction_add,
+    relay_discord_reaction_clear,
+    relay_discord_reaction_remove,
+)
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
+from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
 from bridge.actions.m2d_redact import relay_matrix_redaction
 from bridge.actions.portals import ensure_all_portals, ensure_portal
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
 from bridge.model import DiscordDeletion, DiscordMessage, MatrixEdit, MatrixMessage, MatrixRedaction
+from bridge.model import DiscordReaction, DiscordReactionClear, MatrixReaction
 from bridge.queues import KeyedSerialQueues
 from bridge.registration import Tokens
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
@@ -64,6 +71,9 @@ class Bridge:
                 message=self._on_discord_message,
                 edit=self._on_discord_edit,
                 deletion=self._on_discord_deletion,
+                reaction_add=self._on_discord_reaction_add,
+                reaction_remove=self._on_discord_reaction_remove,
+                reaction_clear=self._on_discord_reaction_clear,
             ),
         )
         self.d2m_queues = KeyedSerialQueues("d2m")
@@ -144,6 +154,27 @@ class Bridge:
             deletion.channel_id, lambda: relay_discord_deletion(self.ctx, deletion)
         )
 
+    async def _on_discord_reaction_add(self, reaction: DiscordReaction) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(
+            reaction.channel_id, lambda: relay_discord_reaction_add(self.ctx, reaction)
+        )
+
+    async def _on_discord_reaction_remove(self, reaction: DiscordReaction) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(
+            reaction.channel_id, lambda: relay_discord_reaction_remove(self.ctx, reaction)
+        )
+
+    async def _on_discord_reaction_clear(self, clear: DiscordReactionClear) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(
+            clear.channel_id, lambda: relay_discord_reaction_clear(self.ctx, clear)
+        )
+
     # -- Matrix -> Discord -----------------------------------------------
 
     async def _txn_seen(self, txn_id: str) -> bool:
@@ -169,8 +200,11 @@ class Bridge:
             await relay_matrix_message(self.ctx, event)
         elif isinstance(event, MatrixEdit):
             await relay_matrix_edit(self.ctx, event)
+        elif isinstance(event, MatrixReaction):
+            await relay_matrix_reaction(self.ctx, event)
         elif isinstance(event, MatrixRedaction):
-            await relay_matrix_redaction(self.ctx, event)
+            if not await relay_matrix_reaction_redaction(self.ctx, event):
+                await relay_matrix_redaction(self.ctx, event)
 
     async def _query_user(self, user_id: str) -> bool:
         if self.config.namer.parse_ghost(user_id) is None:

@@ -88,6 +88,14 @@ class BridgeConfig:
     webhook_name: str
     auto_invite: tuple[str, ...]
     channels: tuple[ChannelConfig, ...]
+    # Files above this go to Discord as a link instead of an upload (MiB).
+    discord_upload_limit_mb: int = 10
+    # Base URL where the homeserver's media is publicly reachable, for those links.
+    public_media_url: str | None = None
+
+    @property
+    def discord_upload_limit_bytes(self) -> int:
+        return self.discord_upload_limit_mb * 1024 * 1024
 
     def channel(self, channel_id: int) -> ChannelConfig | None:
         for chan in self.channels:
@@ -305,6 +313,10 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         webhook_name=br.text("webhook_name", "Passerelle"),
         auto_invite=tuple(invites),
         channels=_channels(br),
+        discord_upload_limit_mb=br.integer("discord_upload_limit_mb", 10, lo=1, hi=500),
+        public_media_url=(
+            _http_url(br, "public_media_url") if br.data.get("public_media_url") else None
+        ),
     )
 
     logging_section = data.get("logging") or {}

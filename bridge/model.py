@@ -36,6 +36,61 @@ class DiscordAuthor:
 
 
 @dataclass(frozen=True)
+class DiscordAttachment:
+    """One file of a Discord message, as Discord describes it (bytes are on the CDN)."""
+
+    id: int
+    filename: str
+    url: str
+    content_type: str | None = None
+    size: int = 0
+    width: int | None = None
+    height: int | None = None
+    duration_secs: float | None = None
+    description: str | None = None
+
+    @property
+    def spoiler(self) -> bool:
+        """Discord marks spoilers by the file name alone."""
+        return self.filename.startswith("SPOILER_")
+
+
+@dataclass(frozen=True)
+class DiscordSticker:
+    """A ``sticker_items`` entry; ``format_type`` 1 PNG, 2 APNG, 3 Lottie, 4 GIF."""
+
+    id: int
+    name: str
+    format_type: int
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DiscordEmbedField:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class DiscordEmbed:
+    """The readable parts of an embed (rich, link, image, video, article ...)."""
+
+    type: str = "rich"
+    title: str | None = None
+    url: str | None = None
+    description: str | None = None
+    author_name: str | None = None
+    author_url: str | None = None
+    provider_name: str | None = None
+    fields: tuple[DiscordEmbedField, ...] = ()
+    footer_text: str | None = None
+    image_url: str | None = None
+    thumbnail_url: str | None = None
+    video_url: str | None = None
+
+
+@dataclass(frozen=True)
 class DiscordMessage:
     id: MessageID
     channel_id: ChannelID
@@ -46,6 +101,15 @@ class DiscordMessage:
     webhook_id: WebhookID | None = None
     type: int = 0
     edited_ms: int | None = None
+    # Resolved at the transport edge so converters need no lookups of their own.
+    mentions: tuple[DiscordAuthor, ...] = ()
+    role_mentions: tuple[tuple[int, str], ...] = ()
+    channel_mentions: tuple[tuple[int, str], ...] = ()
+    mention_everyone: bool = False
+    reply_to: MessageID | None = None
+    attachments: tuple[DiscordAttachment, ...] = ()
+    stickers: tuple[DiscordSticker, ...] = ()
+    embeds: tuple[DiscordEmbed, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +138,16 @@ class MatrixMessage:
     body: str
     formatted_body: str | None = None
     timestamp_ms: int = 0
+    reply_to: EventID | None = None
+    # ``m.mentions``: who the sender meant to ping.
+    mentioned_user_ids: tuple[UserID, ...] = ()
+    mentions_room: bool = False
+    # Media (m.image/m.video/m.audio/m.file, and m.sticker events as msgtype "m.sticker").
+    url: str | None = None  # mxc://
+    filename: str | None = None
+    mimetype: str | None = None
+    size: int | None = None
+    spoiler: bool = False  # MSC3725 content warning / MSC4193 spoiler
 
 
 @dataclass(frozen=True)
@@ -97,19 +171,74 @@ class MatrixRedaction:
 
 
 @dataclass(frozen=True)
+class DiscordReaction:
+    """One MESSAGE_REACTION_ADD or MESSAGE_REACTION_REMOVE.
+
+    ``emoji_id`` is set for a custom emoji (then ``emoji_url`` is its CDN image);
+    ``member`` is the reacting member when Discord sent it (reaction adds).
+    """
+
+    channel_id: ChannelID
+    guild_id: GuildID | None
+    message_id: MessageID
+    user_id: DiscordUserID
+    emoji_name: str
+    emoji_id: int | None = None
+    animated: bool = False
+    emoji_url: str | None = None
+    member: DiscordAuthor | None = None
+
+    @property
+    def emoji(self) -> str:
+        """Discord's API form: the unicode emoji, or ``name:id`` for a custom one."""
+        return f"{self.emoji_name}:{self.emoji_id}" if self.emoji_id else self.emoji_name
+
+
+@dataclass(frozen=True)
+class DiscordReactionClear:
+    """MESSAGE_REACTION_REMOVE_ALL (``emoji`` None) or MESSAGE_REACTION_REMOVE_EMOJI."""
+
+    channel_id: ChannelID
+    guild_id: GuildID | None
+    message_id: MessageID
+    emoji: str | None = None
+
+
+@dataclass(frozen=True)
+class MatrixReaction:
+    """An ``m.reaction`` (``m.annotation`` of ``target`` with ``key``)."""
+
+    room_id: RoomID
+    event_id: EventID
+    sender: UserID
+    target: EventID
+    key: str
+
+
+@dataclass(frozen=True)
 class MatrixText:
     """Content for an ``m.room.message`` built from Discord."""
 
     body: str
     formatted_body: str | None = None
     msgtype: str = "m.text"
+    mentioned_user_ids: tuple[UserID, ...] = ()
+    mentions_room: bool = False
+    reply_to: EventID | None = None
 
-    def to_content(self) -> dict[str, object]:
+    def to_content(self, *, with_relation: bool = True) -> dict[str, object]:
         content: dict[str, object] = {"msgtype": self.msgtype, "body": self.body}
         if self.formatted_body is not None:
             content["format"] = "org.matrix.custom.html"
             content["formatted_body"] = self.formatted_body
-        content["m.mentions"] = {}
+        mentions: dict[str, object] = {}
+        if self.mentioned_user_ids:
+            mentions["user_ids"] = list(self.mentioned_user_ids)
+        if self.mentions_room:
+            mentions["room"] = True
+        content["m.mentions"] = mentions
+        if with_relation and self.reply_to is not None:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
         return content
 
 
@@ -121,3 +250,47 @@ class DiscordSend:
     username: str
     avatar_url: str | None = None
     allowed_mention_users: tuple[DiscordUserID, ...] = field(default_factory=tuple)
+    mention_everyone: bool = False
+    # (filename, bytes, spoiler) uploaded with the message (multipart).
+    files: tuple[tuple[str, bytes, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class MatrixMedia:
+    """Content for a media event built from Discord; ``url`` is the uploaded mxc."""
+
+    msgtype: str  # m.image, m.video, m.audio, m.file; "m.sticker" sends an m.sticker event
+    body: str
+    url: str
+    filename: str
+    mimetype: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    spoiler: bool = False
+    spoiler_reason: str | None = None
+
+    @property
+    def event_type(self) -> str:
+        return "m.sticker" if self.msgtype == "m.sticker" else "m.room.message"
+
+    def to_content(self) -> dict[str, object]:
+        info: dict[str, object] = {"mimetype": self.mimetype, "size": self.size}
+        if self.width is not None and self.height is not None:
+            info["w"], info["h"] = self.width, self.height
+        if self.duration_ms is not None:
+            info["duration"] = self.duration_ms
+        content: dict[str, object] = {"body": self.body, "url": self.url, "info": info}
+        if self.msgtype != "m.sticker":
+            content["msgtype"] = self.msgtype
+            content["filename"] = self.filename
+        if self.spoiler:
+            # MSC3725 content warnings (Element shows a blurred preview); the key is unstable.
+            warning: dict[str, object] = {"type": "town.robin.msc3725.spoiler"}
+            if self.spoiler_reason:
+                warning["description"] = self.spoiler_reason
+            content["town.robin.msc3725.content_warning"] = warning
+            content["page.codeberg.everypizza.msc4193.spoiler"] = True  # MSC4193, newer
+        content["m.mentions"] = {}
+        return content

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from bridge.db import WebhookRow
-from bridge.ids import ChannelID, EventID, MessageID, RoomID, UserID
-from bridge.model import DiscordChannel, DiscordSend, MatrixText
+from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
+from bridge.model import DiscordChannel, DiscordSend, MatrixMessage, MatrixText
+from bridge.model import MatrixMedia
 
 
 class MatrixPort(Protocol):
@@ -45,6 +46,36 @@ class MatrixPort(Protocol):
 
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool: ...
 
+    # -- media ---------------------------------------------------------------
+
+    async def download_media(self, mxc: str, max_bytes: int) -> bytes | None:
+        """The bytes of an ``mxc://`` file; None if it cannot be fetched.
+
+        Raises :class:`MediaTooLarge` when it is bigger than ``max_bytes``."""
+        ...
+
+    async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
+        """Upload to the homeserver's media repository; returns the ``mxc://`` URI."""
+        ...
+
+    async def send_media(
+        self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
+    ) -> EventID: ...
+
+    async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
+        """GET an http(s) URL (Discord's CDN): (bytes, content type); None on failure.
+
+        Raises :class:`MediaTooLarge` when it is bigger than ``max_bytes``."""
+        ...
+
+    async def send_reaction(
+        self, room_id: RoomID, sender: UserID, target: EventID, key: str, shortcode: str | None
+    ) -> EventID: ...
+
+    async def fetch_message(self, room_id: RoomID, event_id: EventID) -> MatrixMessage | None: ...
+
+    async def may_mention_room(self, room_id: RoomID, user_id: UserID) -> bool: ...
+
 
 class DiscordPort(Protocol):
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None: ...
@@ -65,6 +96,24 @@ class DiscordPort(Protocol):
         self, channel_id: ChannelID, message_id: MessageID, reason: str
     ) -> bool: ...
 
+    def own_user_id(self) -> DiscordUserID | None: ...
+
+    async def add_reaction(
+        self, channel_id: ChannelID, message_id: MessageID, emoji: str
+    ) -> bool: ...
+
+    async def remove_own_reaction(
+        self, channel_id: ChannelID, message_id: MessageID, emoji: str
+    ) -> bool: ...
+
 
 class WebhookGone(Exception):
     """The stored webhook no longer exists on Discord (404); make a new one."""
+
+
+class MediaTooLarge(Exception):
+    """A download was cut off at its size cap."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import discord
 from mautrix.client import Client
-from mautrix.types import RoomAlias, RoomID, UserID
+from mautrix.types import EventID, EventType, RoomAlias, RoomID, UserID
 
 from bridge.transport.discord_endpoints import use_api_base
 
@@ -51,6 +51,16 @@ class MatrixUser:
 
     async def send_text(self, room_id: str, text: str) -> str:
         return str(await self.client.send_text(RoomID(room_id), text))
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        """Send an ``m.reaction`` (annotation) on ``event_id``; returns its event ID."""
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        return str(
+            await self.client.send_message_event(RoomID(room_id), EventType.REACTION, content)
+        )
+
+    async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:
+        return str(await self.client.redact(RoomID(room_id), EventID(event_id), reason=reason))
 
     async def invites(self) -> list[str]:
         data = await self.client.sync(since=None, timeout=0)
@@ -124,6 +134,18 @@ class DiscordUser:
             channel = fetched
         assert isinstance(channel, discord.TextChannel)
         return await channel.send(text)
+
+    async def react(self, channel_id: int, message_id: int, emoji: str) -> None:
+        """React as this user; ``emoji`` is a unicode emoji or ``name:id``."""
+        await self.client.http.add_reaction(channel_id, message_id, emoji)
+
+    async def unreact(self, channel_id: int, message_id: int, emoji: str) -> None:
+        await self.client.http.remove_own_reaction(channel_id, message_id, emoji)
+
+    async def reactors(self, channel_id: int, message_id: int, emoji: str) -> list[int]:
+        """IDs of the users reacting with ``emoji`` (GET .../reactions/{emoji})."""
+        users = await self.client.http.get_reaction_users(channel_id, message_id, emoji, 100)
+        return [int(u["id"]) for u in users]
 
     async def wait_for_message(
         self, check: Callable[[discord.Message], bool], timeout: float = 10

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_message import convert_text
 from bridge.actions.puppets import sync_puppet
-from bridge.convert.d2m.text import discord_to_matrix_text
 from bridge.ids import EventID
 from bridge.model import DiscordMessage
 
@@ -23,7 +23,10 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
     if original is None:
         log.info("d2m.edit-skipped message=%s reason=not-bridged", message.id)
         return None
-    text = discord_to_matrix_text(message)
+    portal = await ctx.stores.portals.by_channel(message.channel_id)
+    if portal is None:
+        return None
+    text = await convert_text(ctx, message, portal, with_reply=False)
     if text is None:
         return None
     ghost = await sync_puppet(ctx, message.author)

@@ -7,15 +7,35 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
-from bridge.convert.d2m.text import discord_to_matrix_text
-from bridge.db import MessageRow
+from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
+from bridge.db import MessageRow, PortalRow
 from bridge.ids import EventID
-from bridge.model import DiscordMessage
+from bridge.model import DiscordMessage, MatrixText
 
 log = logging.getLogger(__name__)
 
 # DEFAULT and REPLY; system messages (joins, pins, boosts ...) are not relayed as text.
 RELAYED_TYPES = frozenset({0, 19})
+# Ghosts of mentioned users are registered so pills show their names; capped per message.
+MAX_MENTION_SYNCS = 10
+
+
+async def convert_text(
+    ctx: BridgeContext, message: DiscordMessage, portal: PortalRow, *, with_reply: bool = True
+) -> MatrixText | None:
+    """Resolve the lookups a message needs, then convert its text (pure)."""
+    for user in message.mentions[:MAX_MENTION_SYNCS]:
+        await sync_puppet(ctx, user)
+    channel_rooms = {
+        int(p.discord_channel_id): (p.name, str(p.room_id)) for p in await ctx.stores.portals.all()
+    }
+    reply_to: EventID | None = None
+    if with_reply and message.reply_to is not None:
+        # Only ever point at an event in this same room: never across portals.
+        rows = await ctx.stores.messages.by_discord(message.reply_to)
+        reply_to = next((r.event_id for r in rows if r.room_id == portal.room_id), None)
+    converter_ctx = mention_context(message, ctx.namer.ghost_mxid, channel_rooms)
+    return discord_to_matrix_text(message, converter_ctx, reply_to)
 
 
 async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
@@ -35,7 +55,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     portal = await ensure_portal(ctx, message.channel_id)
     if portal is None:
         return None
-    text = discord_to_matrix_text(message)
+    text = await convert_text(ctx, message, portal)
     if text is None:
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None

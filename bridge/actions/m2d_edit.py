@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.m2d_message import execute_send
+from bridge.actions.m2d_message import convert_text, execute_send
 from bridge.actions.webhooks import channel_webhook
-from bridge.convert.m2d.text import matrix_to_discord_text
 from bridge.db import MessageRow
 from bridge.ids import MessageID
 from bridge.model import MatrixEdit
@@ -36,8 +35,13 @@ async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[Messag
             edit.sender,
         )
         return []
-    displayname = await ctx.matrix.displayname(edit.room_id, edit.sender)
-    sends = matrix_to_discord_text(edit.new, displayname)
+    portal = await ctx.stores.portals.by_channel(rows[0].discord_channel_id)
+    if portal is None:
+        return []
+    # Keep the reply quote of the original: m.new_content carries no reply relation.
+    original = await ctx.matrix.fetch_message(edit.room_id, edit.target)
+    reply_to = original.reply_to if original is not None else None
+    sends = await convert_text(ctx, edit.new, portal, reply_to)
     if not sends:
         return []
     channel_id = rows[0].discord_channel_id

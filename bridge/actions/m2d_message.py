@@ -6,9 +6,10 @@ import logging
 
 from bridge.actions.context import BridgeContext
 from bridge.actions.webhooks import channel_webhook, forget_webhook
-from bridge.convert.m2d.text import matrix_to_discord_text
-from bridge.db import MessageRow
-from bridge.ids import ChannelID, MessageID
+from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
+from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
+from bridge.db import MessageRow, PortalRow
+from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
 from bridge.ports import WebhookGone
 
@@ -30,8 +31,7 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     if await ctx.stores.messages.by_event(message.event_id):
         log.debug("m2d.duplicate event=%s", message.event_id)
         return []
-    displayname = await ctx.matrix.displayname(message.room_id, message.sender)
-    sends = matrix_to_discord_text(message, displayname)
+    sends = await convert_text(ctx, message, portal, message.reply_to)
     created: list[MessageID] = []
     for part, send in enumerate(sends):
         discord_id = await execute_send(ctx, portal.discord_channel_id, send)
@@ -55,6 +55,56 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
         ",".join(str(i) for i in created),
     )
     return created
+
+
+def jump_url(portal: PortalRow, message_id: MessageID) -> str:
+    return (
+        f"https://discord.com/channels/{portal.guild_id}/{portal.discord_channel_id}/{message_id}"
+    )
+
+
+async def reply_quote(
+    ctx: BridgeContext, message: MatrixMessage, portal: PortalRow, reply_to: EventID
+) -> ReplyQuote | None:
+    """The quote line of a Matrix reply, when the replied-to event is bridged here."""
+    rows = [
+        r
+        for r in await ctx.stores.messages.by_event(reply_to)
+        if r.discord_channel_id == portal.discord_channel_id
+    ]
+    if not rows:
+        return None
+    original = await ctx.matrix.fetch_message(message.room_id, reply_to)
+    if original is None:
+        return None
+    author_id = ctx.namer.parse_ghost(original.sender)
+    name = await ctx.matrix.displayname(message.room_id, original.sender)
+    excerpt = original.body if original.msgtype in RELAYED_MSGTYPES else f"[{original.msgtype}]"
+    return ReplyQuote(
+        author_name=name or original.sender,
+        excerpt=strip_reply_fallback(excerpt),
+        jump_url=jump_url(portal, rows[0].discord_message_id),
+        author_discord_id=author_id,
+        ping=original.sender in message.mentioned_user_ids,
+    )
+
+
+async def convert_text(
+    ctx: BridgeContext, message: MatrixMessage, portal: PortalRow, reply_to: EventID | None
+) -> list[DiscordSend]:
+    """Resolve what the converter needs (names, rooms, power), then convert (pure)."""
+    room_channel: dict[str, int] = {}
+    for p in await ctx.stores.portals.all():
+        room_channel[str(p.room_id)] = int(p.discord_channel_id)
+        room_channel[str(ctx.namer.portal_alias(p.discord_channel_id))] = int(p.discord_channel_id)
+    converter_ctx = M2DContext(
+        ghost_discord_id=ctx.namer.parse_ghost,
+        room_channel=room_channel,
+        may_mention_room=await ctx.matrix.may_mention_room(message.room_id, message.sender),
+    )
+    quote = await reply_quote(ctx, message, portal, reply_to) if reply_to else None
+    displayname = await ctx.matrix.displayname(message.room_id, message.sender)
+    return matrix_to_discord_text(message, displayname, converter_ctx, quote)
 
 
 async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordSend) -> MessageID:

@@ -9,17 +9,21 @@ from mautrix.util.async_db import Database
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.portals import PortalRow, PortalStore
 from bridge.db.puppets import PuppetRow, PuppetStore
+from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.txns import TransactionStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
 
 __all__ = [
     "Database",
+    "EmojiRow",
     "MessageMap",
     "MessageRow",
     "PortalRow",
     "PortalStore",
     "PuppetRow",
     "PuppetStore",
+    "ReactionRow",
+    "ReactionStore",
     "Stores",
     "TransactionStore",
     "WebhookRow",
@@ -49,3 +53,4 @@ class Stores:
         self.messages = MessageMap(db)
         self.webhooks = WebhookStore(db)
         self.txns = TransactionStore(db)
+        self.reactions = ReactionStore(db)

@@ -21,10 +21,18 @@ from bridge.model import (
     DiscordChannel,
     DiscordDeletion,
     DiscordMessage,
+    DiscordReaction,
+    DiscordReactionClear,
     DiscordSend,
 )
-from bridge.ports import WebhookGone
+from bridge.ports import MediaTooLarge, WebhookGone
 from bridge.transport.discord_endpoints import use_api_base
+from bridge.transport.discord_media import (
+    attachments_from,
+    embeds_from,
+    files_for,
+    stickers_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,9 @@ class DiscordHandlers:
     message: Callable[[DiscordMessage], Awaitable[None]]
     edit: Callable[[DiscordMessage], Awaitable[None]]
     deletion: Callable[[DiscordDeletion], Awaitable[None]]
+    reaction_add: Callable[[DiscordReaction], Awaitable[None]] | None = None
+    reaction_remove: Callable[[DiscordReaction], Awaitable[None]] | None = None
+    reaction_clear: Callable[[DiscordReactionClear], Awaitable[None]] | None = None
 
 
 def author_from(user: discord.abc.User) -> DiscordAuthor:
@@ -52,6 +63,14 @@ def author_from(user: discord.abc.User) -> DiscordAuthor:
 
 
 def message_from(msg: discord.Message) -> DiscordMessage:
+    reference = msg.reference
+    reply_to = (
+        MessageID(reference.message_id)
+        if reference is not None
+        and reference.message_id is not None
+        and msg.type == discord.MessageType.reply
+        else None
+    )
     return DiscordMessage(
         id=MessageID(msg.id),
         channel_id=ChannelID(msg.channel.id),
@@ -62,7 +81,36 @@ def message_from(msg: discord.Message) -> DiscordMessage:
         webhook_id=WebhookID(msg.webhook_id) if msg.webhook_id else None,
         type=msg.type.value,
         edited_ms=int(msg.edited_at.timestamp() * 1000) if msg.edited_at else None,
+        mentions=tuple(author_from(u) for u in msg.mentions),
+        role_mentions=tuple((r.id, r.name) for r in msg.role_mentions),
+        channel_mentions=tuple((c.id, c.name) for c in msg.channel_mentions),
+        mention_everyone=msg.mention_everyone,
+        reply_to=reply_to,
+        attachments=attachments_from(msg),
+        stickers=stickers_from(msg),
+        embeds=embeds_from(msg),
     )
+
+
+def reaction_from(payload: discord.RawReactionActionEvent) -> DiscordReaction:
+    emoji = payload.emoji
+    custom = emoji.id is not None
+    return DiscordReaction(
+        channel_id=ChannelID(payload.channel_id),
+        guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
+        message_id=MessageID(payload.message_id),
+        user_id=DiscordUserID(payload.user_id),
+        emoji_name=emoji.name or "_",
+        emoji_id=emoji.id,
+        animated=emoji.animated,
+        emoji_url=emoji.url if custom else None,
+        member=author_from(payload.member) if payload.member is not None else None,
+    )
+
+
+def emoji_api_form(emoji: discord.PartialEmoji) -> str:
+    """``name:id`` for a custom emoji, else the unicode emoji itself."""
+    return f"{emoji.name or '_'}:{emoji.id}" if emoji.id else (emoji.name or "")
 
 
 class _Client(discord.Client):
@@ -92,6 +140,37 @@ class _Client(discord.Client):
                 message_ids=(MessageID(payload.message_id),),
             )
         )
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if self.owner.handlers.reaction_add is not None:
+            await self.owner.handlers.reaction_add(reaction_from(payload))
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        if self.owner.handlers.reaction_remove is not None:
+            await self.owner.handlers.reaction_remove(reaction_from(payload))
+
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        if self.owner.handlers.reaction_clear is not None:
+            await self.owner.handlers.reaction_clear(
+                DiscordReactionClear(
+                    channel_id=ChannelID(payload.channel_id),
+                    guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
+                    message_id=MessageID(payload.message_id),
+                )
+            )
+
+    async def on_raw_reaction_clear_emoji(
+        self, payload: discord.RawReactionClearEmojiEvent
+    ) -> None:
+        if self.owner.handlers.reaction_clear is not None:
+            await self.owner.handlers.reaction_clear(
+                DiscordReactionClear(
+                    channel_id=ChannelID(payload.channel_id),
+                    guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
+                    message_id=MessageID(payload.message_id),
+                    emoji=emoji_api_form(payload.emoji),
+                )
+            )
 
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         await self.owner.handlers.deletion(
@@ -184,7 +263,7 @@ class DiscordTransport:
     @staticmethod
     def _mentions(send: DiscordSend) -> discord.AllowedMentions:
         return discord.AllowedMentions(
-            everyone=False,
+            everyone=send.mention_everyone,
             roles=False,
             users=[discord.Object(u) for u in send.allowed_mention_users],
         )
@@ -198,10 +277,15 @@ class DiscordTransport:
                 username=send.username,
                 avatar_url=send.avatar_url or discord.utils.MISSING,
                 allowed_mentions=mentions,
+                files=files_for(send) if send.files else discord.utils.MISSING,
                 wait=True,
             )
         except discord.NotFound as exc:
             raise WebhookGone(str(webhook.webhook_id)) from exc
+        except discord.HTTPException as exc:
+            if exc.status == 413 and send.files:  # over the server's upload limit
+                raise MediaTooLarge(0) from exc
+            raise
         return sent.id
 
     async def edit_webhook_message(
@@ -228,5 +312,40 @@ class DiscordTransport:
         except discord.NotFound:
             return True
         except discord.Forbidden:
+            return False
+        return True
+
+    def own_user_id(self) -> DiscordUserID | None:
+        user = self.client.user
+        return DiscordUserID(user.id) if user is not None else None
+
+    async def add_reaction(self, channel_id: ChannelID, message_id: MessageID, emoji: str) -> bool:
+        """The bot reacts with ``emoji`` (unicode, or ``name:id``); False if refused."""
+        try:
+            await self.client.http.add_reaction(channel_id, message_id, emoji)
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord.reaction-add-failed message=%s status=%s code=%s",
+                message_id,
+                exc.status,
+                exc.code,
+            )
+            return False
+        return True
+
+    async def remove_own_reaction(
+        self, channel_id: ChannelID, message_id: MessageID, emoji: str
+    ) -> bool:
+        try:
+            await self.client.http.remove_own_reaction(channel_id, message_id, emoji)
+        except discord.NotFound:
+            return True  # message or reaction already gone
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord.reaction-remove-failed message=%s status=%s code=%s",
+                message_id,
+                exc.status,
+                exc.code,
+            )
             return False
         return True

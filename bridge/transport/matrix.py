@@ -22,12 +22,36 @@ from mautrix.types import (
 
 from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixEdit, MatrixMessage, MatrixRedaction, MatrixText
+from bridge.model import MatrixReaction
+from bridge.model import MatrixMedia
+from bridge.ports import MediaTooLarge
 
 log = logging.getLogger(__name__)
 
 AVATAR_MAX_BYTES = 8 * 1024 * 1024
+DOWNLOAD_CHUNK = 64 * 1024
 
-MatrixEvent = MatrixMessage | MatrixEdit | MatrixRedaction
+MatrixEvent = MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction
+
+
+def media_fields(content: dict[str, Any]) -> dict[str, Any]:
+    """url, filename, mimetype, size and spoiler of a media event's content."""
+    url = content.get("url")
+    if not isinstance(url, str) or not url.startswith("mxc://"):
+        return {}
+    info = content.get("info") if isinstance(content.get("info"), dict) else {}
+    assert isinstance(info, dict)
+    filename, mimetype, size = content.get("filename"), info.get("mimetype"), info.get("size")
+    spoiler = bool(content.get("page.codeberg.everypizza.msc4193.spoiler")) or isinstance(
+        content.get("town.robin.msc3725.content_warning"), dict
+    )
+    return {
+        "url": url,
+        "filename": filename if isinstance(filename, str) and filename else None,
+        "mimetype": mimetype if isinstance(mimetype, str) else None,
+        "size": size if isinstance(size, int) and not isinstance(size, bool) else None,
+        "spoiler": spoiler,
+    }
 
 
 class MemoryASStateStore(MemoryStateStore, ASStateStore):
@@ -125,10 +149,12 @@ class MatrixTransport:
     @classmethod
     def parse_event(
         cls, raw: dict[str, Any]
-    ) -> MatrixMessage | MatrixEdit | MatrixRedaction | None:
+    ) -> MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction | None:
         """Translate a raw room event into the dataclass the actions take, if relayed."""
         if raw.get("type") == "m.room.redaction":
             return cls.parse_redaction(raw)
+        if raw.get("type") == "m.reaction":
+            return cls.parse_reaction(raw)
         message = cls.parse_message(raw)
         if message is None:
             return None
@@ -146,6 +172,27 @@ class MatrixTransport:
                 message.room_id, message.event_id, message.sender, EventID(target), new_message
             )
         return message
+
+    @staticmethod
+    def parse_reaction(raw: dict[str, Any]) -> MatrixReaction | None:
+        """An ``m.reaction`` annotating an event with a key; None if malformed."""
+        if "state_key" in raw:
+            return None
+        content = raw.get("content")
+        relates = content.get("m.relates_to") if isinstance(content, dict) else None
+        if not isinstance(relates, dict) or relates.get("rel_type") != "m.annotation":
+            return None
+        target, key = relates.get("event_id"), relates.get("key")
+        room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
+        if not all(isinstance(v, str) and v for v in (target, key, room_id, event_id, sender)):
+            return None
+        return MatrixReaction(
+            room_id=RoomID(str(room_id)),
+            event_id=EventID(str(event_id)),
+            sender=UserID(str(sender)),
+            target=EventID(str(target)),
+            key=str(key),
+        )
 
     @staticmethod
     def parse_redaction(raw: dict[str, Any]) -> MatrixRedaction | None:
@@ -167,17 +214,26 @@ class MatrixTransport:
     @staticmethod
     def parse_message(raw: dict[str, Any]) -> MatrixMessage | None:
         """Translate a raw ``m.room.message`` into our dataclass; None if unusable."""
-        if raw.get("type") != "m.room.message" or "state_key" in raw:
+        if raw.get("type") not in ("m.room.message", "m.sticker") or "state_key" in raw:
             return None
         content = raw.get("content")
         if not isinstance(content, dict):
             return None
+        if raw.get("type") == "m.sticker":  # stickers have no msgtype; relay them as media
+            content = {**content, "msgtype": "m.sticker"}
         body, msgtype = content.get("body"), content.get("msgtype")
         room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
         if not all(isinstance(v, str) for v in (body, msgtype, room_id, event_id, sender)):
             return None
         formatted = content.get("formatted_body")
         ts = raw.get("origin_server_ts")
+        relates = content.get("m.relates_to")
+        in_reply_to = relates.get("m.in_reply_to") if isinstance(relates, dict) else None
+        reply_to = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
+        mentions = content.get("m.mentions")
+        mentions = mentions if isinstance(mentions, dict) else {}
+        user_ids = mentions.get("user_ids")
+        user_ids = user_ids if isinstance(user_ids, list) else []
         return MatrixMessage(
             room_id=RoomID(str(room_id)),
             event_id=EventID(str(event_id)),
@@ -186,6 +242,10 @@ class MatrixTransport:
             body=str(body),
             formatted_body=formatted if isinstance(formatted, str) else None,
             timestamp_ms=ts if isinstance(ts, int) else 0,
+            reply_to=EventID(reply_to) if isinstance(reply_to, str) else None,
+            mentioned_user_ids=tuple(UserID(u) for u in user_ids if isinstance(u, str)),
+            mentions_room=mentions.get("room") is True,
+            **media_fields(content),
         )
 
     # -- MatrixPort ------------------------------------------------------
@@ -280,10 +340,11 @@ class MatrixTransport:
         text: MatrixText,
         timestamp_ms: int | None,
     ) -> EventID:
-        new_content = text.to_content()
+        new_content = text.to_content(with_relation=False)
         content: dict[str, Any] = {
             **new_content,
             "body": f"* {text.body}",
+            "m.mentions": {},  # an edit pings nobody again
             "m.new_content": new_content,
             "m.relates_to": {"rel_type": "m.replace", "event_id": target},
         }
@@ -297,6 +358,21 @@ class MatrixTransport:
         )
         return EventID(event_id)
 
+    async def send_reaction(
+        self, room_id: RoomID, sender: UserID, target: EventID, key: str, shortcode: str | None
+    ) -> EventID:
+        content: dict[str, Any] = {
+            "m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}
+        }
+        if shortcode is not None:
+            content["com.beeper.reaction.shortcode"] = shortcode  # image keys: Element shows it
+        event_id = await self.intent(sender).send_message_event(
+            room_id,
+            EventType.REACTION,
+            content,  # type: ignore[arg-type]
+        )
+        return EventID(event_id)
+
     async def redact(self, room_id: RoomID, event_id: EventID, reason: str) -> None:
         await self.bot.redact(room_id, event_id, reason=reason)
 
@@ -307,6 +383,94 @@ class MatrixTransport:
             log.warning("matrix.get-event-failed event=%s error=%s", event_id, exc.message)
             return None
         return UserID(event.sender)
+
+    async def fetch_message(self, room_id: RoomID, event_id: EventID) -> MatrixMessage | None:
+        """An earlier ``m.room.message`` of the room (for reply quotes), None if unusable."""
+        try:
+            event = await self.bot.get_event(room_id, event_id)
+        except MatrixRequestError as exc:
+            log.warning("matrix.get-event-failed event=%s error=%s", event_id, exc.message)
+            return None
+        return self.parse_message(event.serialize())
+
+    async def may_mention_room(self, room_id: RoomID, user_id: UserID) -> bool:
+        """Whether the user's power level reaches the room's ``notifications.room`` level."""
+        try:
+            levels = await self.bot.get_power_levels(room_id)
+        except MatrixRequestError:
+            return False
+        return bool(levels.get_user_level(user_id) >= levels.notifications.room)
+
+    # -- media ---------------------------------------------------------------
+
+    async def _read_capped(
+        self, url: str, max_bytes: int, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, str | None]:
+        """(status, body, content type) of a GET; raises MediaTooLarge past ``max_bytes``."""
+        assert self._session is not None
+        async with self._session.get(url, headers=headers) as resp:
+            if resp.status != 200:
+                return resp.status, b"", None
+            if resp.content_length is not None and resp.content_length > max_bytes:
+                raise MediaTooLarge(max_bytes)
+            data = bytearray()
+            async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
+                data.extend(chunk)
+                if len(data) > max_bytes:
+                    raise MediaTooLarge(max_bytes)
+            return resp.status, bytes(data), resp.headers.get("Content-Type")
+
+    async def download_media(self, mxc: str, max_bytes: int) -> bytes | None:
+        server, _, media_id = mxc.removeprefix("mxc://").partition("/")
+        if not mxc.startswith("mxc://") or not server or not media_id or "/" in media_id:
+            log.warning("matrix.media-bad-uri uri=%s", mxc)
+            return None
+        auth = {"Authorization": f"Bearer {self._as_token}"}
+        paths = (
+            f"/_matrix/client/v1/media/download/{server}/{media_id}",  # authenticated media
+            f"/_matrix/media/v3/download/{server}/{media_id}",  # servers without MSC3916
+        )
+        try:
+            for path in paths:
+                status, data, _ = await self._read_capped(
+                    self.homeserver_url + path, max_bytes, auth
+                )
+                if status == 200:
+                    return data
+                log.info("matrix.media-download-status uri=%s path=%s status=%s", mxc, path, status)
+                if status not in (400, 404, 405):
+                    break
+        except aiohttp.ClientError as exc:
+            log.warning("matrix.media-download-failed uri=%s error=%s", mxc, type(exc).__name__)
+        return None
+
+    async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
+        return str(await self.bot.upload_media(data, mime_type=mimetype, filename=filename))
+
+    async def send_media(
+        self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
+    ) -> EventID:
+        event_type = EventType.STICKER if media.event_type == "m.sticker" else EventType.ROOM_MESSAGE
+        event_id = await self.intent(sender).send_message_event(
+            room_id,
+            event_type,
+            media.to_content(),  # type: ignore[arg-type]
+            timestamp=timestamp_ms,
+        )
+        return EventID(event_id)
+
+    async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
+        if not url.startswith(("https://", "http://")):
+            return None
+        try:
+            status, data, content_type = await self._read_capped(url, max_bytes)
+        except aiohttp.ClientError as exc:
+            log.warning("matrix.fetch-failed error=%s", type(exc).__name__)
+            return None
+        if status != 200:
+            log.warning("matrix.fetch-failed status=%s", status)
+            return None
+        return data, content_type
 
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool:
         if redactor == original:

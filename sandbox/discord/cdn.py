@@ -1,4 +1,4 @@
-"""The CDN: user avatars, default avatars and uploaded attachments."""
+"""The CDN: user avatars, default avatars, custom emoji and uploaded attachments."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import lru_cache
 from aiohttp import web
 
 from sandbox.discord.context import ctx_of
-from sandbox.discord.png import DEFAULT_COLOURS, colour_for, solid_png
+from sandbox.discord.png import DEFAULT_COLOURS, TINY_GIF, colour_for, solid_png
 
 IMAGE_EXTS = ("png", "webp", "jpg", "jpeg", "gif")
 
@@ -42,6 +42,38 @@ async def default_avatar(request: web.Request) -> web.Response:
     if not stem.isdigit() or int(stem) >= len(DEFAULT_COLOURS) or ext not in IMAGE_EXTS:
         raise web.HTTPNotFound(text="404: Not Found")
     return _png(solid_png(DEFAULT_COLOURS[int(stem)]))
+
+
+async def custom_emoji(request: web.Request) -> web.Response:
+    """``/cdn/emojis/{id}.png|.gif|.webp``: a generated PNG for a seeded guild emoji."""
+    state = ctx_of(request).state
+    stem, _, ext = request.match_info["filename"].rpartition(".")
+    if state.emoji(stem) is None or ext not in IMAGE_EXTS:
+        raise web.HTTPNotFound(text="404: Not Found")
+    return _png(_avatar_png(f"emoji:{stem}"))
+
+
+async def sticker(request: web.Request) -> web.Response:
+    """``/cdn/stickers/{id}.png`` (PNG/APNG), ``.gif`` (GIF) or ``.json`` (Lottie)."""
+    state = ctx_of(request).state
+    stem, _, ext = request.match_info["filename"].rpartition(".")
+    found = state.sticker(stem)
+    if found is None:
+        raise web.HTTPNotFound(text="404: Not Found")
+    fmt = found[1].format_type
+    if fmt == 3 and ext == "json":
+        lottie = b'{"v":"5.7.4","fr":30,"ip":0,"op":60,"w":320,"h":320,"layers":[]}'
+        return web.Response(body=lottie, headers={"Content-Type": "application/json"})
+    if fmt == 4 and ext == "gif":
+        return web.Response(body=TINY_GIF, headers={"Content-Type": "image/gif"})
+    if fmt in (1, 2) and ext in IMAGE_EXTS:
+        return _png(_sticker_png(stem))
+    raise web.HTTPNotFound(text="404: Not Found")
+
+
+@lru_cache(maxsize=64)
+def _sticker_png(sticker_id: str) -> bytes:
+    return solid_png(colour_for(f"sticker:{sticker_id}"), size=320)
 
 
 async def attachment(request: web.Request) -> web.Response:

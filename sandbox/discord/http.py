@@ -68,6 +68,7 @@ ROUTES: list[Route] = [
     Route("PUT", "/guilds/{guild_id}/bans/{user_id}", rest_guilds.put_ban),
     Route("DELETE", "/guilds/{guild_id}/bans/{user_id}", rest_guilds.delete_ban),
     Route("GET", "/guilds/{guild_id}/webhooks", hooks.list_guild_webhooks),
+    Route("GET", "/guilds/{guild_id}/emojis", rest_guilds.list_emojis),
     # channels
     Route("GET", "/channels/{channel_id}", rest_guilds.get_channel),
     Route("PATCH", "/channels/{channel_id}", rest_guilds.patch_channel),
@@ -89,6 +90,8 @@ ROUTES: list[Route] = [
     Route("DELETE", REACTION + "/@me", rest_messages.remove_my_reaction),
     Route("DELETE", REACTION + "/{user_id}", rest_messages.remove_user_reaction),
     Route("GET", REACTION, rest_messages.list_reactions),
+    Route("DELETE", REACTION, rest_messages.clear_reactions),
+    Route("DELETE", MSG + "/reactions", rest_messages.clear_reactions),
     # webhooks
     Route("GET", "/webhooks/{webhook_id}", hooks.get_webhook),
     Route("PATCH", "/webhooks/{webhook_id}", hooks.patch_webhook),
@@ -116,7 +119,9 @@ def build_app(ctx: Ctx) -> web.Application:
     app[ROUTE_KEY] = table
     app.router.add_get("/cdn/avatars/{user_id}/{filename}", cdn.user_avatar)
     app.router.add_get("/cdn/embed/avatars/{filename}", cdn.default_avatar)
+    app.router.add_get("/cdn/emojis/{filename}", cdn.custom_emoji)
     app.router.add_get("/cdn/attachments/{channel_id}/{attachment_id}/{filename}", cdn.attachment)
+    app.router.add_get("/cdn/stickers/{filename}", cdn.sticker)
     app.router.add_get("/", gateway_or_banner)
     return app
 

@@ -17,6 +17,7 @@ from aiohttp import BodyPartReader, web
 
 from sandbox.discord import errors, payloads
 from sandbox.discord.context import Ctx, read_json
+from sandbox.discord.png import image_size
 from sandbox.discord.snowflake import now_iso
 from sandbox.discord.state import Attachment, Channel
 
@@ -68,7 +69,10 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]
             total += len(data)
             if len(data) > MAX_FILE or total > MAX_TOTAL:
                 raise errors.too_large()
-            ctype = part.headers.get("Content-Type") or _guess(part.filename)
+            ctype = part.headers.get("Content-Type") or "application/octet-stream"
+            if ctype == "application/octet-stream":
+                # discord.py sends every file as octet-stream; Discord derives the type.
+                ctype = _guess(part.filename)
             uploads.append(Upload(name, part.filename, bytes(data), ctype))
         else:
             payload[name] = await part.text()
@@ -145,12 +149,16 @@ def store_uploads(
         att_id = ctx.state.ids.next_str()
         path = f"{channel.id}/{att_id}/{filename}"
         ctx.state.attachments[path] = Attachment(up.data, up.content_type)
+        # Discord measures images (width/height); the emulator reads PNG/GIF/JPEG headers.
+        size = image_size(up.data) if up.content_type.startswith("image/") else None
         item = payloads.attachment(
             attachment_id=att_id,
             filename=filename,
             size=len(up.data),
             url=f"{ctx.cdn_base}/attachments/{channel.id}/{att_id}/{quote(filename)}",
             content_type=up.content_type,
+            width=size[0] if size else None,
+            height=size[1] if size else None,
         )
         if meta.get("description"):
             item["description"] = str(meta["description"])
@@ -239,7 +247,8 @@ def new_message(
     content = check_content(payload) or ""
     embeds = check_embeds(payload) or []
     attachments = store_uploads(ctx, channel, uploads, payload)
-    if not content and not embeds and not attachments and not payload.get("sticker_ids"):
+    sticker_items = stickers(ctx, channel, payload.get("sticker_ids"))
+    if not content and not embeds and not attachments and not sticker_items:
         raise errors.empty_message()
     nonce = payload.get("nonce")
     if nonce is not None and not isinstance(nonce, int | str):
@@ -275,7 +284,25 @@ def new_message(
         reference=reference,
         referenced=payloads.basic_message(referenced) if referenced else None,
         flags=int(payload.get("flags") or 0) & ALLOWED_FLAGS,
+        sticker_items=sticker_items,
     )
+
+
+def stickers(ctx: Ctx, channel: Channel, sticker_ids: Any) -> list[dict[str, Any]]:
+    """``sticker_ids`` (up to 3) -> ``sticker_items``; only this guild's stickers exist here."""
+    if not sticker_ids:
+        return []
+    if not isinstance(sticker_ids, list) or len(sticker_ids) > 3:
+        raise errors.invalid_form(
+            "sticker_ids", "BASE_TYPE_MAX_LENGTH", "Must be 3 or fewer in length."
+        )
+    items = []
+    for sticker_id in sticker_ids:
+        found = ctx.state.sticker(str(sticker_id))
+        if found is None or found[0].id != channel.guild_id:
+            raise errors.ApiError(400, 50081, "Invalid sticker sent")
+        items.append(payloads.sticker_item(found[1]))
+    return items
 
 
 def _reference(

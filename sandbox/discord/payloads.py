@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.discord.state import Channel, Guild, Member, Role, State, User
+from sandbox.discord.state import Channel, Emoji, Guild, Member, Role, State, User
+from sandbox.discord.state import Sticker
 
 Json = dict[str, Any]
 
@@ -197,11 +198,24 @@ def guild(state: State, g: Guild) -> Json:
         "premium_progress_bar_enabled": False,
         "nsfw": False,
         "nsfw_level": 0,
-        "emojis": [],
-        "stickers": [],
+        "emojis": [emoji(e) for e in g.emojis.values()],
+        "stickers": [sticker(g, s) for s in g.stickers.values()],
         "incidents_data": None,
         "approximate_member_count": len(g.members),
         "approximate_presence_count": 0,
+    }
+
+
+def emoji(e: Emoji) -> Json:
+    """A guild custom emoji (EmojiResponse)."""
+    return {
+        "id": e.id,
+        "name": e.name,
+        "roles": [],
+        "require_colons": True,
+        "managed": False,
+        "animated": e.animated,
+        "available": True,
     }
 
 
@@ -282,6 +296,7 @@ def message(
     referenced: Json | None = None,
     reference: Json | None = None,
     flags: int = 0,
+    sticker_items: list[Json] | None = None,
 ) -> Json:
     data: Json = {
         "id": message_id,
@@ -301,6 +316,8 @@ def message(
         "flags": flags,
         "components": [],
     }
+    if sticker_items:
+        data["sticker_items"] = sticker_items
     if nonce is not None:
         data["nonce"] = nonce
     if webhook_id is not None:
@@ -319,9 +336,16 @@ def basic_message(msg: Json) -> Json:
 
 
 def attachment(
-    *, attachment_id: str, filename: str, size: int, url: str, content_type: str
+    *,
+    attachment_id: str,
+    filename: str,
+    size: int,
+    url: str,
+    content_type: str,
+    width: int | None = None,
+    height: int | None = None,
 ) -> Json:
-    return {
+    data: Json = {
         "id": attachment_id,
         "filename": filename,
         "size": size,
@@ -329,6 +353,28 @@ def attachment(
         "proxy_url": url,
         "content_type": content_type,
     }
+    if width is not None and height is not None:
+        data["width"], data["height"] = width, height
+    return data
+
+
+def sticker(g: Guild, s: Sticker) -> Json:
+    """A guild sticker (GuildStickerResponse)."""
+    return {
+        "id": s.id,
+        "name": s.name,
+        "tags": s.tags,
+        "type": 2,
+        "format_type": s.format_type,
+        "description": s.description,
+        "available": True,
+        "guild_id": g.id,
+    }
+
+
+def sticker_item(s: Sticker) -> Json:
+    """A message's ``sticker_items`` entry (MessageStickerItemResponse)."""
+    return {"id": s.id, "name": s.name, "format_type": s.format_type}
 
 
 def message_event(state: State, msg: Json) -> Json:

@@ -42,6 +42,11 @@ async def get_guild(request: web.Request) -> web.Response:
     return json_reply(payloads.guild(ctx_of(request).state, guild))
 
 
+async def list_emojis(request: web.Request) -> web.Response:
+    guild = guild_for(request, current_user(request))
+    return json_reply([payloads.emoji(e) for e in guild.emojis.values()])
+
+
 async def get_guild_channels(request: web.Request) -> web.Response:
     state = ctx_of(request).state
     guild = guild_for(request, current_user(request))

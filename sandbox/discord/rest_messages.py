@@ -36,7 +36,7 @@ def with_reactions(ctx: Ctx, msg: dict[str, Any], viewer: str) -> dict[str, Any]
         if users:
             out.append(
                 {
-                    "emoji": _emoji(key),
+                    "emoji": _emoji(ctx, key),
                     "count": len(users),
                     "count_details": {"burst": 0, "normal": len(users)},
                     "burst_colors": [],
@@ -203,12 +203,27 @@ async def bulk_delete(request: web.Request) -> web.Response:
 # -- reactions -------------------------------------------------------------------------
 
 
-def _emoji(key: str) -> dict[str, Any]:
+def _emoji(ctx: Ctx, key: str) -> dict[str, Any]:
     """``name:id`` (custom) or a unicode emoji, as a reaction emoji object."""
     if ":" in key:
         name, _, eid = key.rpartition(":")
-        return {"id": eid, "name": name}
+        known = ctx.state.emoji(eid)
+        return {"id": eid, "name": name, "animated": known.animated if known else False}
     return {"id": None, "name": key}
+
+
+def _reaction_key(ctx: Ctx, raw: str) -> str:
+    """The stored key for a path's emoji: custom emoji by their guild name and id.
+
+    ``name:id`` (or ``a:name:id``) must name a guild emoji, else 10014 Unknown Emoji.
+    """
+    if ":" not in raw:
+        return raw
+    eid = raw.rpartition(":")[2]
+    known = ctx.state.emoji(eid) if eid.isdigit() else None
+    if known is None:
+        raise errors.unknown_emoji()
+    return f"{known.name}:{known.id}"
 
 
 async def add_my_reaction(request: web.Request) -> web.Response:
@@ -218,7 +233,7 @@ async def add_my_reaction(request: web.Request) -> web.Response:
     msg = _message_in(request, channel)
     if not ctx.state.can(channel.id, user.id, perms.ADD_REACTIONS | perms.READ_MESSAGE_HISTORY):
         raise errors.missing_permissions()
-    key = request.match_info["emoji_name"]
+    key = _reaction_key(ctx, request.match_info["emoji_name"])
     users = ctx.state.reactions.setdefault(msg["id"], {}).setdefault(key, [])
     if user.id not in users:
         users.append(user.id)
@@ -228,7 +243,7 @@ async def add_my_reaction(request: web.Request) -> web.Response:
             "channel_id": channel.id,
             "message_id": msg["id"],
             "guild_id": channel.guild_id,
-            "emoji": _emoji(key),
+            "emoji": _emoji(ctx, key),
             "message_author_id": msg["author"]["id"],
             "burst": False,
             "burst_colors": [],
@@ -258,7 +273,7 @@ def _remove_reaction(request: web.Request, user_id: str) -> web.Response:
     ctx = ctx_of(request)
     channel = channel_for(request, current_user(request))
     msg = _message_in(request, channel)
-    key = request.match_info["emoji_name"]
+    key = _reaction_key(ctx, request.match_info["emoji_name"])
     users = ctx.state.reactions.get(msg["id"], {}).get(key, [])
     if user_id in users:
         users.remove(user_id)
@@ -267,7 +282,7 @@ def _remove_reaction(request: web.Request, user_id: str) -> web.Response:
             "channel_id": channel.id,
             "message_id": msg["id"],
             "guild_id": channel.guild_id,
-            "emoji": _emoji(key),
+            "emoji": _emoji(ctx, key),
             "burst": False,
             "type": 0,
         }
@@ -277,11 +292,38 @@ def _remove_reaction(request: web.Request, user_id: str) -> web.Response:
     return no_content()
 
 
+async def clear_reactions(request: web.Request) -> web.Response:
+    """``DELETE .../reactions[/{emoji}]``: needs MANAGE_MESSAGES; one dispatch."""
+    ctx = ctx_of(request)
+    user = current_user(request)
+    channel = channel_for(request, user)
+    msg = _message_in(request, channel)
+    if not ctx.state.can(channel.id, user.id, perms.MANAGE_MESSAGES):
+        raise errors.missing_permissions()
+    data: dict[str, Any] = {
+        "channel_id": channel.id,
+        "message_id": msg["id"],
+        "guild_id": channel.guild_id,
+    }
+    raw = request.match_info.get("emoji_name")
+    if raw is None:
+        ctx.state.reactions.pop(msg["id"], None)
+        event = "MESSAGE_REACTION_REMOVE_ALL"
+    else:
+        key = _reaction_key(ctx, raw)
+        ctx.state.reactions.get(msg["id"], {}).pop(key, None)
+        data["emoji"] = _emoji(ctx, key)
+        event = "MESSAGE_REACTION_REMOVE_EMOJI"
+    ctx.hub.dispatch_channel(event, data, channel.id, GUILD_MESSAGE_REACTIONS)
+    return no_content()
+
+
 async def list_reactions(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     channel = channel_for(request, current_user(request))
     msg = _message_in(request, channel)
-    users = ctx.state.reactions.get(msg["id"], {}).get(request.match_info["emoji_name"], [])
+    key = _reaction_key(ctx, request.match_info["emoji_name"])
+    users = ctx.state.reactions.get(msg["id"], {}).get(key, [])
     return json_reply([payloads.user(ctx.state.users[u]) for u in users if u in ctx.state.users])
 
 

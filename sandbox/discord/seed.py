@@ -18,6 +18,11 @@ TOP_KEYS = {"application", "users", "guilds"}
 APPLICATION_KEYS = {"id", "name", "description", "owner_id", "flags"}
 USER_KEYS = {"id", "username", "global_name", "bot", "token", "avatar", "discriminator"}
 GUILD_KEYS = {"id", "name", "owner_id", "roles", "channels", "members", "description"}
+GUILD_KEYS |= {"emojis"}
+GUILD_KEYS |= {"stickers"}
+STICKER_KEYS = {"id", "name", "format_type", "description", "tags"}
+STICKER_FORMATS = {1, 2, 3, 4}  # PNG, APNG, Lottie, GIF
+EMOJI_KEYS = {"id", "name", "animated"}
 ROLE_KEYS = {"id", "name", "permissions", "position", "color", "hoist", "mentionable"}
 CHANNEL_KEYS = {"id", "name", "type", "topic", "position", "permission_overwrites", "parent_id"}
 CHANNEL_KEYS |= {"nsfw"}
@@ -198,6 +203,8 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
             }
         )
     _unique(f"{where}.members", [m["user_id"] for m in members])
+    emojis = [_emoji(f"{where}.emojis[{i}]", e) for i, e in enumerate(_list(f"{where}.emojis", obj.get("emojis")))]
+    _unique(f"{where}.emojis", [e["id"] for e in emojis])
     return {
         "id": gid,
         "name": _str(f"{where}.name", obj["name"]),
@@ -206,6 +213,44 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
         "roles": roles,
         "channels": channels,
         "members": members,
+        "emojis": emojis,
+        "stickers": _stickers(where, obj),
+    }
+
+
+def _stickers(where: str, guild: dict[str, Any]) -> list[dict[str, Any]]:
+    """A guild's stickers: served at ``/cdn/stickers/{id}.png`` (``.json`` for Lottie)."""
+    stickers: list[dict[str, Any]] = []
+    for i, raw in enumerate(_list(f"{where}.stickers", guild.get("stickers"))):
+        w = f"{where}.stickers[{i}]"
+        obj = _keys(w, raw, STICKER_KEYS, {"id", "name"})
+        fmt = _int(f"{w}.format_type", obj.get("format_type", 1))
+        if fmt not in STICKER_FORMATS:
+            raise SeedError(f"{w}.format_type: expected 1 (PNG), 2 (APNG), 3 (Lottie) or 4 (GIF)")
+        stickers.append(
+            {
+                "id": _snowflake(f"{w}.id", obj["id"]),
+                "name": _str(f"{w}.name", obj["name"]),
+                "format_type": fmt,
+                "description": _str(f"{w}.description", obj.get("description"), optional=True),
+                "tags": _str(f"{w}.tags", obj.get("tags", obj["name"])),
+            }
+        )
+    _unique(f"{where}.stickers", [s["id"] for s in stickers])
+    return stickers
+
+
+def _emoji(where: str, raw: Any) -> dict[str, Any]:
+    """A guild custom emoji: name of 2-32 letters, digits or underscores."""
+    obj = _keys(where, raw, EMOJI_KEYS, {"id", "name"})
+    name = _str(f"{where}.name", obj["name"])
+    assert name is not None
+    if not (2 <= len(name) <= 32) or not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+        raise SeedError(f"{where}.name: expected 2-32 letters, digits or underscores, got {name!r}")
+    return {
+        "id": _snowflake(f"{where}.id", obj["id"]),
+        "name": name,
+        "animated": _bool(f"{where}.animated", obj.get("animated", False)),
     }
 
 
@@ -234,6 +279,7 @@ def validate_seed(data: Any) -> dict[str, Any]:
         for i, g in enumerate(_list("guilds", top.get("guilds")))
     ]
     all_ids = [g["id"] for g in guilds] + [c["id"] for g in guilds for c in g["channels"]]
+    all_ids += [e["id"] for g in guilds for e in g["emojis"]]
     _unique("guilds", all_ids)
     application = None
     if top.get("application") is not None:

@@ -65,6 +65,26 @@ class Member:
 
 
 @dataclass
+class Emoji:
+    """A guild's custom emoji; its image is served on the CDN."""
+
+    id: str
+    name: str
+    animated: bool = False
+
+
+@dataclass
+class Sticker:
+    """A guild sticker; its image is served on the CDN."""
+
+    id: str
+    name: str
+    format_type: int  # 1 PNG, 2 APNG, 3 Lottie, 4 GIF
+    tags: str
+    description: str | None = None
+
+
+@dataclass
 class Guild:
     id: str
     name: str
@@ -74,6 +94,8 @@ class Guild:
     members: dict[str, Member] = field(default_factory=dict)
     channel_ids: list[str] = field(default_factory=list)
     bans: dict[str, str | None] = field(default_factory=dict)  # user id -> reason
+    emojis: dict[str, Emoji] = field(default_factory=dict)
+    stickers: dict[str, Sticker] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,6 +181,16 @@ class State:
                     joined_at=m.get("joined_at") or joined,
                     nick=m.get("nick"),
                 )
+            for e in g.get("emojis", []):
+                guild.emojis[e["id"]] = Emoji(e["id"], e["name"], bool(e.get("animated")))
+            for st in g.get("stickers", []):
+                guild.stickers[st["id"]] = Sticker(
+                    id=st["id"],
+                    name=st["name"],
+                    format_type=int(st.get("format_type", 1)),
+                    tags=st.get("tags") or st["name"],
+                    description=st.get("description"),
+                )
             self.guilds[guild.id] = guild
 
     def _application(self, app: dict[str, Any] | None) -> dict[str, Any]:
@@ -194,6 +226,20 @@ class State:
             "flags": 0,
             "bot_id": user.id,
         }
+
+    def emoji(self, emoji_id: str) -> Emoji | None:
+        """A custom emoji of any guild, by id."""
+        for guild in self.guilds.values():
+            if emoji_id in guild.emojis:
+                return guild.emojis[emoji_id]
+        return None
+
+    def sticker(self, sticker_id: str) -> tuple[Guild, Sticker] | None:
+        """A sticker of any guild, with its guild, by id."""
+        for guild in self.guilds.values():
+            if sticker_id in guild.stickers:
+                return guild, guild.stickers[sticker_id]
+        return None
 
     def member(self, guild_id: str, user_id: str) -> Member | None:
         guild = self.guilds.get(guild_id)

@@ -14,12 +14,15 @@ from bridge.config import parse_config
 from bridge.db import Stores, WebhookRow, open_database
 from bridge.db.migrate import upgrade_head
 from bridge.ids import ChannelID, EventID, GuildID, MessageID, RoomID, UserID, WebhookID
-from bridge.model import DiscordChannel, DiscordSend, MatrixText
-from bridge.ports import WebhookGone
+from bridge.ids import DiscordUserID
+from bridge.model import DiscordChannel, DiscordSend, MatrixMessage, MatrixText
+from bridge.model import MatrixMedia
+from bridge.ports import MediaTooLarge, WebhookGone
 from tests.test_config import VALID
 
 GUILD = GuildID(3000000000000000001)
 CHANNEL = ChannelID(4000000000000000001)
+BOT_USER = DiscordUserID(1000000000000000001)
 
 
 class FakeMatrix:
@@ -34,6 +37,14 @@ class FakeMatrix:
         self.redactions: list[tuple[RoomID, EventID, str]] = []
         self.senders: dict[EventID, UserID] = {}
         self.moderators: set[UserID] = set()
+        # (room, sender, target, key, shortcode) of every m.reaction sent
+        self.reactions: list[tuple[RoomID, UserID, EventID, str, str | None]] = []
+        self.messages: dict[EventID, MatrixMessage] = {}
+        self.room_pingers: set[UserID] = set()
+        # media: mxc -> bytes on the "homeserver"; url -> (bytes, type) on the "web"
+        self.media: dict[str, bytes] = {}
+        self.web: dict[str, tuple[bytes, str | None]] = {}
+        self.media_sent: list[tuple[RoomID, UserID, MatrixMedia, int | None]] = []
         self._ids = itertools.count(1)
 
     async def ensure_ghost(
@@ -89,6 +100,41 @@ class FakeMatrix:
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool:
         return redactor == original or redactor in self.moderators
 
+    async def send_reaction(
+        self, room_id: RoomID, sender: UserID, target: EventID, key: str, shortcode: str | None
+    ) -> EventID:
+        self.reactions.append((room_id, sender, target, key, shortcode))
+        return EventID(f"$reaction{next(self._ids)}")
+
+    async def fetch_message(self, room_id: RoomID, event_id: EventID) -> MatrixMessage | None:
+        return self.messages.get(event_id)
+
+    async def may_mention_room(self, room_id: RoomID, user_id: UserID) -> bool:
+        return user_id in self.room_pingers
+
+    async def download_media(self, mxc: str, max_bytes: int) -> bytes | None:
+        data = self.media.get(mxc)
+        if data is not None and len(data) > max_bytes:
+            raise MediaTooLarge(max_bytes)
+        return data
+
+    async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
+        mxc = f"mxc://test/media{len(self.media) + 1}"
+        self.media[mxc] = data
+        return mxc
+
+    async def send_media(
+        self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
+    ) -> EventID:
+        self.media_sent.append((room_id, sender, media, timestamp_ms))
+        return EventID(f"$media{next(self._ids)}")
+
+    async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
+        found = self.web.get(url)
+        if found is not None and len(found[0]) > max_bytes:
+            raise MediaTooLarge(max_bytes)
+        return found
+
 
 class FakeDiscord:
     def __init__(self) -> None:
@@ -101,6 +147,10 @@ class FakeDiscord:
         self.edited: list[tuple[MessageID, str]] = []
         self.deleted: list[tuple[str, MessageID]] = []
         self.may_manage_messages = True
+        # (channel, message, emoji) -> whether the bot's reaction is there
+        self.bot_reactions: dict[tuple[ChannelID, MessageID, str], bool] = {}
+        self.reaction_calls: list[tuple[str, MessageID, str]] = []
+        self.unknown_emoji: set[str] = set()
         self._ids = itertools.count(9000)
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
@@ -137,6 +187,23 @@ class FakeDiscord:
         if not self.may_manage_messages:
             return False
         self.deleted.append(("bot", message_id))
+        return True
+
+    def own_user_id(self) -> DiscordUserID | None:
+        return BOT_USER
+
+    async def add_reaction(self, channel_id: ChannelID, message_id: MessageID, emoji: str) -> bool:
+        self.reaction_calls.append(("add", message_id, emoji))
+        if emoji in self.unknown_emoji:
+            return False
+        self.bot_reactions[(channel_id, message_id, emoji)] = True
+        return True
+
+    async def remove_own_reaction(
+        self, channel_id: ChannelID, message_id: MessageID, emoji: str
+    ) -> bool:
+        self.reaction_calls.append(("remove", message_id, emoji))
+        self.bot_reactions.pop((channel_id, message_id, emoji), None)
         return True
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.convert.d2m.text import discord_to_matrix_text, ghost_displayname
-from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID
+from bridge.convert.d2m.text import discord_to_matrix_text, ghost_displayname, mention_context
+from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, UserID
 from bridge.model import DiscordAuthor, DiscordMessage
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "discord"
@@ -44,14 +44,52 @@ def test_plain_text_fixture() -> None:
     assert content["msgtype"] == "m.text"
     assert content["body"] == msg.content
     assert content["m.mentions"] == {}
-    assert "formatted_body" not in content
+    assert content["formatted_body"] == (
+        "Canvassing starts at 10, meet at the office <strong>early</strong> please"
+    )
 
 
-def test_user_mention_becomes_name() -> None:
+def ghost(user_id: DiscordUserID) -> UserID:
+    return UserID(f"@_discord_{user_id}:example.org")
+
+
+def test_user_mention_becomes_pill_to_the_ghost() -> None:
     msg = load("message_create_mention.json")
-    text = discord_to_matrix_text(msg, {DiscordUserID(2000000000000000002): "Bob"})
+    bob = DiscordAuthor(DiscordUserID(2000000000000000002), "bob", global_name="Bob")
+    msg = DiscordMessage(**{**msg.__dict__, "mentions": (bob,)})
+    text = discord_to_matrix_text(msg, mention_context(msg, ghost, {}))
     assert text is not None
     assert text.body == "hey @Bob, see <@999> too"
+    assert text.formatted_body == (
+        'hey <a href="https://matrix.to/#/@_discord_2000000000000000002:example.org">Bob</a>'
+        ", see &lt;@999&gt; too"
+    )
+    content = text.to_content()
+    assert content["m.mentions"] == {"user_ids": ["@_discord_2000000000000000002:example.org"]}
+
+
+def test_markdown_becomes_html_with_plain_body() -> None:
+    msg = load("message_create_text.json")
+    msg = DiscordMessage(**{**msg.__dict__, "content": "**bold** ||secret||"})
+    text = discord_to_matrix_text(msg)
+    assert text is not None
+    assert text.body == "**bold** ||secret||"
+    assert text.formatted_body == "<strong>bold</strong> <span data-mx-spoiler>secret</span>"
+
+
+def test_reply_and_room_mention() -> None:
+    msg = load("message_create_text.json")
+    everyone = DiscordMessage(**{**msg.__dict__, "content": "@everyone look"})
+    text = discord_to_matrix_text(everyone, reply_to=EventID("$orig"))
+    assert text is not None
+    content = text.to_content()
+    # Discord did not flag the message as mentioning everyone: no room ping on Matrix.
+    assert content["m.mentions"] == {}
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$orig"}}
+    assert "m.relates_to" not in text.to_content(with_relation=False)
+    pinged = DiscordMessage(**{**everyone.__dict__, "mention_everyone": True})
+    text = discord_to_matrix_text(pinged)
+    assert text is not None and text.to_content()["m.mentions"] == {"room": True}
 
 
 @pytest.mark.parametrize("content", ["", "   ", "\n"])

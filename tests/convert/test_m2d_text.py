@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from bridge.convert.m2d.html import M2DContext
 from bridge.convert.m2d.text import (
     DISCORD_MESSAGE_LIMIT,
+    ReplyQuote,
     matrix_to_discord_text,
-    split_message,
+    reply_line,
     webhook_username,
 )
+from bridge.ids import DiscordUserID, UserID
+from bridge.model import MatrixMessage
 from bridge.transport.matrix import MatrixTransport
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "matrix"
@@ -36,7 +40,7 @@ def test_emote_is_italic_with_name() -> None:
     message = MatrixTransport.parse_message(load("m_room_message_emote.json"))
     assert message is not None
     (send,) = matrix_to_discord_text(message, None)
-    assert send.content == "_alice waves_"
+    assert send.content == "\\* alice waves"
     assert send.username == "alice"
 
 
@@ -65,17 +69,93 @@ def test_webhook_username_is_acceptable_to_discord(displayname: str, expected: s
     assert webhook_username(displayname, "@alice:example.org") == expected
 
 
-def test_long_message_is_split_at_line_breaks() -> None:
+GHOST_PREFIX = "@_discord_"
+
+
+def ghost_id(mxid: str) -> int | None:
+    if mxid.startswith(GHOST_PREFIX) and mxid.endswith(":example.org"):
+        return int(mxid[len(GHOST_PREFIX) : -len(":example.org")])
+    return None
+
+
+def msg(body: str, html: str | None = None, **extra: object) -> MatrixMessage:
+    return MatrixMessage(
+        room_id="!r:example.org",  # type: ignore[arg-type]
+        event_id="$e",  # type: ignore[arg-type]
+        sender=UserID("@alice:example.org"),
+        msgtype="m.text",
+        body=body,
+        formatted_body=html,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_formatted_body_becomes_discord_markdown() -> None:
+    (send,) = matrix_to_discord_text(
+        msg("**bold** and `code`", "<strong>bold</strong> and <code>code</code>"), "Alice"
+    )
+    assert send.content == "**bold** and `code`"
+
+
+def test_ghost_pill_pings_only_that_user() -> None:
+    html = '<a href="https://matrix.to/#/@_discord_42:example.org">Bob</a> look'
+    ctx = M2DContext(ghost_discord_id=ghost_id)
+    (send,) = matrix_to_discord_text(msg("Bob look", html), "Alice", ctx)
+    assert send.content == "<@42> look"
+    assert send.allowed_mention_users == (DiscordUserID(42),)
+    assert send.mention_everyone is False
+
+
+def test_room_mention_needs_power() -> None:
+    (weak,) = matrix_to_discord_text(msg("@room hi"), "Alice", M2DContext())
+    assert "@everyone" not in weak.content and weak.mention_everyone is False
+    (strong,) = matrix_to_discord_text(msg("@room hi"), "Alice", M2DContext(may_mention_room=True))
+    assert strong.content == "@everyone hi" and strong.mention_everyone is True
+    (sneaky,) = matrix_to_discord_text(msg("@everyone hi"), "Alice", M2DContext())
+    assert sneaky.content != "@everyone hi" and sneaky.mention_everyone is False
+
+
+def test_reply_starts_with_a_quote_line_and_pings_when_mentioned() -> None:
+    quote = ReplyQuote(
+        author_name="Bob (Discord)",
+        excerpt="the *original* message",
+        jump_url="https://discord.com/channels/1/2/3",
+        author_discord_id=42,
+        ping=True,
+    )
+    (send,) = matrix_to_discord_text(msg("my answer"), "Alice", M2DContext(), quote)
+    first, second = send.content.split("\n")
+    assert first == reply_line(quote)
+    assert first.startswith("> \u21aa <@42>: the \\*original\\* message")
+    assert first.endswith("(<https://discord.com/channels/1/2/3>)")
+    assert second == "my answer"
+    assert send.allowed_mention_users == (DiscordUserID(42),)
+    quiet = ReplyQuote("Carol", "x" * 300, "https://discord.com/channels/1/2/4")
+    (send,) = matrix_to_discord_text(msg("ok"), "Alice", M2DContext(), quiet)
+    assert send.content.startswith("> \u21aa **Carol**: " + "x" * 99 + "\u2026")
+    assert send.allowed_mention_users == ()
+
+
+def test_reply_fallback_is_dropped() -> None:
+    body = "> <@bob:example.org> original\n\nthe answer"
+    html = "<mx-reply><blockquote>original</blockquote></mx-reply>the answer"
+    (plain,) = matrix_to_discord_text(msg(body), "Alice")
+    (formatted,) = matrix_to_discord_text(msg(body, html), "Alice")
+    assert plain.content == formatted.content == "the answer"
+
+
+def test_long_message_is_split_within_the_limit() -> None:
     lines = [f"line {i} " + "x" * 90 for i in range(60)]
-    text = "\n".join(lines)
-    parts = split_message(text)
-    assert len(parts) > 1
-    assert all(len(p) <= DISCORD_MESSAGE_LIMIT for p in parts)
-    assert "\n".join(parts) == text  # nothing lost, only re-joined at the cut lines
+    sends = matrix_to_discord_text(msg("\n".join(lines)), "Alice")
+    assert len(sends) > 1
+    assert all(len(s.content) <= DISCORD_MESSAGE_LIMIT for s in sends)
+    assert "\n".join(s.content for s in sends) == "\n".join(lines)
 
 
-def test_word_without_breaks_is_hard_split() -> None:
-    text = "y" * (DISCORD_MESSAGE_LIMIT * 2 + 5)
-    parts = split_message(text)
-    assert [len(p) for p in parts] == [DISCORD_MESSAGE_LIMIT, DISCORD_MESSAGE_LIMIT, 5]
-    assert "".join(parts) == text
+def test_code_block_is_reopened_across_the_split() -> None:
+    code = "\n".join(f"print({i})" for i in range(400))
+    html = f'<pre><code class="language-python">{code}</code></pre>'
+    sends = matrix_to_discord_text(msg(code, html), "Alice")
+    assert len(sends) > 1
+    for send in sends:
+        assert send.content.startswith("```python\n") and send.content.endswith("```")

@@ -27,7 +27,8 @@ async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> No
     assert await current_revision(database_url) is None
     await asyncio.to_thread(upgrade_head, database_url)
     await asyncio.to_thread(upgrade_head, database_url)
-    assert await current_revision(database_url) == head_revision() == "0001"
+    assert await current_revision(database_url) == head_revision()
+    assert head_revision() is not None
 
 
 async def test_portal_round_trip(stores: Stores) -> None:

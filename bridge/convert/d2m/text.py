@@ -1,20 +1,20 @@
-"""Discord message text -> Matrix ``m.room.message`` content (text only).
+"""Discord message text -> Matrix ``m.room.message`` content.
 
-User mentions ``<@id>`` / ``<@!id>`` become the mentioned user's name, which
-the caller passes in (no lookups here). Formatting is relayed as written
-(Discord markdown reads fine as plain text); HTML rendering comes with the
-formatting converter.
+Formatting goes through :mod:`bridge.convert.d2m.markdown`; this module builds
+its lookup context from what the transport already resolved on the message
+(mentioned users, roles and channels), so no lookups happen here. Mentioned
+Discord users become pills to their ghosts, listed in ``m.mentions``;
+``@everyone``/``@here`` set ``m.mentions.room`` only when Discord says the
+message really mentioned everyone (the author had the permission).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from bridge.ids import DiscordUserID
+from bridge.convert.d2m.markdown import D2MContext, discord_markdown_to_matrix
+from bridge.ids import DiscordUserID, EventID, UserID
 from bridge.model import DiscordMessage, MatrixText
-
-USER_MENTION_RE = re.compile(r"<@!?(\d{1,20})>")
 
 
 def ghost_displayname(template: str, name: str, username: str, user_id: int) -> str:
@@ -23,18 +23,39 @@ def ghost_displayname(template: str, name: str, username: str, user_id: int) -> 
     return template.format(name=clean, username=username, id=user_id)
 
 
+def mention_context(
+    message: DiscordMessage,
+    ghost_mxid: Callable[[DiscordUserID], UserID],
+    channel_rooms: Mapping[int, tuple[str, str]],
+    custom_emoji_mxc: Mapping[int, str] | None = None,
+) -> D2MContext:
+    """The converter's lookups for one message: mentioned users map to their ghosts,
+    bridged channels (``channel_rooms``: id -> (name, room ID)) to room links."""
+    return D2MContext(
+        user_mxid={u.id: ghost_mxid(u.id) for u in message.mentions},
+        user_names={u.id: u.display_name for u in message.mentions},
+        role_names=dict(message.role_mentions),
+        channel_rooms=channel_rooms,
+        channel_names=dict(message.channel_mentions),
+        custom_emoji_mxc=custom_emoji_mxc or {},
+    )
+
+
 def discord_to_matrix_text(
-    message: DiscordMessage, mention_names: Mapping[DiscordUserID, str] | None = None
+    message: DiscordMessage,
+    ctx: D2MContext | None = None,
+    reply_to: EventID | None = None,
 ) -> MatrixText | None:
     """Convert a Discord message's text; None when there is nothing to send."""
-    names = mention_names or {}
-
-    def replace(match: re.Match[str]) -> str:
-        user_id = DiscordUserID(int(match.group(1)))
-        name = names.get(user_id)
-        return f"@{name}" if name else match.group(0)
-
-    body = USER_MENTION_RE.sub(replace, message.content)
-    if not body.strip():
+    if not message.content.strip():
         return None
-    return MatrixText(body=body)
+    formatted = discord_markdown_to_matrix(message.content, ctx or D2MContext())
+    if not formatted.body.strip():
+        return None
+    return MatrixText(
+        body=formatted.body,
+        formatted_body=formatted.formatted_body,
+        mentioned_user_ids=tuple(UserID(m) for m in formatted.mentioned_user_ids),
+        mentions_room=formatted.mentions_room and message.mention_everyone,
+        reply_to=reply_to,
+    )

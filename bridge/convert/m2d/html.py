@@ -42,7 +42,13 @@ from html.parser import HTMLParser
 
 from mautrix.types import MatrixURI
 
-__all__ = ["DiscordFormatted", "M2DContext", "escape_discord", "matrix_to_discord_markdown"]
+__all__ = [
+    "DiscordFormatted",
+    "M2DContext",
+    "escape_discord",
+    "matrix_to_discord_markdown",
+    "strip_reply_fallback",
+]
 
 
 @dataclass(frozen=True)
@@ -507,7 +513,7 @@ def _safe_masked_url(url: str) -> bool:
 _REPLY_FALLBACK = re.compile(r"> (?:\* )?<@[^\s>]+:[^\s>]+>")
 
 
-def _strip_reply_fallback(body: str) -> str:
+def strip_reply_fallback(body: str) -> str:
     lines = body.split("\n")
     if not _REPLY_FALLBACK.match(lines[0]):
         return body
@@ -527,7 +533,7 @@ def matrix_to_discord_markdown(
     if formatted_body is not None:
         content = converter.render(_parse_html(formatted_body))
     else:
-        text = _strip_reply_fallback(body)
+        text = strip_reply_fallback(body)
         content = "\n".join(
             escape_discord(line, True, converter.mentions) for line in text.split("\n")
         )

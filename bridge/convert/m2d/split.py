@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bridge.convert.m2d.text import DISCORD_MESSAGE_LIMIT
+__all__ = ["DISCORD_MESSAGE_LIMIT", "split_discord_markdown"]
 
-__all__ = ["split_discord_markdown"]
+DISCORD_MESSAGE_LIMIT = 2000
 
 _FENCE_LANGUAGE = re.compile(r"([a-z0-9_+\-.#]+)\n", re.I)
 _MASKED = re.compile(

@@ -1,18 +1,36 @@
-"""Matrix ``m.room.message`` -> Discord webhook send arguments (text only).
+"""Matrix ``m.room.message`` -> Discord webhook send arguments.
 
-Discord caps a message at 2000 characters: longer bodies are split on line,
-then word boundaries. Mentions never ping: the send carries explicit empty
-``allowed_mentions`` (set by the transport from ``DiscordSend``).
+Formatting goes through :mod:`bridge.convert.m2d.html` and long results are
+split by :mod:`bridge.convert.m2d.split` without breaking markup. Mentions
+never ping unless meant to: pills to ghosts become ``<@id>`` and only those
+users are listed in ``allowed_mentions``; ``@room`` becomes ``@everyone`` only
+when the sender's power level allows room notifications.
+
+Webhooks cannot reply natively, so a Matrix reply starts with a one-line quote
+of the original: who wrote it, an excerpt, and a link to the Discord message.
+The replied-to Discord user is pinged only when the Matrix reply mentions
+them (Element does so by default, as Discord does for replies).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from bridge.convert.m2d.html import M2DContext, escape_discord, matrix_to_discord_markdown
+from bridge.convert.m2d.split import DISCORD_MESSAGE_LIMIT, split_discord_markdown
+from bridge.ids import DiscordUserID
 from bridge.model import DiscordSend, MatrixMessage
 
-DISCORD_MESSAGE_LIMIT = 2000
+__all__ = [
+    "DISCORD_MESSAGE_LIMIT",
+    "ReplyQuote",
+    "matrix_to_discord_text",
+    "reply_line",
+    "webhook_username",
+]
+
 WEBHOOK_NAME_MAX = 80
 # Discord refuses these substrings in webhook names.
 _FORBIDDEN_NAME_PARTS = re.compile(r"discord|clyde", re.IGNORECASE)
@@ -33,32 +51,62 @@ def webhook_username(displayname: str | None, mxid: str) -> str:
     return name[:WEBHOOK_NAME_MAX]
 
 
-def split_message(text: str, limit: int = DISCORD_MESSAGE_LIMIT) -> list[str]:
-    """Split text into chunks of at most ``limit`` characters, at line or word breaks."""
-    chunks: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = window.rfind("\n")
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ") if cut < len(rest) else ""
-    if rest.strip() or not chunks:
-        chunks.append(rest)
-    return [c for c in chunks if c.strip()]
+@dataclass(frozen=True)
+class ReplyQuote:
+    """What the reply line shows; ``author_discord_id`` when the original's author is
+    a Discord user (shown as a mention), else ``author_name`` in bold."""
+
+    author_name: str
+    excerpt: str
+    jump_url: str
+    author_discord_id: int | None = None
+    ping: bool = False
+
+
+REPLY_EXCERPT_MAX = 100
+
+
+def reply_line(quote: ReplyQuote) -> str:
+    who = (
+        f"<@{quote.author_discord_id}>"
+        if quote.author_discord_id is not None
+        else f"**{escape_discord(quote.author_name)}**"
+    )
+    excerpt = " ".join(quote.excerpt.split())
+    if len(excerpt) > REPLY_EXCERPT_MAX:
+        excerpt = excerpt[: REPLY_EXCERPT_MAX - 1].rstrip() + "\u2026"
+    text = escape_discord(excerpt, line_start=False) if excerpt else "*(no text)*"
+    return f"> \u21aa {who}: {text} [\u2197](<{quote.jump_url}>)"
 
 
 def matrix_to_discord_text(
-    message: MatrixMessage, sender_displayname: str | None
+    message: MatrixMessage,
+    sender_displayname: str | None,
+    ctx: M2DContext | None = None,
+    reply: ReplyQuote | None = None,
 ) -> list[DiscordSend]:
     """Convert a Matrix text/notice/emote message into one or more webhook sends."""
     username = webhook_username(sender_displayname, message.sender)
-    body = message.body
+    converted = matrix_to_discord_markdown(
+        message.body, message.formatted_body, ctx or M2DContext()
+    )
+    content = converted.content
     if message.msgtype == "m.emote":
-        body = f"_{username} {body}_"
-    if not body.strip():
+        content = f"\\* {escape_discord(username)} {content}"
+    if not content.strip():
         return []
-    return [DiscordSend(content=part, username=username) for part in split_message(body)]
+    users = list(converted.mentioned_user_ids)
+    if reply is not None:
+        content = reply_line(reply) + "\n" + content
+        if reply.ping and reply.author_discord_id is not None:
+            users.append(reply.author_discord_id)
+    allowed = tuple(DiscordUserID(u) for u in dict.fromkeys(users))
+    return [
+        DiscordSend(
+            content=part,
+            username=username,
+            allowed_mention_users=allowed,
+            mention_everyone=converted.mention_everyone,
+        )
+        for part in split_discord_markdown(content)
+    ]

@@ -17,9 +17,11 @@ from sandbox.discord.server import Emulator
 from tests.sandbox.discord.conftest import Api
 from tests.sandbox.discord.world import (
     ALICE,
+    ANIMATED_EMOJI,
     BOB,
     BOT,
     CAMPAIGN,
+    EMOJI,
     GUILD,
     MEMBER_ROLE,
     MEMBERS,
@@ -28,6 +30,7 @@ from tests.sandbox.discord.world import (
 
 BOT_TOKEN = TOKENS[BOT]
 ALICE_TOKEN = TOKENS[ALICE]
+BOB_TOKEN = TOKENS[BOB]
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +161,46 @@ async def test_reactions(api: Api, contract: Contract) -> None:
     assert seen["reactions"][0]["me"] is True and seen["reactions"][0]["count"] == 1
     await call(api, contract, "DELETE", f"{path}/{ALICE}", expect=204)
     await call(api, contract, "DELETE", f"{path}/@me", ALICE_TOKEN, expect=204)
+
+
+async def test_custom_emoji_reactions_and_cdn(api: Api, contract: Contract, emu: Emulator) -> None:
+    guild = await call(api, contract, "GET", f"/guilds/{GUILD}")
+    assert [(e["id"], e["name"], e["animated"]) for e in guild["emojis"]] == [
+        (EMOJI, "passerelle", False),
+        (ANIMATED_EMOJI, "wave_anim", True),
+    ]
+    listed = await call(api, contract, "GET", f"/guilds/{GUILD}/emojis")
+    assert [e["id"] for e in listed] == [EMOJI, ANIMATED_EMOJI]
+    msg = await call(api, contract, "POST", f"/channels/{CAMPAIGN}/messages", json={"content": "c"})
+    base = f"/channels/{CAMPAIGN}/messages/{msg['id']}/reactions"
+    await call(api, contract, "PUT", f"{base}/wave_anim:{ANIMATED_EMOJI}/@me", expect=204)
+    # Custom emoji are keyed by id: another name for the same id is the same reaction.
+    await call(api, contract, "PUT", f"{base}/renamed:{ANIMATED_EMOJI}/@me", ALICE_TOKEN, expect=204)
+    users = await call(api, contract, "GET", f"{base}/wave_anim:{ANIMATED_EMOJI}")
+    assert [u["id"] for u in users] == [BOT, ALICE]
+    seen = await call(api, contract, "GET", f"/channels/{CAMPAIGN}/messages/{msg['id']}")
+    assert seen["reactions"][0]["emoji"] == {
+        "id": ANIMATED_EMOJI,
+        "name": "wave_anim",
+        "animated": True,
+    }
+    unknown = await call(api, contract, "PUT", f"{base}/nope:42/@me", expect=400)
+    assert unknown["code"] == 10014
+    # Clearing one emoji, then all (MANAGE_MESSAGES: the bot is an administrator).
+    await call(api, contract, "PUT", f"{base}/%F0%9F%91%8D/@me", expect=204)
+    await call(api, contract, "DELETE", f"{base}/wave_anim:{ANIMATED_EMOJI}", BOB_TOKEN, expect=403)
+    await call(api, contract, "DELETE", f"{base}/wave_anim:{ANIMATED_EMOJI}", expect=204)
+    assert await call(api, contract, "GET", f"{base}/wave_anim:{ANIMATED_EMOJI}") == []
+    await call(api, contract, "DELETE", base, expect=204)
+    seen = await call(api, contract, "GET", f"/channels/{CAMPAIGN}/messages/{msg['id']}")
+    assert "reactions" not in seen or seen["reactions"] == []
+    async with aiohttp.ClientSession() as session:
+        for name in (f"{EMOJI}.png", f"{ANIMATED_EMOJI}.gif", f"{EMOJI}.webp"):
+            async with session.get(f"{emu.cdn_url}/emojis/{name}") as resp:
+                assert resp.status == 200
+                assert (await resp.read()).startswith(b"\x89PNG")
+        async with session.get(f"{emu.cdn_url}/emojis/42.png") as resp:
+            assert resp.status == 404
 
 
 async def test_webhook_endpoints(api: Api, contract: Contract, emu: Emulator) -> None:

@@ -27,6 +27,7 @@ def test_demo_seed_loads() -> None:
         "deny": "1024",
     }
     assert guild["members"][1]["nick"] == "Alice (HQ)"
+    assert guild["emojis"][0] == {"id": "5000000000000000001", "name": "passerelle", "animated": False}
 
 
 def test_integer_snowflakes_become_strings_and_everyone_role_is_added() -> None:
@@ -83,6 +84,14 @@ def _broken(change: Any) -> dict[str, Any]:
             "guilds[0].members[4].user_id: unknown user 77",
         ),
         (lambda s: s["users"][0].update(bot="yes"), "users[0].bot: expected true or false"),
+        (
+            lambda s: s["guilds"][0]["emojis"][0].update(name="no spaces"),
+            "guilds[0].emojis[0].name: expected 2-32 letters",
+        ),
+        (
+            lambda s: s["guilds"][0]["emojis"][1].update(id=s["guilds"][0]["emojis"][0]["id"]),
+            "guilds[0].emojis: duplicate id",
+        ),
     ],
 )
 def test_errors_name_the_bad_key(change: Any, message: str) -> None:

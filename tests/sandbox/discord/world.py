@@ -17,6 +17,10 @@ EVERYONE_ROLE = GUILD
 MEMBER_ROLE = "3000000000000000011"
 BRIDGE_ROLE = "3000000000000000012"
 MOD_ROLE = "3000000000000000013"
+EMOJI = "5000000000000000001"
+ANIMATED_EMOJI = "5000000000000000002"
+STICKER = "6000000000000000001"
+LOTTIE_STICKER = "6000000000000000002"
 
 TOKENS = {
     BOT: "bot-token-test",
@@ -93,6 +97,14 @@ def make_seed() -> dict[str, Any]:
                     {"user_id": ALICE, "roles": [MEMBER_ROLE], "nick": "Alice (HQ)"},
                     {"user_id": BOB, "roles": []},
                     {"user_id": CAROL, "roles": [MOD_ROLE]},
+                ],
+                "emojis": [
+                    {"id": EMOJI, "name": "passerelle"},
+                    {"id": ANIMATED_EMOJI, "name": "wave_anim", "animated": True},
+                ],
+                "stickers": [
+                    {"id": STICKER, "name": "Wave", "format_type": 1, "tags": "wave"},
+                    {"id": LOTTIE_STICKER, "name": "Party Parrot", "format_type": 3},
                 ],
             }
         ],

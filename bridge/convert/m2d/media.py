@@ -1,0 +1,148 @@
+"""Matrix media events -> Discord webhook uploads (or links). Pure: no I/O.
+
+:func:`plan_upload` says what would be uploaded and whether it is known to be
+over Discord's upload limit; the action downloads the bytes from the
+homeserver and builds the send with :func:`upload_send`, or with
+:func:`link_send` when the file is too large or could not be downloaded.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from bridge.model import DiscordSend, MatrixMessage
+
+MEDIA_MSGTYPES = frozenset({"m.image", "m.video", "m.audio", "m.file", "m.sticker"})
+MXC_RE = re.compile(r"^mxc://([^/\s]+)/([A-Za-z0-9_-]+)$")
+FILENAME_MAX = 200
+SPOILER_PREFIX = "SPOILER_"
+_UNSAFE_NAME = re.compile(r"[\\/\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class DiscordUpload:
+    """What one Matrix media event becomes on Discord."""
+
+    mxc: str
+    filename: str
+    declared_size: int | None  # from the event's info; the download is the truth
+    too_large: bool  # known from ``info.size`` before downloading
+    spoiler: bool
+    caption: str  # the body when it is a caption (MSC2530), else ""
+
+
+def parse_mxc(mxc: str) -> tuple[str, str] | None:
+    match = MXC_RE.match(mxc)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def discord_filename(name: str | None, mimetype: str | None, fallback: str) -> str:
+    """A file name Discord accepts: no path parts, an extension matching the type."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    clean = _UNSAFE_NAME.sub("_", base.strip()).strip(" .") or fallback
+    if clean.startswith(SPOILER_PREFIX):
+        clean = clean[len(SPOILER_PREFIX) :] or fallback
+    if "." not in clean and mimetype:
+        extension = mimetypes.guess_extension(mimetype.split(";", 1)[0].strip())
+        if extension:
+            clean += extension
+    if len(clean) > FILENAME_MAX:
+        stem, dot, extension = clean.rpartition(".")
+        keep = FILENAME_MAX - len(extension) - 1
+        clean = f"{stem[:keep]}.{extension}" if dot and keep > 0 else clean[:FILENAME_MAX]
+    return clean
+
+
+def plan_upload(message: MatrixMessage, limit_bytes: int) -> DiscordUpload | None:
+    """None when the event is not media or has no usable ``mxc://`` URL."""
+    if message.msgtype not in MEDIA_MSGTYPES or not message.url:
+        return None
+    parsed = parse_mxc(message.url)
+    if parsed is None:
+        return None
+    fallback = f"{message.msgtype.removeprefix('m.')}-{parsed[1][:12]}"
+    # MSC2530: with a distinct ``filename``, ``body`` is a caption.
+    name = message.filename or message.body
+    caption = ""
+    if message.filename and message.body and message.body != message.filename:
+        # Element names voice messages "Voice message" / "Voice message.ogg": not a caption.
+        if message.body != message.filename.rsplit(".", 1)[0]:
+            caption = message.body
+    if message.msgtype == "m.sticker":
+        caption = ""
+        name = message.filename or f"{message.body or 'sticker'}"
+    size = message.size if message.size is not None and message.size >= 0 else None
+    return DiscordUpload(
+        mxc=message.url,
+        filename=discord_filename(name, message.mimetype, fallback),
+        declared_size=size,
+        too_large=size is not None and size > limit_bytes,
+        spoiler=message.spoiler,
+        caption=caption,
+    )
+
+
+def media_link(mxc: str, public_media_url: str | None, filename: str) -> str | None:
+    """Where the file can be fetched on the homeserver, if a public base URL is configured.
+
+    The legacy unauthenticated path is used (``/_matrix/media/v3/download``):
+    Discord users have no Matrix token. Homeservers that enforce authenticated
+    media (Synapse ``enable_authenticated_media``) must allow it for this link to work.
+    """
+    parsed = parse_mxc(mxc)
+    if parsed is None or not public_media_url:
+        return None
+    server, media_id = parsed
+    base = public_media_url.rstrip("/")
+    return (
+        f"{base}/_matrix/media/v3/download/{quote(server, safe='')}/{quote(media_id, safe='')}"
+        f"/{quote(filename)}"
+    )
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def _with_caption(caption: str, text: str) -> str:
+    return f"{caption}\n{text}" if caption else text
+
+
+def upload_send(upload: DiscordUpload, data: bytes, username: str) -> DiscordSend:
+    """A webhook execution carrying the file as a multipart upload."""
+    return DiscordSend(
+        content=upload.caption,
+        username=username,
+        files=((upload.filename, data, upload.spoiler),),
+    )
+
+
+def link_send(
+    upload: DiscordUpload,
+    username: str,
+    public_media_url: str | None,
+    *,
+    size: int | None,
+    reason: str,
+) -> DiscordSend:
+    """A text message naming the file (and linking it when a public media URL is set)."""
+    link = media_link(upload.mxc, public_media_url, upload.filename)
+    known = size if size is not None else upload.declared_size
+    detail = f"{human_size(known)}, {reason}" if known is not None else reason
+    if upload.spoiler:
+        label = f"📎 ||{upload.filename}|| ({detail})"
+        target = f"||<{link}>||" if link else "open it on Matrix"
+    else:
+        label = f"📎 {upload.filename} ({detail})"
+        target = f"<{link}>" if link else "open it on Matrix"
+    return DiscordSend(
+        content=_with_caption(upload.caption, f"{label}: {target}")[:2000], username=username
+    )
