@@ -22,11 +22,23 @@ from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
 from bridge.actions.m2d_redact import relay_matrix_redaction
 from bridge.actions.portals import ensure_all_portals, ensure_portal
+from bridge.actions.puppets import refresh_puppet
+from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
-from bridge.model import DiscordDeletion, DiscordMessage, MatrixEdit, MatrixMessage, MatrixRedaction
-from bridge.model import DiscordReaction, DiscordReactionClear, MatrixReaction
+from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.model import (
+    DiscordAuthor,
+    DiscordDeletion,
+    DiscordMessage,
+    DiscordReaction,
+    DiscordReactionClear,
+    MatrixEdit,
+    MatrixMessage,
+    MatrixReaction,
+    MatrixRedaction,
+)
 from bridge.queues import KeyedSerialQueues
 from bridge.registration import Tokens
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
@@ -34,6 +46,9 @@ from bridge.transport.discord import DiscordHandlers, DiscordTransport
 from bridge.transport.matrix import MatrixTransport
 
 log = logging.getLogger(__name__)
+
+# Profile updates are not tied to a channel: they run in a queue of their own.
+PROFILE_QUEUE = ChannelID(0)
 
 
 class SchemaOutdated(RuntimeError):
@@ -74,6 +89,8 @@ class Bridge:
                 reaction_add=self._on_discord_reaction_add,
                 reaction_remove=self._on_discord_reaction_remove,
                 reaction_clear=self._on_discord_reaction_clear,
+                profile=self._on_discord_profile,
+                typing=self._on_discord_typing,
             ),
         )
         self.d2m_queues = KeyedSerialQueues("d2m")
@@ -110,6 +127,7 @@ class Bridge:
             transaction=self._handle_transaction,
             query_user=self._query_user,
             query_alias=self._query_alias,
+            ephemeral=self._handle_ephemeral,
         )
         self._runner = web.AppRunner(build_appservice_app(handlers), access_log=None)
         await self._runner.setup()
@@ -175,7 +193,30 @@ class Bridge:
             clear.channel_id, lambda: relay_discord_reaction_clear(self.ctx, clear)
         )
 
+    async def _on_discord_profile(self, author: DiscordAuthor) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(PROFILE_QUEUE, lambda: refresh_puppet(self.ctx, author))
+
+    async def _on_discord_typing(self, channel_id: ChannelID, user_id: DiscordUserID) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(
+            channel_id, lambda: relay_discord_typing(self.ctx, channel_id, user_id)
+        )
+
     # -- Matrix -> Discord -----------------------------------------------
+
+    async def _handle_ephemeral(self, events: list[dict[str, Any]]) -> None:
+        for raw in events:
+            content = raw.get("content")
+            room_id = raw.get("room_id")
+            if raw.get("type") != "m.typing" or not isinstance(content, dict):
+                continue
+            user_ids = content.get("user_ids")
+            if isinstance(room_id, str) and isinstance(user_ids, list):
+                typing = [UserID(u) for u in user_ids if isinstance(u, str)]
+                await relay_matrix_typing(self.ctx, RoomID(room_id), typing)
 
     async def _txn_seen(self, txn_id: str) -> bool:
         return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id)

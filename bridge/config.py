@@ -92,6 +92,8 @@ class BridgeConfig:
     discord_upload_limit_mb: int = 10
     # Base URL where the homeserver's media is publicly reachable, for those links.
     public_media_url: str | None = None
+    # How Matrix users are named on Discord; {name} is their room display name.
+    webhook_displayname: str = "{name} (Matrix)"
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -304,6 +306,9 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     template = br.text("ghost_displayname", "{name} (Discord)")
     if "{name}" not in template and "{username}" not in template:
         raise ConfigError(br.key("ghost_displayname"), "must contain {name} or {username}")
+    webhook_template = br.text("webhook_displayname", "{name} (Matrix)")
+    if "{name}" not in webhook_template:
+        raise ConfigError(br.key("webhook_displayname"), "must contain {name}")
     invites = [str(u) for u in br.items("auto_invite")]
     for index, mxid in enumerate(invites):
         if not re.match(r"^@[^:\s]+:\S+$", mxid):
@@ -317,6 +322,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         public_media_url=(
             _http_url(br, "public_media_url") if br.data.get("public_media_url") else None
         ),
+        webhook_displayname=webhook_template,
     )
 
     logging_section = data.get("logging") or {}

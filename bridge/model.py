@@ -270,6 +270,7 @@ class MatrixMedia:
     duration_ms: int | None = None
     spoiler: bool = False
     spoiler_reason: str | None = None
+    reply_to: EventID | None = None
 
     @property
     def event_type(self) -> str:
@@ -293,4 +294,6 @@ class MatrixMedia:
             content["town.robin.msc3725.content_warning"] = warning
             content["page.codeberg.everypizza.msc4193.spoiler"] = True  # MSC4193, newer
         content["m.mentions"] = {}
+        if self.reply_to is not None:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
         return content

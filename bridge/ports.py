@@ -6,8 +6,7 @@ from typing import Protocol
 
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
-from bridge.model import DiscordChannel, DiscordSend, MatrixMessage, MatrixText
-from bridge.model import MatrixMedia
+from bridge.model import DiscordChannel, DiscordSend, MatrixMedia, MatrixMessage, MatrixText
 
 
 class MatrixPort(Protocol):
@@ -76,8 +75,14 @@ class MatrixPort(Protocol):
 
     async def may_mention_room(self, room_id: RoomID, user_id: UserID) -> bool: ...
 
+    async def is_joined(self, room_id: RoomID, user_id: UserID) -> bool: ...
+
+    async def set_typing(self, room_id: RoomID, user_id: UserID, timeout_ms: int) -> None: ...
+
 
 class DiscordPort(Protocol):
+    async def trigger_typing(self, channel_id: ChannelID) -> None: ...
+
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None: ...
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None: ...

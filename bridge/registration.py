@@ -42,8 +42,9 @@ def build_registration(config: Config, tokens: Tokens | None = None) -> dict[str
             "aliases": [{"exclusive": True, "regex": namer.alias_regex()}],
             "rooms": [],
         },
+        # Typing notifications reach the bridge as ephemeral events.
         "de.sorunome.msc2409.push_ephemeral": False,
-        "receive_ephemeral": False,
+        "receive_ephemeral": True,
     }
 
 

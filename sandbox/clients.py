@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class MatrixUser:
         self.user_id = UserID(user_id)
         self._since: str | None = None
         self._backlog: list[tuple[float, dict[str, Any]]] = []
+        self._ephemeral: list[dict[str, Any]] = []
 
     async def close(self) -> None:
         await self.session.close()
@@ -62,6 +64,24 @@ class MatrixUser:
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:
         return str(await self.client.redact(RoomID(room_id), EventID(event_id), reason=reason))
 
+    async def upload(self, data: bytes, mimetype: str, filename: str) -> str:
+        """Upload to the homeserver's media repository; returns the mxc:// URI."""
+        return str(await self.client.upload_media(data, mime_type=mimetype, filename=filename))
+
+    async def send_content(self, room_id: str, content: dict[str, Any], kind: str = "") -> str:
+        """Send raw event content (``m.room.message`` unless ``kind`` names another type)."""
+        event_type = EventType.find(kind) if kind else EventType.ROOM_MESSAGE
+        return str(await self.client.send_message_event(RoomID(room_id), event_type, content))
+
+    async def download(self, mxc: str) -> tuple[bytes, str]:
+        """(bytes, content type) of an mxc:// file, through authenticated media."""
+        server, media_id = mxc.removeprefix("mxc://").split("/", 1)
+        url = f"{self.client.api.base_url}/_matrix/client/v1/media/download/{server}/{media_id}"
+        headers = {"Authorization": f"Bearer {self.client.api.token}"}
+        async with self.session.get(url, headers=headers) as resp:
+            resp.raise_for_status()
+            return await resp.read(), resp.headers.get("Content-Type", "")
+
     async def invites(self) -> list[str]:
         data = await self.client.sync(since=None, timeout=0)
         return list(data.get("rooms", {}).get("invite", {}).keys())
@@ -79,12 +99,32 @@ class MatrixUser:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no matching event in {room_id} within {timeout}s")
-            data = await self.client.sync(since=self._since, timeout=int(min(remaining, 5) * 1000))
-            arrived = time.perf_counter()
-            self._since = data["next_batch"]
-            for rid, room in data.get("rooms", {}).get("join", {}).items():
-                for event in room.get("timeline", {}).get("events", []):
-                    self._backlog.append((arrived, {**event, "room_id": rid}))
+            await self._sync_once(remaining)
+
+    async def _sync_once(self, remaining: float) -> None:
+        data = await self.client.sync(since=self._since, timeout=int(min(remaining, 5) * 1000))
+        arrived = time.perf_counter()
+        self._since = data["next_batch"]
+        for rid, room in data.get("rooms", {}).get("join", {}).items():
+            for event in room.get("timeline", {}).get("events", []):
+                self._backlog.append((arrived, {**event, "room_id": rid}))
+            for event in room.get("ephemeral", {}).get("events", []):
+                self._ephemeral.append({**event, "room_id": rid})
+
+    async def wait_for_ephemeral(
+        self, room_id: str, check: EventCheck, timeout: float = 10
+    ) -> dict[str, Any]:
+        """The first new ephemeral event (typing, receipts) in the room passing ``check``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in list(self._ephemeral):
+                if event.get("room_id") == room_id and check(event):
+                    self._ephemeral.remove(event)
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching ephemeral event in {room_id} within {timeout}s")
+            await self._sync_once(remaining)
 
 
 class DiscordUser:
@@ -134,6 +174,19 @@ class DiscordUser:
             channel = fetched
         assert isinstance(channel, discord.TextChannel)
         return await channel.send(text)
+
+    async def send_files(
+        self,
+        channel_id: int,
+        text: str | None,
+        files: list[tuple[str, bytes]] | None = None,
+        **options: Any,
+    ) -> discord.Message:
+        """Post a message with attachments (multipart), stickers or embeds (``options``)."""
+        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        uploads = [discord.File(io.BytesIO(data), filename=name) for name, data in files or []]
+        return await channel.send(text, files=uploads or discord.utils.MISSING, **options)
 
     async def react(self, channel_id: int, message_id: int, emoji: str) -> None:
         """React as this user; ``emoji`` is a unicode emoji or ``name:id``."""

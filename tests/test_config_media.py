@@ -24,7 +24,10 @@ def test_media_keys_parse(tmp_path: Path) -> None:
     assert config.bridge.discord_upload_limit_bytes == 25 * 1024 * 1024
     assert config.bridge.public_media_url == "https://matrix.example.org"
     # An empty value (as in the example config) means "no public media URL".
-    assert parse_config(with_change("bridge.public_media_url", ""), None).bridge.public_media_url is None
+    assert (
+        parse_config(with_change("bridge.public_media_url", ""), None).bridge.public_media_url
+        is None
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bridge.config import Config
 from bridge.db import Stores
-from bridge.ids import ChannelID, GhostNamer, WebhookID
+from bridge.ids import ChannelID, GhostNamer, RoomID, UserID, WebhookID
 from bridge.ports import DiscordPort, MatrixPort
 
 
@@ -26,6 +26,9 @@ class BridgeContext:
     webhook_locks: defaultdict[ChannelID, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    # Typing state: ghosts shown typing on Matrix, when the bot last typed on Discord.
+    typing_ghosts: set[tuple[RoomID, UserID]] = field(default_factory=set)
+    discord_typing_at: dict[ChannelID, float] = field(default_factory=dict)
 
     @property
     def namer(self) -> GhostNamer:

@@ -19,7 +19,8 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
     if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
         return None  # our own edit of a Matrix message
     rows = await ctx.stores.messages.by_discord(message.id)
-    original = next((r for r in rows if r.origin == "discord"), None)
+    # Part 0 is the text; parts 1..N are attachments/stickers/embeds (never edited as text).
+    original = next((r for r in rows if r.origin == "discord" and r.part == 0), None)
     if original is None:
         log.info("d2m.edit-skipped message=%s reason=not-bridged", message.id)
         return None

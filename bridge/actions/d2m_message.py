@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_media import has_media, relay_discord_media, relay_media_only
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
+from bridge.actions.typing import stop_ghost_typing
 from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
 from bridge.db import MessageRow, PortalRow
 from bridge.ids import EventID
@@ -56,11 +58,14 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal)
-    if text is None:
+    if text is None and not has_media(message):
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None
     ghost = await sync_puppet(ctx, message.author)
     await ctx.matrix.ensure_in_room(portal.room_id, ghost)
+    await stop_ghost_typing(ctx, portal.room_id, ghost)
+    if text is None:  # attachments, stickers or embeds only: parts 1..N
+        return await relay_media_only(ctx, message, portal, ghost)
     event_id = await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
     await ctx.stores.messages.insert(
         MessageRow(
@@ -72,6 +77,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
             origin="discord",
         )
     )
+    await relay_discord_media(ctx, message, portal, ghost)  # parts 1..N after the text
     log.info(
         "d2m.relayed message=%s channel=%s room=%s event=%s",
         message.id,

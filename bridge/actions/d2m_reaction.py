@@ -55,7 +55,9 @@ async def _custom_emoji_mxc(ctx: BridgeContext, reaction: DiscordReaction) -> st
             data, content_type or f"image/{ext}", f"{reaction.emoji_name}.{ext}"
         )
     except Exception as exc:  # best effort: the reaction still crosses as ":name:"
-        log.warning("d2m.emoji-upload-failed emoji=%s error=%s", reaction.emoji_id, type(exc).__name__)
+        log.warning(
+            "d2m.emoji-upload-failed emoji=%s error=%s", reaction.emoji_id, type(exc).__name__
+        )
         return None
     await ctx.stores.reactions.put_emoji(
         EmojiRow(reaction.emoji_id, reaction.emoji_name, reaction.animated, mxc)
@@ -88,7 +90,9 @@ async def relay_discord_reaction_add(
         reaction.message_id, reaction.emoji, reaction.user_id
     )
     if stored is not None:
-        log.debug("d2m.reaction-duplicate message=%s user=%s", reaction.message_id, reaction.user_id)
+        log.debug(
+            "d2m.reaction-duplicate message=%s user=%s", reaction.message_id, reaction.user_id
+        )
         return None
     mxc = await _custom_emoji_mxc(ctx, reaction) if reaction.emoji_id is not None else None
     key, shortcode = matrix_reaction_key(reaction, mxc)

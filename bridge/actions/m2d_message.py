@@ -7,6 +7,7 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.webhooks import channel_webhook, forget_webhook
 from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
+from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
 from bridge.db import MessageRow, PortalRow
 from bridge.ids import ChannelID, EventID, MessageID
@@ -22,6 +23,10 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     """Returns the Discord message IDs created (empty when not relayed)."""
     if ctx.namer.is_bridge_owned(message.sender):
         return []  # ghosts and the bot: their events came from Discord
+    if message.msgtype in MEDIA_MSGTYPES:
+        from bridge.actions.m2d_media import relay_matrix_media  # it uses execute_send below
+
+        return await relay_matrix_media(ctx, message)
     if message.msgtype not in RELAYED_MSGTYPES:
         log.info("m2d.skipped event=%s reason=msgtype-%s", message.event_id, message.msgtype)
         return []
@@ -104,7 +109,9 @@ async def convert_text(
     )
     quote = await reply_quote(ctx, message, portal, reply_to) if reply_to else None
     displayname = await ctx.matrix.displayname(message.room_id, message.sender)
-    return matrix_to_discord_text(message, displayname, converter_ctx, quote)
+    return matrix_to_discord_text(
+        message, displayname, converter_ctx, quote, ctx.config.bridge.webhook_displayname
+    )
 
 
 async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordSend) -> MessageID:

@@ -40,3 +40,14 @@ async def sync_puppet(ctx: BridgeContext, author: DiscordAuthor) -> UserID:
     )
     log.info("puppet.synced user=%s ghost=%s", author.id, ghost)
     return ghost
+
+
+async def refresh_puppet(ctx: BridgeContext, author: DiscordAuthor) -> bool:
+    """A Discord profile changed: update the ghost if the bridge already made it.
+
+    Ghosts are only created when their user first speaks (or is mentioned), so a
+    profile change of someone who never did creates nothing."""
+    if await ctx.stores.puppets.get(author.id) is None:
+        return False
+    await sync_puppet(ctx, author)
+    return True

@@ -153,8 +153,7 @@ class ReactionStore:
         """Remove and return every reaction on a message (or only those with ``emoji``)."""
         if emoji is None:
             rows = await self.db.fetch(
-                f"SELECT {_COLUMNS} FROM reaction WHERE discord_message_id=$1"
-                " ORDER BY created_at",
+                f"SELECT {_COLUMNS} FROM reaction WHERE discord_message_id=$1 ORDER BY created_at",
                 message_id,
             )
             await self.db.execute("DELETE FROM reaction WHERE discord_message_id=$1", message_id)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 TransactionHandler = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 SeenCheck = Callable[[str], Awaitable[bool]]
 QueryHandler = Callable[[str], Awaitable[bool]]
+EphemeralHandler = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 def _error(status: int, errcode: str, message: str) -> web.Response:
@@ -35,6 +36,8 @@ class AppserviceHandlers:
     transaction: TransactionHandler
     query_user: QueryHandler
     query_alias: QueryHandler
+    # Ephemeral events (typing ...) pushed with ``receive_ephemeral``: best effort.
+    ephemeral: EphemeralHandler | None = None
 
 
 def _token_of(request: web.Request) -> str | None:
@@ -70,6 +73,12 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
             return _error(400, "M_BAD_JSON", "Transaction must be an object with an events list")
         events = [e for e in body.get("events", []) if isinstance(e, dict)]
         await handlers.transaction(txn_id, events)
+        ephemeral = body.get("ephemeral", body.get("de.sorunome.msc2409.ephemeral"))
+        if handlers.ephemeral is not None and isinstance(ephemeral, list):
+            try:
+                await handlers.ephemeral([e for e in ephemeral if isinstance(e, dict)])
+            except Exception:  # typing and receipts are never worth failing a transaction
+                log.exception("appservice.ephemeral-failed txn=%s", txn_id)
         return web.json_response({})
 
     async def get_user(request: web.Request) -> web.Response:

@@ -47,6 +47,10 @@ class DiscordHandlers:
     reaction_add: Callable[[DiscordReaction], Awaitable[None]] | None = None
     reaction_remove: Callable[[DiscordReaction], Awaitable[None]] | None = None
     reaction_clear: Callable[[DiscordReactionClear], Awaitable[None]] | None = None
+    # A member's nick/avatar or a user's name/avatar changed (configured guild only).
+    profile: Callable[[DiscordAuthor], Awaitable[None]] | None = None
+    # A user started typing in a channel (channel, user).
+    typing: Callable[[ChannelID, DiscordUserID], Awaitable[None]] | None = None
 
 
 def author_from(user: discord.abc.User) -> DiscordAuthor:
@@ -113,6 +117,10 @@ def emoji_api_form(emoji: discord.PartialEmoji) -> str:
     return f"{emoji.name or '_'}:{emoji.id}" if emoji.id else (emoji.name or "")
 
 
+def _profile_changed(before: discord.abc.User, after: discord.abc.User) -> bool:
+    return author_from(before) != author_from(after)
+
+
 class _Client(discord.Client):
     def __init__(self, owner: DiscordTransport) -> None:
         intents = discord.Intents.default()
@@ -125,6 +133,26 @@ class _Client(discord.Client):
         assert self.user is not None
         log.info("discord.ready user=%s guilds=%s", self.user.id, len(self.guilds))
         self.owner.ready.set()
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if self.owner.handlers.profile is not None and _profile_changed(before, after):
+            await self.owner.handlers.profile(author_from(after))
+
+    async def on_user_update(self, before: discord.User, after: discord.User) -> None:
+        if self.owner.handlers.profile is None or not _profile_changed(before, after):
+            return
+        for guild in self.guilds:
+            member = guild.get_member(after.id)
+            if member is not None:
+                await self.owner.handlers.profile(author_from(member))
+
+    async def on_raw_typing(self, payload: discord.RawTypingEvent) -> None:
+        if self.owner.handlers.typing is None or self.user is None:
+            return
+        if payload.user_id != self.user.id:
+            await self.owner.handlers.typing(
+                ChannelID(payload.channel_id), DiscordUserID(payload.user_id)
+            )
 
     async def on_message(self, message: discord.Message) -> None:
         await self.owner.handlers.message(message_from(message))
@@ -303,6 +331,12 @@ class DiscordTransport:
             await self._hook(webhook).delete_message(message_id)
         except discord.NotFound:
             log.info("discord.delete-target-gone message=%s", message_id)
+
+    async def trigger_typing(self, channel_id: ChannelID) -> None:
+        try:
+            await self.client.http.send_typing(channel_id)
+        except discord.HTTPException as exc:  # best effort
+            log.info("discord.typing-failed channel=%s status=%s", channel_id, exc.status)
 
     async def delete_message(
         self, channel_id: ChannelID, message_id: MessageID, reason: str

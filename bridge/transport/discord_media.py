@@ -38,9 +38,7 @@ def attachments_from(msg: discord.Message) -> tuple[DiscordAttachment, ...]:
 
 def stickers_from(msg: discord.Message) -> tuple[DiscordSticker, ...]:
     return tuple(
-        DiscordSticker(
-            id=item.id, name=item.name, format_type=item.format.value, url=str(item.url)
-        )
+        DiscordSticker(id=item.id, name=item.name, format_type=item.format.value, url=str(item.url))
         for item in msg.stickers
     )
 

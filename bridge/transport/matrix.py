@@ -21,9 +21,14 @@ from mautrix.types import (
 )
 
 from bridge.ids import EventID, RoomID, UserID
-from bridge.model import MatrixEdit, MatrixMessage, MatrixRedaction, MatrixText
-from bridge.model import MatrixReaction
-from bridge.model import MatrixMedia
+from bridge.model import (
+    MatrixEdit,
+    MatrixMedia,
+    MatrixMessage,
+    MatrixReaction,
+    MatrixRedaction,
+    MatrixText,
+)
 from bridge.ports import MediaTooLarge
 
 log = logging.getLogger(__name__)
@@ -75,7 +80,8 @@ class MatrixTransport:
         self.state_store = MemoryASStateStore()
         self._session: aiohttp.ClientSession | None = None
         self._api: AppServiceAPI | None = None
-        self._names: dict[tuple[RoomID, UserID], str | None] = {}
+        # (room, user) -> (display name, avatar mxc) from their member event
+        self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -142,9 +148,9 @@ class MatrixTransport:
             key = (RoomID(event.room_id), UserID(event.state_key))
             member = event.content
             if member.membership == Membership.JOIN:
-                self._names[key] = member.displayname
+                self._profiles[key] = (member.displayname, member.avatar_url or None)
             else:
-                self._names.pop(key, None)
+                self._profiles.pop(key, None)
 
     @classmethod
     def parse_event(
@@ -450,7 +456,8 @@ class MatrixTransport:
     async def send_media(
         self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
     ) -> EventID:
-        event_type = EventType.STICKER if media.event_type == "m.sticker" else EventType.ROOM_MESSAGE
+        sticker = media.event_type == "m.sticker"
+        event_type = EventType.STICKER if sticker else EventType.ROOM_MESSAGE
         event_id = await self.intent(sender).send_message_event(
             room_id,
             event_type,
@@ -472,18 +479,36 @@ class MatrixTransport:
             return None
         return data, content_type
 
+    async def is_joined(self, room_id: RoomID, user_id: UserID) -> bool:
+        return bool(await self.state_store.is_joined(room_id, user_id))
+
+    async def set_typing(self, room_id: RoomID, user_id: UserID, timeout_ms: int) -> None:
+        try:
+            await self.intent(user_id).set_typing(room_id, timeout=timeout_ms)
+        except MatrixRequestError as exc:  # best effort
+            log.info("matrix.typing-failed room=%s error=%s", room_id, exc.message)
+
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool:
         if redactor == original:
             return True
         levels = await self.bot.get_power_levels(room_id)
         return bool(levels.get_user_level(redactor) >= levels.redact)
 
-    async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
+    async def _profile(self, room_id: RoomID, user_id: UserID) -> tuple[str | None, str | None]:
         key = (room_id, user_id)
-        if key not in self._names:
+        if key not in self._profiles:
             try:
                 member = await self.bot.get_room_member_info(room_id, user_id)
-                self._names[key] = member.displayname if member else None
             except MatrixRequestError:
-                self._names[key] = None
-        return self._names[key]
+                member = None
+            self._profiles[key] = (
+                (member.displayname, member.avatar_url or None) if member else (None, None)
+            )
+        return self._profiles[key]
+
+    async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
+        return (await self._profile(room_id, user_id))[0]
+
+    async def avatar_mxc(self, room_id: RoomID, user_id: UserID) -> str | None:
+        avatar = (await self._profile(room_id, user_id))[1]
+        return str(avatar) if avatar else None

@@ -33,8 +33,9 @@ async def user_avatar(request: web.Request) -> web.Response:
     user = state.users.get(user_id)
     if user is None or user.avatar is None or stem != user.avatar or ext not in IMAGE_EXTS:
         raise web.HTTPNotFound(text="404: Not Found")
-    # Always a PNG, whatever extension was asked for (clients sniff the bytes).
-    return _png(_avatar_png(user.id))
+    # Always a PNG, whatever extension was asked for (clients sniff the bytes); a new
+    # avatar hash gives a new picture.
+    return _png(_avatar_png(f"{user.id}:{user.avatar}"))
 
 
 async def default_avatar(request: web.Request) -> web.Response:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.discord.state import Channel, Emoji, Guild, Member, Role, State, User
-from sandbox.discord.state import Sticker
+from sandbox.discord.state import Channel, Emoji, Guild, Member, Role, State, Sticker, User
 
 Json = dict[str, Any]
 

@@ -203,7 +203,10 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
             }
         )
     _unique(f"{where}.members", [m["user_id"] for m in members])
-    emojis = [_emoji(f"{where}.emojis[{i}]", e) for i, e in enumerate(_list(f"{where}.emojis", obj.get("emojis")))]
+    emojis = [
+        _emoji(f"{where}.emojis[{i}]", e)
+        for i, e in enumerate(_list(f"{where}.emojis", obj.get("emojis")))
+    ]
     _unique(f"{where}.emojis", [e["id"] for e in emojis])
     return {
         "id": gid,
@@ -245,7 +248,9 @@ def _emoji(where: str, raw: Any) -> dict[str, Any]:
     obj = _keys(where, raw, EMOJI_KEYS, {"id", "name"})
     name = _str(f"{where}.name", obj["name"])
     assert name is not None
-    if not (2 <= len(name) <= 32) or not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+    if not (2 <= len(name) <= 32) or not all(
+        c.isascii() and (c.isalnum() or c == "_") for c in name
+    ):
         raise SeedError(f"{where}.name: expected 2-32 letters, digits or underscores, got {name!r}")
     return {
         "id": _snowflake(f"{where}.id", obj["id"]),

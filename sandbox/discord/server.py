@@ -9,15 +9,18 @@ inspect its state, inject faults, stop it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.discord import payloads
 from sandbox.discord.context import API_PREFIX, Ctx
 from sandbox.discord.faults import FaultSwitch
-from sandbox.discord.gateway import GatewayHub
+from sandbox.discord.gateway import GUILD_MEMBERS, GatewayHub
 from sandbox.discord.http import build_app
 from sandbox.discord.ratelimit import RateLimiter
 from sandbox.discord.seed import SeedError, load_seed, validate_seed
@@ -143,6 +146,31 @@ class Emulator:
 
     def release_gateway_connections(self) -> None:
         self.hub.release_connections()
+
+    def update_user(
+        self,
+        user_id: str,
+        *,
+        username: str | None = None,
+        global_name: str | None = None,
+        new_avatar: bool = False,
+    ) -> None:
+        """A user changed their profile in the Discord client (global names cannot be
+        changed through the API): every guild they are in gets GUILD_MEMBER_UPDATE, as
+        Discord does, and discord.py turns a changed user into ``on_user_update``."""
+        user = self.state.users[user_id]
+        if username is not None:
+            user.username = username
+        if global_name is not None:
+            user.global_name = global_name
+        if new_avatar:
+            user.avatar = hashlib.md5(
+                f"avatar:{user_id}:{secrets.token_hex(4)}".encode(), usedforsecurity=False
+            ).hexdigest()
+        for guild in self.state.guilds_of(user_id):
+            member = guild.members[user_id]
+            data = {**payloads.member(self.state, member), "guild_id": guild.id}
+            self.hub.dispatch_guild("GUILD_MEMBER_UPDATE", data, guild.id, GUILD_MEMBERS)
 
     def session_count(self) -> int:
         """Gateway sessions currently connected."""

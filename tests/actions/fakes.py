@@ -13,10 +13,17 @@ from bridge.actions.context import BridgeContext
 from bridge.config import parse_config
 from bridge.db import Stores, WebhookRow, open_database
 from bridge.db.migrate import upgrade_head
-from bridge.ids import ChannelID, EventID, GuildID, MessageID, RoomID, UserID, WebhookID
-from bridge.ids import DiscordUserID
-from bridge.model import DiscordChannel, DiscordSend, MatrixMessage, MatrixText
-from bridge.model import MatrixMedia
+from bridge.ids import (
+    ChannelID,
+    DiscordUserID,
+    EventID,
+    GuildID,
+    MessageID,
+    RoomID,
+    UserID,
+    WebhookID,
+)
+from bridge.model import DiscordChannel, DiscordSend, MatrixMedia, MatrixMessage, MatrixText
 from bridge.ports import MediaTooLarge, WebhookGone
 from tests.test_config import VALID
 
@@ -41,6 +48,7 @@ class FakeMatrix:
         self.reactions: list[tuple[RoomID, UserID, EventID, str, str | None]] = []
         self.messages: dict[EventID, MatrixMessage] = {}
         self.room_pingers: set[UserID] = set()
+        self.typing: list[tuple[RoomID, UserID, int]] = []
         # media: mxc -> bytes on the "homeserver"; url -> (bytes, type) on the "web"
         self.media: dict[str, bytes] = {}
         self.web: dict[str, tuple[bytes, str | None]] = {}
@@ -112,6 +120,12 @@ class FakeMatrix:
     async def may_mention_room(self, room_id: RoomID, user_id: UserID) -> bool:
         return user_id in self.room_pingers
 
+    async def is_joined(self, room_id: RoomID, user_id: UserID) -> bool:
+        return (room_id, user_id) in self.joined
+
+    async def set_typing(self, room_id: RoomID, user_id: UserID, timeout_ms: int) -> None:
+        self.typing.append((room_id, user_id, timeout_ms))
+
     async def download_media(self, mxc: str, max_bytes: int) -> bytes | None:
         data = self.media.get(mxc)
         if data is not None and len(data) > max_bytes:
@@ -147,6 +161,7 @@ class FakeDiscord:
         self.edited: list[tuple[MessageID, str]] = []
         self.deleted: list[tuple[str, MessageID]] = []
         self.may_manage_messages = True
+        self.typed: list[ChannelID] = []
         # (channel, message, emoji) -> whether the bot's reaction is there
         self.bot_reactions: dict[tuple[ChannelID, MessageID, str], bool] = {}
         self.reaction_calls: list[tuple[str, MessageID, str]] = []
@@ -155,6 +170,9 @@ class FakeDiscord:
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)
+
+    async def trigger_typing(self, channel_id: ChannelID) -> None:
+        self.typed.append(channel_id)
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:
         for row in self.webhooks.values():

@@ -129,7 +129,9 @@ async def test_discord_unicode_reaction_sent_by_ghost_and_removed(tmp_path: Path
         assert await relay_discord_reaction_remove(ctx, discord_reaction()) == event
         assert matrix.redactions == [(ROOM, event, "Reaction removed on Discord")]
         # Our own redaction echoing back finds nothing to do on Discord.
-        assert not await relay_matrix_reaction_redaction(ctx, redaction_of(event, ctx.namer.bot_mxid))
+        assert not await relay_matrix_reaction_redaction(
+            ctx, redaction_of(event, ctx.namer.bot_mxid)
+        )
         assert await relay_discord_reaction_remove(ctx, discord_reaction()) is None
 
 
@@ -181,17 +183,18 @@ async def test_discord_custom_emoji_falls_back_to_shortcode(tmp_path: Path) -> N
 
 
 async def test_discord_reaction_clear_redacts_ghost_reactions(tmp_path: Path) -> None:
-    async with fake_context(tmp_path) as (ctx, matrix, discord):
+    async with fake_context(tmp_path) as (ctx, matrix, _):
         await bridged_message(ctx)
         e1 = await relay_discord_reaction_add(ctx, discord_reaction("👍"))
         e2 = await relay_discord_reaction_add(ctx, discord_reaction("🎉"))
         await relay_matrix_reaction(ctx, matrix_reaction("$m1"))
         clear_one = DiscordReactionClear(CHANNEL, GUILD, MSG, "🎉")
         assert await relay_discord_reaction_clear(ctx, clear_one) == [e2]
-        assert await relay_discord_reaction_clear(ctx, DiscordReactionClear(CHANNEL, GUILD, MSG)) == [
-            e1
-        ]
+        assert await relay_discord_reaction_clear(
+            ctx, DiscordReactionClear(CHANNEL, GUILD, MSG)
+        ) == [e1]
         assert await ctx.stores.reactions.by_event(EventID("$m1")) is None
+        assert [r[1] for r in matrix.redactions] == [e2, e1]
 
 
 # -- Matrix -> Discord -------------------------------------------------------------

@@ -118,7 +118,7 @@ async def test_m2d_posts_via_webhook_and_records(tmp_path: Path) -> None:
         ids = await relay_matrix_message(ctx, matrix_msg(portal.room_id, "$m1"))
         assert len(ids) == 1
         hook_id, send = discord.executed[0]
-        assert send.username == "Alice Liddell" and send.content == "hello"
+        assert send.username == "Alice Liddell (Matrix)" and send.content == "hello"
         assert hook_id in ctx.own_webhooks
         rows = await ctx.stores.messages.by_event(EventID("$m1"))
         assert [r.discord_message_id for r in rows] == ids

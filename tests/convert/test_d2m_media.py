@@ -126,8 +126,13 @@ def test_content_type_parameters_are_dropped() -> None:
 
 @pytest.mark.parametrize(
     ("mime", "msgtype"),
-    [("image/gif", "m.image"), ("video/webm", "m.video"), ("audio/mpeg", "m.audio"),
-     ("application/zip", "m.file"), ("text/plain", "m.file")],
+    [
+        ("image/gif", "m.image"),
+        ("video/webm", "m.video"),
+        ("audio/mpeg", "m.audio"),
+        ("application/zip", "m.file"),
+        ("text/plain", "m.file"),
+    ],
 )
 def test_msgtype_for(mime: str, msgtype: str) -> None:
     assert msgtype_for(mime) == msgtype
@@ -137,7 +142,10 @@ def test_link_fallback_names_the_file_and_links_discord() -> None:
     text = attachment_link_text(ATTACHMENTS[1], "too large to copy")
     assert text.msgtype == "m.notice"
     assert text.body.startswith("📎 agenda.pdf (71.6 KiB, too large to copy): https://cdn.")
-    assert text.formatted_body is not None and 'href="https://cdn.discordapp.com/' in text.formatted_body
+    assert (
+        text.formatted_body is not None
+        and 'href="https://cdn.discordapp.com/' in text.formatted_body
+    )
 
 
 STICKER_MSG = load("message_create_sticker_embeds.json")
@@ -176,7 +184,10 @@ def test_rich_embeds_render_readably_and_safely() -> None:
     ]
     assert "> Reply to RSVP" in text.body
     html = text.formatted_body or ""
-    assert '<strong><a href="https://example.org/meetings/42">Meeting &lt;Saturday&gt;</a></strong>' in html
+    assert (
+        '<strong><a href="https://example.org/meetings/42">Meeting &lt;Saturday&gt;</a></strong>'
+        in html
+    )
     assert "Agenda:<br>1. Flyers<br>2. Canvassing" in html
     assert "<strong>Where</strong><br>Town hall" in html
     assert '<a href="https://example.org/map.png">Image</a>' in html
@@ -194,7 +205,9 @@ def test_link_preview_of_a_url_in_the_text_is_skipped() -> None:
     assert embeds_to_matrix(embeds, payload["content"]) is None
     # The same preview without its URL in the text is shown.
     shown = embeds_to_matrix(embeds, "see the flyer")
-    assert shown is not None and "Campaign launch (https://example.org/campaign/launch)" in shown.body
+    assert (
+        shown is not None and "Campaign launch (https://example.org/campaign/launch)" in shown.body
+    )
 
 
 def _png(width: int, height: int) -> bytes:
@@ -211,12 +224,23 @@ def _png(width: int, height: int) -> bytes:
 def test_image_dimensions() -> None:
     assert image_dimensions(_png(64, 32)) == (64, 32)
     assert image_dimensions(b"GIF89a" + struct.pack("<HH", 7, 9) + b"\0" * 10) == (7, 9)
-    jpeg = b"\xff\xd8\xff\xe0" + struct.pack(">H", 4) + b"JF" + b"\xff\xc0" + struct.pack(
-        ">HBHH", 11, 8, 480, 640
-    ) + b"\x03" + b"\0" * 8
+    jpeg = (
+        b"\xff\xd8\xff\xe0"
+        + struct.pack(">H", 4)
+        + b"JF"
+        + b"\xff\xc0"
+        + struct.pack(">HBHH", 11, 8, 480, 640)
+        + b"\x03"
+        + b"\0" * 8
+    )
     assert image_dimensions(jpeg) == (640, 480)
-    webp = b"RIFF" + b"\0" * 4 + b"WEBPVP8X" + b"\0" * 8 + (99).to_bytes(3, "little") + (
-        49
-    ).to_bytes(3, "little")
+    webp = (
+        b"RIFF"
+        + b"\0" * 4
+        + b"WEBPVP8X"
+        + b"\0" * 8
+        + (99).to_bytes(3, "little")
+        + (49).to_bytes(3, "little")
+    )
     assert image_dimensions(webp) == (100, 50)
     assert image_dimensions(b"%PDF-1.7") is None

@@ -159,3 +159,21 @@ def test_code_block_is_reopened_across_the_split() -> None:
     assert len(sends) > 1
     for send in sends:
         assert send.content.startswith("```python\n") and send.content.endswith("```")
+
+
+@pytest.mark.parametrize(
+    ("displayname", "template", "expected"),
+    [
+        ("Alice", "{name} (Matrix)", "Alice (Matrix)"),
+        ("Bob (Discord)", "{name} (Matrix)", "Bob (D\u02cciscord) (Matrix)"),
+        ("x" * 100, "{name} (Matrix)", "x" * 71 + " (Matrix)"),
+        ("Alice", "[M] {name} on discord", "[M] Alice on d\u02cciscord"),
+        ("\u202eAlice", "{name}", "Alice"),
+    ],
+)
+def test_webhook_name_template_marks_matrix_users(
+    displayname: str, template: str, expected: str
+) -> None:
+    name = webhook_username(displayname, "@alice:example.org", template)
+    assert name == expected
+    assert len(name) <= 80

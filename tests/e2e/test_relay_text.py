@@ -70,7 +70,7 @@ async def test_matrix_message_reaches_discord_through_webhook(
     latency_ms = (arrived - sent) * 1000
     print(f"\nlatency Matrix->Discord: {latency_ms:.1f} ms")
     assert message.webhook_id is not None
-    assert message.author.name == "Alice Liddell"
+    assert message.author.name == "Alice Liddell (Matrix)"
     assert message.channel.id == PUBLIC
     assert message.webhook_id in stack.bridge.ctx.own_webhooks  # type: ignore[union-attr]
     rows = await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))  # type: ignore[union-attr]

@@ -18,7 +18,11 @@ from bridge.model import DiscordAttachment, DiscordEmbed, DiscordSticker, Matrix
 SPOILER_PREFIX = "SPOILER_"
 # Discord sticker format types.
 STICKER_PNG, STICKER_APNG, STICKER_LOTTIE, STICKER_GIF = 1, 2, 3, 4
-STICKER_IMAGE_FORMATS = {STICKER_PNG: "image/png", STICKER_APNG: "image/png", STICKER_GIF: "image/gif"}
+STICKER_IMAGE_FORMATS = {
+    STICKER_PNG: "image/png",
+    STICKER_APNG: "image/png",
+    STICKER_GIF: "image/gif",
+}
 STICKER_SIZE = 320  # Discord renders stickers at 320x320
 # Embed types Discord makes itself when it unfurls a URL in the message text.
 LINK_PREVIEW_TYPES = frozenset({"link", "article", "image", "video", "gifv"})

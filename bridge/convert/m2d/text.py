@@ -37,18 +37,28 @@ _FORBIDDEN_NAME_PARTS = re.compile(r"discord|clyde", re.IGNORECASE)
 _FORBIDDEN_NAMES = {"everyone", "here"}
 
 
-def webhook_username(displayname: str | None, mxid: str) -> str:
-    """A name Discord accepts for a webhook message, derived from the Matrix profile."""
-    localpart = mxid[1:].split(":", 1)[0] if mxid.startswith("@") else mxid
-    name = displayname or localpart
+def _clean_name(name: str) -> str:
     # Drop control and format characters (zero-width, bidi overrides) and squeeze spaces.
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
     name = " ".join(name.split())
     name = _FORBIDDEN_NAME_PARTS.sub(lambda m: m.group(0)[0] + "\u02cc" + m.group(0)[1:], name)
-    name = name.replace("```", "'''").replace("@", "\uff20").replace("#", "\uff03")
+    return name.replace("```", "'''").replace("@", "\uff20").replace("#", "\uff03")
+
+
+def webhook_username(displayname: str | None, mxid: str, template: str = "{name}") -> str:
+    """A name Discord accepts for a webhook message, derived from the Matrix profile.
+
+    The configured ``template`` (``{name} (Matrix)`` by default) marks every Matrix
+    user so that nobody can pose as a Discord member or as the bridge; the name is
+    shortened, never the template's own text, to fit Discord's 80 characters."""
+    localpart = mxid[1:].split(":", 1)[0] if mxid.startswith("@") else mxid
+    name = _clean_name(displayname or localpart)
     if name.lower() in _FORBIDDEN_NAMES or not name:
-        name = localpart or "Matrix user"
-    return name[:WEBHOOK_NAME_MAX]
+        name = _clean_name(localpart) or "Matrix user"
+    # The template goes through the same cleaning, around a private-use placeholder.
+    frame = _clean_name(template.replace("{name}", "\ue000")).replace("\ue000", "{name}")
+    room = max(WEBHOOK_NAME_MAX - (len(frame) - len("{name}")), 1)
+    return frame.replace("{name}", name[:room], 1)[:WEBHOOK_NAME_MAX]
 
 
 @dataclass(frozen=True)
@@ -84,9 +94,10 @@ def matrix_to_discord_text(
     sender_displayname: str | None,
     ctx: M2DContext | None = None,
     reply: ReplyQuote | None = None,
+    name_template: str = "{name}",
 ) -> list[DiscordSend]:
     """Convert a Matrix text/notice/emote message into one or more webhook sends."""
-    username = webhook_username(sender_displayname, message.sender)
+    username = webhook_username(sender_displayname, message.sender, name_template)
     converted = matrix_to_discord_markdown(
         message.body, message.formatted_body, ctx or M2DContext()
     )

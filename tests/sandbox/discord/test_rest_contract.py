@@ -175,7 +175,9 @@ async def test_custom_emoji_reactions_and_cdn(api: Api, contract: Contract, emu:
     base = f"/channels/{CAMPAIGN}/messages/{msg['id']}/reactions"
     await call(api, contract, "PUT", f"{base}/wave_anim:{ANIMATED_EMOJI}/@me", expect=204)
     # Custom emoji are keyed by id: another name for the same id is the same reaction.
-    await call(api, contract, "PUT", f"{base}/renamed:{ANIMATED_EMOJI}/@me", ALICE_TOKEN, expect=204)
+    await call(
+        api, contract, "PUT", f"{base}/renamed:{ANIMATED_EMOJI}/@me", ALICE_TOKEN, expect=204
+    )
     users = await call(api, contract, "GET", f"{base}/wave_anim:{ANIMATED_EMOJI}")
     assert [u["id"] for u in users] == [BOT, ALICE]
     seen = await call(api, contract, "GET", f"/channels/{CAMPAIGN}/messages/{msg['id']}")

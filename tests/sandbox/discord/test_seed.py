@@ -27,7 +27,11 @@ def test_demo_seed_loads() -> None:
         "deny": "1024",
     }
     assert guild["members"][1]["nick"] == "Alice (HQ)"
-    assert guild["emojis"][0] == {"id": "5000000000000000001", "name": "passerelle", "animated": False}
+    assert guild["emojis"][0] == {
+        "id": "5000000000000000001",
+        "name": "passerelle",
+        "animated": False,
+    }
 
 
 def test_integer_snowflakes_become_strings_and_everyone_role_is_added() -> None:

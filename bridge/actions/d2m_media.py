@@ -1,0 +1,196 @@
+"""Relay a Discord message's attachments, stickers and embeds after its text.
+
+Each item becomes its own Matrix event sent by the author's ghost and is
+recorded in the message map as part 1, 2, ... of the Discord message (part 0
+is the text, when there is any), so deleting the Discord message redacts
+every event and a replayed delivery is recognised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from bridge.actions.context import BridgeContext
+from bridge.convert.d2m.media import (
+    STICKER_IMAGE_FORMATS,
+    attachment_link_text,
+    attachment_to_matrix,
+    display_filename,
+    embeds_to_matrix,
+    guess_mimetype,
+    image_dimensions,
+    sticker_fallback,
+    sticker_is_image,
+    sticker_to_matrix,
+)
+from bridge.db import MessageRow, PortalRow
+from bridge.ids import EventID, UserID
+from bridge.model import DiscordAttachment, DiscordMessage, DiscordSticker, MatrixMedia, MatrixText
+from bridge.ports import MediaTooLarge
+
+log = logging.getLogger(__name__)
+
+# What the bridge copies from Discord's CDN to the homeserver at most (Synapse's default
+# max_upload_size is 50M); larger files are posted as a link to Discord's CDN.
+D2M_MAX_BYTES = 50 * 1024 * 1024
+STICKER_MAX_BYTES = 2 * 1024 * 1024
+
+
+def has_media(message: DiscordMessage) -> bool:
+    """Whether the message carries anything besides its text."""
+    return bool(
+        message.attachments or message.stickers or embeds_to_matrix(message.embeds, message.content)
+    )
+
+
+async def relay_discord_media(
+    ctx: BridgeContext,
+    message: DiscordMessage,
+    portal: PortalRow,
+    ghost: UserID,
+    *,
+    reply_to: EventID | None = None,
+) -> list[EventID]:
+    """Send attachments, then stickers, then embeds; returns the events sent (parts 1..N).
+
+    ``reply_to`` is put on the first event, for a message that had no text part.
+    """
+    sent: list[EventID] = []
+
+    async def record(event_id: EventID) -> None:
+        sent.append(event_id)
+        await ctx.stores.messages.insert(
+            MessageRow(
+                discord_message_id=message.id,
+                part=len(sent),
+                discord_channel_id=message.channel_id,
+                room_id=portal.room_id,
+                event_id=event_id,
+                origin="discord",
+            )
+        )
+
+    def relation() -> EventID | None:
+        return reply_to if not sent else None
+
+    for attachment in message.attachments:
+        await record(await _attachment(ctx, message, portal, ghost, attachment, relation()))
+    for sticker in message.stickers:
+        await record(await _sticker(ctx, message, portal, ghost, sticker, relation()))
+    notice = embeds_to_matrix(message.embeds, message.content)
+    if notice is not None:
+        await record(await _send_text(ctx, portal, ghost, notice, message, relation()))
+    if sent:
+        log.info(
+            "d2m.media-relayed message=%s attachments=%s stickers=%s events=%s",
+            message.id,
+            len(message.attachments),
+            len(message.stickers),
+            len(sent),
+        )
+    return sent
+
+
+async def _send_text(
+    ctx: BridgeContext,
+    portal: PortalRow,
+    ghost: UserID,
+    text: MatrixText,
+    message: DiscordMessage,
+    reply_to: EventID | None,
+) -> EventID:
+    if reply_to is not None:
+        text = MatrixText(
+            body=text.body,
+            formatted_body=text.formatted_body,
+            msgtype=text.msgtype,
+            reply_to=reply_to,
+        )
+    return await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
+
+
+async def _send_media(
+    ctx: BridgeContext,
+    portal: PortalRow,
+    ghost: UserID,
+    media: MatrixMedia,
+    message: DiscordMessage,
+    reply_to: EventID | None,
+) -> EventID:
+    if reply_to is not None:
+        media = dataclasses.replace(media, reply_to=reply_to)
+    return await ctx.matrix.send_media(portal.room_id, ghost, media, message.timestamp_ms)
+
+
+async def _attachment(
+    ctx: BridgeContext,
+    message: DiscordMessage,
+    portal: PortalRow,
+    ghost: UserID,
+    attachment: DiscordAttachment,
+    reply_to: EventID | None,
+) -> EventID:
+    reason = "could not be copied"
+    if attachment.size > D2M_MAX_BYTES:
+        reason = "too large to copy"
+    else:
+        try:
+            fetched = await ctx.matrix.fetch_url(attachment.url, D2M_MAX_BYTES)
+        except MediaTooLarge:
+            fetched, reason = None, "too large to copy"
+        if fetched is not None:
+            data, served_type = fetched
+            mimetype = guess_mimetype(attachment.filename, attachment.content_type or served_type)
+            mxc = await ctx.matrix.upload_media(
+                data, mimetype, display_filename(attachment.filename)
+            )
+            dims = image_dimensions(data) if mimetype.startswith("image/") else None
+            media = attachment_to_matrix(attachment, mxc, size=len(data), dimensions=dims)
+            return await _send_media(ctx, portal, ghost, media, message, reply_to)
+    log.warning(
+        "d2m.attachment-not-copied message=%s attachment=%s size=%s reason=%s",
+        message.id,
+        attachment.id,
+        attachment.size,
+        reason.replace(" ", "-"),
+    )
+    text = attachment_link_text(attachment, reason)
+    return await _send_text(ctx, portal, ghost, text, message, reply_to)
+
+
+async def _sticker(
+    ctx: BridgeContext,
+    message: DiscordMessage,
+    portal: PortalRow,
+    ghost: UserID,
+    sticker: DiscordSticker,
+    reply_to: EventID | None,
+) -> EventID:
+    if sticker_is_image(sticker) and sticker.url:
+        try:
+            fetched = await ctx.matrix.fetch_url(sticker.url, STICKER_MAX_BYTES)
+        except MediaTooLarge:
+            fetched = None
+        if fetched is not None:
+            data = fetched[0]
+            mimetype = STICKER_IMAGE_FORMATS[sticker.format_type]
+            mxc = await ctx.matrix.upload_media(data, mimetype, sticker.name)
+            media = sticker_to_matrix(
+                sticker, mxc, size=len(data), dimensions=image_dimensions(data)
+            )
+            return await _send_media(ctx, portal, ghost, media, message, reply_to)
+        log.warning("d2m.sticker-not-copied message=%s sticker=%s", message.id, sticker.id)
+    return await _send_text(ctx, portal, ghost, sticker_fallback(sticker), message, reply_to)
+
+
+async def relay_media_only(
+    ctx: BridgeContext, message: DiscordMessage, portal: PortalRow, ghost: UserID
+) -> EventID | None:
+    """A message without text: its first media event carries the reply, if any."""
+    reply_to: EventID | None = None
+    if message.reply_to is not None:
+        rows = await ctx.stores.messages.by_discord(message.reply_to)
+        reply_to = next((r.event_id for r in rows if r.room_id == portal.room_id), None)
+    sent = await relay_discord_media(ctx, message, portal, ghost, reply_to=reply_to)
+    return sent[0] if sent else None

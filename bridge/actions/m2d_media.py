@@ -1,0 +1,91 @@
+"""Relay a Matrix media event (image, video, audio, file, sticker) to Discord.
+
+The bot downloads the file from the homeserver and the channel webhook posts it
+as a multipart upload under the sender's name. Files over
+``bridge.discord_upload_limit_mb`` (known from ``info.size``, from the
+download, or from Discord answering 413) and files that cannot be downloaded
+become a text message naming the file, linked through ``bridge.public_media_url``
+when that is set.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_message import execute_send
+from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, upload_send
+from bridge.convert.m2d.text import webhook_username
+from bridge.db import MessageRow
+from bridge.ids import MessageID
+from bridge.model import DiscordSend, MatrixMessage
+from bridge.ports import MediaTooLarge
+
+log = logging.getLogger(__name__)
+
+TOO_LARGE = "too large for Discord"
+NOT_COPIED = "could not be copied"
+
+
+async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list[MessageID]:
+    """Returns the Discord message IDs created (empty when not relayed)."""
+    portal = await ctx.stores.portals.by_room(message.room_id)
+    if portal is None:
+        return []
+    if await ctx.stores.messages.by_event(message.event_id):
+        log.debug("m2d.duplicate event=%s", message.event_id)
+        return []
+    limit = ctx.config.bridge.discord_upload_limit_bytes
+    upload = plan_upload(message, limit)
+    if upload is None:
+        log.info("m2d.skipped event=%s reason=no-media-url", message.event_id)
+        return []
+    displayname = await ctx.matrix.displayname(message.room_id, message.sender)
+    username = webhook_username(displayname, message.sender)
+    send = await _build_send(ctx, upload, username, limit)
+    try:
+        discord_id = await execute_send(ctx, portal.discord_channel_id, send)
+    except MediaTooLarge:  # Discord's limit is lower than the configured one
+        log.warning("m2d.media-refused event=%s reason=413", message.event_id)
+        send = _link(ctx, upload, username, len(send.files[0][1]), TOO_LARGE)
+        discord_id = await execute_send(ctx, portal.discord_channel_id, send)
+    await ctx.stores.messages.insert(
+        MessageRow(
+            discord_message_id=discord_id,
+            part=0,
+            discord_channel_id=portal.discord_channel_id,
+            room_id=message.room_id,
+            event_id=message.event_id,
+            origin="matrix",
+        )
+    )
+    log.info(
+        "m2d.media-relayed event=%s room=%s channel=%s message=%s upload=%s",
+        message.event_id,
+        message.room_id,
+        portal.discord_channel_id,
+        discord_id,
+        bool(send.files),
+    )
+    return [discord_id]
+
+
+def _link(
+    ctx: BridgeContext, upload: DiscordUpload, username: str, size: int | None, reason: str
+) -> DiscordSend:
+    return link_send(upload, username, ctx.config.bridge.public_media_url, size=size, reason=reason)
+
+
+async def _build_send(
+    ctx: BridgeContext, upload: DiscordUpload, username: str, limit: int
+) -> DiscordSend:
+    if upload.too_large:
+        return _link(ctx, upload, username, None, TOO_LARGE)
+    try:
+        data = await ctx.matrix.download_media(upload.mxc, limit)
+    except MediaTooLarge:
+        return _link(ctx, upload, username, None, TOO_LARGE)
+    if data is None:
+        log.warning("m2d.media-download-failed mxc=%s", upload.mxc)
+        return _link(ctx, upload, username, None, NOT_COPIED)
+    return upload_send(upload, data, username)
