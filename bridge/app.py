@@ -28,6 +28,7 @@ from bridge.config import Config
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
 from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.media_links import link_key
 from bridge.model import (
     DiscordAuthor,
     DiscordDeletion,
@@ -93,6 +94,7 @@ class Bridge:
                 typing=self._on_discord_typing,
             ),
         )
+        self.media_key = link_key(tokens.as_token)
         self.d2m_queues = KeyedSerialQueues("d2m")
         self._runner: web.AppRunner | None = None
         self._ctx: BridgeContext | None = None
@@ -110,6 +112,7 @@ class Bridge:
         await self.db.start()
         stores = Stores(self.db)
         self._ctx = BridgeContext(self.config, stores, self.matrix, self.discord)
+        self._ctx.media_key = self.media_key
         self._ctx.own_webhooks |= await stores.webhooks.all_ids()
         # Listen before anything makes the homeserver push events to us.
         await self._start_http()
@@ -128,6 +131,8 @@ class Bridge:
             query_user=self._query_user,
             query_alias=self._query_alias,
             ephemeral=self._handle_ephemeral,
+            media_key=self.media_key,
+            open_media=self.matrix.open_media,
         )
         self._runner = web.AppRunner(build_appservice_app(handlers), access_log=None)
         await self._runner.setup()

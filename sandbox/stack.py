@@ -90,7 +90,12 @@ def bridge_config_data(
         },
         "database": {"url": db_url},
         "discord": {"token": bot["token"], "api_base": api_base, "guild_id": str(guild["id"])},
-        "bridge": {"auto_invite": list(opts.auto_invite), "channels": channels},
+        "bridge": {
+            "auto_invite": list(opts.auto_invite),
+            "channels": channels,
+            # The bridge serves signed media links (webhook avatars, big files) itself.
+            "public_media_url": f"http://127.0.0.1:{as_port}",
+        },
         "logging": {"level": opts.log_level},
     }
 

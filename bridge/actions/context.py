@@ -26,6 +26,8 @@ class BridgeContext:
     webhook_locks: defaultdict[ChannelID, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    # Signs the bridge's public media links (bridge.media_links); set at start-up.
+    media_key: bytes = b""
     # Typing state: ghosts shown typing on Matrix, when the bot last typed on Discord.
     typing_ghosts: set[tuple[RoomID, UserID]] = field(default_factory=set)
     discord_typing_at: dict[ChannelID, float] = field(default_factory=dict)

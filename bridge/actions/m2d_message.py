@@ -10,7 +10,8 @@ from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
 from bridge.db import MessageRow, PortalRow
-from bridge.ids import ChannelID, EventID, MessageID
+from bridge.ids import ChannelID, EventID, MessageID, RoomID, UserID
+from bridge.media_links import media_link
 from bridge.model import DiscordSend, MatrixMessage
 from bridge.ports import WebhookGone
 
@@ -110,8 +111,21 @@ async def convert_text(
     quote = await reply_quote(ctx, message, portal, reply_to) if reply_to else None
     displayname = await ctx.matrix.displayname(message.room_id, message.sender)
     return matrix_to_discord_text(
-        message, displayname, converter_ctx, quote, ctx.config.bridge.webhook_displayname
+        message,
+        displayname,
+        converter_ctx,
+        quote,
+        ctx.config.bridge.webhook_displayname,
+        await sender_avatar_url(ctx, message.room_id, message.sender),
     )
+
+
+async def sender_avatar_url(ctx: BridgeContext, room_id: RoomID, sender: UserID) -> str | None:
+    """The public link Discord shows as the webhook avatar (needs public_media_url)."""
+    mxc = await ctx.matrix.avatar_mxc(room_id, sender)
+    if mxc is None:
+        return None
+    return media_link(ctx.config.bridge.public_media_url, ctx.media_key, mxc, "avatar")
 
 
 async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordSend) -> MessageID:

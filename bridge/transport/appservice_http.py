@@ -11,11 +11,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from bridge.media_links import MEDIA_PATH_PREFIX, verify
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,20 @@ TransactionHandler = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 SeenCheck = Callable[[str], Awaitable[bool]]
 QueryHandler = Callable[[str], Awaitable[bool]]
 EphemeralHandler = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+@dataclass
+class MediaStream:
+    """A homeserver media download being relayed: its type, size and bytes."""
+
+    content_type: str
+    length: int | None
+    chunks: AsyncIterator[bytes]
+
+
+MediaOpener = Callable[[str, str], AbstractAsyncContextManager[MediaStream | None]]
+# Served inline; anything else is a download, so nobody's upload runs as a page here.
+INLINE_TYPES = ("image/", "video/", "audio/")
 
 
 def _error(status: int, errcode: str, message: str) -> web.Response:
@@ -38,6 +55,9 @@ class AppserviceHandlers:
     query_alias: QueryHandler
     # Ephemeral events (typing ...) pushed with ``receive_ephemeral``: best effort.
     ephemeral: EphemeralHandler | None = None
+    # Signed public media links (bridge.media_links): key and how to fetch the media.
+    media_key: bytes | None = None
+    open_media: MediaOpener | None = None
 
 
 def _token_of(request: web.Request) -> str | None:
@@ -91,6 +111,36 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
             return web.json_response({})
         return _error(404, "M_NOT_FOUND", "No such room alias")
 
+    async def get_media(request: web.Request) -> web.StreamResponse:
+        server, media_id = request.match_info["server"], request.match_info["media_id"]
+        key, opener = handlers.media_key, handlers.open_media
+        if (
+            key is None
+            or opener is None
+            or not verify(key, server, media_id, request.match_info["sig"])
+        ):
+            return _error(404, "M_NOT_FOUND", "No such media")
+        async with opener(server, media_id) as media:
+            if media is None:
+                return _error(404, "M_NOT_FOUND", "No such media")
+            inline = media.content_type.startswith(INLINE_TYPES)
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": media.content_type,
+                    "Cache-Control": "public, max-age=86400, immutable",
+                    "Content-Security-Policy": "sandbox; default-src 'none'",
+                    "X-Content-Type-Options": "nosniff",
+                    "Content-Disposition": "inline" if inline else "attachment",
+                }
+            )
+            if media.length is not None:
+                response.content_length = media.length
+            await response.prepare(request)
+            async for chunk in media.chunks:
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
     async def ping(request: web.Request) -> web.Response:
         return web.json_response({})
 
@@ -103,5 +153,8 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
         app.router.add_get(prefix + "/users/{user_id}", get_user)
         app.router.add_get(prefix + "/rooms/{alias}", get_alias)
     app.router.add_post("/_matrix/app/v1/ping", ping)
+    media_path = MEDIA_PATH_PREFIX + "/{server}/{media_id}/{sig}"
+    app.router.add_get(media_path, get_media)
+    app.router.add_get(media_path + "/{filename}", get_media)
     app.router.add_route("*", "/_matrix/app/{tail:.*}", unknown)
     return app

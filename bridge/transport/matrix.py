@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -30,6 +32,7 @@ from bridge.model import (
     MatrixText,
 )
 from bridge.ports import MediaTooLarge
+from bridge.transport.appservice_http import MediaStream
 
 log = logging.getLogger(__name__)
 
@@ -449,6 +452,32 @@ class MatrixTransport:
         except aiohttp.ClientError as exc:
             log.warning("matrix.media-download-failed uri=%s error=%s", mxc, type(exc).__name__)
         return None
+
+    @asynccontextmanager
+    async def open_media(self, server: str, media_id: str) -> AsyncIterator[MediaStream | None]:
+        """Stream a homeserver file (for the bridge's signed public links)."""
+        assert self._session is not None
+        auth = {"Authorization": f"Bearer {self._as_token}"}
+        for path in (
+            f"/_matrix/client/v1/media/download/{server}/{media_id}",
+            f"/_matrix/media/v3/download/{server}/{media_id}",
+        ):
+            try:
+                resp = await self._session.get(self.homeserver_url + path, headers=auth)
+            except aiohttp.ClientError as exc:
+                log.warning("matrix.media-open-failed error=%s", type(exc).__name__)
+                break
+            async with resp:
+                if resp.status == 200:
+                    yield MediaStream(
+                        content_type=resp.content_type or "application/octet-stream",
+                        length=resp.content_length,
+                        chunks=resp.content.iter_chunked(DOWNLOAD_CHUNK),
+                    )
+                    return
+                if resp.status not in (400, 404, 405):
+                    break
+        yield None
 
     async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
         return str(await self.bot.upload_media(data, mime_type=mimetype, filename=filename))

@@ -113,6 +113,8 @@ def role(r: Role) -> Json:
 
 
 def channel(ch: Channel) -> Json:
+    if ch.is_thread:
+        return thread(ch)
     data: Json = {
         "id": ch.id,
         "type": ch.type,
@@ -231,13 +233,37 @@ def guild_create(state: State, g: Guild, for_user: str) -> Json:
         voice_states=[],
         members=[member(state, m) for m in g.members.values()],
         channels=[channel(c) for c in state.channels_of(g)],
-        threads=[],
+        threads=[
+            thread(c)
+            for c in state.channels.values()
+            if c.is_thread and c.guild_id == g.id and state.can(c.id, for_user, 1 << 10)
+        ],
         presences=[],
         stage_instances=[],
         guild_scheduled_events=[],
         soundboard_sounds=[],
     )
     return data
+
+
+def thread(ch: Channel) -> Json:
+    """A thread channel (ThreadResponse): type 10/11/12 with its parent and metadata."""
+    return {
+        "id": ch.id,
+        "type": ch.type,
+        "guild_id": ch.guild_id,
+        "name": ch.name,
+        "parent_id": ch.parent_id,
+        "owner_id": ch.owner_id,
+        "last_message_id": ch.last_message_id,
+        "flags": 0,
+        "rate_limit_per_user": 0,
+        "last_pin_timestamp": None,
+        "thread_metadata": dict(ch.thread_metadata or {}),
+        "message_count": ch.message_count,
+        "member_count": len(ch.thread_member_ids),
+        "total_message_sent": ch.total_message_sent,
+    }
 
 
 # -- webhooks ----------------------------------------------------------------------

@@ -27,6 +27,10 @@ MENTION_EVERYONE = 1 << 17
 MANAGE_NICKNAMES = 1 << 27
 MANAGE_ROLES = 1 << 28
 MANAGE_WEBHOOKS = 1 << 29
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
 
 # Every permission bit Discord defines today (up to bit 50 at the time of writing).
 ALL = (1 << 51) - 1

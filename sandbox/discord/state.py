@@ -54,6 +54,16 @@ class Channel:
     # wire-shaped overwrites: {"id": str, "type": int, "allow": str, "deny": str}
     overwrites: list[dict[str, Any]] = field(default_factory=list)
     last_message_id: str | None = None
+    # Threads (type 10/11/12) only: see sandbox/discord/threads.py.
+    owner_id: str | None = None
+    thread_metadata: dict[str, Any] | None = None
+    thread_member_ids: list[str] = field(default_factory=list)
+    message_count: int = 0
+    total_message_sent: int = 0
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in (10, 11, 12)
 
 
 @dataclass
@@ -267,6 +277,14 @@ class State:
     def permissions(self, channel_id: str, user_id: str) -> int:
         """The user's permissions in a guild channel (0 when not a member)."""
         channel = self.channels.get(channel_id)
+        if channel is not None and channel.is_thread and channel.parent_id:
+            # A thread has the permissions of its parent; a private thread is only
+            # visible to its members and to those who may manage threads.
+            granted = self.permissions(channel.parent_id, user_id)
+            private = channel.type == 12 and user_id not in channel.thread_member_ids
+            if private and not perms.has(granted, perms.MANAGE_THREADS):
+                granted &= ~perms.VIEW_CHANNEL
+            return granted
         guild = self.guilds.get(channel.guild_id) if channel else None
         member = guild.members.get(user_id) if guild else None
         if channel is None or guild is None or member is None:
@@ -300,6 +318,9 @@ class State:
         channel = self.channels.get(channel_id)
         if channel is not None:
             channel.last_message_id = message["id"]
+            if channel.is_thread:
+                channel.message_count += 1
+                channel.total_message_sent += 1
 
     def remove_message(self, message_id: str) -> dict[str, Any] | None:
         message = self.messages.pop(message_id, None)
@@ -307,6 +328,9 @@ class State:
             ids = self.channel_messages.get(message["channel_id"], [])
             if message_id in ids:
                 ids.remove(message_id)
+            channel = self.channels.get(message["channel_id"])
+            if channel is not None and channel.is_thread:
+                channel.message_count = max(0, channel.message_count - 1)
             self.reactions.pop(message_id, None)
         return message
 

@@ -49,6 +49,7 @@ class FakeMatrix:
         self.messages: dict[EventID, MatrixMessage] = {}
         self.room_pingers: set[UserID] = set()
         self.typing: list[tuple[RoomID, UserID, int]] = []
+        self.avatars: dict[UserID, str] = {}
         # media: mxc -> bytes on the "homeserver"; url -> (bytes, type) on the "web"
         self.media: dict[str, bytes] = {}
         self.web: dict[str, tuple[bytes, str | None]] = {}
@@ -122,6 +123,9 @@ class FakeMatrix:
 
     async def is_joined(self, room_id: RoomID, user_id: UserID) -> bool:
         return (room_id, user_id) in self.joined
+
+    async def avatar_mxc(self, room_id: RoomID, user_id: UserID) -> str | None:
+        return self.avatars.get(user_id)
 
     async def set_typing(self, room_id: RoomID, user_id: UserID, timeout_ms: int) -> None:
         self.typing.append((room_id, user_id, timeout_ms))

@@ -8,12 +8,14 @@ import asyncio
 import time
 import uuid
 
+import aiohttp
 import discord
 import pytest
-from mautrix.types import RoomID
+from mautrix.types import ContentURI, RoomID
 
 from bridge.ids import ChannelID, DiscordUserID
 from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.discord.png import solid_png
 from sandbox.stack import SandboxStack
 
 pytestmark = pytest.mark.e2e
@@ -148,3 +150,34 @@ async def test_matrix_typing_shows_the_bridge_bot_typing_on_discord(
         await waiter
     finally:
         await matrix_alice.client.set_typing(room, timeout=0)
+
+
+async def test_webhook_avatar_is_the_matrix_avatar_served_by_the_bridge(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    picture = solid_png((200, 30, 90))
+    mxc = await matrix_alice.upload(picture, "image/png", "me.png")
+    await matrix_alice.client.set_avatar_url(ContentURI(mxc))
+    await matrix_alice.wait_for_event(
+        room,
+        lambda e: e["type"] == "m.room.member"
+        and e["state_key"] == matrix_alice.user_id
+        and e["content"].get("avatar_url") == mxc,
+    )
+    try:
+        marker = uuid.uuid4().hex[:8]
+        await matrix_alice.send_text(room, f"with a face {marker}")
+        message, _ = await discord_bob.wait_for_message(lambda m: marker in m.content)
+        url = stack.emulator.state.webhook_avatar_urls[str(message.id)]  # type: ignore[union-attr]
+        assert url.startswith(stack.config.bridge.public_media_url + "/_passerelle/media/")  # type: ignore[union-attr, operator]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as resp:  # no Matrix token: Discord has none
+                assert resp.status == 200
+                assert resp.content_type == "image/png"
+                assert await resp.read() == picture
+            forged = url.replace("/avatar", "").rsplit("/", 1)[0] + "/" + "0" * 32 + "/avatar"
+            async with http.get(forged) as resp:
+                assert resp.status == 404
+    finally:
+        await matrix_alice.client.set_avatar_url(ContentURI(""))

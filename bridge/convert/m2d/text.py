@@ -95,6 +95,7 @@ def matrix_to_discord_text(
     ctx: M2DContext | None = None,
     reply: ReplyQuote | None = None,
     name_template: str = "{name}",
+    avatar_url: str | None = None,
 ) -> list[DiscordSend]:
     """Convert a Matrix text/notice/emote message into one or more webhook sends."""
     username = webhook_username(sender_displayname, message.sender, name_template)
@@ -116,6 +117,7 @@ def matrix_to_discord_text(
         DiscordSend(
             content=part,
             username=username,
+            avatar_url=avatar_url,
             allowed_mention_users=allowed,
             mention_everyone=converted.mention_everyone,
         )
