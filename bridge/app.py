@@ -17,10 +17,12 @@ from bridge.actions.d2m_reaction import (
     relay_discord_reaction_clear,
     relay_discord_reaction_remove,
 )
+from bridge.actions.d2m_thread import relay_discord_thread
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
 from bridge.actions.m2d_redact import relay_matrix_redaction
+from bridge.actions.pins import relay_discord_pins, relay_matrix_pins
 from bridge.actions.portals import ensure_all_portals, ensure_portal
 from bridge.actions.puppets import refresh_puppet
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
@@ -35,8 +37,10 @@ from bridge.model import (
     DiscordMessage,
     DiscordReaction,
     DiscordReactionClear,
+    DiscordThread,
     MatrixEdit,
     MatrixMessage,
+    MatrixPins,
     MatrixReaction,
     MatrixRedaction,
 )
@@ -92,6 +96,8 @@ class Bridge:
                 reaction_clear=self._on_discord_reaction_clear,
                 profile=self._on_discord_profile,
                 typing=self._on_discord_typing,
+                pins=self._on_discord_pins,
+                thread=self._on_discord_thread,
             ),
         )
         self.media_key = link_key(tokens.as_token)
@@ -163,7 +169,11 @@ class Bridge:
     async def _on_discord_message(self, message: DiscordMessage) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(message.channel_id, lambda: relay_discord_message(self.ctx, message))
+        # A thread's messages queue behind its parent's: the starter is relayed first.
+        self.d2m_queues.submit(
+            message.thread_parent_id or message.channel_id,
+            lambda: relay_discord_message(self.ctx, message),
+        )
 
     async def _on_discord_edit(self, message: DiscordMessage) -> None:
         if self._ctx is None:
@@ -203,12 +213,22 @@ class Bridge:
             return
         self.d2m_queues.submit(PROFILE_QUEUE, lambda: refresh_puppet(self.ctx, author))
 
+    async def _on_discord_thread(self, thread: DiscordThread) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(thread.parent_id, lambda: relay_discord_thread(self.ctx, thread))
+
     async def _on_discord_typing(self, channel_id: ChannelID, user_id: DiscordUserID) -> None:
         if self._ctx is None:
             return
         self.d2m_queues.submit(
             channel_id, lambda: relay_discord_typing(self.ctx, channel_id, user_id)
         )
+
+    async def _on_discord_pins(self, channel_id: ChannelID) -> None:
+        if self._ctx is None:
+            return
+        self.d2m_queues.submit(channel_id, lambda: relay_discord_pins(self.ctx, channel_id))
 
     # -- Matrix -> Discord -----------------------------------------------
 
@@ -248,6 +268,8 @@ class Bridge:
             await relay_matrix_edit(self.ctx, event)
         elif isinstance(event, MatrixReaction):
             await relay_matrix_reaction(self.ctx, event)
+        elif isinstance(event, MatrixPins):
+            await relay_matrix_pins(self.ctx, event)
         elif isinstance(event, MatrixRedaction):
             if not await relay_matrix_reaction_redaction(self.ctx, event):
                 await relay_matrix_redaction(self.ctx, event)

@@ -110,6 +110,8 @@ class DiscordMessage:
     attachments: tuple[DiscordAttachment, ...] = ()
     stickers: tuple[DiscordSticker, ...] = ()
     embeds: tuple[DiscordEmbed, ...] = ()
+    # Set when ``channel_id`` is a thread: the channel the thread belongs to.
+    thread_parent_id: ChannelID | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,17 @@ class DiscordDeletion:
     channel_id: ChannelID
     guild_id: GuildID | None
     message_ids: tuple[MessageID, ...]
+
+
+@dataclass(frozen=True)
+class DiscordThread:
+    """A Discord thread (THREAD_CREATE, or looked up): a channel inside ``parent_id``."""
+
+    id: ChannelID
+    guild_id: GuildID | None
+    parent_id: ChannelID
+    name: str
+    owner_id: DiscordUserID | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,8 @@ class MatrixMessage:
     formatted_body: str | None = None
     timestamp_ms: int = 0
     reply_to: EventID | None = None
+    # ``m.thread`` relation: the root event of the Matrix thread this message is in.
+    thread_root: EventID | None = None
     # ``m.mentions``: who the sender meant to ping.
     mentioned_user_ids: tuple[UserID, ...] = ()
     mentions_room: bool = False
@@ -159,6 +174,15 @@ class MatrixEdit:
     sender: UserID
     target: EventID
     new: MatrixMessage
+
+
+@dataclass(frozen=True)
+class MatrixPins:
+    """A new ``m.room.pinned_events`` state: the whole list of pinned events."""
+
+    room_id: RoomID
+    sender: UserID
+    pinned: tuple[EventID, ...]
 
 
 @dataclass(frozen=True)
@@ -225,6 +249,10 @@ class MatrixText:
     mentioned_user_ids: tuple[UserID, ...] = ()
     mentions_room: bool = False
     reply_to: EventID | None = None
+    # In a Matrix thread: its root, and the latest event in it (the reply fallback
+    # for clients without threads; the root when None).
+    thread_root: EventID | None = None
+    thread_latest: EventID | None = None
 
     def to_content(self, *, with_relation: bool = True) -> dict[str, object]:
         content: dict[str, object] = {"msgtype": self.msgtype, "body": self.body}
@@ -237,9 +265,37 @@ class MatrixText:
         if self.mentions_room:
             mentions["room"] = True
         content["m.mentions"] = mentions
-        if with_relation and self.reply_to is not None:
+        if with_relation and self.thread_root is not None:
+            content["m.relates_to"] = thread_relation(
+                self.thread_root, self.reply_to, self.thread_latest
+            )
+        elif with_relation and self.reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
         return content
+
+
+def thread_relation(
+    root: EventID, reply_to: EventID | None, latest: EventID | None
+) -> dict[str, object]:
+    """``m.relates_to`` of an event in a Matrix thread (spec: "Threading").
+
+    A real reply inside the thread has ``is_falling_back: false`` and points at the
+    replied event; otherwise ``m.in_reply_to`` is only the fallback for clients
+    without threads, pointing at the latest event of the thread (or its root).
+    """
+    if reply_to is not None:
+        return {
+            "rel_type": "m.thread",
+            "event_id": root,
+            "is_falling_back": False,
+            "m.in_reply_to": {"event_id": reply_to},
+        }
+    return {
+        "rel_type": "m.thread",
+        "event_id": root,
+        "is_falling_back": True,
+        "m.in_reply_to": {"event_id": latest or root},
+    }
 
 
 @dataclass(frozen=True)
@@ -253,6 +309,8 @@ class DiscordSend:
     mention_everyone: bool = False
     # (filename, bytes, spoiler) uploaded with the message (multipart).
     files: tuple[tuple[str, bytes, bool], ...] = ()
+    # Post into this thread of the webhook's channel (``?thread_id=``).
+    thread_id: ChannelID | None = None
 
 
 @dataclass(frozen=True)

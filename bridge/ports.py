@@ -6,7 +6,14 @@ from typing import Protocol
 
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
-from bridge.model import DiscordChannel, DiscordSend, MatrixMedia, MatrixMessage, MatrixText
+from bridge.model import (
+    DiscordChannel,
+    DiscordSend,
+    DiscordThread,
+    MatrixMedia,
+    MatrixMessage,
+    MatrixText,
+)
 
 
 class MatrixPort(Protocol):
@@ -79,11 +86,25 @@ class MatrixPort(Protocol):
 
     async def avatar_mxc(self, room_id: RoomID, user_id: UserID) -> str | None: ...
 
+    async def pinned_events(self, room_id: RoomID) -> list[EventID]: ...
+
+    async def set_pinned_events(self, room_id: RoomID, events: list[EventID]) -> None: ...
+
     async def set_typing(self, room_id: RoomID, user_id: UserID, timeout_ms: int) -> None: ...
 
 
 class DiscordPort(Protocol):
     async def trigger_typing(self, channel_id: ChannelID) -> None: ...
+
+    async def pinned_messages(self, channel_id: ChannelID) -> list[MessageID]:
+        """The channel's pinned messages, newest pin first."""
+        ...
+
+    async def set_pinned(
+        self, channel_id: ChannelID, message_id: MessageID, pinned: bool, reason: str
+    ) -> bool:
+        """Pin or unpin; False when the bot may not."""
+        ...
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None: ...
 
@@ -97,7 +118,19 @@ class DiscordPort(Protocol):
         self, webhook: WebhookRow, message_id: MessageID, send: DiscordSend
     ) -> None: ...
 
-    async def delete_webhook_message(self, webhook: WebhookRow, message_id: MessageID) -> None: ...
+    async def delete_webhook_message(
+        self, webhook: WebhookRow, message_id: MessageID, thread_id: ChannelID | None = None
+    ) -> None: ...
+
+    async def create_thread(
+        self, channel_id: ChannelID, message_id: MessageID, name: str
+    ) -> ChannelID:
+        """Start a public thread from a message (its ID is the message's); the bot owns it."""
+        ...
+
+    async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
+        """The thread with this ID (cache first); None if it is no thread or is gone."""
+        ...
 
     async def delete_message(
         self, channel_id: ChannelID, message_id: MessageID, reason: str

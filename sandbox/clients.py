@@ -61,6 +61,25 @@ class MatrixUser:
             await self.client.send_message_event(RoomID(room_id), EventType.REACTION, content)
         )
 
+    async def send_in_thread(
+        self, room_id: str, root: str, text: str, latest: str | None = None
+    ) -> str:
+        """An ``m.text`` in the thread rooted at ``root``, as Element sends it (the reply
+        fallback points at ``latest``, else the root)."""
+        content = {
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": root,
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": latest or root},
+            },
+        }
+        return str(
+            await self.client.send_message_event(RoomID(room_id), EventType.ROOM_MESSAGE, content)
+        )
+
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:
         return str(await self.client.redact(RoomID(room_id), EventID(event_id), reason=reason))
 
@@ -187,6 +206,15 @@ class DiscordUser:
         assert isinstance(channel, discord.TextChannel)
         uploads = [discord.File(io.BytesIO(data), filename=name) for name, data in files or []]
         return await channel.send(text, files=uploads or discord.utils.MISSING, **options)
+
+    async def start_thread(self, message: discord.Message, name: str) -> discord.Thread:
+        """Start a public thread from ``message`` (the thread gets the message's ID)."""
+        return await message.create_thread(name=name)
+
+    async def send_in_thread(self, thread_id: int, text: str) -> discord.Message:
+        thread = self.client.get_channel(thread_id) or await self.client.fetch_channel(thread_id)
+        assert isinstance(thread, discord.Thread)
+        return await thread.send(text)
 
     async def react(self, channel_id: int, message_id: int, emoji: str) -> None:
         """React as this user; ``emoji`` is a unicode emoji or ``name:id``."""

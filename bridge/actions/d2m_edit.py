@@ -25,6 +25,8 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
         log.info("d2m.edit-skipped message=%s reason=not-bridged", message.id)
         return None
     portal = await ctx.stores.portals.by_channel(message.channel_id)
+    if portal is None:  # a thread's message: its portal is the parent's room
+        portal = await ctx.stores.portals.by_room(original.room_id)
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal, with_reply=False)

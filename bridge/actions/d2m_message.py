@@ -6,6 +6,7 @@ import logging
 
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_media import has_media, relay_discord_media, relay_media_only
+from bridge.actions.d2m_thread import in_thread, sent_in_thread, thread_parent
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
 from bridge.actions.typing import stop_ghost_typing
@@ -46,7 +47,9 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
         return None
     if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
         return None  # our own relay of a Matrix message: never echo it back
-    if ctx.config.bridge.channel(message.channel_id) is None:
+    # A thread's messages belong to its parent channel's portal (as an m.thread).
+    parent_id = await thread_parent(ctx, message)
+    if ctx.config.bridge.channel(parent_id or message.channel_id) is None:
         return None
     if message.type not in RELAYED_TYPES:
         log.info("d2m.skipped message=%s reason=type-%s", message.id, message.type)
@@ -54,10 +57,12 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if await ctx.stores.messages.by_discord(message.id):
         log.debug("d2m.duplicate message=%s", message.id)
         return None
-    portal = await ensure_portal(ctx, message.channel_id)
+    portal = await ensure_portal(ctx, parent_id or message.channel_id)
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal)
+    if text is not None and parent_id is not None:
+        text = await in_thread(ctx, message, parent_id, portal, text)
     if text is None and not has_media(message):
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None
@@ -67,6 +72,8 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if text is None:  # attachments, stickers or embeds only: parts 1..N
         return await relay_media_only(ctx, message, portal, ghost)
     event_id = await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
+    if parent_id is not None:
+        await sent_in_thread(ctx, message.channel_id, event_id)
     await ctx.stores.messages.insert(
         MessageRow(
             discord_message_id=message.id,

@@ -8,10 +8,12 @@ parts deleted, extra new parts posted.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_message import convert_text, execute_send
+from bridge.actions.m2d_thread import webhook_target
 from bridge.actions.webhooks import channel_webhook
 from bridge.db import MessageRow
 from bridge.ids import MessageID
@@ -36,6 +38,8 @@ async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[Messag
         )
         return []
     portal = await ctx.stores.portals.by_channel(rows[0].discord_channel_id)
+    if portal is None:  # a thread's message: its portal is the parent's room
+        portal = await ctx.stores.portals.by_room(rows[0].room_id)
     if portal is None:
         return []
     # Keep the reply quote of the original: m.new_content carries no reply relation.
@@ -45,9 +49,12 @@ async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[Messag
     if not sends:
         return []
     channel_id = rows[0].discord_channel_id
-    webhook = await channel_webhook(ctx, channel_id)
+    # In a thread, the parent channel's webhook edits, naming the thread.
+    hook_channel, thread_id = await webhook_target(ctx, channel_id)
+    webhook = await channel_webhook(ctx, hook_channel)
     touched: list[MessageID] = []
     for part, send in enumerate(sends):
+        send = dataclasses.replace(send, thread_id=thread_id)
         if part < len(rows):
             await ctx.discord.edit_webhook_message(webhook, rows[part].discord_message_id, send)
             touched.append(rows[part].discord_message_id)
@@ -59,6 +66,6 @@ async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[Messag
         )
     for surplus in rows[len(sends) :]:
         await ctx.stores.messages.forget_row(surplus)
-        await ctx.discord.delete_webhook_message(webhook, surplus.discord_message_id)
+        await ctx.discord.delete_webhook_message(webhook, surplus.discord_message_id, thread_id)
     log.info("m2d.edited event=%s target=%s messages=%s", edit.event_id, edit.target, len(touched))
     return touched

@@ -4,8 +4,8 @@ The bot downloads the file from the homeserver and the channel webhook posts it
 as a multipart upload under the sender's name. Files over
 ``bridge.discord_upload_limit_mb`` (known from ``info.size``, from the
 download, or from Discord answering 413) and files that cannot be downloaded
-become a text message naming the file, linked through ``bridge.public_media_url``
-when that is set.
+become a text message naming the file, with a signed link served by the bridge
+(:mod:`bridge.media_links`) when ``bridge.public_media_url`` is set.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, uplo
 from bridge.convert.m2d.text import webhook_username
 from bridge.db import MessageRow
 from bridge.ids import MessageID
+from bridge.media_links import media_link
 from bridge.model import DiscordSend, MatrixMessage
 from bridge.ports import MediaTooLarge
 
@@ -73,7 +74,11 @@ async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list
 def _link(
     ctx: BridgeContext, upload: DiscordUpload, username: str, size: int | None, reason: str
 ) -> DiscordSend:
-    return link_send(upload, username, ctx.config.bridge.public_media_url, size=size, reason=reason)
+    # A signed link served by the bridge itself (authenticated-media safe), if configured.
+    link = media_link(
+        ctx.config.bridge.public_media_url, ctx.media_key, upload.mxc, upload.filename
+    )
+    return link_send(upload, username, link, size=size, reason=reason)
 
 
 async def _build_send(

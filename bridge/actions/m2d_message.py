@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_thread import thread_channel, webhook_target
 from bridge.actions.webhooks import channel_webhook, forget_webhook
 from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
@@ -38,15 +40,17 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
         log.debug("m2d.duplicate event=%s", message.event_id)
         return []
     sends = await convert_text(ctx, message, portal, message.reply_to)
+    # In a Matrix thread: into the Discord thread of its root (started if needed).
+    channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     created: list[MessageID] = []
     for part, send in enumerate(sends):
-        discord_id = await execute_send(ctx, portal.discord_channel_id, send)
+        discord_id = await execute_send(ctx, channel_id, send)
         created.append(discord_id)
         await ctx.stores.messages.insert(
             MessageRow(
                 discord_message_id=discord_id,
                 part=0,
-                discord_channel_id=portal.discord_channel_id,
+                discord_channel_id=channel_id,
                 room_id=message.room_id,
                 event_id=message.event_id,
                 origin="matrix",
@@ -57,16 +61,16 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
         "m2d.relayed event=%s room=%s channel=%s messages=%s",
         message.event_id,
         message.room_id,
-        portal.discord_channel_id,
+        channel_id,
         ",".join(str(i) for i in created),
     )
     return created
 
 
-def jump_url(portal: PortalRow, message_id: MessageID) -> str:
-    return (
-        f"https://discord.com/channels/{portal.guild_id}/{portal.discord_channel_id}/{message_id}"
-    )
+def jump_url(portal: PortalRow, message_id: MessageID, channel_id: ChannelID | None = None) -> str:
+    """Discord's link to a message of the portal's channel (or of one of its threads)."""
+    channel = channel_id or portal.discord_channel_id
+    return f"https://discord.com/channels/{portal.guild_id}/{channel}/{message_id}"
 
 
 async def reply_quote(
@@ -76,7 +80,7 @@ async def reply_quote(
     rows = [
         r
         for r in await ctx.stores.messages.by_event(reply_to)
-        if r.discord_channel_id == portal.discord_channel_id
+        if r.room_id == message.room_id  # this portal's channel or one of its threads
     ]
     if not rows:
         return None
@@ -89,7 +93,7 @@ async def reply_quote(
     return ReplyQuote(
         author_name=name or original.sender,
         excerpt=strip_reply_fallback(excerpt),
-        jump_url=jump_url(portal, rows[0].discord_message_id),
+        jump_url=jump_url(portal, rows[0].discord_message_id, rows[0].discord_channel_id),
         author_discord_id=author_id,
         ping=original.sender in message.mentioned_user_ids,
     )
@@ -129,7 +133,13 @@ async def sender_avatar_url(ctx: BridgeContext, room_id: RoomID, sender: UserID)
 
 
 async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordSend) -> MessageID:
-    """Post through the channel webhook, recreating it once if it was deleted."""
+    """Post through the channel webhook, recreating it once if it was deleted.
+
+    ``channel_id`` may be a thread: then the parent's webhook posts with ``thread_id``.
+    """
+    channel_id, thread_id = await webhook_target(ctx, channel_id)
+    if thread_id is not None:
+        send = dataclasses.replace(send, thread_id=thread_id)
     webhook = await channel_webhook(ctx, channel_id)
     try:
         return MessageID(await ctx.discord.execute_webhook(webhook, send))

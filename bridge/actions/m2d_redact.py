@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_thread import webhook_target
 from bridge.actions.webhooks import channel_webhook
 from bridge.ids import MessageID
 from bridge.model import MatrixRedaction
@@ -41,8 +42,10 @@ async def relay_matrix_redaction(ctx: BridgeContext, redaction: MatrixRedaction)
         reason += f": {redaction.reason}"
     for row in rows:
         if row.origin == "matrix":
-            webhook = await channel_webhook(ctx, row.discord_channel_id)
-            await ctx.discord.delete_webhook_message(webhook, row.discord_message_id)
+            # a thread's message: the parent's webhook deletes it, naming the thread
+            hook_channel, thread_id = await webhook_target(ctx, row.discord_channel_id)
+            webhook = await channel_webhook(ctx, hook_channel)
+            await ctx.discord.delete_webhook_message(webhook, row.discord_message_id, thread_id)
         elif not await ctx.discord.delete_message(
             row.discord_channel_id, row.discord_message_id, reason
         ):

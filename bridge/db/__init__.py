@@ -10,6 +10,7 @@ from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.portals import PortalRow, PortalStore
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
+from bridge.db.threads import ThreadRow, ThreadStore
 from bridge.db.txns import TransactionStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
 
@@ -25,6 +26,8 @@ __all__ = [
     "ReactionRow",
     "ReactionStore",
     "Stores",
+    "ThreadRow",
+    "ThreadStore",
     "TransactionStore",
     "WebhookRow",
     "WebhookStore",
@@ -54,3 +57,4 @@ class Stores:
         self.webhooks = WebhookStore(db)
         self.txns = TransactionStore(db)
         self.reactions = ReactionStore(db)
+        self.threads = ThreadStore(db)

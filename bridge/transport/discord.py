@@ -24,6 +24,7 @@ from bridge.model import (
     DiscordReaction,
     DiscordReactionClear,
     DiscordSend,
+    DiscordThread,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
 from bridge.transport.discord_endpoints import use_api_base
@@ -35,6 +36,9 @@ from bridge.transport.discord_media import (
 )
 
 log = logging.getLogger(__name__)
+
+UNKNOWN_CHANNEL = 10003
+THREAD_ALREADY_CREATED = 160004
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,12 @@ class DiscordHandlers:
     reaction_clear: Callable[[DiscordReactionClear], Awaitable[None]] | None = None
     # A member's nick/avatar or a user's name/avatar changed (configured guild only).
     profile: Callable[[DiscordAuthor], Awaitable[None]] | None = None
+    # The channel's pins changed (CHANNEL_PINS_UPDATE).
+    pins: Callable[[ChannelID], Awaitable[None]] | None = None
     # A user started typing in a channel (channel, user).
     typing: Callable[[ChannelID, DiscordUserID], Awaitable[None]] | None = None
+    # A thread was created (THREAD_CREATE with newly_created).
+    thread: Callable[[DiscordThread], Awaitable[None]] | None = None
 
 
 def author_from(user: discord.abc.User) -> DiscordAuthor:
@@ -93,6 +101,23 @@ def message_from(msg: discord.Message) -> DiscordMessage:
         attachments=attachments_from(msg),
         stickers=stickers_from(msg),
         embeds=embeds_from(msg),
+        thread_parent_id=(
+            ChannelID(msg.channel.parent_id) if isinstance(msg.channel, discord.Thread) else None
+        ),
+    )
+
+
+def _thread_object(thread_id: ChannelID | None) -> discord.abc.Snowflake:
+    return discord.Object(thread_id) if thread_id is not None else discord.utils.MISSING
+
+
+def thread_from(thread: discord.Thread) -> DiscordThread:
+    return DiscordThread(
+        id=ChannelID(thread.id),
+        guild_id=GuildID(thread.guild.id) if thread.guild else None,
+        parent_id=ChannelID(thread.parent_id),
+        name=thread.name,
+        owner_id=DiscordUserID(thread.owner_id) if thread.owner_id else None,
     )
 
 
@@ -145,6 +170,16 @@ class _Client(discord.Client):
             member = guild.get_member(after.id)
             if member is not None:
                 await self.owner.handlers.profile(author_from(member))
+
+    async def on_guild_channel_pins_update(
+        self, channel: discord.abc.GuildChannel | discord.Thread, last_pin: object
+    ) -> None:
+        if self.owner.handlers.pins is not None:
+            await self.owner.handlers.pins(ChannelID(channel.id))
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        if self.owner.handlers.thread is not None:
+            await self.owner.handlers.thread(thread_from(thread))
 
     async def on_raw_typing(self, payload: discord.RawTypingEvent) -> None:
         if self.owner.handlers.typing is None or self.user is None:
@@ -306,9 +341,12 @@ class DiscordTransport:
                 avatar_url=send.avatar_url or discord.utils.MISSING,
                 allowed_mentions=mentions,
                 files=files_for(send) if send.files else discord.utils.MISSING,
+                thread=_thread_object(send.thread_id),
                 wait=True,
             )
         except discord.NotFound as exc:
+            if send.thread_id is not None and exc.code == UNKNOWN_CHANNEL:
+                raise  # the thread is gone, not the webhook
             raise WebhookGone(str(webhook.webhook_id)) from exc
         except discord.HTTPException as exc:
             if exc.status == 413 and send.files:  # over the server's upload limit
@@ -321,16 +359,76 @@ class DiscordTransport:
     ) -> None:
         try:
             await self._hook(webhook).edit_message(
-                message_id, content=send.content, allowed_mentions=self._mentions(send)
+                message_id,
+                content=send.content,
+                allowed_mentions=self._mentions(send),
+                thread=_thread_object(send.thread_id),
             )
         except discord.NotFound:
             log.warning("discord.edit-target-gone message=%s", message_id)
 
-    async def delete_webhook_message(self, webhook: WebhookRow, message_id: MessageID) -> None:
+    async def delete_webhook_message(
+        self, webhook: WebhookRow, message_id: MessageID, thread_id: ChannelID | None = None
+    ) -> None:
         try:
-            await self._hook(webhook).delete_message(message_id)
+            await self._hook(webhook).delete_message(message_id, thread=_thread_object(thread_id))
         except discord.NotFound:
             log.info("discord.delete-target-gone message=%s", message_id)
+
+    async def create_thread(
+        self, channel_id: ChannelID, message_id: MessageID, name: str
+    ) -> ChannelID:
+        try:
+            data = await self.client.http.start_thread_with_message(
+                channel_id,
+                message_id,
+                name=name[:100] or "Thread",
+                auto_archive_duration=10080,  # archived after a week of silence
+                reason="Matrix thread",
+            )
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_ALREADY_CREATED:  # its ID is the message's
+                log.info("discord.thread-exists channel=%s message=%s", channel_id, message_id)
+                return ChannelID(message_id)
+            raise
+        log.info("discord.thread-created channel=%s thread=%s", channel_id, data["id"])
+        return ChannelID(int(data["id"]))
+
+    async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return thread_from(channel) if isinstance(channel, discord.Thread) else None
+
+    async def pinned_messages(self, channel_id: ChannelID) -> list[MessageID]:
+        try:
+            data = await self.client.http.pins_from(channel_id, limit=50)
+        except discord.HTTPException as exc:
+            log.warning("discord.pins-failed channel=%s status=%s", channel_id, exc.status)
+            return []
+        items = data.get("items", []) if isinstance(data, dict) else data
+        return [
+            MessageID(int(item["message"]["id"] if "message" in item else item["id"]))
+            for item in items
+        ]
+
+    async def set_pinned(
+        self, channel_id: ChannelID, message_id: MessageID, pinned: bool, reason: str
+    ) -> bool:
+        http = self.client.http
+        try:
+            if pinned:
+                await http.pin_message(channel_id, message_id, reason=reason)
+            else:
+                await http.unpin_message(channel_id, message_id, reason=reason)
+        except discord.NotFound:
+            return True
+        except discord.Forbidden:
+            return False
+        return True
 
     async def trigger_typing(self, channel_id: ChannelID) -> None:
         try:

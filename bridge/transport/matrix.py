@@ -27,6 +27,7 @@ from bridge.model import (
     MatrixEdit,
     MatrixMedia,
     MatrixMessage,
+    MatrixPins,
     MatrixReaction,
     MatrixRedaction,
     MatrixText,
@@ -40,6 +41,14 @@ AVATAR_MAX_BYTES = 8 * 1024 * 1024
 DOWNLOAD_CHUNK = 64 * 1024
 
 MatrixEvent = MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction
+
+
+def thread_root_of(relates: Any) -> EventID | None:
+    """The root of an ``m.thread`` relation (``{"rel_type": "m.thread", "event_id": ...}``)."""
+    if not isinstance(relates, dict) or relates.get("rel_type") != "m.thread":
+        return None
+    root = relates.get("event_id")
+    return EventID(root) if isinstance(root, str) and root else None
 
 
 def media_fields(content: dict[str, Any]) -> dict[str, Any]:
@@ -158,12 +167,14 @@ class MatrixTransport:
     @classmethod
     def parse_event(
         cls, raw: dict[str, Any]
-    ) -> MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction | None:
+    ) -> MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction | MatrixPins | None:
         """Translate a raw room event into the dataclass the actions take, if relayed."""
         if raw.get("type") == "m.room.redaction":
             return cls.parse_redaction(raw)
         if raw.get("type") == "m.reaction":
             return cls.parse_reaction(raw)
+        if raw.get("type") == "m.room.pinned_events":
+            return cls.parse_pins(raw)
         message = cls.parse_message(raw)
         if message is None:
             return None
@@ -239,6 +250,9 @@ class MatrixTransport:
         relates = content.get("m.relates_to")
         in_reply_to = relates.get("m.in_reply_to") if isinstance(relates, dict) else None
         reply_to = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
+        thread_root = thread_root_of(relates)
+        if isinstance(relates, dict) and thread_root and relates.get("is_falling_back") is True:
+            reply_to = None  # only the fallback for clients without threads
         mentions = content.get("m.mentions")
         mentions = mentions if isinstance(mentions, dict) else {}
         user_ids = mentions.get("user_ids")
@@ -252,6 +266,7 @@ class MatrixTransport:
             formatted_body=formatted if isinstance(formatted, str) else None,
             timestamp_ms=ts if isinstance(ts, int) else 0,
             reply_to=EventID(reply_to) if isinstance(reply_to, str) else None,
+            thread_root=thread_root,
             mentioned_user_ids=tuple(UserID(u) for u in user_ids if isinstance(u, str)),
             mentions_room=mentions.get("room") is True,
             **media_fields(content),
@@ -507,6 +522,33 @@ class MatrixTransport:
             log.warning("matrix.fetch-failed status=%s", status)
             return None
         return data, content_type
+
+    async def pinned_events(self, room_id: RoomID) -> list[EventID]:
+        try:
+            content = await self.bot.get_state_event(room_id, EventType.ROOM_PINNED_EVENTS)
+        except MatrixRequestError:  # M_NOT_FOUND: nothing pinned yet
+            return []
+        return [EventID(e) for e in content.serialize().get("pinned", []) if isinstance(e, str)]
+
+    async def set_pinned_events(self, room_id: RoomID, events: list[EventID]) -> None:
+        await self.bot.send_state_event(
+            room_id,
+            EventType.ROOM_PINNED_EVENTS,
+            {"pinned": [str(e) for e in events]},  # type: ignore[dict-item]
+        )
+
+    @staticmethod
+    def parse_pins(raw: dict[str, Any]) -> MatrixPins | None:
+        content, room_id, sender = raw.get("content"), raw.get("room_id"), raw.get("sender")
+        if raw.get("state_key") != "" or not isinstance(content, dict):
+            return None
+        pinned = content.get("pinned")
+        if not isinstance(room_id, str) or not isinstance(sender, str):
+            return None
+        events = pinned if isinstance(pinned, list) else []
+        return MatrixPins(
+            RoomID(room_id), UserID(sender), tuple(EventID(e) for e in events if isinstance(e, str))
+        )
 
     async def is_joined(self, room_id: RoomID, user_id: UserID) -> bool:
         return bool(await self.state_store.is_joined(room_id, user_id))

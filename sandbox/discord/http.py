@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
 
-from sandbox.discord import cdn, errors, payloads, rest_guilds, rest_messages, rest_users
+from sandbox.discord import (
+    cdn,
+    errors,
+    payloads,
+    rest_guilds,
+    rest_messages,
+    rest_pins,
+    rest_threads,
+    rest_users,
+)
 from sandbox.discord import rest_webhooks as hooks
 from sandbox.discord.context import API_PREFIX, CTX, FAULT_KEY, USER_KEY, Ctx, json_reply
 from sandbox.discord.ratelimit import Verdict, global_headers
@@ -72,11 +81,19 @@ ROUTES: list[Route] = [
     # channels
     Route("GET", "/channels/{channel_id}", rest_guilds.get_channel),
     Route("PATCH", "/channels/{channel_id}", rest_guilds.patch_channel),
+    Route("DELETE", "/channels/{channel_id}", rest_threads.delete_channel),
+    Route("POST", "/channels/{channel_id}/threads", rest_threads.start_thread),
     Route("PUT", "/channels/{channel_id}/permissions/{overwrite_id}", rest_guilds.put_overwrite),
     Route(
         "DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", rest_guilds.delete_overwrite
     ),
     Route("POST", "/channels/{channel_id}/typing", rest_messages.trigger_typing),
+    Route("GET", "/channels/{channel_id}/messages/pins", rest_pins.list_pins),
+    Route("PUT", "/channels/{channel_id}/messages/pins/{message_id}", rest_pins.pin),
+    Route("DELETE", "/channels/{channel_id}/messages/pins/{message_id}", rest_pins.unpin),
+    Route("GET", "/channels/{channel_id}/pins", rest_pins.list_pins_legacy),
+    Route("PUT", "/channels/{channel_id}/pins/{message_id}", rest_pins.pin),
+    Route("DELETE", "/channels/{channel_id}/pins/{message_id}", rest_pins.unpin),
     Route("POST", "/channels/{channel_id}/webhooks", hooks.create_webhook),
     Route("GET", "/channels/{channel_id}/webhooks", hooks.list_channel_webhooks),
     # messages
@@ -86,6 +103,7 @@ ROUTES: list[Route] = [
     Route("GET", MSG, rest_messages.get_message),
     Route("PATCH", MSG, rest_messages.edit_message),
     Route("DELETE", MSG, rest_messages.delete_message),
+    Route("POST", MSG + "/threads", rest_threads.start_thread_from_message),
     Route("PUT", REACTION + "/@me", rest_messages.add_my_reaction),
     Route("DELETE", REACTION + "/@me", rest_messages.remove_my_reaction),
     Route("DELETE", REACTION + "/{user_id}", rest_messages.remove_user_reaction),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.discord.permissions import VIEW_CHANNEL
 from sandbox.discord.state import Channel, Emoji, Guild, Member, Role, State, Sticker, User
 
 Json = dict[str, Any]
@@ -236,7 +237,7 @@ def guild_create(state: State, g: Guild, for_user: str) -> Json:
         threads=[
             thread(c)
             for c in state.channels.values()
-            if c.is_thread and c.guild_id == g.id and state.can(c.id, for_user, 1 << 10)
+            if c.is_thread and c.guild_id == g.id and state.can(c.id, for_user, VIEW_CHANNEL)
         ],
         presences=[],
         stage_instances=[],

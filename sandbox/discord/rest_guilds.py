@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, payloads
+from sandbox.discord import errors, payloads, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     channel_for,
@@ -224,6 +224,8 @@ async def patch_channel(request: web.Request) -> web.Response:
     state = ctx_of(request).state
     user = current_user(request)
     channel = channel_for(request, user)
+    if channel.is_thread:  # threads: name, archived, locked (sandbox/discord/rest_threads.py)
+        return await rest_threads.patch_thread(request, channel)
     if not state.can(channel.id, user.id, perms.MANAGE_CHANNELS):
         raise errors.missing_permissions()
     body = await read_json(request)

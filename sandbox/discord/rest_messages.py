@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, messaging, payloads
+from sandbox.discord import errors, messaging, payloads, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -75,10 +75,10 @@ async def create_message(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
     channel = channel_for(request, user)
-    if channel.type not in (0, 2, 5):
+    if channel.type not in (0, 2, 5, *rest_threads.THREAD_TYPES):
         raise errors.ApiError(400, 50008, "Cannot send messages in a non-text channel")
     granted = ctx.state.permissions(channel.id, user.id)
-    if not perms.has(granted, perms.SEND_MESSAGES):
+    if not perms.has(granted, rest_threads.send_permission(channel)):
         raise errors.missing_permissions()
     payload, uploads = await messaging.read_body(request)
     if uploads and not perms.has(granted, perms.ATTACH_FILES):
@@ -91,6 +91,8 @@ async def create_message(request: web.Request) -> web.Response:
         author=payloads.user(user),
         can_mention_everyone=perms.has(granted, perms.MENTION_EVERYONE),
     )
+    rest_threads.before_post(ctx, channel, user.id)
+    rest_threads.stamp(ctx, channel, msg)
     ctx.state.add_message(msg)
     dispatch_created(ctx, msg)
     return json_reply(msg)

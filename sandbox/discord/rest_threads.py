@@ -27,7 +27,7 @@ from sandbox.discord.context import (
     read_json,
     snowflake_param,
 )
-from sandbox.discord.gateway import GUILDS
+from sandbox.discord.gateway import GUILD_MESSAGES, GUILDS
 from sandbox.discord.snowflake import now_iso
 from sandbox.discord.state import Channel
 
@@ -133,7 +133,9 @@ def _parent(request: web.Request) -> tuple[Channel, str]:
 def _name(body: dict[str, Any]) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= 100:
-        raise errors.invalid_form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        raise errors.invalid_form(
+            "name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+        )
     return name
 
 
@@ -266,7 +268,7 @@ def _thread_created_notice(ctx: Ctx, parent: Channel, thread: Channel, user_id: 
     notice["type"] = THREAD_CREATED
     ctx.state.add_message(notice)
     data = payloads.message_event(ctx.state, notice)
-    ctx.hub.dispatch_channel("MESSAGE_CREATE", data, parent.id, 1 << 9)
+    ctx.hub.dispatch_channel("MESSAGE_CREATE", data, parent.id, GUILD_MESSAGES)
 
 
 async def patch_thread(request: web.Request, thread: Channel) -> web.Response:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, messaging, payloads
+from sandbox.discord import errors, messaging, payloads, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -173,7 +173,8 @@ async def delete_webhook_with_token(request: web.Request) -> web.Response:
 async def execute_webhook(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     hook = _hook_with_token(request)
-    channel = ctx.state.channels[hook["channel_id"]]
+    # ?thread_id= posts into a thread of the webhook's channel
+    channel = rest_threads.webhook_channel(ctx, hook, request.query.get("thread_id"))
     payload, uploads = await messaging.read_body(request)
     username = _check_name("username", payload.get("username"), optional=True)
     avatar_url = payload.get("avatar_url")
@@ -187,6 +188,7 @@ async def execute_webhook(request: web.Request) -> web.Response:
         webhook_id=hook["id"],
         application_id=hook.get("application_id"),
     )
+    rest_threads.stamp(ctx, channel, msg)
     ctx.state.add_message(msg)
     if isinstance(avatar_url, str) and avatar_url:
         ctx.state.webhook_avatar_urls[msg["id"]] = avatar_url
@@ -202,6 +204,8 @@ def _hook_message(request: web.Request, hook: dict[str, Any]) -> dict[str, Any]:
     msg = state.messages.get(mid)
     if msg is None or msg.get("webhook_id") != hook["id"]:
         raise errors.unknown_message()
+    if not rest_threads.webhook_message_scope(hook, msg, request.query.get("thread_id")):
+        raise errors.unknown_message()  # a thread's message needs ?thread_id=
     return msg
 
 

@@ -153,8 +153,9 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
             }
         )
     if not any(r["id"] == gid for r in roles):
-        # Every guild has an @everyone role whose id is the guild's id.
-        roles.insert(0, {"id": gid, "name": "@everyone", "permissions": "104324673"})
+        # Every guild has an @everyone role whose id is the guild's id. Discord's default
+        # permissions, including CREATE_PUBLIC/PRIVATE_THREADS and SEND_MESSAGES_IN_THREADS.
+        roles.insert(0, {"id": gid, "name": "@everyone", "permissions": "378061446721"})
         roles[0].update(position=0, color=0, hoist=False, mentionable=False)
     role_ids = [str(r["id"]) for r in roles]
     _unique(f"{where}.roles", role_ids)

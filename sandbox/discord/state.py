@@ -54,7 +54,7 @@ class Channel:
     # wire-shaped overwrites: {"id": str, "type": int, "allow": str, "deny": str}
     overwrites: list[dict[str, Any]] = field(default_factory=list)
     last_message_id: str | None = None
-    # Threads (type 10/11/12) only: see sandbox/discord/threads.py.
+    # Threads (type 10/11/12) only: see sandbox/discord/rest_threads.py.
     owner_id: str | None = None
     thread_metadata: dict[str, Any] | None = None
     thread_member_ids: list[str] = field(default_factory=list)
@@ -135,6 +135,8 @@ class State:
         self.webhook_avatar_urls: dict[str, str] = {}
         # message id -> {emoji: [user ids]}
         self.reactions: dict[str, dict[str, list[str]]] = {}
+        # channel id -> message id -> pinned_at (ISO 8601)
+        self.pins: dict[str, dict[str, str]] = {}
         self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
         self._tokens: dict[str, str] = {}
         self._load(seed)

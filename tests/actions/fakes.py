@@ -23,7 +23,14 @@ from bridge.ids import (
     UserID,
     WebhookID,
 )
-from bridge.model import DiscordChannel, DiscordSend, MatrixMedia, MatrixMessage, MatrixText
+from bridge.model import (
+    DiscordChannel,
+    DiscordSend,
+    DiscordThread,
+    MatrixMedia,
+    MatrixMessage,
+    MatrixText,
+)
 from bridge.ports import MediaTooLarge, WebhookGone
 from tests.test_config import VALID
 
@@ -171,6 +178,10 @@ class FakeDiscord:
         self.reaction_calls: list[tuple[str, MessageID, str]] = []
         self.unknown_emoji: set[str] = set()
         self._ids = itertools.count(9000)
+        # threads by ID; (parent, message, name) the bot started; (thread, message) deleted
+        self.threads: dict[ChannelID, DiscordThread] = {}
+        self.created_threads: list[tuple[ChannelID, MessageID, str]] = []
+        self.thread_deletes: list[tuple[ChannelID, MessageID]] = []
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)
@@ -200,8 +211,25 @@ class FakeDiscord:
     ) -> None:
         self.edited.append((message_id, send.content))
 
-    async def delete_webhook_message(self, webhook: WebhookRow, message_id: MessageID) -> None:
+    async def delete_webhook_message(
+        self, webhook: WebhookRow, message_id: MessageID, thread_id: ChannelID | None = None
+    ) -> None:
         self.deleted.append(("webhook", message_id))
+        if thread_id is not None:
+            self.thread_deletes.append((thread_id, message_id))
+
+    # -- threads: a thread started from a message has the message's ID
+
+    async def create_thread(
+        self, channel_id: ChannelID, message_id: MessageID, name: str
+    ) -> ChannelID:
+        self.created_threads.append((channel_id, message_id, name))
+        thread_id = ChannelID(message_id)
+        self.threads[thread_id] = DiscordThread(thread_id, GUILD, channel_id, name, BOT_USER)
+        return thread_id
+
+    async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
+        return self.threads.get(channel_id)
 
     async def delete_message(
         self, channel_id: ChannelID, message_id: MessageID, reason: str

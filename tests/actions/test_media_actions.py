@@ -10,6 +10,7 @@ from bridge.actions.d2m_message import relay_discord_message
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.portals import ensure_portal
 from bridge.ids import EventID, MessageID, RoomID, UserID
+from bridge.media_links import media_link
 from bridge.model import (
     DiscordAttachment,
     DiscordDeletion,
@@ -114,9 +115,9 @@ async def test_m2d_uploads_and_falls_back_to_links(tmp_path: Path) -> None:
         )
         huge = media_event("$huge", portal.room_id, body="h.bin", url="mxc://example.org/huge")
         await relay_matrix_message(ctx, huge)
-        assert discord.executed[-1][1].content.endswith(
-            "<https://hs.test/_matrix/media/v3/download/example.org/huge/h.bin>"
-        )
+        link = media_link("https://hs.test", ctx.media_key, "mxc://example.org/huge", "h.bin")
+        assert link is not None and link.startswith("https://hs.test/_passerelle/media/")
+        assert discord.executed[-1][1].content.endswith(f"<{link}>")
         # Missing on the homeserver: still a message naming the file.
         gone = media_event("$gone", portal.room_id, body="g.png", url="mxc://example.org/none")
         await relay_matrix_message(ctx, gone)

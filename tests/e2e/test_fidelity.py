@@ -343,3 +343,28 @@ async def test_matrix_redaction_deletes_the_discord_message(
         assert time.monotonic() < deadline, "the webhook message was not deleted"
         await asyncio.sleep(0.05)
     assert await stack.bridge.ctx.stores.messages.by_event(EventID(event_id)) == []  # type: ignore[union-attr]
+
+
+async def test_moderator_redaction_deletes_a_discord_users_message(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    bot = stack.bridge.matrix.bot  # type: ignore[union-attr]
+    levels = await bot.get_power_levels(room)
+    levels.users[matrix_alice.user_id] = 50  # a room moderator
+    await bot.set_power_levels(room, levels)
+    try:
+        marker = tag()
+        message = await discord_bob.send(PUBLIC, f"spam {marker}")
+        event, _ = await matrix_alice.wait_for_event(room, lambda e: is_message(e, marker))
+        await matrix_alice.client.redact(room, event["event_id"], reason="spam")
+        deadline = time.monotonic() + 10
+        while any(
+            int(m["id"]) == message.id
+            for m in stack.emulator.state.messages_in(PUBLIC)  # type: ignore[union-attr]
+        ):
+            assert time.monotonic() < deadline, "Bob's message was not deleted on Discord"
+            await asyncio.sleep(0.05)
+    finally:
+        levels.users.pop(matrix_alice.user_id, None)
+        await bot.set_power_levels(room, levels)

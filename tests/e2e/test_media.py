@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 
 from bridge.ids import EventID, MessageID
+from bridge.media_links import media_link
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.discord.png import solid_png
 from sandbox.stack import SandboxStack
@@ -172,7 +174,6 @@ async def test_matrix_file_over_the_limit_becomes_a_link(
     big = os.urandom(1536 * 1024)  # 1.5 MiB, over a 1 MiB limit
     name = f"archive-{uuid.uuid4().hex[:6]}.zip"
     mxc = await matrix_alice.upload(big, "application/zip", name)
-    server, media_id = mxc.removeprefix("mxc://").split("/")
     with bridge_settings(
         stack, discord_upload_limit_mb=1, public_media_url="https://matrix.example.org"
     ):
@@ -182,9 +183,12 @@ async def test_matrix_file_over_the_limit_becomes_a_link(
         )
         message, _ = await discord_bob.wait_for_message(lambda m: name in m.content)
     assert message.attachments == []
-    assert message.content == (
-        f"📎 {name} (too large for Discord): <https://matrix.example.org"
-        f"/_matrix/media/v3/download/{server}/{media_id}/{name}>"
-    )
+    link = media_link("https://matrix.example.org", stack.bridge.ctx.media_key, mxc, name)  # type: ignore[union-attr]
+    assert message.content == f"📎 {name} (too large for Discord): <{link}>"
+    # The link is the bridge's own signed media endpoint: fetch it through the bridge.
+    path = link.removeprefix("https://matrix.example.org")  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as session:
+        async with session.get(stack.config.appservice.public_url + path) as resp:  # type: ignore[union-attr]
+            assert resp.status == 200 and await resp.read() == big
     rows = await rows_of_event(stack, event_id)
     assert [r.discord_message_id for r in rows] == [message.id]

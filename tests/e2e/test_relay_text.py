@@ -73,7 +73,11 @@ async def test_matrix_message_reaches_discord_through_webhook(
     assert message.author.name == "Alice Liddell (Matrix)"
     assert message.channel.id == PUBLIC
     assert message.webhook_id in stack.bridge.ctx.own_webhooks  # type: ignore[union-attr]
-    rows = await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))  # type: ignore[union-attr]
+    # Discord may show the message a moment before the bridge has recorded the link.
+    deadline = time.monotonic() + 5
+    while not (rows := await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))):  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the relayed message was never recorded"
+        await asyncio.sleep(0.02)
     assert [(r.discord_message_id, r.origin) for r in rows] == [(message.id, "matrix")]
     # The webhook message is not echoed back into the room by the bridge.
     with pytest.raises(TimeoutError):

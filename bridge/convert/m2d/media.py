@@ -11,7 +11,6 @@ from __future__ import annotations
 import mimetypes
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from bridge.model import DiscordSend, MatrixMessage
 
@@ -85,24 +84,6 @@ def plan_upload(message: MatrixMessage, limit_bytes: int) -> DiscordUpload | Non
     )
 
 
-def media_link(mxc: str, public_media_url: str | None, filename: str) -> str | None:
-    """Where the file can be fetched on the homeserver, if a public base URL is configured.
-
-    The legacy unauthenticated path is used (``/_matrix/media/v3/download``):
-    Discord users have no Matrix token. Homeservers that enforce authenticated
-    media (Synapse ``enable_authenticated_media``) must allow it for this link to work.
-    """
-    parsed = parse_mxc(mxc)
-    if parsed is None or not public_media_url:
-        return None
-    server, media_id = parsed
-    base = public_media_url.rstrip("/")
-    return (
-        f"{base}/_matrix/media/v3/download/{quote(server, safe='')}/{quote(media_id, safe='')}"
-        f"/{quote(filename)}"
-    )
-
-
 def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KiB", "MiB"):
@@ -128,13 +109,12 @@ def upload_send(upload: DiscordUpload, data: bytes, username: str) -> DiscordSen
 def link_send(
     upload: DiscordUpload,
     username: str,
-    public_media_url: str | None,
+    link: str | None,
     *,
     size: int | None,
     reason: str,
 ) -> DiscordSend:
-    """A text message naming the file (and linking it when a public media URL is set)."""
-    link = media_link(upload.mxc, public_media_url, upload.filename)
+    """A text message naming the file, with ``link`` (see :mod:`bridge.media_links`) if any."""
     known = size if size is not None else upload.declared_size
     detail = f"{human_size(known)}, {reason}" if known is not None else reason
     if upload.spoiler:

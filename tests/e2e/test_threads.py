@@ -1,0 +1,151 @@
+"""Threads through real Synapse + the Discord emulator + the bridge: Discord threads
+are Matrix threads (``m.thread``) in the parent channel's portal room, both ways."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import discord
+import pytest
+
+from bridge.ids import ChannelID, DiscordUserID, EventID
+from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.stack import SandboxStack
+
+pytestmark = pytest.mark.e2e
+
+PUBLIC = ChannelID(4000000000000000001)
+BOB = DiscordUserID(2000000000000000002)
+BOT = "1000000000000000001"
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+async def room_of(stack: SandboxStack, channel: ChannelID) -> str:
+    portal = await stack.bridge.ctx.stores.portals.by_channel(channel)  # type: ignore[union-attr]
+    assert portal is not None
+    return portal.room_id
+
+
+def has_body(event: dict[str, Any], marker: str) -> bool:
+    return event["type"] == "m.room.message" and marker in event["content"].get("body", "")
+
+
+def thread_of(event: dict[str, Any]) -> str | None:
+    relates = event["content"].get("m.relates_to") or {}
+    return relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
+
+
+async def test_discord_thread_becomes_a_matrix_thread_and_back(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    ghost = stack.config.namer.ghost_mxid(BOB)  # type: ignore[union-attr]
+    root_marker, inside_marker, reply_marker = tag(), tag(), tag()
+    starter = await discord_bob.send(PUBLIC, f"thread starter {root_marker}")
+    root, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, root_marker))
+    thread = await discord_bob.start_thread(starter, f"Talk {root_marker}")
+    assert thread.id == starter.id
+    await discord_bob.send_in_thread(thread.id, f"inside {inside_marker}")
+    inside, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, inside_marker))
+    assert inside["sender"] == ghost
+    relates = inside["content"]["m.relates_to"]
+    assert relates["rel_type"] == "m.thread" and relates["event_id"] == root["event_id"]
+    assert relates["is_falling_back"] is True
+    # Element replies in the thread: the message lands in the Discord thread.
+    event_id = await matrix_alice.send_in_thread(
+        room, root["event_id"], f"reply {reply_marker}", latest=inside["event_id"]
+    )
+    message, _ = await discord_bob.wait_for_message(lambda m: reply_marker in m.content)
+    assert message.content == f"reply {reply_marker}"  # no quote: the fallback is no reply
+    assert isinstance(message.channel, discord.Thread) and message.channel.id == thread.id
+    assert message.webhook_id in stack.bridge.ctx.own_webhooks  # type: ignore[union-attr]
+    rows = await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))  # type: ignore[union-attr]
+    assert [(r.discord_message_id, r.discord_channel_id) for r in rows] == [(message.id, thread.id)]
+    # Nothing echoes back: the webhook message does not come back to Matrix.
+    with pytest.raises(TimeoutError):
+        await matrix_alice.wait_for_event(
+            room, lambda e: has_body(e, reply_marker) and e["sender"] != matrix_alice.user_id, 2
+        )
+    # A Matrix edit and redaction of the thread message reach the thread's message.
+    emu = stack.emulator
+    assert emu is not None
+    await matrix_alice.send_content(
+        room,
+        {
+            "msgtype": "m.text",
+            "body": f"* edited {reply_marker}",
+            "m.new_content": {"msgtype": "m.text", "body": f"edited {reply_marker}"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        },
+    )
+    await _until(lambda: emu.state.messages[str(message.id)]["content"] == f"edited {reply_marker}")
+    await matrix_alice.redact(room, event_id)
+    await _until(lambda: str(message.id) not in emu.state.messages)
+
+
+async def test_matrix_thread_on_discord_message_starts_a_discord_thread(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    root_marker, first_marker, second_marker = tag(), tag(), tag()
+    starter = await discord_bob.send(PUBLIC, f"Let us plan the march {root_marker}")
+    root, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, root_marker))
+    await matrix_alice.send_in_thread(room, root["event_id"], f"first {first_marker}")
+    message, _ = await discord_bob.wait_for_message(lambda m: first_marker in m.content)
+    assert isinstance(message.channel, discord.Thread)
+    assert message.channel.id == starter.id and message.channel.parent_id == PUBLIC
+    emu = stack.emulator
+    assert emu is not None
+    thread = emu.state.channels[str(starter.id)]
+    assert thread.owner_id == BOT and thread.name == f"Let us plan the march {root_marker}"
+    assert emu.state.messages[str(starter.id)]["thread"]["id"] == str(starter.id)
+    # The next Matrix message goes into the same thread; bob answers there, and his
+    # answer comes back into the Matrix thread.
+    await matrix_alice.send_in_thread(room, root["event_id"], f"second {second_marker}")
+    second, _ = await discord_bob.wait_for_message(lambda m: second_marker in m.content)
+    assert second.channel.id == starter.id
+    assert [t for t in emu.state.channels.values() if t.parent_id == str(PUBLIC)].count(thread) == 1
+    answer_marker = tag()
+    await discord_bob.send_in_thread(starter.id, f"answer {answer_marker}")
+    answer, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, answer_marker))
+    assert thread_of(answer) == root["event_id"]
+    # No echo of the Matrix messages posted into the thread.
+    with pytest.raises(TimeoutError):
+        await matrix_alice.wait_for_event(
+            room, lambda e: has_body(e, first_marker) and e["sender"] != matrix_alice.user_id, 2
+        )
+
+
+async def test_discord_thread_without_starter_gets_a_root(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    marker, inside_marker = tag(), tag()
+    channel = discord_bob.client.get_channel(PUBLIC)
+    assert isinstance(channel, discord.TextChannel)
+    thread = await channel.create_thread(
+        name=f"Loose {marker}", type=discord.ChannelType.public_thread
+    )
+    root, _ = await matrix_alice.wait_for_event(
+        room, lambda e: has_body(e, f"Thread: Loose {marker}")
+    )
+    assert root["sender"] == stack.config.namer.bot_mxid  # type: ignore[union-attr]
+    assert root["content"]["msgtype"] == "m.notice"
+    await discord_bob.send_in_thread(thread.id, f"loose talk {inside_marker}")
+    inside, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, inside_marker))
+    assert thread_of(inside) == root["event_id"]
+
+
+async def _until(check: Any, timeout: float = 10) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.05)
