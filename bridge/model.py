@@ -105,6 +105,8 @@ class DiscordMessage:
     mentions: tuple[DiscordAuthor, ...] = ()
     role_mentions: tuple[tuple[int, str], ...] = ()
     channel_mentions: tuple[tuple[int, str], ...] = ()
+    # Mentioned channels @everyone cannot view: never named in a public room.
+    hidden_channel_ids: tuple[int, ...] = ()
     mention_everyone: bool = False
     reply_to: MessageID | None = None
     attachments: tuple[DiscordAttachment, ...] = ()

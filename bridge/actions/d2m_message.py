@@ -29,15 +29,20 @@ async def convert_text(
     """Resolve the lookups a message needs, then convert its text (pure)."""
     for user in message.mentions[:MAX_MENTION_SYNCS]:
         await sync_puppet(ctx, user)
-    channel_rooms = {
-        int(p.discord_channel_id): (p.name, str(p.room_id)) for p in await ctx.stores.portals.all()
-    }
+    channel_rooms: dict[int, tuple[str, str]] = {}
+    hidden = set(message.hidden_channel_ids)
+    for other in await ctx.stores.portals.all():
+        if other.access != "public":
+            hidden.add(int(other.discord_channel_id))
+        channel_rooms[int(other.discord_channel_id)] = (other.name, str(other.room_id))
+    # Members-only channels are not even named in a public room.
+    hidden_here = hidden - {int(portal.discord_channel_id)} if portal.access == "public" else set()
     reply_to: EventID | None = None
     if with_reply and message.reply_to is not None:
         # Only ever point at an event in this same room: never across portals.
         rows = await ctx.stores.messages.by_discord(message.reply_to)
         reply_to = next((r.event_id for r in rows if r.room_id == portal.room_id), None)
-    converter_ctx = mention_context(message, ctx.namer.ghost_mxid, channel_rooms)
+    converter_ctx = mention_context(message, ctx.namer.ghost_mxid, channel_rooms, hidden_here)
     return discord_to_matrix_text(message, converter_ctx, reply_to)
 
 

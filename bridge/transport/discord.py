@@ -96,6 +96,11 @@ def message_from(msg: discord.Message) -> DiscordMessage:
         mentions=tuple(author_from(u) for u in msg.mentions),
         role_mentions=tuple((r.id, r.name) for r in msg.role_mentions),
         channel_mentions=tuple((c.id, c.name) for c in msg.channel_mentions),
+        hidden_channel_ids=tuple(
+            c.id
+            for c in msg.channel_mentions
+            if not c.permissions_for(c.guild.default_role).view_channel
+        ),
         mention_everyone=msg.mention_everyone,
         reply_to=reply_to,
         attachments=attachments_from(msg),

@@ -117,3 +117,25 @@ def test_display_name_prefers_nick() -> None:
     assert author.display_name == "Ali"
     assert DiscordAuthor(DiscordUserID(1), "alice", global_name="Alice").display_name == "Alice"
     assert DiscordAuthor(DiscordUserID(1), "alice").display_name == "alice"
+
+
+def test_hidden_channels_are_neither_named_nor_linked() -> None:
+    msg = load("message_create_text.json")
+    msg = DiscordMessage(
+        **{
+            **msg.__dict__,
+            "content": "see <#11> and <#22> and <#33>",
+            "channel_mentions": ((11, "members"), (22, "campaign"), (33, "secret")),
+        }
+    )
+    rooms = {11: ("members", "!m:example.org"), 22: ("campaign", "!c:example.org")}
+    public = discord_to_matrix_text(msg, mention_context(msg, ghost, rooms, {11, 33}))
+    assert public is not None
+    assert public.body == "see #private channel and #campaign and #private channel"
+    assert "!m:example.org" not in (public.formatted_body or "")
+    members = discord_to_matrix_text(msg, mention_context(msg, ghost, rooms))
+    assert members is not None
+    assert members.body == "see #members and #campaign and #secret"
+    assert '<a href="https://matrix.to/#/!m:example.org">#members</a>' in (
+        members.formatted_body or ""
+    )

@@ -368,3 +368,95 @@ async def test_moderator_redaction_deletes_a_discord_users_message(
     finally:
         levels.users.pop(matrix_alice.user_id, None)
         await bot.set_power_levels(room, levels)
+
+
+# -- long messages, role and channel mentions ------------------------------------------
+
+
+async def test_long_matrix_message_is_split_and_its_edit_resplit(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    marker = tag()
+    code = "\n".join(f"line_{i} = {i}  # {marker}" for i in range(150))
+    body = f"Here is the script {marker}:\n```python\n{code}\n```"
+    html = f'Here is the script {marker}:<pre><code class="language-python">{code}\n</code></pre>'
+    event_id = await send_matrix(
+        matrix_alice,
+        room,
+        {
+            "msgtype": "m.text",
+            "body": body,
+            "format": "org.matrix.custom.html",
+            "formatted_body": html,
+        },
+    )
+    deadline = time.monotonic() + 10
+    while len(rows := await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))) < 2:  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the long message was not split"
+        await asyncio.sleep(0.05)
+    parts = [
+        await emulator_message(stack, PUBLIC, lambda m, r=r: int(m["id"]) == r.discord_message_id)
+        for r in rows
+    ]
+    contents = [p["content"] for p in parts]
+    assert all(len(c) <= 2000 for c in contents)
+    for content in contents:
+        assert content.count("```") % 2 == 0, "every part must open and close its code block"
+    joined = "\n".join(c.split("```python\n", 1)[-1].removesuffix("```") for c in contents)
+    for i in range(150):
+        assert f"line_{i} = {i}  # {marker}" in joined
+    # Editing it down to one line edits the first part and deletes the others.
+    await send_matrix(
+        matrix_alice,
+        room,
+        {
+            "msgtype": "m.text",
+            "body": f" * short now {marker}",
+            "m.new_content": {"msgtype": "m.text", "body": f"short now {marker}"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        },
+    )
+    first = rows[0].discord_message_id
+    await emulator_message(
+        stack, PUBLIC, lambda m: int(m["id"]) == first and m["content"] == f"short now {marker}"
+    )
+    deadline = time.monotonic() + 10
+    remaining = {int(m["id"]) for m in stack.emulator.state.messages_in(PUBLIC)}  # type: ignore[union-attr]
+    while any(r.discord_message_id in remaining for r in rows[1:]):
+        assert time.monotonic() < deadline, "surplus parts were not deleted"
+        await asyncio.sleep(0.05)
+        remaining = {int(m["id"]) for m in stack.emulator.state.messages_in(PUBLIC)}  # type: ignore[union-attr]
+
+
+async def test_role_and_channel_mentions_read_well_on_matrix(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, PUBLIC)
+    members_room = await room_of(stack, ChannelID(4000000000000000002))
+    guild = stack.seed["guilds"][0]
+    role = next(r for r in guild["roles"] if r["name"] == "Member")
+    marker = tag()
+    await discord_bob.send(
+        PUBLIC, f"ping <@&{role['id']}> see <#4000000000000000002> and <#{PUBLIC}> {marker}"
+    )
+    event, _ = await matrix_alice.wait_for_event(room, lambda e: is_message(e, marker))
+    content = event["content"]
+    # The members-only channel is neither named nor linked in the public room.
+    assert content["body"] == f"ping @Member see #private channel and #campaign {marker}"
+    assert members_room not in content.get("formatted_body", "")
+    assert f'<a href="https://matrix.to/#/{room}">#campaign</a>' in content["formatted_body"]
+    # A room link from Element becomes a Discord channel mention.
+    marker = tag()
+    await send_matrix(
+        matrix_alice,
+        room,
+        {
+            "msgtype": "m.text",
+            "body": f"go to #campaign {marker}",
+            "format": "org.matrix.custom.html",
+            "formatted_body": f'go to <a href="https://matrix.to/#/{room}">#campaign</a> {marker}',
+        },
+    )
+    message, _ = await discord_bob.wait_for_message(lambda m: marker in m.content)
+    assert message.content == f"go to <#{PUBLIC}> {marker}"

@@ -43,3 +43,46 @@ async def test_restart_reuses_portals_and_webhook(
         w for w in stack.emulator.state.webhooks.values() if str(w["channel_id"]) == str(PUBLIC)
     ]
     assert len(hooks) == 1, "the bridge must reuse its webhook, not create another"
+
+
+async def test_replies_and_edits_to_messages_from_before_a_restart(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    assert stack.bridge is not None
+    portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)
+    assert portal is not None
+    room = portal.room_id
+    marker = uuid.uuid4().hex[:8]
+    original = await discord_bob.send(PUBLIC, f"before the restart {marker}")
+    first, _ = await matrix_alice.wait_for_event(
+        room, lambda e: marker in e["content"].get("body", "")
+    )
+    await stack.stop_bridge()
+    await stack.start_bridge()
+    # Discord reply and edit of a pre-restart message map to its Matrix event.
+    reply_marker = uuid.uuid4().hex[:8]
+    await original.reply(f"reply {reply_marker}")
+    reply, _ = await matrix_alice.wait_for_event(
+        room, lambda e: reply_marker in e["content"].get("body", "")
+    )
+    assert reply["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == first["event_id"]
+    await original.edit(content=f"edited after restart {marker}")
+    edit, _ = await matrix_alice.wait_for_event(
+        room, lambda e: "edited after restart" in e["content"].get("body", "")
+    )
+    assert edit["content"]["m.relates_to"] == {
+        "rel_type": "m.replace",
+        "event_id": first["event_id"],
+    }
+    # A Matrix reply to it quotes the right Discord message.
+    m2d_marker = uuid.uuid4().hex[:8]
+    await matrix_alice.send_content(
+        room,
+        {
+            "msgtype": "m.text",
+            "body": f"answer {m2d_marker}",
+            "m.relates_to": {"m.in_reply_to": {"event_id": first["event_id"]}},
+        },
+    )
+    message, _ = await discord_bob.wait_for_message(lambda m: m2d_marker in m.content)
+    assert f"/{PUBLIC}/{original.id}>)" in message.content.split("\n")[0]

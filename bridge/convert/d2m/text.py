@@ -10,7 +10,7 @@ message really mentioned everyone (the author had the permission).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from bridge.convert.d2m.markdown import D2MContext, discord_markdown_to_matrix
 from bridge.ids import DiscordUserID, EventID, UserID
@@ -23,20 +23,28 @@ def ghost_displayname(template: str, name: str, username: str, user_id: int) -> 
     return template.format(name=clean, username=username, id=user_id)
 
 
+PRIVATE_CHANNEL = "private channel"
+
+
 def mention_context(
     message: DiscordMessage,
     ghost_mxid: Callable[[DiscordUserID], UserID],
     channel_rooms: Mapping[int, tuple[str, str]],
+    hidden_channels: Collection[int] = (),
     custom_emoji_mxc: Mapping[int, str] | None = None,
 ) -> D2MContext:
     """The converter's lookups for one message: mentioned users map to their ghosts,
-    bridged channels (``channel_rooms``: id -> (name, room ID)) to room links."""
+    bridged channels (``channel_rooms``: id -> (name, room ID)) to room links.
+    ``hidden_channels`` (members-only channels, when the target room is public) are
+    shown as ``#private channel``: neither linked nor named."""
+    names = {cid: name for cid, name in message.channel_mentions}
+    names.update({cid: PRIVATE_CHANNEL for cid in hidden_channels})
     return D2MContext(
         user_mxid={u.id: ghost_mxid(u.id) for u in message.mentions},
         user_names={u.id: u.display_name for u in message.mentions},
         role_names=dict(message.role_mentions),
-        channel_rooms=channel_rooms,
-        channel_names=dict(message.channel_mentions),
+        channel_rooms={k: v for k, v in channel_rooms.items() if k not in hidden_channels},
+        channel_names=names,
         custom_emoji_mxc=custom_emoji_mxc or {},
     )
 
