@@ -267,13 +267,21 @@ class MatrixText:
         if self.mentions_room:
             mentions["room"] = True
         content["m.mentions"] = mentions
-        if with_relation and self.thread_root is not None:
-            content["m.relates_to"] = thread_relation(
-                self.thread_root, self.reply_to, self.thread_latest
-            )
-        elif with_relation and self.reply_to is not None:
-            content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
+        relates = relates_to(self.reply_to, self.thread_root, self.thread_latest)
+        if with_relation and relates is not None:
+            content["m.relates_to"] = relates
         return content
+
+
+def relates_to(
+    reply_to: EventID | None, thread_root: EventID | None, thread_latest: EventID | None
+) -> dict[str, object] | None:
+    """``m.relates_to`` for a reply and/or an event in a thread; None for neither."""
+    if thread_root is not None:
+        return thread_relation(thread_root, reply_to, thread_latest)
+    if reply_to is not None:
+        return {"m.in_reply_to": {"event_id": reply_to}}
+    return None
 
 
 def thread_relation(
@@ -331,6 +339,8 @@ class MatrixMedia:
     spoiler: bool = False
     spoiler_reason: str | None = None
     reply_to: EventID | None = None
+    thread_root: EventID | None = None
+    thread_latest: EventID | None = None
 
     @property
     def event_type(self) -> str:
@@ -354,6 +364,7 @@ class MatrixMedia:
             content["town.robin.msc3725.content_warning"] = warning
             content["page.codeberg.everypizza.msc4193.spoiler"] = True  # MSC4193, newer
         content["m.mentions"] = {}
-        if self.reply_to is not None:
-            content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
+        relates = relates_to(self.reply_to, self.thread_root, self.thread_latest)
+        if relates is not None:
+            content["m.relates_to"] = relates
         return content

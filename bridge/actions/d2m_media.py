@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 
 from bridge.actions.context import BridgeContext
 from bridge.convert.d2m.media import (
@@ -37,6 +38,15 @@ D2M_MAX_BYTES = 50 * 1024 * 1024
 STICKER_MAX_BYTES = 2 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Relation:
+    """Where an event goes: a reply, and/or in a Matrix thread (root, latest event)."""
+
+    reply_to: EventID | None = None
+    thread_root: EventID | None = None
+    thread_latest: EventID | None = None
+
+
 def has_media(message: DiscordMessage) -> bool:
     """Whether the message carries anything besides its text."""
     return bool(
@@ -51,10 +61,12 @@ async def relay_discord_media(
     ghost: UserID,
     *,
     reply_to: EventID | None = None,
+    thread: Relation | None = None,
 ) -> list[EventID]:
     """Send attachments, then stickers, then embeds; returns the events sent (parts 1..N).
 
-    ``reply_to`` is put on the first event, for a message that had no text part.
+    ``reply_to`` is put on the first event, for a message that had no text part;
+    ``thread`` (root and latest event) puts every event in that Matrix thread.
     """
     sent: list[EventID] = []
 
@@ -71,8 +83,10 @@ async def relay_discord_media(
             )
         )
 
-    def relation() -> EventID | None:
-        return reply_to if not sent else None
+    def relation() -> Relation:
+        root = thread.thread_root if thread else None
+        latest = sent[-1] if sent else (thread.thread_latest if thread else None)
+        return Relation(reply_to if not sent else None, root, latest if root else None)
 
     for attachment in message.attachments:
         await record(await _attachment(ctx, message, portal, ghost, attachment, relation()))
@@ -98,15 +112,14 @@ async def _send_text(
     ghost: UserID,
     text: MatrixText,
     message: DiscordMessage,
-    reply_to: EventID | None,
+    relation: Relation,
 ) -> EventID:
-    if reply_to is not None:
-        text = MatrixText(
-            body=text.body,
-            formatted_body=text.formatted_body,
-            msgtype=text.msgtype,
-            reply_to=reply_to,
-        )
+    text = dataclasses.replace(
+        text,
+        reply_to=relation.reply_to,
+        thread_root=relation.thread_root,
+        thread_latest=relation.thread_latest,
+    )
     return await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
 
 
@@ -116,10 +129,14 @@ async def _send_media(
     ghost: UserID,
     media: MatrixMedia,
     message: DiscordMessage,
-    reply_to: EventID | None,
+    relation: Relation,
 ) -> EventID:
-    if reply_to is not None:
-        media = dataclasses.replace(media, reply_to=reply_to)
+    media = dataclasses.replace(
+        media,
+        reply_to=relation.reply_to,
+        thread_root=relation.thread_root,
+        thread_latest=relation.thread_latest,
+    )
     return await ctx.matrix.send_media(portal.room_id, ghost, media, message.timestamp_ms)
 
 
@@ -129,7 +146,7 @@ async def _attachment(
     portal: PortalRow,
     ghost: UserID,
     attachment: DiscordAttachment,
-    reply_to: EventID | None,
+    reply_to: Relation,
 ) -> EventID:
     reason = "could not be copied"
     if attachment.size > D2M_MAX_BYTES:
@@ -165,7 +182,7 @@ async def _sticker(
     portal: PortalRow,
     ghost: UserID,
     sticker: DiscordSticker,
-    reply_to: EventID | None,
+    reply_to: Relation,
 ) -> EventID:
     if sticker_is_image(sticker) and sticker.url:
         try:
@@ -185,12 +202,15 @@ async def _sticker(
 
 
 async def relay_media_only(
-    ctx: BridgeContext, message: DiscordMessage, portal: PortalRow, ghost: UserID
-) -> EventID | None:
+    ctx: BridgeContext,
+    message: DiscordMessage,
+    portal: PortalRow,
+    ghost: UserID,
+    thread: Relation | None = None,
+) -> list[EventID]:
     """A message without text: its first media event carries the reply, if any."""
     reply_to: EventID | None = None
     if message.reply_to is not None:
         rows = await ctx.stores.messages.by_discord(message.reply_to)
         reply_to = next((r.event_id for r in rows if r.room_id == portal.room_id), None)
-    sent = await relay_discord_media(ctx, message, portal, ghost, reply_to=reply_to)
-    return sent[0] if sent else None
+    return await relay_discord_media(ctx, message, portal, ghost, reply_to=reply_to, thread=thread)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.d2m_media import has_media, relay_discord_media, relay_media_only
-from bridge.actions.d2m_thread import in_thread, sent_in_thread, thread_parent
+from bridge.actions.d2m_media import Relation, has_media, relay_discord_media, relay_media_only
+from bridge.actions.d2m_thread import ensure_thread_root, sent_in_thread, thread_parent
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
 from bridge.actions.typing import stop_ghost_typing
@@ -66,30 +67,41 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal)
-    if text is not None and parent_id is not None:
-        text = await in_thread(ctx, message, parent_id, portal, text)
     if text is None and not has_media(message):
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None
+    thread: Relation | None = None
+    if parent_id is not None:
+        row = await ensure_thread_root(ctx, message.channel_id, parent_id, portal)
+        thread = Relation(None, row.root_event_id, row.latest_event_id)
     ghost = await sync_puppet(ctx, message.author)
     await ctx.matrix.ensure_in_room(portal.room_id, ghost)
     await stop_ghost_typing(ctx, portal.room_id, ghost)
-    if text is None:  # attachments, stickers or embeds only: parts 1..N
-        return await relay_media_only(ctx, message, portal, ghost)
-    event_id = await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
-    if parent_id is not None:
-        await sent_in_thread(ctx, message.channel_id, event_id)
-    await ctx.stores.messages.insert(
-        MessageRow(
-            discord_message_id=message.id,
-            part=0,
-            discord_channel_id=message.channel_id,
-            room_id=portal.room_id,
-            event_id=event_id,
-            origin="discord",
+    sent: list[EventID] = []
+    if text is not None:
+        if thread is not None:
+            text = replace(text, thread_root=thread.thread_root, thread_latest=thread.thread_latest)
+        sent.append(await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms))
+        await ctx.stores.messages.insert(
+            MessageRow(
+                discord_message_id=message.id,
+                part=0,
+                discord_channel_id=message.channel_id,
+                room_id=portal.room_id,
+                event_id=sent[0],
+                origin="discord",
+            )
         )
-    )
-    await relay_discord_media(ctx, message, portal, ghost)  # parts 1..N after the text
+        if thread is not None:
+            thread = replace(thread, thread_latest=sent[0])
+        sent += await relay_discord_media(ctx, message, portal, ghost, thread=thread)
+    else:  # attachments, stickers or embeds only: parts 1..N, the first one replies
+        sent = await relay_media_only(ctx, message, portal, ghost, thread)
+    if parent_id is not None and sent:
+        await sent_in_thread(ctx, message.channel_id, sent[-1])
+    if not sent:
+        return None
+    event_id = sent[0]
     log.info(
         "d2m.relayed message=%s channel=%s room=%s event=%s",
         message.id,

@@ -24,12 +24,15 @@ REMOVED = "Reaction removed on Discord"
 EMOJI_MAX_BYTES = 2 * 1024 * 1024  # Discord caps emoji at 256 KiB
 
 
-def _relayed(ctx: BridgeContext, reaction: DiscordReaction) -> bool:
+async def _relayed(ctx: BridgeContext, reaction: DiscordReaction) -> bool:
     if reaction.guild_id != ctx.config.discord.guild_id:
         return False
     if reaction.user_id == ctx.discord.own_user_id():
         return False  # the bot's reaction stands for Matrix users: never echo it back
-    return ctx.config.bridge.channel(reaction.channel_id) is not None
+    if ctx.config.bridge.channel(reaction.channel_id) is not None:
+        return True
+    # A thread of a bridged channel (its messages live in the parent's portal).
+    return await ctx.stores.threads.by_thread(reaction.channel_id) is not None
 
 
 async def _custom_emoji_mxc(ctx: BridgeContext, reaction: DiscordReaction) -> str | None:
@@ -79,7 +82,7 @@ async def relay_discord_reaction_add(
     ctx: BridgeContext, reaction: DiscordReaction
 ) -> EventID | None:
     """Returns the ghost's ``m.reaction`` event ID, or None when not relayed."""
-    if not _relayed(ctx, reaction):
+    if not await _relayed(ctx, reaction):
         return None
     rows = await ctx.stores.messages.by_discord(reaction.message_id)
     if not rows:
@@ -128,7 +131,7 @@ async def relay_discord_reaction_remove(
     ctx: BridgeContext, reaction: DiscordReaction
 ) -> EventID | None:
     """Redact the ghost's reaction; returns the redacted event ID."""
-    if not _relayed(ctx, reaction):
+    if not await _relayed(ctx, reaction):
         return None
     row = await ctx.stores.reactions.by_discord_user(
         reaction.message_id, reaction.emoji, reaction.user_id

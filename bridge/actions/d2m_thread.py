@@ -10,7 +10,6 @@ every later message of the thread, and Matrix replies in it, find it.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from bridge.actions.context import BridgeContext
@@ -91,20 +90,6 @@ async def relay_discord_thread(ctx: BridgeContext, thread: DiscordThread) -> Thr
     if portal is None:
         return None
     return await ensure_thread_root(ctx, thread.id, thread.parent_id, portal, thread.name)
-
-
-async def in_thread(
-    ctx: BridgeContext,
-    message: DiscordMessage,
-    parent_id: ChannelID,
-    portal: PortalRow,
-    text: MatrixText,
-) -> MatrixText:
-    """``text`` of a thread message, related to its Matrix thread (``m.thread``)."""
-    row = await ensure_thread_root(ctx, message.channel_id, parent_id, portal)
-    return dataclasses.replace(
-        text, thread_root=row.root_event_id, thread_latest=row.latest_event_id
-    )
 
 
 async def sent_in_thread(ctx: BridgeContext, thread_id: ChannelID, event_id: EventID) -> None:

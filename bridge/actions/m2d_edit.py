@@ -12,9 +12,9 @@ import dataclasses
 import logging
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.m2d_message import convert_text, execute_send
+from bridge.actions.m2d_message import convert_text
 from bridge.actions.m2d_thread import webhook_target
-from bridge.actions.webhooks import channel_webhook
+from bridge.actions.webhooks import channel_webhook, execute_send
 from bridge.db import MessageRow
 from bridge.ids import MessageID
 from bridge.model import MatrixEdit

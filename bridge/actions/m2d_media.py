@@ -11,11 +11,13 @@ become a text message naming the file, with a signed link served by the bridge
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.m2d_message import execute_send
+from bridge.actions.m2d_sender import sender_avatar_url, sender_name
+from bridge.actions.m2d_thread import thread_channel
+from bridge.actions.webhooks import execute_send
 from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, upload_send
-from bridge.convert.m2d.text import webhook_username
 from bridge.db import MessageRow
 from bridge.ids import MessageID
 from bridge.media_links import media_link
@@ -41,20 +43,22 @@ async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list
     if upload is None:
         log.info("m2d.skipped event=%s reason=no-media-url", message.event_id)
         return []
-    displayname = await ctx.matrix.displayname(message.room_id, message.sender)
-    username = webhook_username(displayname, message.sender)
-    send = await _build_send(ctx, upload, username, limit)
+    username = await sender_name(ctx, message.room_id, message.sender)
+    avatar = await sender_avatar_url(ctx, message.room_id, message.sender)
+    send = replace(await _build_send(ctx, upload, username, limit), avatar_url=avatar)
+    # In a Matrix thread: into the Discord thread of its root (started if needed).
+    channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     try:
-        discord_id = await execute_send(ctx, portal.discord_channel_id, send)
+        discord_id = await execute_send(ctx, channel_id, send)
     except MediaTooLarge:  # Discord's limit is lower than the configured one
         log.warning("m2d.media-refused event=%s reason=413", message.event_id)
         send = _link(ctx, upload, username, len(send.files[0][1]), TOO_LARGE)
-        discord_id = await execute_send(ctx, portal.discord_channel_id, send)
+        discord_id = await execute_send(ctx, channel_id, replace(send, avatar_url=avatar))
     await ctx.stores.messages.insert(
         MessageRow(
             discord_message_id=discord_id,
             part=0,
-            discord_channel_id=portal.discord_channel_id,
+            discord_channel_id=channel_id,
             room_id=message.room_id,
             event_id=message.event_id,
             origin="matrix",
@@ -64,7 +68,7 @@ async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list
         "m2d.media-relayed event=%s room=%s channel=%s message=%s upload=%s",
         message.event_id,
         message.room_id,
-        portal.discord_channel_id,
+        channel_id,
         discord_id,
         bool(send.files),
     )

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.m2d_thread import thread_channel, webhook_target
-from bridge.actions.webhooks import channel_webhook, forget_webhook
+from bridge.actions.m2d_media import relay_matrix_media
+from bridge.actions.m2d_sender import sender_avatar_url
+from bridge.actions.m2d_thread import thread_channel
+from bridge.actions.webhooks import execute_send
 from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
 from bridge.db import MessageRow, PortalRow
-from bridge.ids import ChannelID, EventID, MessageID, RoomID, UserID
-from bridge.media_links import media_link
+from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
-from bridge.ports import WebhookGone
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +26,6 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     if ctx.namer.is_bridge_owned(message.sender):
         return []  # ghosts and the bot: their events came from Discord
     if message.msgtype in MEDIA_MSGTYPES:
-        from bridge.actions.m2d_media import relay_matrix_media  # it uses execute_send below
-
         return await relay_matrix_media(ctx, message)
     if message.msgtype not in RELAYED_MSGTYPES:
         log.info("m2d.skipped event=%s reason=msgtype-%s", message.event_id, message.msgtype)
@@ -122,28 +119,3 @@ async def convert_text(
         ctx.config.bridge.webhook_displayname,
         await sender_avatar_url(ctx, message.room_id, message.sender),
     )
-
-
-async def sender_avatar_url(ctx: BridgeContext, room_id: RoomID, sender: UserID) -> str | None:
-    """The public link Discord shows as the webhook avatar (needs public_media_url)."""
-    mxc = await ctx.matrix.avatar_mxc(room_id, sender)
-    if mxc is None:
-        return None
-    return media_link(ctx.config.bridge.public_media_url, ctx.media_key, mxc, "avatar")
-
-
-async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordSend) -> MessageID:
-    """Post through the channel webhook, recreating it once if it was deleted.
-
-    ``channel_id`` may be a thread: then the parent's webhook posts with ``thread_id``.
-    """
-    channel_id, thread_id = await webhook_target(ctx, channel_id)
-    if thread_id is not None:
-        send = dataclasses.replace(send, thread_id=thread_id)
-    webhook = await channel_webhook(ctx, channel_id)
-    try:
-        return MessageID(await ctx.discord.execute_webhook(webhook, send))
-    except WebhookGone:
-        await forget_webhook(ctx, webhook)
-        webhook = await channel_webhook(ctx, channel_id)
-        return MessageID(await ctx.discord.execute_webhook(webhook, send))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_thread import webhook_target
 from bridge.db import WebhookRow
-from bridge.ids import ChannelID
+from bridge.ids import ChannelID, MessageID
+from bridge.model import DiscordSend
+from bridge.ports import WebhookGone
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +37,20 @@ async def forget_webhook(ctx: BridgeContext, row: WebhookRow) -> None:
             log.warning(
                 "webhook.gone channel=%s webhook=%s", row.discord_channel_id, row.webhook_id
             )
+
+
+async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordSend) -> MessageID:
+    """Post through the channel webhook, recreating it once if it was deleted.
+
+    ``channel_id`` may be a thread: then the parent's webhook posts with ``thread_id``.
+    """
+    channel_id, thread_id = await webhook_target(ctx, channel_id)
+    if thread_id is not None:
+        send = dataclasses.replace(send, thread_id=thread_id)
+    webhook = await channel_webhook(ctx, channel_id)
+    try:
+        return MessageID(await ctx.discord.execute_webhook(webhook, send))
+    except WebhookGone:
+        await forget_webhook(ctx, webhook)
+        webhook = await channel_webhook(ctx, channel_id)
+        return MessageID(await ctx.discord.execute_webhook(webhook, send))

@@ -3,6 +3,7 @@ are Matrix threads (``m.thread``) in the parent channel's portal room, both ways
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -149,3 +150,65 @@ async def _until(check: Any, timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met")
         await asyncio.sleep(0.05)
+
+
+async def test_media_and_reactions_stay_in_their_thread(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    from sandbox.discord.png import solid_png
+
+    room = await room_of(stack, PUBLIC)
+    root_marker, file_marker = tag(), tag()
+    starter = await discord_bob.send(PUBLIC, f"pictures here {root_marker}")
+    root, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, root_marker))
+    thread = await discord_bob.start_thread(starter, f"Pictures {root_marker}")
+    # Discord -> Matrix: a text with an image in the thread: both events in the thread.
+    picture = solid_png((10, 120, 200))
+    discord_thread = discord_bob.client.get_channel(
+        thread.id
+    ) or await discord_bob.client.fetch_channel(thread.id)
+    assert isinstance(discord_thread, discord.Thread)
+    posted = await discord_thread.send(
+        f"look {file_marker}", file=discord.File(io.BytesIO(picture), filename="blue.png")
+    )
+    text, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, file_marker))
+    image, _ = await matrix_alice.wait_for_event(
+        room,
+        lambda e: (
+            e["content"].get("msgtype") == "m.image" and e["content"].get("body") == "blue.png"
+        ),
+    )
+    assert thread_of(text) == root["event_id"] and thread_of(image) == root["event_id"]
+    assert image["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == text["event_id"]
+    # A Discord reaction on the thread message reaches Matrix.
+    await discord_bob.react(thread.id, posted.id, "\N{THUMBS UP SIGN}")
+    reaction, _ = await matrix_alice.wait_for_event(
+        room,
+        lambda e: (
+            e["type"] == "m.reaction"
+            and e["content"]["m.relates_to"]["event_id"] == text["event_id"]
+        ),
+    )
+    assert reaction["content"]["m.relates_to"]["key"] == "\N{THUMBS UP SIGN}"
+    # Matrix -> Discord: an image sent in the Matrix thread lands in the Discord thread.
+    mxc = await matrix_alice.upload(picture, "image/png", "reply.png")
+    await matrix_alice.send_content(
+        room,
+        {
+            "msgtype": "m.image",
+            "body": "reply.png",
+            "url": mxc,
+            "info": {"mimetype": "image/png", "size": len(picture)},
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": root["event_id"],
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": image["event_id"]},
+            },
+        },
+    )
+    message, _ = await discord_bob.wait_for_message(
+        lambda m: any(a.filename == "reply.png" for a in m.attachments)
+    )
+    assert isinstance(message.channel, discord.Thread) and message.channel.id == thread.id
+    assert await message.attachments[0].read() == picture
