@@ -161,9 +161,11 @@ async def test_webhook_avatar_is_the_matrix_avatar_served_by_the_bridge(
     await matrix_alice.client.set_avatar_url(ContentURI(mxc))
     await matrix_alice.wait_for_event(
         room,
-        lambda e: e["type"] == "m.room.member"
-        and e["state_key"] == matrix_alice.user_id
-        and e["content"].get("avatar_url") == mxc,
+        lambda e: (
+            e["type"] == "m.room.member"
+            and e["state_key"] == matrix_alice.user_id
+            and e["content"].get("avatar_url") == mxc
+        ),
     )
     try:
         marker = uuid.uuid4().hex[:8]
