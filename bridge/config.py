@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 DISCORD_API_BASE = "https://discord.com/api/v10"
 PLACEHOLDER_MARKERS = ("change_me", "changeme", "your_token", "<", "xxxx", "placeholder")
 ROOM_ID_RE = re.compile(r"^![^:\s]+:\S+$")
+ROOM_ALIAS_RE = re.compile(r"^#[^:\s]+:\S+$")
+USER_ID_RE = re.compile(r"^@[^:\s]+:\S+$")
 LOCALPART_RE = re.compile(r"^[a-z0-9._=/+-]+$")
 
 Access = Literal["public", "members_only"]
@@ -107,6 +109,19 @@ class BridgeConfig:
 
 
 @dataclass(frozen=True)
+class ModerationConfig:
+    guild_wide_bans: bool = True  # a Matrix ban applies in every bridged room of the guild
+    ban_on_discord: bool = True  # a Matrix ban of a ghost bans the Discord user (Ban Members)
+    kick_on_discord: bool = True  # a Matrix kick of a ghost kicks the Discord user (Kick Members)
+    moderators: tuple[str, ...] = ()  # Matrix user IDs who may moderate everywhere
+    policy_room: RoomID | None = None  # the bridge's own policy list; None: the bridge creates it
+    subscriptions: tuple[str, ...] = ()  # other policy lists to follow: room IDs or aliases
+    mod_room: RoomID | None = None  # moderators' room on Matrix (commands + log); None: created
+    mod_channel: ChannelID | None = None  # moderators' channel on Discord; None: none
+    command_prefix: str = "!mod"
+
+
+@dataclass(frozen=True)
 class Config:
     homeserver: HomeserverConfig
     appservice: AppserviceConfig
@@ -115,6 +130,7 @@ class Config:
     bridge: BridgeConfig
     log_level: str
     path: Path | None = None
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
 
     @property
     def namer(self) -> GhostNamer:
@@ -250,6 +266,69 @@ def _channels(reader: _Reader) -> tuple[ChannelConfig, ...]:
     return tuple(channels)
 
 
+def _room_or_create(reader: _Reader, name: str) -> RoomID | None:
+    room = reader.text(name, "create")
+    if room == "create":
+        return None
+    if not ROOM_ID_RE.match(room):
+        raise ConfigError(
+            reader.key(name), f"expected 'create' or a room ID like !abc:server, got {room!r}"
+        )
+    return RoomID(room)
+
+
+def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
+    raw = data.get("moderation")
+    if raw is None:
+        return ModerationConfig()
+    if not isinstance(raw, Mapping):
+        raise ConfigError("moderation", "expected a mapping (or leave the section out)")
+    mod = _Reader(raw, "moderation.")
+
+    moderators: list[str] = []
+    for index, value in enumerate(mod.items("moderators")):
+        key = mod.key(f"moderators[{index}]")
+        mxid = str(value).strip() if isinstance(value, str) else ""
+        if not USER_ID_RE.match(mxid):
+            raise ConfigError(key, f"not a Matrix user ID (like @alice:example.org): {value!r}")
+        if mxid in moderators:
+            raise ConfigError(key, f"{mxid} listed twice")
+        moderators.append(mxid)
+
+    subscriptions: list[str] = []
+    for index, value in enumerate(mod.items("subscriptions")):
+        key = mod.key(f"subscriptions[{index}]")
+        room = str(value).strip() if isinstance(value, str) else ""
+        if not (ROOM_ID_RE.match(room) or ROOM_ALIAS_RE.match(room)):
+            raise ConfigError(
+                key,
+                f"expected a room ID like !abc:server or an alias like #list:server, got {value!r}",
+            )
+        if room in subscriptions:
+            raise ConfigError(key, f"{room} listed twice")
+        subscriptions.append(room)
+
+    mod_channel: ChannelID | None = None
+    if mod.data.get("mod_channel") not in (None, ""):
+        mod_channel = ChannelID(mod.snowflake("mod_channel"))
+
+    prefix = mod.text("command_prefix", "!mod")
+    if any(char.isspace() for char in prefix):
+        raise ConfigError(mod.key("command_prefix"), f"must not contain spaces, got {prefix!r}")
+
+    return ModerationConfig(
+        guild_wide_bans=mod.boolean("guild_wide_bans", True),
+        ban_on_discord=mod.boolean("ban_on_discord", True),
+        kick_on_discord=mod.boolean("kick_on_discord", True),
+        moderators=tuple(moderators),
+        policy_room=_room_or_create(mod, "policy_room"),
+        subscriptions=tuple(subscriptions),
+        mod_room=_room_or_create(mod, "mod_room"),
+        mod_channel=mod_channel,
+        command_prefix=prefix,
+    )
+
+
 def parse_config(data: Any, path: Path | None = None) -> Config:
     """Validate a loaded YAML document and build the :class:`Config`."""
     if not isinstance(data, Mapping):
@@ -329,7 +408,8 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     level = str(logging_section.get("level", "INFO")).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("logging.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
-    return Config(homeserver, appservice, database, discord, bridge, level, path)
+    moderation = _moderation(data)
+    return Config(homeserver, appservice, database, discord, bridge, level, path, moderation)
 
 
 def load_config(path: str | Path) -> Config:

@@ -172,7 +172,9 @@ class DiscordUser:
 
         self._task = asyncio.create_task(self.client.start(self._token))
         waiter = asyncio.create_task(ready.wait())
-        done, _ = await asyncio.wait({waiter, self._task}, timeout=30)
+        done, _ = await asyncio.wait(
+            {waiter, self._task}, timeout=30, return_when=asyncio.FIRST_COMPLETED
+        )
         if waiter not in done:
             waiter.cancel()
             if self._task in done:
@@ -242,3 +244,24 @@ class DiscordUser:
                 continue
             if check(message):
                 return message, arrived
+
+    async def ban(
+        self,
+        guild_id: int,
+        user_id: int,
+        reason: str | None = None,
+        delete_message_seconds: int = 0,
+    ) -> None:
+        """Ban as this user (needs BAN_MEMBERS and a higher role), like the Discord ban button."""
+        guild = self.client.get_guild(guild_id) or await self.client.fetch_guild(guild_id)
+        await guild.ban(
+            discord.Object(user_id), reason=reason, delete_message_seconds=delete_message_seconds
+        )
+
+    async def unban(self, guild_id: int, user_id: int, reason: str | None = None) -> None:
+        guild = self.client.get_guild(guild_id) or await self.client.fetch_guild(guild_id)
+        await guild.unban(discord.Object(user_id), reason=reason)
+
+    async def kick(self, guild_id: int, user_id: int, reason: str | None = None) -> None:
+        guild = self.client.get_guild(guild_id) or await self.client.fetch_guild(guild_id)
+        await guild.kick(discord.Object(user_id), reason=reason)

@@ -7,6 +7,17 @@ import logging
 from mautrix.util.async_db import Database
 
 from bridge.db.messages import MessageMap, MessageRow
+from bridge.db.moderation import (
+    AuditEntry,
+    AuditStore,
+    BanOrigin,
+    BanRow,
+    BanStore,
+    BridgeRoomStore,
+    PolicyRuleRow,
+    PolicyRuleStore,
+    Side,
+)
 from bridge.db.portals import PortalRow, PortalStore
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
@@ -15,16 +26,25 @@ from bridge.db.txns import TransactionStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
 
 __all__ = [
+    "AuditEntry",
+    "AuditStore",
+    "BanOrigin",
+    "BanRow",
+    "BanStore",
+    "BridgeRoomStore",
     "Database",
     "EmojiRow",
     "MessageMap",
     "MessageRow",
+    "PolicyRuleRow",
+    "PolicyRuleStore",
     "PortalRow",
     "PortalStore",
     "PuppetRow",
     "PuppetStore",
     "ReactionRow",
     "ReactionStore",
+    "Side",
     "Stores",
     "ThreadRow",
     "ThreadStore",
@@ -58,3 +78,7 @@ class Stores:
         self.txns = TransactionStore(db)
         self.reactions = ReactionStore(db)
         self.threads = ThreadStore(db)
+        self.bans = BanStore(db)
+        self.policy_rules = PolicyRuleStore(db)
+        self.audit = AuditStore(db)
+        self.bridge_rooms = BridgeRoomStore(db)

@@ -192,6 +192,20 @@ class GatewayHub:
                 sent += 1
         return sent
 
+    def dispatch_guild_permitted(
+        self, event: str, data: Any, guild_id: str, intent: int, permission: int
+    ) -> int:
+        """Send to guild members holding a guild permission (e.g. VIEW_AUDIT_LOG)."""
+        sent = 0
+        for s in self._live_sessions():
+            if not s.intents & intent or self.state.member(guild_id, s.user.id) is None:
+                continue
+            granted = self.state.guild_permissions(guild_id, s.user.id)
+            if granted & permission == permission:
+                s.dispatch(event, data)
+                sent += 1
+        return sent
+
     def dispatch_user(self, event: str, data: Any, user_id: str) -> None:
         for s in self._live_sessions():
             if s.user.id == user_id:

@@ -18,11 +18,13 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
 
 from sandbox.discord import (
+    audit,
     cdn,
     errors,
     payloads,
     rest_guilds,
     rest_messages,
+    rest_moderation,
     rest_pins,
     rest_threads,
     rest_users,
@@ -63,7 +65,7 @@ ROUTES: list[Route] = [
     Route("GET", "/guilds/{guild_id}/members", rest_guilds.list_members),
     Route("GET", "/guilds/{guild_id}/members/{user_id}", rest_guilds.get_member),
     Route("PATCH", "/guilds/{guild_id}/members/{user_id}", rest_guilds.patch_member),
-    Route("DELETE", "/guilds/{guild_id}/members/{user_id}", rest_guilds.kick_member),
+    Route("DELETE", "/guilds/{guild_id}/members/{user_id}", rest_moderation.kick_member),
     Route(
         "PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", rest_guilds.put_member_role
     ),
@@ -72,10 +74,12 @@ ROUTES: list[Route] = [
         "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
         rest_guilds.delete_member_role,
     ),
-    Route("GET", "/guilds/{guild_id}/bans", rest_guilds.list_bans),
-    Route("GET", "/guilds/{guild_id}/bans/{user_id}", rest_guilds.get_ban),
-    Route("PUT", "/guilds/{guild_id}/bans/{user_id}", rest_guilds.put_ban),
-    Route("DELETE", "/guilds/{guild_id}/bans/{user_id}", rest_guilds.delete_ban),
+    Route("GET", "/guilds/{guild_id}/bans", rest_moderation.list_bans),
+    Route("GET", "/guilds/{guild_id}/bans/{user_id}", rest_moderation.get_ban),
+    Route("PUT", "/guilds/{guild_id}/bans/{user_id}", rest_moderation.put_ban),
+    Route("DELETE", "/guilds/{guild_id}/bans/{user_id}", rest_moderation.delete_ban),
+    Route("POST", "/guilds/{guild_id}/bulk-ban", rest_moderation.bulk_ban),
+    Route("GET", "/guilds/{guild_id}/audit-logs", audit.list_audit_log),
     Route("GET", "/guilds/{guild_id}/webhooks", hooks.list_guild_webhooks),
     Route("GET", "/guilds/{guild_id}/emojis", rest_guilds.list_emojis),
     # channels

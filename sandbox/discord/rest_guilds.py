@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, payloads, rest_threads
+from sandbox.discord import audit, errors, payloads, rest_moderation, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     channel_for,
@@ -18,7 +18,7 @@ from sandbox.discord.context import (
     read_json,
     snowflake_param,
 )
-from sandbox.discord.gateway import GUILD_MEMBERS, GUILD_MODERATION, GUILDS
+from sandbox.discord.gateway import GUILD_MEMBERS, GUILDS
 from sandbox.discord.state import Guild, Member, User
 
 
@@ -91,22 +91,32 @@ async def patch_member(request: web.Request) -> web.Response:
     guild = guild_for(request, user)
     member = _member_of(request, guild)
     body = await read_json(request)
+    nick = member.nick
     if "nick" in body:
         needed = perms.MANAGE_NICKNAMES if member.user_id != user.id else 1 << 26
         _need_guild(request, guild, user, needed)
+        if member.user_id != user.id and not _outranks(request, guild, user, member):
+            raise errors.missing_permissions()
         nick = body["nick"]
         if nick is not None and (not isinstance(nick, str) or len(nick) > 32):
             raise errors.invalid_form(
                 "nick", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."
             )
-        member.nick = nick or None
+        nick = nick or None
+    roles = member.roles
     if "roles" in body and body["roles"] is not None:
         _need_guild(request, guild, user, perms.MANAGE_ROLES)
-        roles = [str(r) for r in body["roles"]]
+        roles = list(dict.fromkeys(str(r) for r in body["roles"]))
         for r in roles:
             if r not in guild.roles or r == guild.id:
                 raise errors.unknown_role()
-        member.roles = list(dict.fromkeys(roles))
+        _may_assign(request, guild, user, set(roles) ^ set(member.roles))
+    reason = audit.reason_of(request)
+    if nick != member.nick:
+        change = {"key": "nick", "old_value": member.nick, "new_value": nick}
+        member.nick = nick
+        _audit_member(request, guild, user.id, member, audit.MEMBER_UPDATE, [change], reason)
+    _record_role_changes(request, guild, user.id, member, roles, reason)
     _member_updated(request, guild, member)
     return json_reply(payloads.member(ctx_of(request).state, member))
 
@@ -127,84 +137,68 @@ def _change_role(request: web.Request, *, add: bool) -> web.Response:
     role_id = snowflake_param(request, "role_id", errors.unknown_role())
     if role_id not in guild.roles or role_id == guild.id:
         raise errors.unknown_role()
-    if add and role_id not in member.roles:
-        member.roles.append(role_id)
-    elif not add and role_id in member.roles:
-        member.roles.remove(role_id)
+    _may_assign(request, guild, user, {role_id})
+    if add:
+        roles = [*member.roles, role_id] if role_id not in member.roles else member.roles
+    else:
+        roles = [r for r in member.roles if r != role_id]
+    _record_role_changes(request, guild, user.id, member, roles, audit.reason_of(request))
     _member_updated(request, guild, member)
     return no_content()
 
 
-def _remove_member(request: web.Request, guild: Guild, user_id: str) -> None:
-    ctx = ctx_of(request)
-    if guild.members.pop(user_id, None) is None:
+def _outranks(request: web.Request, guild: Guild, user: User, member: Member) -> bool:
+    return rest_moderation.outranks(ctx_of(request), guild, user.id, member.user_id)
+
+
+def _may_assign(request: web.Request, guild: Guild, user: User, role_ids: set[str]) -> None:
+    """Role hierarchy: only roles below your highest one (the owner: any), else 50013."""
+    if user.id == guild.owner_id or not role_ids:
         return
-    data = {"guild_id": guild.id, "user": payloads.user(ctx.state.users[user_id])}
-    ctx.hub.dispatch_guild("GUILD_MEMBER_REMOVE", data, guild.id, GUILD_MEMBERS)
-    ctx.hub.dispatch_user("GUILD_DELETE", {"id": guild.id}, user_id)
-
-
-async def kick_member(request: web.Request) -> web.Response:
-    user = current_user(request)
-    guild = guild_for(request, user)
-    member = _member_of(request, guild)
-    _need_guild(request, guild, user, perms.KICK_MEMBERS)
-    if member.user_id == guild.owner_id:
+    top = ctx_of(request).state.top_role_position(guild.id, user.id)
+    if any(guild.roles[r].position >= top for r in role_ids):
         raise errors.missing_permissions()
-    _remove_member(request, guild, member.user_id)
-    return no_content()
 
 
-async def list_bans(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    guild = guild_for(request, user)
-    _need_guild(request, guild, user, perms.BAN_MEMBERS)
-    return json_reply(
-        [{"user": payloads.user(state.users[u]), "reason": r} for u, r in guild.bans.items()]
+def _audit_member(
+    request: web.Request,
+    guild: Guild,
+    actor_id: str,
+    member: Member,
+    action: int,
+    changes: list[dict[str, Any]],
+    reason: str | None,
+) -> None:
+    audit.record(
+        ctx_of(request),
+        guild,
+        action,
+        user_id=actor_id,
+        target_id=member.user_id,
+        reason=reason,
+        changes=changes,
     )
 
 
-async def get_ban(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    guild = guild_for(request, user)
-    _need_guild(request, guild, user, perms.BAN_MEMBERS)
-    uid = snowflake_param(request, "user_id", errors.unknown_ban())
-    if uid not in guild.bans:
-        raise errors.unknown_ban()
-    return json_reply({"user": payloads.user(state.users[uid]), "reason": guild.bans[uid]})
-
-
-async def put_ban(request: web.Request) -> web.Response:
-    ctx = ctx_of(request)
-    user = current_user(request)
-    guild = guild_for(request, user)
-    _need_guild(request, guild, user, perms.BAN_MEMBERS)
-    uid = snowflake_param(request, "user_id", errors.unknown_user())
-    if uid not in ctx.state.users:
-        raise errors.unknown_user()
-    if uid == guild.owner_id:
-        raise errors.missing_permissions()
-    reason = request.headers.get("X-Audit-Log-Reason")
-    guild.bans[uid] = reason
-    data = {"guild_id": guild.id, "user": payloads.user(ctx.state.users[uid])}
-    ctx.hub.dispatch_guild("GUILD_BAN_ADD", data, guild.id, GUILD_MODERATION)
-    _remove_member(request, guild, uid)
-    return no_content()
-
-
-async def delete_ban(request: web.Request) -> web.Response:
-    ctx = ctx_of(request)
-    user = current_user(request)
-    guild = guild_for(request, user)
-    _need_guild(request, guild, user, perms.BAN_MEMBERS)
-    uid = snowflake_param(request, "user_id", errors.unknown_ban())
-    if guild.bans.pop(uid, "missing") == "missing":
-        raise errors.unknown_ban()
-    data = {"guild_id": guild.id, "user": payloads.user(ctx.state.users[uid])}
-    ctx.hub.dispatch_guild("GUILD_BAN_REMOVE", data, guild.id, GUILD_MODERATION)
-    return no_content()
+def _record_role_changes(
+    request: web.Request,
+    guild: Guild,
+    actor_id: str,
+    member: Member,
+    roles: list[str],
+    reason: str | None,
+) -> None:
+    """Set ``member.roles``; a change is a MEMBER_ROLE_UPDATE entry (``$add``/``$remove``)."""
+    added = [r for r in roles if r not in member.roles]
+    removed = [r for r in member.roles if r not in roles]
+    member.roles = list(roles)
+    changes = [
+        {"key": key, "new_value": [{"id": r, "name": guild.roles[r].name} for r in ids]}
+        for key, ids in (("$add", added), ("$remove", removed))
+        if ids
+    ]
+    if changes:
+        _audit_member(request, guild, actor_id, member, audit.MEMBER_ROLE_UPDATE, changes, reason)
 
 
 # -- channels ------------------------------------------------------------------------

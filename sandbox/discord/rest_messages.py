@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, messaging, payloads, rest_threads
+from sandbox.discord import audit, errors, messaging, payloads, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -174,6 +174,16 @@ async def delete_message(request: web.Request) -> web.Response:
     if not own and not ctx.state.can(channel.id, user.id, perms.MANAGE_MESSAGES):
         raise errors.missing_permissions()
     ctx.state.remove_message(msg["id"])
+    if not own and not msg.get("webhook_id"):  # a moderator removed someone's message
+        audit.record(
+            ctx,
+            ctx.state.guilds[channel.guild_id],
+            audit.MESSAGE_DELETE,
+            user_id=user.id,
+            target_id=msg["author"]["id"],
+            reason=audit.reason_of(request),
+            options={"channel_id": channel.id, "count": "1"},
+        )
     dispatch_deleted(ctx, channel, msg["id"])
     return no_content()
 
@@ -197,6 +207,15 @@ async def bulk_delete(request: web.Request) -> web.Response:
             raise errors.unknown_message()
     for mid in wanted:
         ctx.state.remove_message(mid)
+    audit.record(
+        ctx,
+        ctx.state.guilds[channel.guild_id],
+        audit.MESSAGE_BULK_DELETE,
+        user_id=user.id,
+        target_id=channel.id,
+        reason=audit.reason_of(request),
+        options={"count": str(len(wanted))},
+    )
     data = {"ids": wanted, "channel_id": channel.id, "guild_id": channel.guild_id}
     ctx.hub.dispatch_channel("MESSAGE_DELETE_BULK", data, channel.id, GUILD_MESSAGES)
     return no_content()

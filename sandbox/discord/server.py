@@ -172,6 +172,23 @@ class Emulator:
             data = {**payloads.member(self.state, member), "guild_id": guild.id}
             self.hub.dispatch_guild("GUILD_MEMBER_UPDATE", data, guild.id, GUILD_MEMBERS)
 
+    def set_member_roles(self, guild_id: str, user_id: str, roles: list[str]) -> None:
+        """Give a member exactly ``roles`` (role ids of the guild, @everyone excluded), as
+        if changed in the Discord client: GUILD_MEMBER_UPDATE to the guild, no audit entry."""
+        guild = self.state.guilds[str(guild_id)]
+        member = guild.members[str(user_id)]
+        wanted = [str(r) for r in roles]
+        unknown = [r for r in wanted if r not in guild.roles or r == guild.id]
+        if unknown:
+            raise KeyError(f"not roles of guild {guild_id}: {unknown}")
+        member.roles = list(dict.fromkeys(wanted))
+        data = {**payloads.member(self.state, member), "guild_id": guild.id}
+        self.hub.dispatch_guild("GUILD_MEMBER_UPDATE", data, guild.id, GUILD_MEMBERS)
+
+    def audit_log(self, guild_id: str) -> list[dict[str, Any]]:
+        """The guild's audit log entries, oldest first (as ``GET .../audit-logs`` shapes them)."""
+        return list(self.state.audit_logs.get(str(guild_id), []))
+
     def session_count(self) -> int:
         """Gateway sessions currently connected."""
         return sum(1 for s in self.hub.sessions.values() if s.conn is not None)

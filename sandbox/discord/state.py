@@ -137,6 +137,8 @@ class State:
         self.reactions: dict[str, dict[str, list[str]]] = {}
         # channel id -> message id -> pinned_at (ISO 8601)
         self.pins: dict[str, dict[str, str]] = {}
+        # guild id -> audit log entries, oldest first (sandbox/discord/audit.py)
+        self.audit_logs: dict[str, list[dict[str, Any]]] = {}
         self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
         self._tokens: dict[str, str] = {}
         self._load(seed)
@@ -262,6 +264,14 @@ class State:
 
     def channels_of(self, guild: Guild) -> list[Channel]:
         return [self.channels[c] for c in guild.channel_ids if c in self.channels]
+
+    def top_role_position(self, guild_id: str, user_id: str) -> int:
+        """The position of a member's highest role (0, @everyone's, without roles)."""
+        guild = self.guilds.get(guild_id)
+        member = guild.members.get(user_id) if guild else None
+        if guild is None or member is None:
+            return 0
+        return max((guild.roles[r].position for r in member.roles if r in guild.roles), default=0)
 
     def guild_permissions(self, guild_id: str, user_id: str) -> int:
         guild = self.guilds.get(guild_id)

@@ -16,6 +16,7 @@ from mautrix.types import EventType, RoomID
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
+from tests.e2e.waits import recorded
 from tests.matrix_spec import schema_errors
 
 pytestmark = pytest.mark.e2e
@@ -60,13 +61,10 @@ async def send_matrix(user: MatrixUser, room: str, content: dict[str, Any]) -> s
 
 
 async def mapped_discord_id(stack: SandboxStack, event_id: str) -> int:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        rows = await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))  # type: ignore[union-attr]
-        if rows:
-            return int(rows[0].discord_message_id)
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"{event_id} was never relayed")
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    rows = await recorded(lambda: stores.messages.by_event(EventID(event_id)), timeout=10)
+    assert rows, f"{event_id} was never relayed"
+    return int(rows[0].discord_message_id)
 
 
 # -- formatting ------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import uuid
@@ -20,6 +19,7 @@ from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.discord.png import solid_png
 from sandbox.stack import SandboxStack
 from tests.e2e.test_relay_text import PUBLIC, portal_room, unique
+from tests.e2e.waits import recorded
 
 pytestmark = pytest.mark.e2e
 
@@ -38,12 +38,8 @@ def redacts(event: dict[str, Any]) -> str | None:
 
 async def rows_of_event(stack: SandboxStack, event_id: str) -> list[Any]:
     """The message-map rows of an event, once the bridge recorded them (after the send)."""
-    for _ in range(50):
-        rows = await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))  # type: ignore[union-attr]
-        if rows:
-            return rows
-        await asyncio.sleep(0.05)
-    return []
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    return await recorded(lambda: stores.messages.by_event(EventID(event_id)))
 
 
 @contextmanager
@@ -87,7 +83,8 @@ async def test_discord_attachments_reach_matrix_and_delete_redacts_all(
     # Original timestamp kept on every part.
     ts = message.created_at.timestamp() * 1000
     assert all(abs(e["origin_server_ts"] - ts) < 1000 for e in (first, image, file))
-    rows = await stack.bridge.ctx.stores.messages.by_discord(MessageID(message.id))  # type: ignore[union-attr]
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    rows = await recorded(lambda: stores.messages.by_discord(MessageID(message.id)), 3)
     assert [(r.part, r.event_id) for r in rows] == [
         (0, first["event_id"]),
         (1, image["event_id"]),
@@ -111,7 +108,8 @@ async def test_discord_attachment_without_text_is_part_one(
     event, _ = await matrix_alice.wait_for_event(room, is_message(lambda c: c.get("body") == name))
     assert event["content"]["msgtype"] == "m.file"
     assert event["content"]["info"] == {"mimetype": "application/pdf", "size": 13}
-    rows = await stack.bridge.ctx.stores.messages.by_discord(MessageID(message.id))  # type: ignore[union-attr]
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    rows = await recorded(lambda: stores.messages.by_discord(MessageID(message.id)))
     assert [(r.part, r.event_id) for r in rows] == [(1, event["event_id"])]
 
 
@@ -159,7 +157,7 @@ async def test_matrix_image_reaches_discord_as_upload(
     message, _ = await discord_bob.wait_for_message(
         lambda m: bool(m.attachments) and m.attachments[0].filename == name
     )
-    assert message.webhook_id is not None and message.author.name == "Alice Liddell"
+    assert message.webhook_id is not None and message.author.name == "Alice Liddell (Matrix)"
     att = message.attachments[0]
     assert (att.size, att.width, att.height, att.content_type) == (len(png), 72, 72, "image/png")
     assert await att.read() == png

@@ -12,6 +12,7 @@ import pytest
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
+from tests.e2e.waits import recorded
 from tests.matrix_spec import schema_errors
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,8 @@ async def test_discord_message_reaches_matrix_from_ghost(
     assert abs(event["origin_server_ts"] - message.created_at.timestamp() * 1000) < 1000
     profile = await matrix_alice.client.get_profile(ghost)
     assert profile.displayname == "Bob (Discord)"
-    rows = await stack.bridge.ctx.stores.messages.by_discord(MessageID(message.id))  # type: ignore[union-attr]
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    rows = await recorded(lambda: stores.messages.by_discord(MessageID(message.id)))
     assert [(r.event_id, r.origin, r.room_id) for r in rows] == [
         (event["event_id"], "discord", room)
     ]
@@ -73,11 +75,8 @@ async def test_matrix_message_reaches_discord_through_webhook(
     assert message.author.name == "Alice Liddell (Matrix)"
     assert message.channel.id == PUBLIC
     assert message.webhook_id in stack.bridge.ctx.own_webhooks  # type: ignore[union-attr]
-    # Discord may show the message a moment before the bridge has recorded the link.
-    deadline = time.monotonic() + 5
-    while not (rows := await stack.bridge.ctx.stores.messages.by_event(EventID(event_id))):  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "the relayed message was never recorded"
-        await asyncio.sleep(0.02)
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    rows = await recorded(lambda: stores.messages.by_event(EventID(event_id)))
     assert [(r.discord_message_id, r.origin) for r in rows] == [(message.id, "matrix")]
     # The webhook message is not echoed back into the room by the bridge.
     with pytest.raises(TimeoutError):

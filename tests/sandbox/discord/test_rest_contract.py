@@ -304,7 +304,19 @@ async def test_member_channel_and_ban_changes(api: Api, contract: Contract, emu:
     assert emu.state.member(GUILD, BOB) is None
     await call(api, contract, "DELETE", f"/guilds/{GUILD}/bans/{BOB}", expect=204)
     await call(api, contract, "GET", f"/guilds/{GUILD}/bans/{BOB}", expect=404)
-    await call(api, contract, "DELETE", f"/guilds/{GUILD}/members/2000000000000000003", expect=204)
+    # Carol's Moderator role is above the bot's Bridge role: only the owner may kick her.
+    refused = await call(
+        api, contract, "DELETE", f"/guilds/{GUILD}/members/2000000000000000003", expect=403
+    )
+    assert refused["code"] == 50013
+    await call(
+        api,
+        contract,
+        "DELETE",
+        f"/guilds/{GUILD}/members/2000000000000000003",
+        ALICE_TOKEN,
+        expect=204,
+    )
 
 
 async def test_cdn_serves_real_pngs(api: Api, emu: Emulator) -> None:

@@ -1,0 +1,603 @@
+"""Moderator commands: parsing what was typed, and finding who it names. Pure: no I/O.
+
+Moderators type commands in the moderators' Matrix room or Discord channel::
+
+    !mod ban <user> [reason...]                 ban on both sides (shared ban)
+    !mod unban <user> [reason...]
+    !mod kick <user> [reason...]
+    !mod bans                                   list active shared bans
+    !mod lists                                  list the policy lists followed
+    !mod rule ban <entity> [reason...] [--force]
+    !mod rule unban <entity>
+    !mod help
+
+:func:`parse_command` turns a message into one of the frozen command dataclasses,
+``None`` when the message is not a command at all, or a :class:`CommandError`
+whose ``message`` is written for moderators who are not technical and can be
+sent back as it is.
+
+Parsing rules
+-------------
+- The prefix must be the message's first word (``!modban`` is not a command);
+  the prefix and the verbs are case-insensitive. ``!mod`` alone is :class:`Help`.
+- The first argument is the target. Put a name with spaces between double
+  quotes: ``"Alice Smith"``, ``“Alice Smith”`` (phones) or ``« Alice Smith »``.
+  Apostrophes are not quotes, so reasons like ``he's spamming`` need none. An
+  unclosed quote around the target is an error; quotes in the reason are text
+  (a reason wholly between quotes loses them).
+- ``--force`` (also ``—force``, as phones autocorrect it) may stand anywhere as
+  its own word; only ``rule ban`` accepts it.
+- The reason is the rest of the message, whitespace collapsed to single spaces
+  (it ends up in an audit log and an HTTP header); it may be empty.
+- A Matrix reply fallback (``> <@user:server> ...`` lines) before the command is ignored.
+- Element sends a pill's display name in the plain body, and the pill itself as a
+  ``https://matrix.to/#/@user:server`` link in ``formatted_body``. When the
+  formatted body has a user pill *in the target position*, the pill's Matrix ID
+  is the target (and the reason is read from the formatted body). A pill
+  elsewhere (in the reason) never becomes the target.
+
+Targets
+-------
+:func:`classify_target` reads a target as a Discord user (``<@123>``, ``<@!123>``
+or a bare 17-20 digit snowflake), a Matrix ID (``@local:server``) or a name to
+look up. :func:`resolve_name` looks a name up among candidates the caller
+gathered (members of the guild and of the bridged rooms): exact, case-insensitive
+match on any of their names; several matches are refused and listed with their
+IDs so the moderator can repeat the command with the right one.
+
+Policy rules
+------------
+``rule ban`` only checks syntax here; :func:`check_rule` asks
+:func:`moderation.policy.check_new_rule` whether the rule may be published. An
+entity starting with ``@`` is a user rule (``@spammer:evil.example``,
+``@*:evil.example``); anything else a server rule (``evil.example``,
+``*.evil.example``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal, TypeAlias
+
+from mautrix.types import MatrixURI
+
+from bridge.convert.m2d.html import strip_reply_fallback
+from bridge.ids import DiscordUserID, UserID
+from moderation.policy import Refusal, check_new_rule
+
+__all__ = [
+    "Ambiguous",
+    "Ban",
+    "Candidate",
+    "Command",
+    "CommandError",
+    "DiscordId",
+    "Help",
+    "Kick",
+    "ListBans",
+    "ListLists",
+    "Mxid",
+    "Name",
+    "NotFound",
+    "Resolution",
+    "Resolved",
+    "RuleBan",
+    "RuleUnban",
+    "TargetRef",
+    "Unban",
+    "check_rule",
+    "classify_target",
+    "help_text",
+    "parse_command",
+    "resolve_name",
+    "rule_kind",
+]
+
+DEFAULT_PREFIX = "!mod"
+MAX_LISTED = 5  # candidates shown when a name is ambiguous
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class Ban:
+    """Ban on both sides (a shared ban). ``target`` is raw: see :func:`classify_target`."""
+
+    target: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unban:
+    target: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Kick:
+    target: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ListBans:
+    """List the active shared bans."""
+
+
+@dataclass(frozen=True)
+class ListLists:
+    """List the policy lists followed and their rule counts."""
+
+
+@dataclass(frozen=True)
+class RuleBan:
+    """Publish an ``m.ban`` rule on the bridge's policy list (check it with :func:`check_rule`)."""
+
+    entity: str
+    reason: str = ""
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class RuleUnban:
+    """Remove the bridge's rule for ``entity``."""
+
+    entity: str
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+Command: TypeAlias = Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help
+
+
+@dataclass(frozen=True)
+class CommandError:
+    """The message was meant as a command but cannot be run; ``message`` is for the moderator."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --------------------------------------------------------------------------- parsing
+
+_TARGET_VERBS: dict[str, type[Ban | Unban | Kick]] = {"ban": Ban, "unban": Unban, "kick": Kick}
+_VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help")
+
+# ``--force`` as a word of its own; phones turn ``--`` into an en or em dash.
+_FORCE = re.compile(r"(?<!\S)(?:--|\u2013|\u2014)force(?!\S)", re.IGNORECASE)
+_CLOSERS = {
+    '"': '"\u201c\u201d',
+    "\u201c": '"\u201c\u201d',  # “ ” (some keyboards close with “ too)
+    "\u201d": '"\u201c\u201d',
+    "\u201e": '"\u201c\u201d',  # „ “ (German)
+    "\u00ab": "\u00bb",  # « » (French)
+    "\u00bb": "\u00ab",  # » « (Danish)
+}
+_MENTION_AT_START = re.compile(r"<@!?[0-9]+>")
+_NOT_A_PERSON = re.compile(r"<(?:@&|#)[0-9]+>")
+
+
+def parse_command(
+    text: str, prefix: str = DEFAULT_PREFIX, *, formatted_body: str | None = None
+) -> Command | CommandError | None:
+    """Read a moderator's message; see the module docstring for the rules.
+
+    ``text`` is the plain body (Matrix) or the content (Discord); ``formatted_body``
+    the Matrix ``org.matrix.custom.html`` body, if any, used for pills.
+    """
+    if not prefix or any(char.isspace() for char in prefix):
+        raise ValueError(f"command prefix must be one word, got {prefix!r}")
+    plain = _parse_text(strip_reply_fallback(text), prefix)
+    if plain is None or formatted_body is None:
+        return plain
+    pill_text, pills = _html_with_pills(formatted_body)
+    if not pills:
+        return plain
+    rich = _parse_text(pill_text, prefix)
+    if isinstance(rich, Ban | Unban | Kick) and rich.target in pills:
+        pill_wins = isinstance(plain, CommandError) or type(plain) is type(rich)
+    elif isinstance(rich, RuleBan | RuleUnban) and rich.entity in pills:
+        pill_wins = isinstance(plain, CommandError) or type(plain) is type(rich)
+    else:
+        pill_wins = False
+    return rich if pill_wins else plain
+
+
+def _split_word(text: str) -> tuple[str, str]:
+    """The first whitespace-delimited word and what follows it (unstripped)."""
+    found = re.match(r"\s*(\S+)", text)
+    if found is None:
+        return "", ""
+    return found.group(1), text[found.end() :]
+
+
+def _parse_text(text: str, prefix: str) -> Command | CommandError | None:
+    head, rest = _split_word(text)
+    if head.casefold() != prefix.casefold():
+        return None
+    rest, forced = _FORCE.subn(" ", rest)
+    verb, rest = _split_word(rest)
+    verb = verb.casefold()
+    if not verb or verb in ("help", "?"):
+        return Help() if not forced else _force_misplaced(prefix)
+    if verb == "rule":
+        return _parse_rule(rest, prefix, force=bool(forced))
+    if forced:
+        return _force_misplaced(prefix)
+    if verb in _TARGET_VERBS:
+        return _parse_target_command(verb, rest, prefix)
+    if verb in ("bans", "lists"):
+        if rest.strip():
+            return CommandError(f"'{prefix} {verb}' takes nothing after it. Try: {prefix} {verb}")
+        return ListBans() if verb == "bans" else ListLists()
+    return _unknown(verb, prefix)
+
+
+def _unknown(verb: str, prefix: str) -> CommandError:
+    close = difflib.get_close_matches(verb, _VERBS, n=1, cutoff=0.6)
+    hint = f" Did you mean '{prefix} {close[0]}'?" if close else ""
+    return CommandError(f"Unknown command '{verb}'.{hint} Try: {prefix} help")
+
+
+def _force_misplaced(prefix: str) -> CommandError:
+    return CommandError(f"--force only goes with '{prefix} rule ban'.")
+
+
+def _parse_target_command(verb: str, rest: str, prefix: str) -> Ban | Unban | Kick | CommandError:
+    usage = f"{prefix} {verb} <user> [reason]"
+    taken = _take_target(rest, usage)
+    if isinstance(taken, CommandError):
+        return taken
+    if taken is None:
+        who = {"ban": "banned", "unban": "unbanned", "kick": "kicked"}[verb]
+        return CommandError(f"Who should be {who}? Write: {usage}")
+    target, remainder = taken
+    if _NOT_A_PERSON.fullmatch(target):
+        return CommandError(f"{target} is a role or a channel, not a person. Write: {usage}")
+    if target.startswith("@") and ":" in target and any(char in target for char in "*?"):
+        return CommandError(
+            f"{target} contains * or ?, which only work in policy rules: "
+            f"{prefix} rule ban <entity> [reason] --force"
+        )
+    return _TARGET_VERBS[verb](target, _reason(remainder))
+
+
+def _parse_rule(rest: str, prefix: str, *, force: bool) -> RuleBan | RuleUnban | CommandError:
+    sub, rest = _split_word(rest)
+    sub = sub.casefold()
+    if sub not in ("ban", "unban"):
+        if not sub:
+            opening = "'rule' needs more."
+        else:
+            opening = f"Unknown rule command '{sub}'."
+        return CommandError(
+            f"{opening} Write: {prefix} rule ban <entity> [reason] or {prefix} rule unban <entity>"
+        )
+    usage = (
+        f"{prefix} rule ban <entity> [reason] [--force]"
+        if sub == "ban"
+        else f"{prefix} rule unban <entity>"
+    )
+    taken = _take_target(rest, usage)
+    if isinstance(taken, CommandError):
+        return taken
+    if taken is None:
+        return CommandError(
+            "Which user or server? For example @spammer:evil.example or evil.example. "
+            f"Write: {usage}"
+        )
+    entity, remainder = taken
+    if any(char.isspace() for char in entity):
+        return CommandError(
+            f"'{entity}' has spaces: a rule names a Matrix ID like @spammer:evil.example "
+            "or a server like evil.example."
+        )
+    if sub == "ban":
+        return RuleBan(entity, _reason(remainder), force)
+    if force:
+        return _force_misplaced(prefix)
+    if remainder.strip():
+        return CommandError(
+            f"'{prefix} rule unban' takes only the rule's user or server. Write: {usage}"
+        )
+    return RuleUnban(entity)
+
+
+def _take_target(text: str, usage: str) -> tuple[str, str] | CommandError | None:
+    """The first argument (quotes removed) and the text after it; ``None`` if there is none."""
+    text = text.lstrip()
+    if not text:
+        return None
+    mention = _MENTION_AT_START.match(text)
+    if mention is not None:
+        return mention.group(0), text[mention.end() :]
+    opener = text[0]
+    closers = _CLOSERS.get(opener)
+    if closers is None:
+        word, rest = _split_word(text)
+        return word, rest
+    end = next((i for i, char in enumerate(text) if i > 0 and char in closers), None)
+    if end is None:
+        first = _split_word(text[1:])[0] or opener
+        return CommandError(
+            f"The quote before '{first}' is never closed. "
+            f'Put a name with spaces between two quotes, like "Alice Smith". Write: {usage}'
+        )
+    inner = " ".join(text[1:end].split())
+    if not inner:
+        return CommandError(f"The quotes are empty: put the name between them. Write: {usage}")
+    rest = text[end + 1 :]
+    if rest and not rest[0].isspace():
+        return CommandError(f"Put a space after the closing quote of '{inner}'. Write: {usage}")
+    return inner, rest
+
+
+def _reason(text: str) -> str:
+    reason = " ".join(text.split())
+    if len(reason) >= 2 and reason[-1] in _CLOSERS.get(reason[0], ""):
+        inner = reason[1:-1]
+        if not any(char in _CLOSERS for char in inner):
+            reason = inner.strip()
+    return reason
+
+
+# --------------------------------------------------------------------------- pills
+
+
+class _PillText(HTMLParser):
+    """Text of a formatted body with user pills replaced by their Matrix IDs."""
+
+    _BREAKS = frozenset({"br", "p", "div", "li", "tr", "blockquote", "pre", "h1", "h2", "h3"})
+    _DROPPED = frozenset({"mx-reply", "script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.pills: set[str] = set()
+        self._dropped = 0
+        self._pill_depth = 0  # > 0 inside a user pill: its text is replaced
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._DROPPED:
+            self._dropped += 1
+            return
+        if self._pill_depth:
+            self._pill_depth += tag == "a"
+            return
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+        if tag == "a" and not self._dropped:
+            href = (dict(attrs).get("href") or "").strip()
+            uri = MatrixURI.try_parse(href) if href else None
+            if uri is not None and uri.user_id and _MXID.fullmatch(uri.user_id):
+                self.pills.add(uri.user_id)
+                self.parts.append(f" {uri.user_id} ")
+                self._pill_depth = 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BREAKS and not self._dropped and not self._pill_depth:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._DROPPED:
+            self._dropped = max(0, self._dropped - 1)
+        elif self._pill_depth:
+            self._pill_depth -= tag == "a"
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._dropped and not self._pill_depth:
+            self.parts.append(data)
+
+
+def _html_with_pills(formatted_body: str) -> tuple[str, frozenset[str]]:
+    parser = _PillText()
+    parser.feed(formatted_body)
+    parser.close()
+    return "".join(parser.parts), frozenset(parser.pills)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class DiscordId:
+    """A Discord user, from ``<@123>``, ``<@!123>`` or a bare snowflake."""
+
+    user_id: DiscordUserID
+
+
+@dataclass(frozen=True)
+class Mxid:
+    """A syntactically valid Matrix user ID."""
+
+    mxid: UserID
+
+
+@dataclass(frozen=True)
+class Name:
+    """Anything else: a display name, username or nickname to look up."""
+
+    name: str
+
+
+TargetRef: TypeAlias = DiscordId | Mxid | Name
+
+# Historical user IDs allow any printable ASCII but ':' in the localpart; '*' and
+# '?' are left out so that a glob is never taken for one user. The server name
+# is a DNS name, an IPv4 address or a bracketed IPv6 literal, with an optional port.
+_MXID = re.compile(
+    r"@[\x21-\x29\x2b-\x39\x3b-\x3e\x40-\x7e]+"
+    r":(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,255})(?::[0-9]{1,5})?"
+)
+_MENTION = re.compile(r"<@!?([0-9]{1,20})>")
+_SNOWFLAKE = re.compile(r"[1-9][0-9]{16,19}")
+
+
+def _discord_id(digits: str) -> DiscordId | None:
+    value = int(digits)
+    if str(value) != digits or not 0 < value < 2**64:
+        return None
+    return DiscordId(DiscordUserID(value))
+
+
+def classify_target(raw: str) -> TargetRef:
+    """What a command's target names. Short numbers are names (usernames can be digits)."""
+    text = raw.strip()
+    found = _MENTION.fullmatch(text) or _SNOWFLAKE.fullmatch(text)
+    if found is not None:
+        digits = found.group(1) if found.re is _MENTION else found.group(0)
+        discord = _discord_id(digits)
+        if discord is not None:
+            return discord
+    if len(text) <= 255 and _MXID.fullmatch(text):
+        return Mxid(UserID(text))
+    return Name(" ".join(text.split()))
+
+
+# --------------------------------------------------------------------------- name lookup
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone a name may designate. ``id``: the Discord snowflake (int) or the Matrix ID.
+
+    ``names``: every name they go by (display name, username, server nickname ...);
+    the first is the one shown when listing them.
+    """
+
+    kind: Literal["discord", "matrix"]
+    id: int | str
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        shown = self.names[0] if self.names else str(self.id)
+        if self.kind == "discord":
+            return f"{shown} (Discord, ID {self.id})"
+        return f"{shown} (Matrix, {self.id})"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    candidate: Candidate
+
+
+@dataclass(frozen=True)
+class NotFound:
+    message: str
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """More than one person goes by the name; ``message`` lists up to five of them."""
+
+    message: str
+    candidates: tuple[Candidate, ...]
+
+
+Resolution: TypeAlias = Resolved | NotFound | Ambiguous
+
+
+def _fold(name: str) -> str:
+    """Case- and spacing-insensitive form; Discord's ``#0`` discriminator is dropped."""
+    return " ".join(name.removesuffix("#0").split()).casefold()
+
+
+def resolve_name(name: str, candidates: Sequence[Candidate]) -> Resolution:
+    """The one candidate going by ``name`` (exact, case-insensitive), or why there is none.
+
+    ``@alice`` (typed on Discord) also finds ``alice`` when nobody is called ``@alice``.
+    The same (kind, id) listed twice counts once.
+    """
+    wanted = _fold(name)
+    matches = _matching(wanted, candidates)
+    if not matches and wanted.startswith("@"):
+        matches = _matching(wanted[1:], candidates)
+    shown = " ".join(name.split())
+    if not matches:
+        return NotFound(
+            f"Nobody called '{shown}' was found. Check the spelling, or use their ID: "
+            "@name:server for a Matrix user, or the Discord user ID."
+        )
+    if len(matches) == 1:
+        return Resolved(matches[0])
+    listed = [f"- {candidate.describe()}" for candidate in matches[:MAX_LISTED]]
+    if len(matches) > MAX_LISTED:
+        listed.append(f"- and {len(matches) - MAX_LISTED} more")
+    message = (
+        f"{len(matches)} people are called '{shown}', so nothing was done. "
+        "Repeat the command with the ID of the one you mean:\n" + "\n".join(listed)
+    )
+    return Ambiguous(message, tuple(matches))
+
+
+def _matching(wanted: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    if not wanted:
+        return []
+    found: dict[tuple[str, int | str], Candidate] = {}
+    for candidate in candidates:
+        if any(_fold(alias) == wanted for alias in candidate.names):
+            found.setdefault((candidate.kind, candidate.id), candidate)
+    return list(found.values())
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def rule_kind(entity: str) -> Literal["user", "server"]:
+    """``@...`` is a user rule (``@*:evil.example`` too); anything else a server rule."""
+    return "user" if entity.startswith("@") else "server"
+
+
+def check_rule(
+    command: RuleBan,
+    *,
+    own_server: str,
+    bridge_ids: Collection[str],
+    moderators: Collection[str],
+) -> Refusal | None:
+    """:func:`moderation.policy.check_new_rule` for a ``rule ban`` command; ``None`` means go."""
+    return check_new_rule(
+        rule_kind(command.entity),
+        command.entity,
+        own_server=own_server,
+        bridge_ids=bridge_ids,
+        moderators=moderators,
+        force=command.force,
+    )
+
+
+# --------------------------------------------------------------------------- help
+
+
+def help_text(prefix: str = DEFAULT_PREFIX) -> str:
+    """Short help in plain words, one line per command."""
+    p = prefix
+    return "\n".join(
+        [
+            "Moderation commands:",
+            f"{p} ban <user> [reason]: ban someone on both Discord and Matrix",
+            f"{p} unban <user> [reason]: lift that ban",
+            f"{p} kick <user> [reason]: remove someone; they may come back",
+            f"{p} bans: list the current bans",
+            f"{p} lists: list the ban lists we follow",
+            f"{p} rule ban <user or server> [reason]: add a rule to our ban list, "
+            "e.g. @spammer:evil.example or evil.example; "
+            "add --force when it contains * or ?",
+            f"{p} rule unban <user or server>: remove that rule",
+            f"{p} help: show this help",
+            "<user> is a mention, a Matrix ID (@name:server), a Discord user ID, or a name; "
+            'put names with spaces between quotes: "Alice Smith".',
+        ]
+    )
