@@ -29,7 +29,7 @@ from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
-from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
 from bridge.model import (
     DiscordAuthor,
@@ -48,12 +48,19 @@ from bridge.queues import KeyedSerialQueues
 from bridge.registration import Tokens
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
 from bridge.transport.discord import DiscordHandlers, DiscordTransport
+from bridge.transport.discord_moderation import DiscordModeration
 from bridge.transport.matrix import MatrixTransport
+from bridge.transport.matrix_moderation import MatrixModeration
+from moderation.context import ModerationContext
+from moderation.dispatch import ModerationDispatch
+from moderation.startup import start_moderation
 
 log = logging.getLogger(__name__)
 
-# Profile updates are not tied to a channel: they run in a queue of their own.
+# Profile updates and moderation are not tied to a channel: they run in queues of
+# their own (no channel has these IDs).
 PROFILE_QUEUE = ChannelID(0)
+MODERATION_QUEUE = ChannelID(1)
 
 
 class SchemaOutdated(RuntimeError):
@@ -98,8 +105,13 @@ class Bridge:
                 typing=self._on_discord_typing,
                 pins=self._on_discord_pins,
                 thread=self._on_discord_thread,
+                ban=self._on_discord_ban,
+                unban=self._on_discord_unban,
             ),
         )
+        self.discord_moderation = DiscordModeration(self.discord.client, config.discord.guild_id)
+        self.matrix_moderation = MatrixModeration(self.matrix)
+        self._moderation: ModerationDispatch | None = None
         self.media_key = link_key(tokens.as_token)
         self.d2m_queues = KeyedSerialQueues("d2m")
         self._runner: web.AppRunner | None = None
@@ -126,6 +138,12 @@ class Bridge:
         await self.matrix.ping_homeserver(self.config.appservice.id)
         await self.discord.start()
         portals = await ensure_all_portals(self._ctx)
+        mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
+        try:
+            await start_moderation(mctx)
+        except Exception:  # relay keeps working; the log says what is wrong
+            log.exception("moderation.start-failed")
+        self._moderation = ModerationDispatch(mctx)
         log.info("bridge.started portals=%s", len(portals))
         self.started.set()
 
@@ -168,6 +186,12 @@ class Bridge:
 
     async def _on_discord_message(self, message: DiscordMessage) -> None:
         if self._ctx is None:
+            return
+        if self._moderation is not None and message.channel_id == (
+            self.config.moderation.mod_channel
+        ):
+            moderation = self._moderation
+            self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_message(message))
             return
         # A thread's messages queue behind its parent's: the starter is relayed first.
         self.d2m_queues.submit(
@@ -230,6 +254,16 @@ class Bridge:
             return
         self.d2m_queues.submit(channel_id, lambda: relay_discord_pins(self.ctx, channel_id))
 
+    async def _on_discord_ban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
+        moderation = self._moderation
+        if moderation is not None and guild_id == self.config.discord.guild_id:
+            self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_ban(user_id))
+
+    async def _on_discord_unban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
+        moderation = self._moderation
+        if moderation is not None and guild_id == self.config.discord.guild_id:
+            self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_unban(user_id))
+
     # -- Matrix -> Discord -----------------------------------------------
 
     async def _handle_ephemeral(self, events: list[dict[str, Any]]) -> None:
@@ -261,6 +295,14 @@ class Bridge:
         await self.ctx.stores.txns.mark(self.config.appservice.id, txn_id)
 
     async def _relay_matrix_event(self, raw: dict[str, Any]) -> None:
+        moderation = self._moderation
+        if moderation is not None:
+            if await moderation.on_matrix_event(raw):
+                return  # a moderator command, answered in the moderators' room
+            sender = raw.get("sender")
+            if isinstance(sender, str) and await moderation.blocked(sender):
+                log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
+                return
         event = self.matrix.parse_event(raw)
         if isinstance(event, MatrixMessage):
             await relay_matrix_message(self.ctx, event)

@@ -23,6 +23,8 @@ from sandbox.synapse import Synapse, SynapseOptions, start_synapse
 log = logging.getLogger(__name__)
 
 DEMO_SEED = Path(__file__).parent / "discord" / "demo_seed.yaml"
+# A text channel with this name is the moderators' channel, not a bridged one.
+MOD_CHANNEL_NAME = "moderators"
 SERVER_NAME = "localhost"
 
 
@@ -46,6 +48,8 @@ class StackOptions:
     # Matrix users registered before the bridge starts: (localpart, password). They are
     # invited to every portal room the bridge creates.
     matrix_users: list[tuple[str, str]] = field(default_factory=list)
+    # Matrix moderators (config moderation.moderators), invited to the moderators' room.
+    moderators: list[str] = field(default_factory=list)
 
 
 def bridge_config_data(
@@ -62,8 +66,12 @@ def bridge_config_data(
     guild = seed["guilds"][0]
     bot = next(u for u in seed["users"] if u.get("bot"))
     channels = []
+    mod_channel: str | None = None
     for chan in guild.get("channels", []):
         if int(chan.get("type", 0)) != 0:
+            continue
+        if chan["name"] == MOD_CHANNEL_NAME:  # commands and the log, never bridged
+            mod_channel = str(chan["id"])
             continue
         hidden = any(
             str(ow.get("id")) == str(guild["id"]) and int(ow.get("deny", "0")) & 1024
@@ -95,6 +103,10 @@ def bridge_config_data(
             "channels": channels,
             # The bridge serves signed media links (webhook avatars, big files) itself.
             "public_media_url": f"http://127.0.0.1:{as_port}",
+        },
+        "moderation": {
+            "moderators": list(opts.moderators),
+            **({"mod_channel": mod_channel} if mod_channel else {}),
         },
         "logging": {"level": opts.log_level},
     }

@@ -60,7 +60,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandb
     opts = StackOptions(
         workdir=tmp_path_factory.mktemp("stack"),
         database_url=dsn,
-        matrix_users=[("alice", "alice-password"), ("carol", "carol-password")],
+        matrix_users=[
+            ("alice", "alice-password"),
+            ("carol", "carol-password"),
+            ("dave", "dave-password"),
+        ],
+        moderators=["@carol:localhost"],
     )
     try:
         async with SandboxStack(opts) as running:

@@ -10,6 +10,7 @@ from bridge.config import Config
 from bridge.db import Stores
 from bridge.ids import ChannelID, GhostNamer, RoomID, UserID, WebhookID
 from bridge.ports import DiscordPort, MatrixPort
+from moderation.state import ModerationState
 
 
 @dataclass
@@ -26,6 +27,8 @@ class BridgeContext:
     webhook_locks: defaultdict[ChannelID, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    # Policy rules in force and the moderation rooms (moderation.state).
+    moderation: ModerationState = field(default_factory=ModerationState)
     # Signs the bridge's public media links (bridge.media_links); set at start-up.
     media_key: bytes = b""
     # Typing state: ghosts shown typing on Matrix, when the bot last typed on Discord.

@@ -55,6 +55,9 @@ class DiscordHandlers:
     profile: Callable[[DiscordAuthor], Awaitable[None]] | None = None
     # The channel's pins changed (CHANNEL_PINS_UPDATE).
     pins: Callable[[ChannelID], Awaitable[None]] | None = None
+    # A user was banned from / unbanned in a guild (guild, user).
+    ban: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
+    unban: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
     # A user started typing in a channel (channel, user).
     typing: Callable[[ChannelID, DiscordUserID], Awaitable[None]] | None = None
     # A thread was created (THREAD_CREATE with newly_created).
@@ -185,6 +188,14 @@ class _Client(discord.Client):
     async def on_thread_create(self, thread: discord.Thread) -> None:
         if self.owner.handlers.thread is not None:
             await self.owner.handlers.thread(thread_from(thread))
+
+    async def on_member_ban(self, guild: discord.Guild, user: discord.abc.User) -> None:
+        if self.owner.handlers.ban is not None:
+            await self.owner.handlers.ban(GuildID(guild.id), DiscordUserID(user.id))
+
+    async def on_member_unban(self, guild: discord.Guild, user: discord.abc.User) -> None:
+        if self.owner.handlers.unban is not None:
+            await self.owner.handlers.unban(GuildID(guild.id), DiscordUserID(user.id))
 
     async def on_raw_typing(self, payload: discord.RawTypingEvent) -> None:
         if self.owner.handlers.typing is None or self.user is None:

@@ -16,7 +16,14 @@ DEMO = Path(__file__).resolve().parents[3] / "sandbox" / "discord" / "demo_seed.
 
 def test_demo_seed_loads() -> None:
     seed = load_seed(DEMO)
-    assert [u["username"] for u in seed["users"]] == ["passerelle", "alice", "bob"]
+    assert [u["username"] for u in seed["users"]] == [
+        "passerelle",
+        "alice",
+        "bob",
+        "carol",
+        "mallory",
+        "trent",
+    ]
     assert seed["users"][0]["bot"] is True
     assert seed["users"][1]["avatar"] is True
     guild = seed["guilds"][0]

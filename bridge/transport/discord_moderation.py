@@ -1,0 +1,116 @@
+"""Discord side of moderation: bans, kicks, the audit log and member lookups,
+over the same discord.py client as :mod:`bridge.transport.discord`.
+
+Implements :class:`moderation.ports.DiscordModerationPort`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bridge.ids import ChannelID, DiscordUserID, GuildID
+from moderation.ports import DiscordBan, DiscordMember
+
+log = logging.getLogger(__name__)
+
+AUDIT_MEMBER_BAN_ADD = 22
+REASON_MAX = 512  # Discord's X-Audit-Log-Reason limit
+
+
+def _reason(text: str) -> str:
+    return text[:REASON_MAX]
+
+
+class DiscordModeration:
+    def __init__(self, client: discord.Client, guild_id: GuildID) -> None:
+        self.client = client
+        self.guild_id = guild_id
+
+    async def _call(self, what: str, user_id: DiscordUserID, coro: object) -> bool:
+        try:
+            await coro  # type: ignore[misc]
+        except discord.NotFound:
+            log.info("discord.%s-target-gone user=%s", what, user_id)
+            return what == "unban"  # nothing to lift is fine; nobody to ban/kick is not
+        except discord.Forbidden as exc:
+            log.warning("discord.%s-refused user=%s code=%s", what, user_id, exc.code)
+            return False
+        return True
+
+    async def ban(self, user_id: DiscordUserID, reason: str, delete_seconds: int) -> bool:
+        http = self.client.http
+        call = http.ban(user_id, self.guild_id, delete_seconds, reason=_reason(reason))
+        return await self._call("ban", user_id, call)
+
+    async def unban(self, user_id: DiscordUserID, reason: str) -> bool:
+        call = self.client.http.unban(user_id, self.guild_id, reason=_reason(reason))
+        return await self._call("unban", user_id, call)
+
+    async def kick(self, user_id: DiscordUserID, reason: str) -> bool:
+        call = self.client.http.kick(user_id, self.guild_id, reason=_reason(reason))
+        return await self._call("kick", user_id, call)
+
+    async def bans(self) -> list[DiscordBan]:
+        found: list[DiscordBan] = []
+        after: int | None = None
+        while True:
+            page = await self.client.http.get_bans(self.guild_id, 1000, after=after)
+            found += [
+                DiscordBan(DiscordUserID(int(b["user"]["id"])), b.get("reason")) for b in page
+            ]
+            if len(page) < 1000:
+                return found
+            after = int(page[-1]["user"]["id"])
+
+    async def ban_author(self, user_id: DiscordUserID) -> tuple[DiscordUserID | None, str | None]:
+        try:
+            data = await self.client.http.get_audit_logs(
+                self.guild_id,
+                limit=10,
+                action_type=AUDIT_MEMBER_BAN_ADD,  # type: ignore[arg-type]
+            )
+        except discord.HTTPException as exc:
+            log.info("discord.audit-log-unavailable status=%s", exc.status)
+            return None, None
+        for entry in data.get("audit_log_entries", []):
+            if str(entry.get("target_id")) == str(user_id):
+                actor = entry.get("user_id")
+                return (DiscordUserID(int(actor)) if actor else None), entry.get("reason")
+        return None, None
+
+    def _member(self, member: discord.Member) -> DiscordMember:
+        names = tuple(dict.fromkeys(n for n in (member.nick, member.global_name, member.name) if n))
+        return DiscordMember(
+            id=DiscordUserID(member.id),
+            names=names,
+            permissions=member.guild_permissions.value,
+            is_owner=member.guild.owner_id == member.id,
+        )
+
+    async def member(self, user_id: DiscordUserID) -> DiscordMember | None:
+        guild = self.client.get_guild(self.guild_id)
+        if guild is None:
+            return None
+        found = guild.get_member(user_id)
+        if found is None:
+            try:
+                found = await guild.fetch_member(user_id)
+            except discord.HTTPException:
+                return None
+        return self._member(found)
+
+    async def members(self) -> list[DiscordMember]:
+        guild = self.client.get_guild(self.guild_id)
+        return [self._member(m) for m in guild.members] if guild is not None else []
+
+    async def post(self, channel_id: ChannelID, text: str) -> None:
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            log.warning("discord.post-failed channel=%s reason=not-a-text-channel", channel_id)
+            return
+        try:
+            await channel.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.warning("discord.post-failed channel=%s status=%s", channel_id, exc.status)

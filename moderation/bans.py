@@ -1,0 +1,383 @@
+"""Shared bans: one moderation truth for both networks.
+
+A ban is recorded once (``mod_ban``: side + target) and carried to the other
+side, then written to the bridge's own policy list. Which way it came decides
+nothing about the result:
+
+- a **Discord user** banned (on Discord, from Element by banning their ghost, by
+  command or by a policy rule naming their ghost) is banned from the guild and
+  their ghost from every portal room;
+- a **Matrix user** banned (in a portal room, by command or by a rule) is banned
+  from every portal room when ``moderation.guild_wide_bans`` is on (else only
+  where it happened), and nothing of theirs is relayed to Discord any more.
+
+Unbans reverse exactly that. Kicks map to kicks and leave no record. Every step
+lands in the moderation log (:mod:`moderation.audit`). Protected, whatever the
+source: the bridge bot and the ghosts' namespace as a whole, and the configured
+moderators (a ban of one of them stays where it was made and is logged as
+refused).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.db import BanOrigin, BanRow
+from bridge.ids import DiscordUserID, RoomID, UserID
+from moderation import audit
+from moderation.context import ModerationContext
+from moderation.gate import protected
+from moderation.policy import RuleKey
+
+log = logging.getLogger(__name__)
+
+RULE_USER = "m.policy.rule.user"
+BAN = "m.ban"
+
+
+def rule_state_key(entity: str) -> str:
+    """State key of the bridge's rule for ``entity`` (Draupnir's ``rule:`` spelling)."""
+    return f"rule:{entity}"
+
+
+def is_protected(mctx: ModerationContext, mxid: str) -> bool:
+    return protected(mctx.bridge, mxid)
+
+
+async def portal_rooms(mctx: ModerationContext) -> list[RoomID]:
+    return [p.room_id for p in await mctx.stores.portals.all()]
+
+
+async def ban_in_rooms(
+    mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None = None
+) -> int:
+    """The bot bans ``user`` from every portal room; returns how many changed."""
+    changed = 0
+    for room_id in await portal_rooms(mctx):
+        if room_id == skip or await mctx.matrix.membership(room_id, user) == "ban":
+            continue
+        changed += await mctx.matrix.ban(room_id, user, reason)
+    return changed
+
+
+async def unban_in_rooms(
+    mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None = None
+) -> int:
+    changed = 0
+    for room_id in await portal_rooms(mctx):
+        if room_id == skip or await mctx.matrix.membership(room_id, user) != "ban":
+            continue
+        changed += await mctx.matrix.unban(room_id, user, reason)
+    return changed
+
+
+async def write_rule(mctx: ModerationContext, entity: str, reason: str) -> None:
+    """Publish ``entity`` as banned in the bridge's policy list."""
+    room = mctx.state.policy_room
+    if room is None:
+        return
+    content = {"entity": entity, "recommendation": BAN, "reason": reason}
+    await mctx.matrix.set_state(room, RULE_USER, rule_state_key(entity), content)
+
+
+async def remove_rule(mctx: ModerationContext, entity: str) -> None:
+    """Blank the bridge's rule for ``entity`` (how Draupnir and Mjolnir remove rules)."""
+    room = mctx.state.policy_room
+    if room is None or mctx.state.policy.get(RuleKey(room, "user", rule_state_key(entity))) is None:
+        return
+    await mctx.matrix.set_state(room, RULE_USER, rule_state_key(entity), {})
+
+
+def _sides(matrix: str, discord: str) -> str:
+    return f"Matrix: {matrix}. Discord: {discord}."
+
+
+# -- Discord users -------------------------------------------------------------------
+
+
+async def ban_discord_user(
+    mctx: ModerationContext,
+    user_id: DiscordUserID,
+    *,
+    reason: str,
+    actor: str,
+    origin: BanOrigin,
+    source: str,
+    on_discord: bool = True,
+    rule: tuple[str, str] | None = None,
+) -> BanRow:
+    """Record the ban, ban on Discord (unless it came from there) and every room."""
+    ghost = mctx.namer.ghost_mxid(user_id)
+    row = BanRow(
+        "discord",
+        str(user_id),
+        reason,
+        actor,
+        origin,
+        rule_room=rule[0] if rule else None,
+        rule_entity=rule[1] if rule else None,
+    )
+    await mctx.stores.bans.put(row)
+    discord_result = "banned on Discord already"
+    if on_discord:
+        if not mctx.config.ban_on_discord and origin != "command":
+            discord_result = "not banned (ban_on_discord is off)"
+        elif await mctx.discord.ban(user_id, f"{actor}: {reason}" if reason else actor, 0):
+            discord_result = "banned from the server"
+        else:
+            discord_result = "could not ban (the bridge lacks Ban Members, or they rank higher)"
+    rooms = await ban_in_rooms(mctx, ghost, f"Banned: {reason}" if reason else "Banned")
+    await write_rule(mctx, ghost, reason)
+    await audit.record(
+        mctx,
+        source=source,
+        actor=actor,
+        action="ban",
+        target=f"{ghost} (Discord user {user_id})",
+        reason=reason,
+        outcome=_sides(f"ghost banned from {rooms} more room(s)", discord_result),
+    )
+    return row
+
+
+async def unban_discord_user(
+    mctx: ModerationContext,
+    user_id: DiscordUserID,
+    *,
+    reason: str,
+    actor: str,
+    source: str,
+    on_discord: bool = True,
+) -> bool:
+    """Lift a Discord user's shared ban everywhere; False when none was recorded."""
+    ghost = mctx.namer.ghost_mxid(user_id)
+    row = await mctx.stores.bans.remove("discord", str(user_id))
+    rooms = await unban_in_rooms(mctx, ghost, f"Unbanned: {reason}" if reason else "Unbanned")
+    if row is None:
+        return False  # e.g. the echo of our own unban: nothing recorded, nothing to log
+    discord_result = "unbanned already"
+    if on_discord:
+        ok = await mctx.discord.unban(user_id, f"{actor}: {reason}" if reason else actor)
+        discord_result = "unbanned" if ok else "could not unban"
+    await remove_rule(mctx, ghost)
+    await audit.record(
+        mctx,
+        source=source,
+        actor=actor,
+        action="unban",
+        target=f"{ghost} (Discord user {user_id})",
+        reason=reason,
+        outcome=_sides(f"ghost unbanned in {rooms} room(s)", discord_result),
+    )
+    return True
+
+
+async def on_discord_ban(mctx: ModerationContext, user_id: DiscordUserID) -> None:
+    """GUILD_BAN_ADD: a Discord moderator (or the bridge itself) banned someone."""
+    if await mctx.stores.bans.get("discord", str(user_id)) is not None:
+        # Our own ban's echo, or a repeat: only make sure no room was missed.
+        await ban_in_rooms(mctx, mctx.namer.ghost_mxid(user_id), "Banned on Discord")
+        return
+    moderator, reason = await mctx.discord.ban_author(user_id)
+    actor = f"discord:{moderator}" if moderator else "a Discord moderator"
+    await ban_discord_user(
+        mctx,
+        user_id,
+        reason=reason or "",
+        actor=actor,
+        origin="discord",
+        source="discord",
+        on_discord=False,
+    )
+
+
+async def on_discord_unban(mctx: ModerationContext, user_id: DiscordUserID) -> None:
+    """GUILD_BAN_REMOVE."""
+    await unban_discord_user(
+        mctx,
+        user_id,
+        reason="unbanned on Discord",
+        actor="a Discord moderator",
+        source="discord",
+        on_discord=False,
+    )
+
+
+# -- Matrix users --------------------------------------------------------------------
+
+
+async def ban_matrix_user(
+    mctx: ModerationContext,
+    user: UserID,
+    *,
+    reason: str,
+    actor: str,
+    origin: BanOrigin,
+    source: str,
+    where: RoomID | None = None,
+    rule: tuple[str, str] | None = None,
+) -> BanRow | None:
+    """Stop relaying ``user`` and ban them from every portal room (guild-wide bans) or
+    from ``where`` only. None when ``user`` is protected (logged as refused)."""
+    if is_protected(mctx, user):
+        await audit.record(
+            mctx,
+            source=source,
+            actor=actor,
+            action="refused",
+            target=user,
+            reason=reason,
+            outcome="Moderators and the bridge are never banned across the bridge.",
+        )
+        return None
+    row = BanRow(
+        "matrix",
+        user,
+        reason,
+        actor,
+        origin,
+        rule_room=rule[0] if rule else None,
+        rule_entity=rule[1] if rule else None,
+    )
+    await mctx.stores.bans.put(row)
+    text = f"Banned: {reason}" if reason else "Banned"
+    if mctx.config.guild_wide_bans or where is None:
+        rooms = await ban_in_rooms(mctx, user, text, skip=where)
+    else:
+        rooms = 0 if await mctx.matrix.membership(where, user) == "ban" else 1
+        if rooms:
+            await mctx.matrix.ban(where, user, text)
+    await write_rule(mctx, user, reason)
+    await audit.record(
+        mctx,
+        source=source,
+        actor=actor,
+        action="ban",
+        target=user,
+        reason=reason,
+        outcome=_sides(f"banned from {rooms} more room(s)", "nothing of theirs is relayed"),
+    )
+    return row
+
+
+async def unban_matrix_user(
+    mctx: ModerationContext,
+    user: UserID,
+    *,
+    reason: str,
+    actor: str,
+    source: str,
+    where: RoomID | None = None,
+) -> bool:
+    row = await mctx.stores.bans.remove("matrix", user)
+    if row is None:
+        return False
+    rooms = 0
+    if mctx.config.guild_wide_bans or where is None:
+        rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", skip=where)
+    await remove_rule(mctx, user)
+    await audit.record(
+        mctx,
+        source=source,
+        actor=actor,
+        action="unban",
+        target=user,
+        reason=reason,
+        outcome=_sides(f"unbanned in {rooms} more room(s)", "relayed again"),
+    )
+    return True
+
+
+# -- what Element users do -----------------------------------------------------------
+
+
+async def on_matrix_membership(
+    mctx: ModerationContext,
+    room_id: RoomID,
+    sender: UserID,
+    target: UserID,
+    membership: str,
+    previous: str | None,
+    reason: str,
+) -> None:
+    """A member event in a portal room: bans, unbans and kicks by room moderators
+    (the homeserver already checked their power level), and joins of banned users."""
+    if mctx.namer.is_bridge_owned(sender):
+        return  # the bridge's own actions
+    if await mctx.stores.portals.by_room(room_id) is None:
+        return
+    ghost_of = mctx.namer.parse_ghost(target)
+    if membership == "join" and ghost_of is None:
+        await enforce_on_join(mctx, room_id, target)
+    elif membership == "ban" and previous != "ban":
+        if ghost_of is not None:
+            await ban_discord_user(
+                mctx,
+                ghost_of,
+                reason=reason,
+                actor=sender,
+                origin="matrix",
+                source="matrix",
+                on_discord=True,
+            )
+        else:
+            await ban_matrix_user(
+                mctx,
+                target,
+                reason=reason,
+                actor=sender,
+                origin="matrix",
+                source="matrix",
+                where=room_id,
+            )
+    elif membership == "leave" and sender != target and previous == "ban":
+        if ghost_of is not None:
+            await unban_discord_user(
+                mctx, ghost_of, reason=reason, actor=sender, source="matrix", on_discord=True
+            )
+        else:
+            await unban_matrix_user(
+                mctx, target, reason=reason, actor=sender, source="matrix", where=room_id
+            )
+    elif membership == "leave" and sender != target and previous == "join":
+        await _kick(mctx, sender, target, ghost_of, reason)
+
+
+async def _kick(
+    mctx: ModerationContext,
+    sender: UserID,
+    target: UserID,
+    ghost_of: DiscordUserID | None,
+    reason: str,
+) -> None:
+    if ghost_of is None:
+        outcome = _sides("kicked from the room", "nothing to do")
+    elif mctx.config.kick_on_discord:
+        ok = await mctx.discord.kick(ghost_of, f"{sender}: {reason}" if reason else sender)
+        outcome = _sides("kicked", "kicked from the server" if ok else "could not kick")
+    else:
+        outcome = _sides("kicked", "not kicked (kick_on_discord is off)")
+    await audit.record(
+        mctx,
+        source="matrix",
+        actor=sender,
+        action="kick",
+        target=target,
+        reason=reason,
+        outcome=outcome,
+    )
+
+
+async def enforce_on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> bool:
+    """A banned Matrix user (recorded, or matching a policy rule) who joins a portal
+    room is banned from it at once."""
+    if is_protected(mctx, user):
+        return False
+    row = await mctx.stores.bans.get("matrix", user)
+    match = mctx.state.policy.is_banned_user(user)
+    if row is None and match is None:
+        return False
+    reason = row.reason if row is not None else (match.rule.reason if match else "")
+    await mctx.matrix.ban(room_id, user, f"Banned: {reason}" if reason else "Banned")
+    log.info("moderation.join-refused room=%s user=%s", room_id, user)
+    return True

@@ -1,0 +1,35 @@
+"""The collaborators of every moderation flow, handed in explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.actions.context import BridgeContext
+from bridge.config import ModerationConfig
+from bridge.db import Stores
+from bridge.ids import GhostNamer
+from moderation.ports import DiscordModerationPort, MatrixModerationPort
+from moderation.state import ModerationState
+
+
+@dataclass
+class ModerationContext:
+    bridge: BridgeContext
+    discord: DiscordModerationPort
+    matrix: MatrixModerationPort
+
+    @property
+    def config(self) -> ModerationConfig:
+        return self.bridge.config.moderation
+
+    @property
+    def stores(self) -> Stores:
+        return self.bridge.stores
+
+    @property
+    def namer(self) -> GhostNamer:
+        return self.bridge.namer
+
+    @property
+    def state(self) -> ModerationState:
+        return self.bridge.moderation

@@ -1,0 +1,79 @@
+"""Where the moderation layer hooks into the running bridge: raw homeserver events
+and Discord moderation events in, moderation flows out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bridge.ids import DiscordUserID, RoomID, UserID
+from bridge.model import DiscordMessage
+from moderation import bans, lists, run_commands
+from moderation.context import ModerationContext
+from moderation.gate import relay_blocked
+
+log = logging.getLogger(__name__)
+
+
+def _membership(raw: dict[str, Any]) -> tuple[str, str | None, str] | None:
+    """(membership, previous membership, reason) of an ``m.room.member`` event."""
+    content = raw.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("membership"), str):
+        return None
+    unsigned = raw.get("unsigned") if isinstance(raw.get("unsigned"), dict) else {}
+    prev = unsigned.get("prev_content") if isinstance(unsigned, dict) else None
+    previous = prev.get("membership") if isinstance(prev, dict) else None
+    reason = content.get("reason")
+    return (
+        content["membership"],
+        previous if isinstance(previous, str) else None,
+        reason if isinstance(reason, str) else "",
+    )
+
+
+class ModerationDispatch:
+    def __init__(self, mctx: ModerationContext) -> None:
+        self.mctx = mctx
+
+    async def on_matrix_event(self, raw: dict[str, Any]) -> bool:
+        """Moderation's look at every pushed event; True when it consumed it (a command),
+        so the relay must not see it."""
+        room_id, sender = raw.get("room_id"), raw.get("sender")
+        if not isinstance(room_id, str) or not isinstance(sender, str):
+            return False
+        event_type = raw.get("type")
+        state_key = raw.get("state_key")
+        if isinstance(state_key, str):
+            if event_type == "m.room.member":
+                parsed = _membership(raw)
+                if parsed is not None:
+                    await bans.on_matrix_membership(
+                        self.mctx, RoomID(room_id), UserID(sender), UserID(state_key), *parsed
+                    )
+            else:
+                await lists.on_state_event(self.mctx, raw)
+            return False
+        if event_type == "m.room.message" and RoomID(room_id) == self.mctx.state.mod_room:
+            content = raw.get("content")
+            if isinstance(content, dict) and isinstance(content.get("body"), str):
+                html = content.get("formatted_body")
+                return await run_commands.on_matrix_message(
+                    self.mctx,
+                    RoomID(room_id),
+                    UserID(sender),
+                    content["body"],
+                    html if isinstance(html, str) else None,
+                )
+        return False
+
+    async def blocked(self, sender: str) -> bool:
+        return await relay_blocked(self.mctx.bridge, UserID(sender))
+
+    async def on_discord_message(self, message: DiscordMessage) -> bool:
+        return await run_commands.on_discord_message(self.mctx, message)
+
+    async def on_discord_ban(self, user_id: DiscordUserID) -> None:
+        await bans.on_discord_ban(self.mctx, user_id)
+
+    async def on_discord_unban(self, user_id: DiscordUserID) -> None:
+        await bans.on_discord_unban(self.mctx, user_id)

@@ -1,0 +1,238 @@
+"""Policy lists (Draupnir/Mjolnir format): the bridge's own list and the lists it follows.
+
+At start-up the bridge makes (or joins) its own list and the moderators' room,
+joins every list named in ``moderation.subscriptions``, and reads their state.
+Afterwards every ``m.policy.rule.*`` state event in a followed list (the legacy
+``m.room.rule.*`` and ``org.matrix.mjolnir.rule.*`` too) updates the rule set,
+which is kept in the ``policy_rule`` table. A new ``m.ban`` rule applies at once:
+
+- a user rule naming one ghost exactly bans that Discord user (guild and rooms);
+  wildcard rules never ban Discord users (they could sweep the whole namespace);
+- user and server rules ban the Matrix users they match from every portal room,
+  and stop relaying them; users who join later are banned on joining;
+- a server rule matching this homeserver is refused (it would ban every local
+  user), and so is anything matching the bridge or a configured moderator.
+
+Removing a rule (empty content, as Draupnir does) lifts the bans it caused.
+Matching is case-insensitive: see :mod:`moderation.policy_rules`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.db import PolicyRuleRow
+from bridge.ids import DiscordUserID, RoomID, UserID
+from moderation import audit
+from moderation.bans import (
+    ban_discord_user,
+    ban_matrix_user,
+    unban_discord_user,
+    unban_matrix_user,
+)
+from moderation.context import ModerationContext
+from moderation.gate import protected
+from moderation.policy import (
+    NotPolicyEvent,
+    PolicyRule,
+    RuleUpsert,
+    glob_matches,
+    mxid_server,
+    parse_policy_event,
+)
+
+log = logging.getLogger(__name__)
+
+POLICY_ROOM_NAME = "Passerelle ban list"
+POLICY_ROOM_TOPIC = "Shared bans of the Discord bridge (a Draupnir/Mjolnir-compatible policy list)"
+MOD_ROOM_NAME = "Passerelle moderators"
+MOD_ROOM_TOPIC = "Moderation log of the Discord bridge. Commands: !mod help"
+MODERATOR_LEVEL = 50
+
+
+async def _own_room(
+    mctx: ModerationContext, key: str, configured: RoomID | None, name: str, topic: str
+) -> RoomID:
+    if configured is not None:
+        await mctx.matrix.join(configured)
+        return configured
+    moderators = [UserID(m) for m in mctx.config.moderators]
+    stored = await mctx.stores.bridge_rooms.get(key)
+    if stored is not None:
+        room_id = RoomID(stored)
+    else:
+        room_id = await mctx.matrix.create_room(name, topic, moderators, [])
+        await mctx.stores.bridge_rooms.put(key, room_id)
+        log.info("moderation.room-created purpose=%s room=%s", key, room_id)
+    # The configured moderators may write rules and moderate here (also when added later).
+    await mctx.matrix.raise_power(room_id, moderators, MODERATOR_LEVEL)
+    return room_id
+
+
+async def setup(mctx: ModerationContext) -> None:
+    """Make or find the moderation rooms, join the followed lists, load their rules."""
+    state = mctx.state
+    state.policy_room = await _own_room(
+        mctx, "policy", mctx.config.policy_room, POLICY_ROOM_NAME, POLICY_ROOM_TOPIC
+    )
+    state.list_rooms[state.policy_room] = "the bridge's own list"
+    state.mod_room = await _own_room(
+        mctx, "moderation", mctx.config.mod_room, MOD_ROOM_NAME, MOD_ROOM_TOPIC
+    )
+    for name in mctx.config.subscriptions:
+        room_id = await mctx.matrix.join(name)
+        if room_id is None:
+            log.warning("moderation.list-unreachable list=%s", name)
+            continue
+        state.list_rooms[room_id] = name
+    for room_id in list(state.list_rooms):
+        await load_list(mctx, room_id)
+
+
+async def load_list(mctx: ModerationContext, room_id: RoomID) -> int:
+    """Read a list's whole state into the rule set (and the database)."""
+    try:
+        events = await mctx.matrix.room_state(room_id)
+    except Exception:
+        log.exception("moderation.list-load-failed room=%s", room_id)
+        return 0
+    changes = [parse_policy_event(e, room_id=room_id) for e in events]
+    state = mctx.state
+    state.policy = state.policy.without_list(room_id).apply_all(changes)
+    rules = [r for r in state.policy if r.source_room == room_id]
+    await mctx.stores.policy_rules.replace_room(room_id, [_row(r) for r in rules])
+    log.info("moderation.list-loaded room=%s rules=%s", room_id, len(rules))
+    return len(rules)
+
+
+def _row(rule: PolicyRule) -> PolicyRuleRow:
+    return PolicyRuleRow(
+        room_id=rule.source_room,
+        event_type=f"m.policy.rule.{rule.kind}",
+        state_key=rule.state_key,
+        entity=rule.entity,
+        recommendation=rule.recommendation,
+        reason=rule.reason,
+        event_id=rule.event_id,
+    )
+
+
+async def on_state_event(mctx: ModerationContext, raw: dict[str, object]) -> bool:
+    """A state event pushed by the homeserver; True when it changed a followed list."""
+    room_id = raw.get("room_id")
+    if not isinstance(room_id, str) or RoomID(room_id) not in mctx.state.list_rooms:
+        return False
+    change = parse_policy_event(raw)
+    if isinstance(change, NotPolicyEvent) or change.key is None:
+        return False
+    before = mctx.state.policy.get(change.key)
+    mctx.state.policy = mctx.state.policy.apply(change)
+    after = mctx.state.policy.get(change.key)
+    if after is not None:
+        await mctx.stores.policy_rules.upsert(_row(after))
+    else:
+        await mctx.stores.policy_rules.delete(
+            change.key.source_room, f"m.policy.rule.{change.key.kind}", change.key.state_key
+        )
+    if before is not None and before.is_ban and (after is None or after.entity != before.entity):
+        await lift_rule(mctx, before)
+    if isinstance(change, RuleUpsert) and change.rule.is_ban and before != change.rule:
+        await apply_rule(mctx, change.rule)
+    return True
+
+
+async def portal_members(mctx: ModerationContext) -> set[UserID]:
+    """Matrix users (not ghosts, not the bot) joined to any portal room."""
+    members: set[UserID] = set()
+    for portal in await mctx.stores.portals.all():
+        members.update(await mctx.matrix.joined_members(portal.room_id))
+    return {m for m in members if not mctx.namer.is_bridge_owned(m)}
+
+
+async def apply_rule(
+    mctx: ModerationContext, rule: PolicyRule, members: set[UserID] | None = None
+) -> int:
+    """Carry out one ``m.ban`` rule; returns how many users it newly banned.
+    ``members``: the portal members, when the caller already has them."""
+    actor = f"policy:{mctx.state.list_rooms.get(RoomID(rule.source_room), rule.source_room)}"
+    origin_rule = (rule.source_room, rule.entity)
+    own_server = mctx.namer.server_name
+    if rule.kind == "server" and glob_matches(rule.entity, own_server):
+        await audit.record(
+            mctx,
+            source="policy",
+            actor=actor,
+            action="refused",
+            target=rule.entity,
+            reason=rule.reason,
+            outcome=f"The rule would ban every user of {own_server}; it is not applied here.",
+        )
+        return 0
+    if rule.kind == "user" and not rule.is_wildcard:
+        discord_id = mctx.namer.parse_ghost(rule.entity)
+        if discord_id is not None:
+            if await mctx.stores.bans.get("discord", str(discord_id)) is not None:
+                return 0
+            await ban_discord_user(
+                mctx,
+                discord_id,
+                reason=rule.reason,
+                actor=actor,
+                origin="policy",
+                source="policy",
+                rule=origin_rule,
+            )
+            return 1
+    if rule.kind not in ("user", "server"):
+        return 0
+    banned = 0
+    if members is None:
+        members = await portal_members(mctx)
+    for user in sorted(members):
+        value = user if rule.kind == "user" else (mxid_server(user) or "")
+        if protected(mctx.bridge, user) or not glob_matches(rule.entity, value):
+            continue
+        if await mctx.stores.bans.get("matrix", user) is not None:
+            continue
+        row = await ban_matrix_user(
+            mctx,
+            user,
+            reason=rule.reason,
+            actor=actor,
+            origin="policy",
+            source="policy",
+            rule=origin_rule,
+        )
+        banned += row is not None
+    return banned
+
+
+async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
+    """A ban rule was removed or changed: lift the bans it caused."""
+    actor = f"policy:{mctx.state.list_rooms.get(RoomID(rule.source_room), rule.source_room)}"
+    lifted = 0
+    for row in await mctx.stores.bans.by_rule(rule.source_room, rule.entity):
+        if row.side == "discord":
+            done = await unban_discord_user(
+                mctx,
+                DiscordUserID(int(row.target)),
+                reason="the policy rule was removed",
+                actor=actor,
+                source="policy",
+            )
+        else:
+            done = await unban_matrix_user(
+                mctx,
+                UserID(row.target),
+                reason="the policy rule was removed",
+                actor=actor,
+                source="policy",
+            )
+        lifted += done
+    return lifted
+
+
+async def reapply_all(mctx: ModerationContext) -> int:
+    """At start-up: every ban rule again (idempotent), for changes made while down."""
+    members = await portal_members(mctx)
+    return sum([await apply_rule(mctx, r, members) for r in mctx.state.policy if r.is_ban])

@@ -1,0 +1,83 @@
+"""What the moderation layer needs from each network, beyond relaying messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bridge.ids import ChannelID, DiscordUserID, EventID, RoomID, UserID
+
+
+@dataclass(frozen=True)
+class DiscordBan:
+    user_id: DiscordUserID
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DiscordMember:
+    """A guild member as command lookups and permission checks see them."""
+
+    id: DiscordUserID
+    names: tuple[str, ...]  # display name, global name, username
+    permissions: int
+    is_owner: bool = False
+
+
+class DiscordModerationPort(Protocol):
+    async def ban(self, user_id: DiscordUserID, reason: str, delete_seconds: int) -> bool:
+        """Ban from the guild; False when Discord refuses (permissions, hierarchy)."""
+        ...
+
+    async def unban(self, user_id: DiscordUserID, reason: str) -> bool: ...
+
+    async def kick(self, user_id: DiscordUserID, reason: str) -> bool: ...
+
+    async def bans(self) -> list[DiscordBan]: ...
+
+    async def ban_author(self, user_id: DiscordUserID) -> tuple[DiscordUserID | None, str | None]:
+        """Who banned the user and why, from the audit log (None, None if unknown)."""
+        ...
+
+    async def member(self, user_id: DiscordUserID) -> DiscordMember | None: ...
+
+    async def members(self) -> list[DiscordMember]: ...
+
+    async def post(self, channel_id: ChannelID, text: str) -> None:
+        """The bot posts in a channel (pings nobody)."""
+        ...
+
+
+class MatrixModerationPort(Protocol):
+    async def ban(self, room_id: RoomID, user_id: UserID, reason: str) -> bool: ...
+
+    async def unban(self, room_id: RoomID, user_id: UserID, reason: str) -> bool: ...
+
+    async def kick(self, room_id: RoomID, user_id: UserID, reason: str) -> bool: ...
+
+    async def membership(self, room_id: RoomID, user_id: UserID) -> str | None: ...
+
+    async def joined_members(self, room_id: RoomID) -> list[UserID]: ...
+
+    async def power_levels(self, room_id: RoomID) -> Mapping[str, Any]: ...
+
+    async def raise_power(self, room_id: RoomID, users: list[UserID], level: int) -> bool:
+        """Give ``users`` at least ``level`` in the room (never lowers anyone)."""
+        ...
+
+    async def join(self, room: str) -> RoomID | None:
+        """The bot joins a room by ID or alias; None when it cannot."""
+        ...
+
+    async def room_state(self, room_id: RoomID) -> list[dict[str, Any]]: ...
+
+    async def set_state(
+        self, room_id: RoomID, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> EventID: ...
+
+    async def create_room(
+        self, name: str, topic: str, invite: list[UserID], state: list[dict[str, Any]]
+    ) -> RoomID: ...
+
+    async def notice(self, room_id: RoomID, text: str, html: str | None = None) -> None: ...

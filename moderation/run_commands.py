@@ -1,0 +1,302 @@
+"""Moderator commands from the moderators' Matrix room or Discord channel.
+
+``!mod ban <user> [reason]``, ``unban``, ``kick``, ``bans``, ``lists``,
+``rule ban <entity> [reason] [--force]``, ``rule unban <entity>``, ``help``
+(parsing: :mod:`moderation.commands`). Who may: on Matrix the configured
+moderators and users whose power level in the moderators' room reaches its ban
+level; on Discord members with Ban Members (or the owner). Every answer is a
+plain sentence in the same room or channel; every action lands in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.model import DiscordMessage
+from moderation import audit
+from moderation.bans import (
+    RULE_USER,
+    ban_discord_user,
+    ban_matrix_user,
+    is_protected,
+    rule_state_key,
+    unban_discord_user,
+    unban_matrix_user,
+)
+from moderation.commands import (
+    Ambiguous,
+    Ban,
+    Candidate,
+    Command,
+    CommandError,
+    DiscordId,
+    Help,
+    ListBans,
+    ListLists,
+    Mxid,
+    NotFound,
+    RuleBan,
+    RuleUnban,
+    Unban,
+    check_rule,
+    classify_target,
+    help_text,
+    parse_command,
+    resolve_name,
+    rule_kind,
+)
+from moderation.context import ModerationContext
+from moderation.lists import portal_members
+from moderation.policy import (
+    ban_level,
+    bridge_namespace,
+    discord_may_moderate,
+    matrix_may_moderate,
+    user_power_level,
+)
+
+log = logging.getLogger(__name__)
+
+Target = tuple[str, DiscordUserID | UserID]  # ("discord", id) or ("matrix", mxid)
+
+
+async def on_matrix_message(
+    mctx: ModerationContext, room_id: RoomID, sender: UserID, body: str, html: str | None
+) -> bool:
+    """A message in the moderators' room; True when it was a command (answered)."""
+    if room_id != mctx.state.mod_room or mctx.namer.is_bridge_owned(sender):
+        return False
+    parsed = parse_command(body, mctx.config.command_prefix, formatted_body=html)
+    if parsed is None:
+        return False
+    if isinstance(parsed, CommandError):
+        await mctx.matrix.notice(room_id, parsed.message)
+        return True
+    levels = await mctx.matrix.power_levels(room_id)
+    if not matrix_may_moderate(
+        sender,
+        power_level=user_power_level(levels, sender),
+        ban_level=ban_level(levels),
+        moderators=mctx.config.moderators,
+    ):
+        await mctx.matrix.notice(room_id, "Only moderators can use moderation commands.")
+        return True
+    await mctx.matrix.notice(room_id, await run(mctx, parsed, actor=sender, source="matrix"))
+    return True
+
+
+async def on_discord_message(mctx: ModerationContext, message: DiscordMessage) -> bool:
+    """A message in the moderators' channel; True when it was a command (answered)."""
+    channel = mctx.config.mod_channel
+    if channel is None or message.channel_id != channel or message.author.bot:
+        return False
+    parsed = parse_command(message.content, mctx.config.command_prefix)
+    if parsed is None:
+        return False
+    if isinstance(parsed, CommandError):
+        await mctx.discord.post(ChannelID(channel), parsed.message)
+        return True
+    member = await mctx.discord.member(message.author.id)
+    if member is None or not discord_may_moderate(member.permissions, is_owner=member.is_owner):
+        await mctx.discord.post(channel, "Only members with Ban Members can use these commands.")
+        return True
+    actor = f"discord:{message.author.id}"
+    await mctx.discord.post(channel, await run(mctx, parsed, actor=actor, source="discord"))
+    return True
+
+
+async def resolve(mctx: ModerationContext, raw: str) -> Target | str:
+    """The user a command names, or a sentence saying why it names nobody (or several)."""
+    ref = classify_target(raw)
+    if isinstance(ref, DiscordId):
+        return ("discord", ref.user_id)
+    if isinstance(ref, Mxid):
+        ghost = mctx.namer.parse_ghost(ref.mxid)
+        return ("discord", ghost) if ghost is not None else ("matrix", ref.mxid)
+    candidates = [Candidate("discord", int(m.id), m.names) for m in await mctx.discord.members()]
+    for user in sorted(await portal_members(mctx)):
+        names = [user, user[1:].split(":", 1)[0]]
+        for portal in await mctx.stores.portals.all():
+            name = await mctx.bridge.matrix.displayname(portal.room_id, user)
+            if name:
+                names.append(name)
+                break
+        candidates.append(Candidate("matrix", user, tuple(names)))
+    found = resolve_name(ref.name, candidates)
+    if isinstance(found, NotFound | Ambiguous):
+        return found.message
+    chosen = found.candidate
+    if chosen.kind == "discord":
+        return ("discord", DiscordUserID(int(chosen.id)))
+    return ("matrix", UserID(str(chosen.id)))
+
+
+async def run(mctx: ModerationContext, command: Command, *, actor: str, source: str) -> str:
+    if isinstance(command, Help):
+        return help_text(mctx.config.command_prefix)
+    if isinstance(command, ListBans):
+        return await _list_bans(mctx)
+    if isinstance(command, ListLists):
+        return _list_lists(mctx)
+    if isinstance(command, RuleBan | RuleUnban):
+        return await _rule(mctx, command, actor=actor, source=source)
+    target = await resolve(mctx, command.target)
+    if isinstance(target, str):
+        return target
+    if isinstance(command, Ban):
+        return await _ban(mctx, target, command.reason, actor=actor, source=source)
+    if isinstance(command, Unban):
+        return await _unban(mctx, target, command.reason, actor=actor, source=source)
+    return await _kick(mctx, target, command.reason, actor=actor, source=source)
+
+
+async def _refuse_discord(mctx: ModerationContext, user_id: DiscordUserID) -> str | None:
+    if user_id == mctx.bridge.discord.own_user_id():
+        return "The bridge cannot ban itself."
+    member = await mctx.discord.member(user_id)
+    if member is not None and discord_may_moderate(member.permissions, is_owner=member.is_owner):
+        return "That Discord user is a moderator; moderators are not banned by command."
+    return None
+
+
+async def _ban(
+    mctx: ModerationContext, target: Target, reason: str, *, actor: str, source: str
+) -> str:
+    kind, who = target
+    if kind == "discord":
+        user_id = DiscordUserID(int(who))
+        refusal = await _refuse_discord(mctx, user_id)
+        if refusal:
+            return refusal
+        await ban_discord_user(
+            mctx, user_id, reason=reason, actor=actor, origin="command", source=source
+        )
+        return f"Banned Discord user {user_id} on Discord and in every bridged room."
+    if is_protected(mctx, str(who)):
+        return f"{who} is a moderator or the bridge; they are not banned by command."
+    await ban_matrix_user(
+        mctx, UserID(str(who)), reason=reason, actor=actor, origin="command", source=source
+    )
+    return f"Banned {who} from every bridged room; nothing of theirs reaches Discord now."
+
+
+async def _unban(
+    mctx: ModerationContext, target: Target, reason: str, *, actor: str, source: str
+) -> str:
+    kind, who = target
+    if kind == "discord":
+        done = await unban_discord_user(
+            mctx, DiscordUserID(int(who)), reason=reason, actor=actor, source=source
+        )
+        if not done:  # not recorded (e.g. banned before the bridge): lift on Discord anyway
+            await mctx.discord.unban(DiscordUserID(int(who)), f"{actor}: {reason}")
+        return f"Unbanned Discord user {who} on both sides."
+    if not await unban_matrix_user(
+        mctx, UserID(str(who)), reason=reason, actor=actor, source=source
+    ):
+        return f"{who} has no shared ban."
+    return f"Unbanned {who} in every bridged room."
+
+
+async def _kick(
+    mctx: ModerationContext, target: Target, reason: str, *, actor: str, source: str
+) -> str:
+    kind, who = target
+    if kind == "discord":
+        user_id = DiscordUserID(int(who))
+        refusal = await _refuse_discord(mctx, user_id)
+        if refusal:
+            return refusal.replace("banned", "kicked")
+        ok = await mctx.discord.kick(user_id, f"{actor}: {reason}" if reason else actor)
+        outcome = "kicked from the server" if ok else "could not kick"
+    else:
+        if is_protected(mctx, str(who)):
+            return f"{who} is a moderator or the bridge; they are not kicked by command."
+        rooms = 0
+        for portal in await mctx.stores.portals.all():
+            joined = await mctx.matrix.joined_members(portal.room_id)
+            if who in joined:
+                rooms += await mctx.matrix.kick(
+                    portal.room_id, UserID(str(who)), reason or "Kicked"
+                )
+        outcome = f"kicked from {rooms} room(s)"
+    await audit.record(
+        mctx,
+        source=source,
+        actor=actor,
+        action="kick",
+        target=str(who),
+        reason=reason,
+        outcome=outcome,
+    )
+    return f"{who}: {outcome}."
+
+
+async def _rule(
+    mctx: ModerationContext, command: RuleBan | RuleUnban, *, actor: str, source: str
+) -> str:
+    room = mctx.state.policy_room
+    if room is None:
+        return "The bridge has no policy list yet."
+    kind = rule_kind(command.entity)
+    event_type = RULE_USER if kind == "user" else "m.policy.rule.server"
+    if isinstance(command, RuleUnban):
+        await mctx.matrix.set_state(room, event_type, rule_state_key(command.entity), {})
+        await audit.record(
+            mctx,
+            source=source,
+            actor=actor,
+            action="rule-remove",
+            target=command.entity,
+            reason="",
+            outcome="Rule removed from the bridge's list; the bans it caused are lifted.",
+        )
+        return f"Removed the rule for {command.entity}."
+    refusal = check_rule(
+        command,
+        own_server=mctx.namer.server_name,
+        bridge_ids=(
+            mctx.namer.bot_mxid,
+            bridge_namespace(mctx.namer.user_prefix, mctx.namer.server_name),
+        ),
+        moderators=mctx.config.moderators,
+    )
+    if refusal is not None:
+        return refusal.message
+    content = {"entity": command.entity, "recommendation": "m.ban", "reason": command.reason}
+    await mctx.matrix.set_state(room, event_type, rule_state_key(command.entity), content)
+    await audit.record(
+        mctx,
+        source=source,
+        actor=actor,
+        action="rule-add",
+        target=command.entity,
+        reason=command.reason,
+        outcome="Rule published in the bridge's list; it applies on both sides.",
+    )
+    return f"Published a ban rule for {command.entity}."
+
+
+async def _list_bans(mctx: ModerationContext) -> str:
+    rows = await mctx.stores.bans.all()
+    if not rows:
+        return "No shared bans."
+    lines = [
+        f"- {'Discord user ' + r.target if r.side == 'discord' else r.target}"
+        f" by {r.moderator}{': ' + r.reason if r.reason else ''}"
+        for r in rows[:50]
+    ]
+    more = f"\n... and {len(rows) - 50} more" if len(rows) > 50 else ""
+    return f"{len(rows)} shared ban(s):\n" + "\n".join(lines) + more
+
+
+def _list_lists(mctx: ModerationContext) -> str:
+    counts: dict[str, int] = {}
+    for rule in mctx.state.policy:
+        counts[rule.source_room] = counts.get(rule.source_room, 0) + 1
+    lines = [
+        f"- {name} ({room_id}): {counts.get(room_id, 0)} rule(s)"
+        for room_id, name in mctx.state.list_rooms.items()
+    ]
+    return "Policy lists followed:\n" + "\n".join(lines) if lines else "No policy lists."

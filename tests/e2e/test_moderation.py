@@ -1,0 +1,370 @@
+"""Shared bans through real Synapse + the Discord emulator + the bridge: Discord bans
+reach Matrix, Element bans reach Discord, policy rules apply on both sides,
+moderator commands from both sides, and a restart catches up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from mautrix.types import EventType, RoomID
+
+from bridge.ids import ChannelID, DiscordUserID
+from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.stack import SandboxStack
+from tests.conftest import matrix_token
+
+pytestmark = pytest.mark.e2e
+
+PUBLIC = ChannelID(4000000000000000001)
+MEMBERS = ChannelID(4000000000000000002)
+MOD_CHANNEL = ChannelID(4000000000000000003)
+GUILD = "3000000000000000001"
+CAROL_DISCORD = DiscordUserID(2000000000000000003)
+MALLORY = DiscordUserID(2000000000000000004)
+TRENT = DiscordUserID(2000000000000000005)
+
+
+def token_of(stack: SandboxStack, username: str) -> str:
+    return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+async def matrix_carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
+    """Carol on Element: a configured moderator, in every portal and the moderators' room."""
+    user_id, token = matrix_token(stack, "carol")
+    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
+    for portal in await stack.bridge.ctx.stores.portals.all():  # type: ignore[union-attr]
+        await user.join(portal.room_id)
+    await user.join(stack.bridge.ctx.moderation.mod_room)  # type: ignore[union-attr, arg-type]
+    await user.join(stack.bridge.ctx.moderation.policy_room)  # type: ignore[union-attr, arg-type]
+    await user.prime()
+    yield user
+    await user.close()
+
+
+@pytest.fixture(scope="module")
+async def matrix_dave(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
+    user_id, token = matrix_token(stack, "dave")
+    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
+    for portal in await stack.bridge.ctx.stores.portals.all():  # type: ignore[union-attr]
+        await user.join(portal.room_id)
+    await user.prime()
+    yield user
+    await user.close()
+
+
+@pytest.fixture(scope="module")
+async def discord_carol(stack: SandboxStack) -> AsyncIterator[DiscordUser]:
+    """Carol on Discord: Moderator role (Ban Members, Kick Members, View Audit Log)."""
+    user = DiscordUser(stack.emulator.api_base, token_of(stack, "carol"))  # type: ignore[union-attr]
+    await user.start()
+    yield user
+    await user.close()
+
+
+async def rooms(stack: SandboxStack) -> list[RoomID]:
+    return [p.room_id for p in await stack.bridge.ctx.stores.portals.all()]  # type: ignore[union-attr]
+
+
+async def membership(user: MatrixUser, room: RoomID, target: str) -> str | None:
+    try:
+        member = await user.client.get_state_event(room, EventType.ROOM_MEMBER, target)  # type: ignore[arg-type]
+    except Exception:
+        return None
+    return str(member.membership)
+
+
+async def rule_for(user: MatrixUser, stack: SandboxStack, entity: str) -> dict[str, Any]:
+    policy_room = stack.bridge.ctx.moderation.policy_room  # type: ignore[union-attr]
+    try:
+        content = await user.client.get_state_event(
+            policy_room,  # type: ignore[arg-type]
+            EventType.find("m.policy.rule.user", EventType.Class.STATE),
+            f"rule:{entity}",
+        )
+    except Exception:
+        return {}
+    return dict(content.serialize())
+
+
+def discord_bans(stack: SandboxStack) -> dict[str, str | None]:
+    return stack.emulator.state.guilds[GUILD].bans  # type: ignore[union-attr, no-any-return]
+
+
+async def test_discord_ban_bans_the_ghost_everywhere_and_redacts_its_messages(
+    stack: SandboxStack,
+    matrix_alice: MatrixUser,
+    matrix_carol: MatrixUser,
+    discord_carol: DiscordUser,
+) -> None:
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    mallory = DiscordUser(stack.emulator.api_base, token_of(stack, "mallory"))  # type: ignore[union-attr]
+    await mallory.start()
+    marker = uuid.uuid4().hex[:8]
+    try:
+        await mallory.send(PUBLIC, f"buy followers {marker}")
+        spam, _ = await matrix_alice.wait_for_event(
+            public, lambda e: marker in e["content"].get("body", "")
+        )
+    finally:
+        await mallory.close()
+    ghost = stack.config.namer.ghost_mxid(MALLORY)  # type: ignore[union-attr]
+    guild = discord_carol.client.get_guild(int(GUILD))
+    assert guild is not None
+    await guild.ban(
+        await discord_carol.client.fetch_user(MALLORY), reason="spam", delete_message_seconds=3600
+    )
+    # The ghost is banned from every portal room, its spam redacted.
+    for room in await rooms(stack):
+        await eventually(
+            lambda room=room: _is(membership(matrix_carol, room, ghost), "ban"),
+            f"ghost not banned in {room}",
+        )
+    await matrix_alice.wait_for_event(
+        public,
+        lambda e: (
+            e["type"] == "m.room.redaction"
+            and (e.get("redacts") or e["content"].get("redacts")) == spam["event_id"]
+        ),
+    )
+    # Written to the bridge's policy list and the moderation log, with who and why.
+    rule = await eventually(lambda: rule_for(matrix_carol, stack, ghost), "no policy rule")
+    assert rule == {"entity": ghost, "recommendation": "m.ban", "reason": "spam"}
+    entries = await stack.bridge.ctx.stores.audit.recent(5)  # type: ignore[union-attr]
+    ban = next(e for e in entries if e.action == "ban" and ghost in e.target)
+    assert ban.source == "discord" and ban.actor == f"discord:{CAROL_DISCORD}"
+    assert ban.reason == "spam"
+    mod_room = stack.bridge.ctx.moderation.mod_room  # type: ignore[union-attr]
+    notice, _ = await matrix_carol.wait_for_event(
+        mod_room,  # type: ignore[arg-type]
+        lambda e: e["content"].get("msgtype") == "m.notice" and ghost in e["content"]["body"],
+    )
+    assert "spam" in notice["content"]["body"]
+    # Unban on Discord: the ghost may come back, the rule is blanked.
+    await guild.unban(await discord_carol.client.fetch_user(MALLORY), reason="appeal granted")
+    for room in await rooms(stack):
+        await eventually(
+            lambda room=room: _is(membership(matrix_carol, room, ghost), "leave"),
+            f"ghost still banned in {room}",
+        )
+    await eventually(
+        lambda: _is(rule_for(matrix_carol, stack, ghost), {}), "the rule was not removed"
+    )
+    assert await stack.bridge.ctx.stores.bans.get("discord", str(MALLORY)) is None  # type: ignore[union-attr]
+
+
+async def _is(value: Awaitable[Any], expected: Any) -> bool:
+    return (await value) == expected
+
+
+async def test_element_ban_of_a_ghost_bans_on_discord(
+    stack: SandboxStack, matrix_carol: MatrixUser, discord_carol: DiscordUser
+) -> None:
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    trent = DiscordUser(stack.emulator.api_base, token_of(stack, "trent"))  # type: ignore[union-attr]
+    await trent.start()
+    try:
+        marker = uuid.uuid4().hex[:8]
+        await trent.send(PUBLIC, f"hello {marker}")
+        await matrix_carol.wait_for_event(public, lambda e: marker in e["content"].get("body", ""))
+    finally:
+        await trent.close()
+    ghost = stack.config.namer.ghost_mxid(TRENT)  # type: ignore[union-attr]
+    await matrix_carol.client.ban_user(public, ghost, reason="raiding")  # type: ignore[arg-type]
+    await eventually(lambda: _is(_async(str(TRENT) in discord_bans(stack)), True), "no Discord ban")
+    assert discord_bans(stack)[str(TRENT)] == "@carol:localhost: raiding"
+    members = (await stack.bridge.ctx.stores.portals.by_channel(MEMBERS)).room_id  # type: ignore[union-attr]
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, ghost), "ban"), "not banned guild-wide"
+    )
+    # And unbanning in Element lifts the Discord ban.
+    await matrix_carol.client.unban_user(public, ghost, reason="sorry")  # type: ignore[arg-type]
+    await eventually(
+        lambda: _is(_async(str(TRENT) not in discord_bans(stack)), True), "Discord ban stayed"
+    )
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, ghost), "leave"), "still banned elsewhere"
+    )
+
+
+async def rejoin(moderator: MatrixUser, user: MatrixUser, *rooms: RoomID) -> None:
+    """After an unban: invite-only rooms need a new invite."""
+    for room in rooms:
+        if await membership(moderator, room, user.user_id) != "join":
+            await moderator.client.invite_user(room, user.user_id)
+            await user.join(room)
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def test_element_ban_of_a_matrix_user_applies_in_every_room_and_stops_relay(
+    stack: SandboxStack, matrix_carol: MatrixUser, matrix_dave: MatrixUser
+) -> None:
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    members = (await stack.bridge.ctx.stores.portals.by_channel(MEMBERS)).room_id  # type: ignore[union-attr]
+    dave = matrix_dave.user_id
+    await matrix_carol.client.ban_user(public, dave, reason="flooding")
+    await eventually(lambda: _is(membership(matrix_carol, members, dave), "ban"), "not guild-wide")
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    row = await stores.bans.get("matrix", dave)
+    assert row is not None and row.moderator == "@carol:localhost" and row.reason == "flooding"
+    from moderation.gate import relay_blocked
+
+    assert await relay_blocked(stack.bridge.ctx, dave)  # type: ignore[union-attr]
+    await eventually(lambda: rule_for(matrix_carol, stack, dave), "no rule for the Matrix user")
+    await matrix_carol.client.unban_user(public, dave, reason="calmed down")
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, dave), "leave"), "still banned elsewhere"
+    )
+    assert not await relay_blocked(stack.bridge.ctx, dave)  # type: ignore[union-attr]
+    await rejoin(matrix_carol, matrix_dave, members, public)
+
+
+async def test_policy_rules_apply_on_both_sides_and_removal_lifts_them(
+    stack: SandboxStack, matrix_carol: MatrixUser, matrix_dave: MatrixUser
+) -> None:
+    policy_room = stack.bridge.ctx.moderation.policy_room  # type: ignore[union-attr]
+    members = (await stack.bridge.ctx.stores.portals.by_channel(MEMBERS)).room_id  # type: ignore[union-attr]
+    rule_type = EventType.find("m.policy.rule.user", EventType.Class.STATE)
+    ghost = stack.config.namer.ghost_mxid(TRENT)  # type: ignore[union-attr]
+    # A rule naming a ghost bans the Discord user.
+    await matrix_carol.client.send_state_event(
+        policy_room,
+        rule_type,
+        {"entity": ghost, "recommendation": "m.ban", "reason": "list"},
+        "t1",  # type: ignore[arg-type]
+    )
+    await eventually(lambda: _is(_async(str(TRENT) in discord_bans(stack)), True), "no Discord ban")
+    # A glob rule (Mjolnir's legacy event type) bans matching Matrix users.
+    legacy = EventType.find("org.matrix.mjolnir.rule.user", EventType.Class.STATE)
+    await matrix_carol.client.send_state_event(
+        policy_room,
+        legacy,
+        {"entity": "@DAV*:localhost", "recommendation": "m.ban", "reason": "glob"},
+        "d1",  # type: ignore[arg-type]
+    )
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "ban"), "glob unapplied"
+    )
+    # A server rule for this homeserver is refused: nobody else is banned.
+    server_type = EventType.find("m.policy.rule.server", EventType.Class.STATE)
+    await matrix_carol.client.send_state_event(
+        policy_room,
+        server_type,
+        {"entity": "localhost", "recommendation": "m.ban", "reason": "x"},
+        "s1",  # type: ignore[arg-type]
+    )
+    await eventually(
+        lambda: _has_refusal(stack, "localhost"), "the own-server rule was not refused"
+    )
+    assert await membership(matrix_carol, members, "@alice:localhost") == "join"
+    # Removing the rules (empty content, as Draupnir does) lifts what they caused.
+    for kind, key in ((rule_type, "t1"), (legacy, "d1"), (server_type, "s1")):
+        await matrix_carol.client.send_state_event(policy_room, kind, {}, key)  # type: ignore[arg-type]
+    await eventually(
+        lambda: _is(_async(str(TRENT) not in discord_bans(stack)), True), "Discord ban stayed"
+    )
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "leave"),
+        "the glob's ban stayed",
+    )
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    await rejoin(matrix_carol, matrix_dave, members, public)
+
+
+async def _has_refusal(stack: SandboxStack, target: str) -> bool:
+    entries = await stack.bridge.ctx.stores.audit.recent(10)  # type: ignore[union-attr]
+    return any(e.action == "refused" and e.target == target for e in entries)
+
+
+async def test_moderator_commands_from_element_and_discord(
+    stack: SandboxStack,
+    matrix_carol: MatrixUser,
+    matrix_dave: MatrixUser,
+    discord_carol: DiscordUser,
+    discord_bob: DiscordUser,
+) -> None:
+    mod_room = stack.bridge.ctx.moderation.mod_room  # type: ignore[union-attr]
+    members = (await stack.bridge.ctx.stores.portals.by_channel(MEMBERS)).room_id  # type: ignore[union-attr]
+
+    async def ask(text: str) -> str:
+        await matrix_carol.send_text(mod_room, text)  # type: ignore[arg-type]
+        reply, _ = await matrix_carol.wait_for_event(
+            mod_room,  # type: ignore[arg-type]
+            lambda e: (
+                e["sender"] == stack.config.namer.bot_mxid  # type: ignore[union-attr]
+                and e["content"].get("msgtype") == "m.notice"
+                and not e["content"]["body"].startswith("[")
+            ),
+        )
+        return str(reply["content"]["body"])
+
+    assert "ban" in await ask("!mod help")
+    answer = await ask(f"!mod ban {matrix_dave.user_id} trolling")
+    assert answer.startswith(f"Banned {matrix_dave.user_id}")
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "ban"), "no ban"
+    )
+    assert matrix_dave.user_id in await ask("!mod bans")
+    assert (await ask("!mod ban @carol:localhost oops")).endswith("not banned by command.")
+    assert "localhost" in await ask("!mod rule ban localhost")  # refused: our own server
+    assert (await ask(f"!mod unban {matrix_dave.user_id}")).startswith("Unbanned")
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "leave"), "no unban"
+    )
+    # From Discord: a moderator bans by mention; a member who is not is refused.
+    channel = discord_carol.client.get_channel(MOD_CHANNEL)
+    assert channel is not None
+    await channel.send(f"!mod ban <@{TRENT}> raid")  # type: ignore[union-attr]
+    await eventually(lambda: _is(_async(str(TRENT) in discord_bans(stack)), True), "no Discord ban")
+    ghost = stack.config.namer.ghost_mxid(TRENT)  # type: ignore[union-attr]
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, ghost), "ban"), "ghost not banned"
+    )
+    await channel.send(f"!mod unban <@{TRENT}>")  # type: ignore[union-attr]
+    await eventually(
+        lambda: _is(_async(str(TRENT) not in discord_bans(stack)), True), "still banned"
+    )
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    await rejoin(matrix_carol, matrix_dave, members, public)
+
+
+async def test_bans_made_while_the_bridge_was_down_are_applied_at_start(
+    stack: SandboxStack, matrix_carol: MatrixUser, discord_carol: DiscordUser
+) -> None:
+    ghost = stack.config.namer.ghost_mxid(MALLORY)  # type: ignore[union-attr]
+    members = (await stack.bridge.ctx.stores.portals.by_channel(MEMBERS)).room_id  # type: ignore[union-attr]
+    guild = discord_carol.client.get_guild(int(GUILD))
+    assert guild is not None
+    mallory = await discord_carol.client.fetch_user(MALLORY)
+    await stack.stop_bridge()
+    try:
+        await guild.ban(mallory, reason="while you slept", delete_message_seconds=0)
+    finally:
+        await stack.start_bridge()
+    await eventually(lambda: _is(membership(matrix_carol, members, ghost), "ban"), "missed ban")
+    row = await stack.bridge.ctx.stores.bans.get("discord", str(MALLORY))  # type: ignore[union-attr]
+    assert row is not None and row.origin == "startup" and row.reason == "while you slept"
+    await stack.stop_bridge()
+    try:
+        await guild.unban(mallory)
+    finally:
+        await stack.start_bridge()
+    await eventually(lambda: _is(membership(matrix_carol, members, ghost), "leave"), "missed unban")
