@@ -368,3 +368,27 @@ async def test_bans_made_while_the_bridge_was_down_are_applied_at_start(
     finally:
         await stack.start_bridge()
     await eventually(lambda: _is(membership(matrix_carol, members, ghost), "leave"), "missed unban")
+
+
+async def test_element_kick_of_a_ghost_kicks_on_discord(
+    stack: SandboxStack, matrix_carol: MatrixUser
+) -> None:
+    oscar_id = DiscordUserID(2000000000000000006)
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    oscar = DiscordUser(stack.emulator.api_base, token_of(stack, "oscar"))  # type: ignore[union-attr]
+    await oscar.start()
+    try:
+        marker = uuid.uuid4().hex[:8]
+        await oscar.send(PUBLIC, f"hi {marker}")
+        await matrix_carol.wait_for_event(public, lambda e: marker in e["content"].get("body", ""))
+    finally:
+        await oscar.close()
+    ghost = stack.config.namer.ghost_mxid(oscar_id)  # type: ignore[union-attr]
+    await matrix_carol.client.kick_user(public, ghost, reason="cool off")  # type: ignore[arg-type]
+    guild = stack.emulator.state.guilds[GUILD]  # type: ignore[union-attr]
+    await eventually(lambda: _async(str(oscar_id) not in guild.members), "not kicked on Discord")
+    assert str(oscar_id) not in discord_bans(stack)  # a kick, not a ban
+    entries = await stack.bridge.ctx.stores.audit.recent(3)  # type: ignore[union-attr]
+    kick = next(e for e in entries if e.action == "kick")
+    assert kick.actor == "@carol:localhost" and kick.reason == "cool off"
+    assert "kicked from the server" in kick.outcome

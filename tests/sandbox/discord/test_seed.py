@@ -23,6 +23,7 @@ def test_demo_seed_loads() -> None:
         "carol",
         "mallory",
         "trent",
+        "oscar",
     ]
     assert seed["users"][0]["bot"] is True
     assert seed["users"][1]["avatar"] is True
