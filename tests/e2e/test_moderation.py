@@ -5,6 +5,7 @@ moderator commands from both sides, and a restart catches up."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -392,3 +393,45 @@ async def test_element_kick_of_a_ghost_kicks_on_discord(
     kick = next(e for e in entries if e.action == "kick")
     assert kick.actor == "@carol:localhost" and kick.reason == "cool off"
     assert "kicked from the server" in kick.outcome
+
+
+async def test_a_followed_list_applies_its_rules_and_their_removal(
+    stack: SandboxStack, matrix_carol: MatrixUser, matrix_dave: MatrixUser
+) -> None:
+    """A community list (another room) named in moderation.subscriptions is joined at
+    start-up, its existing rules applied, and later changes followed live."""
+    members = (await stack.bridge.ctx.stores.portals.by_channel(MEMBERS)).room_id  # type: ignore[union-attr]
+    public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
+    bot = stack.config.namer.bot_mxid  # type: ignore[union-attr]
+    community = await matrix_carol.client.create_room(name="Community ban list", invitees=[bot])
+    rule_type = EventType.find("m.policy.rule.user", EventType.Class.STATE)
+    await matrix_carol.client.send_state_event(
+        community,
+        rule_type,
+        {"entity": matrix_dave.user_id, "recommendation": "m.ban", "reason": "known raider"},
+        "rule:dave",
+    )
+    config = stack.config
+    assert config is not None
+    await stack.stop_bridge()
+    stack.config = dataclasses.replace(
+        config,
+        moderation=dataclasses.replace(config.moderation, subscriptions=(str(community),)),
+    )
+    try:
+        await stack.start_bridge()
+    finally:
+        stack.config = config
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "ban"),
+        "the followed list's rule was not applied at start-up",
+    )
+    row = await stack.bridge.ctx.stores.bans.get("matrix", matrix_dave.user_id)  # type: ignore[union-attr]
+    assert row is not None and row.origin == "policy" and row.rule_room == community
+    # Blanking the rule in the community list lifts the ban, live.
+    await matrix_carol.client.send_state_event(community, rule_type, {}, "rule:dave")
+    await eventually(
+        lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "leave"),
+        "the ban stayed after the rule was removed",
+    )
+    await rejoin(matrix_carol, matrix_dave, members, public)

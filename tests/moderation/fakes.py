@@ -1,0 +1,240 @@
+"""Fake moderation ports for flow tests: record calls, answer like the real networks.
+
+:func:`moderation_context` builds a :class:`ModerationContext` over a real SQLite
+database (migrated to head, like ``tests.actions.fakes.fake_context``), with two
+portal rooms, the bridge's own policy list, a followed list and the moderators'
+room already known, so each test starts from a running bridge's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.actions.context import BridgeContext
+from bridge.config import parse_config
+from bridge.db import AuditEntry, Stores, open_database
+from bridge.db.migrate import upgrade_head
+from bridge.db.portals import PortalRow
+from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, RoomID, UserID
+from moderation.context import ModerationContext
+from moderation.ports import DiscordBan, DiscordMember
+from tests.actions.fakes import BOT_USER, FakeDiscord, FakeMatrix
+from tests.test_config import VALID
+
+GUILD = GuildID(3000000000000000001)
+CHANNEL_A = ChannelID(4000000000000000001)
+CHANNEL_B = ChannelID(4000000000000000002)
+ROOM_A = RoomID("!portal-a:example.org")
+ROOM_B = RoomID("!portal-b:example.org")
+POLICY_ROOM = RoomID("!own-list:example.org")
+SUB_LIST = RoomID("!community-list:other.example")
+MOD_ROOM = RoomID("!mods:example.org")
+MOD_CHANNEL = ChannelID(4000000000000000099)
+
+MODERATOR = UserID("@mod:example.org")
+BOT = UserID("@passerelle:example.org")
+
+BAN_MEMBERS = 1 << 2
+
+
+class FakeDiscordModeration:
+    """Discord's guild: bans, kicks, members, the audit log and posts, all recorded."""
+
+    def __init__(self) -> None:
+        # Discord's current guild bans: user -> reason.
+        self.guild_bans: dict[DiscordUserID, str | None] = {}
+        self.ban_calls: list[tuple[DiscordUserID, str, int]] = []
+        self.unban_calls: list[tuple[DiscordUserID, str]] = []
+        self.kick_calls: list[tuple[DiscordUserID, str]] = []
+        # What Discord answers (False: missing permission or hierarchy).
+        self.may_ban = True
+        self.may_kick = True
+        # The audit log: user -> (moderator, reason) of their ban.
+        self.authors: dict[DiscordUserID, tuple[DiscordUserID | None, str | None]] = {}
+        self.guild_members: dict[DiscordUserID, DiscordMember] = {}
+        self.posts: list[tuple[ChannelID, str]] = []
+
+    def add_member(
+        self, user_id: int, *names: str, permissions: int = 0, is_owner: bool = False
+    ) -> DiscordUserID:
+        uid = DiscordUserID(user_id)
+        self.guild_members[uid] = DiscordMember(uid, names, permissions, is_owner)
+        return uid
+
+    async def ban(self, user_id: DiscordUserID, reason: str, delete_seconds: int) -> bool:
+        self.ban_calls.append((user_id, reason, delete_seconds))
+        if not self.may_ban:
+            return False
+        self.guild_bans[user_id] = reason
+        return True
+
+    async def unban(self, user_id: DiscordUserID, reason: str) -> bool:
+        self.unban_calls.append((user_id, reason))
+        self.guild_bans.pop(user_id, None)
+        return True
+
+    async def kick(self, user_id: DiscordUserID, reason: str) -> bool:
+        self.kick_calls.append((user_id, reason))
+        return self.may_kick
+
+    async def bans(self) -> list[DiscordBan]:
+        return [DiscordBan(uid, reason) for uid, reason in self.guild_bans.items()]
+
+    async def ban_author(self, user_id: DiscordUserID) -> tuple[DiscordUserID | None, str | None]:
+        return self.authors.get(user_id, (None, None))
+
+    async def member(self, user_id: DiscordUserID) -> DiscordMember | None:
+        return self.guild_members.get(user_id)
+
+    async def members(self) -> list[DiscordMember]:
+        return list(self.guild_members.values())
+
+    async def post(self, channel_id: ChannelID, text: str) -> None:
+        self.posts.append((channel_id, text))
+
+
+class FakeMatrixModeration:
+    """The homeserver as the moderation layer sees it: memberships, power levels, state."""
+
+    def __init__(self) -> None:
+        self.memberships: dict[tuple[RoomID, UserID], str] = {}
+        self.ban_calls: list[tuple[RoomID, UserID, str]] = []
+        self.unban_calls: list[tuple[RoomID, UserID, str]] = []
+        self.kick_calls: list[tuple[RoomID, UserID, str]] = []
+        self.levels: dict[RoomID, dict[str, Any]] = {}
+        self.raised: list[tuple[RoomID, tuple[UserID, ...], int]] = []
+        self.joins: list[str] = []
+        self.joinable: dict[str, RoomID] = {}
+        # room -> its state events (what room_state answers)
+        self.state: dict[RoomID, list[dict[str, Any]]] = {}
+        self.set_state_calls: list[tuple[RoomID, str, str, dict[str, Any]]] = []
+        self.created: list[tuple[str, str, tuple[UserID, ...]]] = []
+        self.notices: list[tuple[RoomID, str]] = []
+        self._ids = itertools.count(1)
+
+    def join_member(self, room_id: RoomID, *users: UserID) -> None:
+        for user in users:
+            self.memberships[(room_id, user)] = "join"
+
+    def bans_in(self, room_id: RoomID) -> set[UserID]:
+        return {u for (r, u), m in self.memberships.items() if r == room_id and m == "ban"}
+
+    async def ban(self, room_id: RoomID, user_id: UserID, reason: str) -> bool:
+        self.ban_calls.append((room_id, user_id, reason))
+        self.memberships[(room_id, user_id)] = "ban"
+        return True
+
+    async def unban(self, room_id: RoomID, user_id: UserID, reason: str) -> bool:
+        self.unban_calls.append((room_id, user_id, reason))
+        self.memberships[(room_id, user_id)] = "leave"
+        return True
+
+    async def kick(self, room_id: RoomID, user_id: UserID, reason: str) -> bool:
+        self.kick_calls.append((room_id, user_id, reason))
+        self.memberships[(room_id, user_id)] = "leave"
+        return True
+
+    async def membership(self, room_id: RoomID, user_id: UserID) -> str | None:
+        return self.memberships.get((room_id, user_id))
+
+    async def joined_members(self, room_id: RoomID) -> list[UserID]:
+        return sorted(u for (r, u), m in self.memberships.items() if r == room_id and m == "join")
+
+    async def power_levels(self, room_id: RoomID) -> Mapping[str, Any]:
+        return self.levels.get(room_id, {"users": {}, "ban": 50})
+
+    async def raise_power(self, room_id: RoomID, users: list[UserID], level: int) -> bool:
+        self.raised.append((room_id, tuple(users), level))
+        return True
+
+    async def join(self, room: str) -> RoomID | None:
+        self.joins.append(room)
+        if room.startswith("!"):
+            return RoomID(room)
+        return self.joinable.get(room)
+
+    async def room_state(self, room_id: RoomID) -> list[dict[str, Any]]:
+        return list(self.state.get(room_id, []))
+
+    async def set_state(
+        self, room_id: RoomID, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> EventID:
+        self.set_state_calls.append((room_id, event_type, state_key, content))
+        return EventID(f"$state{next(self._ids)}")
+
+    async def create_room(
+        self, name: str, topic: str, invite: list[UserID], state: list[dict[str, Any]]
+    ) -> RoomID:
+        self.created.append((name, topic, tuple(invite)))
+        return RoomID(f"!created{len(self.created)}:example.org")
+
+    async def notice(self, room_id: RoomID, text: str, html: str | None = None) -> None:
+        self.notices.append((room_id, text))
+
+
+@dataclass
+class Harness:
+    mctx: ModerationContext
+    matrix: FakeMatrixModeration
+    discord: FakeDiscordModeration
+    relay_matrix: FakeMatrix
+    relay_discord: FakeDiscord
+
+    @property
+    def stores(self) -> Stores:
+        return self.mctx.stores
+
+    def ghost(self, user_id: int) -> UserID:
+        return self.mctx.namer.ghost_mxid(DiscordUserID(user_id))
+
+    async def audits(self) -> list[AuditEntry]:
+        """Every audit entry, oldest first."""
+        return list(reversed(await self.stores.audit.recent(1000)))
+
+
+def moderation_config(**moderation: Any) -> dict[str, Any]:
+    data = copy.deepcopy(VALID)
+    data["bridge"]["channels"][0]["matrix_room"] = ROOM_A
+    data["bridge"]["channels"][1]["matrix_room"] = ROOM_B
+    data["moderation"] = {
+        "moderators": [MODERATOR],
+        "mod_channel": str(MOD_CHANNEL),
+        **moderation,
+    }
+    return data
+
+
+@asynccontextmanager
+async def moderation_context(tmp_path: Path, **moderation: Any) -> AsyncIterator[Harness]:
+    """A running bridge's moderation state over a fresh SQLite database.
+
+    ``moderation``: keys of the config's ``moderation`` section (moderators, guild_wide_bans ...).
+    """
+    url = f"sqlite://{tmp_path / 'moderation.db'}"
+    await asyncio.to_thread(upgrade_head, url)
+    db = open_database(url)
+    await db.start()
+    config = parse_config(moderation_config(**moderation), tmp_path / "config.yaml")
+    relay_matrix, relay_discord = FakeMatrix(), FakeDiscord()
+    bridge = BridgeContext(config, Stores(db), relay_matrix, relay_discord)
+    matrix, discord = FakeMatrixModeration(), FakeDiscordModeration()
+    mctx = ModerationContext(bridge, discord, matrix)
+    try:
+        for channel, room, name in ((CHANNEL_A, ROOM_A, "campaign"), (CHANNEL_B, ROOM_B, "lore")):
+            await bridge.stores.portals.upsert(PortalRow(channel, GUILD, room, name, "", "public"))
+            matrix.join_member(room, BOT)
+        mctx.state.policy_room = POLICY_ROOM
+        mctx.state.list_rooms[POLICY_ROOM] = "the bridge's own list"
+        mctx.state.list_rooms[SUB_LIST] = "#community:other.example"
+        mctx.state.mod_room = MOD_ROOM
+        assert relay_discord.own_user_id() == BOT_USER
+        yield Harness(mctx, matrix, discord, relay_matrix, relay_discord)
+    finally:
+        await db.stop()
