@@ -122,6 +122,16 @@ class ModerationConfig:
 
 
 @dataclass(frozen=True)
+class MembersConfig:
+    """Who counts as a verified member (members-only channels), failing closed."""
+
+    role_ids: tuple[int, ...] = ()  # Discord roles whose holders are verified members
+    allowlist: tuple[str, ...] = ()  # Matrix users who are members without a Discord link
+    auto_invite: bool = True  # invite verified members to members-only portals
+    link_code_minutes: int = 15  # how long a linking code is valid
+
+
+@dataclass(frozen=True)
 class Config:
     homeserver: HomeserverConfig
     appservice: AppserviceConfig
@@ -131,6 +141,7 @@ class Config:
     log_level: str
     path: Path | None = None
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    members: MembersConfig = field(default_factory=MembersConfig)
 
     @property
     def namer(self) -> GhostNamer:
@@ -329,6 +340,38 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
     )
 
 
+def _members(data: Mapping[str, Any]) -> MembersConfig:
+    raw = data.get("members")
+    if raw is None:
+        return MembersConfig()
+    if not isinstance(raw, Mapping):
+        raise ConfigError("members", "expected a mapping (or leave the section out)")
+    reader = _Reader(raw, "members.")
+    roles: list[int] = []
+    for index, value in enumerate(reader.items("role_ids")):
+        text = str(value).strip()
+        if not text.isdigit() or not 1 <= len(text) <= 20:
+            raise ConfigError(
+                reader.key(f"role_ids[{index}]"), f"expected a Discord role ID, got {value!r}"
+            )
+        roles.append(int(text))
+    allowlist: list[str] = []
+    for index, value in enumerate(reader.items("allowlist")):
+        mxid = str(value).strip() if isinstance(value, str) else ""
+        if not USER_ID_RE.match(mxid):
+            raise ConfigError(
+                reader.key(f"allowlist[{index}]"),
+                f"not a Matrix user ID (like @alice:example.org): {value!r}",
+            )
+        allowlist.append(mxid)
+    return MembersConfig(
+        role_ids=tuple(dict.fromkeys(roles)),
+        allowlist=tuple(dict.fromkeys(allowlist)),
+        auto_invite=reader.boolean("auto_invite", True),
+        link_code_minutes=reader.integer("link_code_minutes", 15, lo=1, hi=24 * 60),
+    )
+
+
 def parse_config(data: Any, path: Path | None = None) -> Config:
     """Validate a loaded YAML document and build the :class:`Config`."""
     if not isinstance(data, Mapping):
@@ -409,7 +452,9 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("logging.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
     moderation = _moderation(data)
-    return Config(homeserver, appservice, database, discord, bridge, level, path, moderation)
+    return Config(
+        homeserver, appservice, database, discord, bridge, level, path, moderation, _members(data)
+    )
 
 
 def load_config(path: str | Path) -> Config:

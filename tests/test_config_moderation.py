@@ -34,9 +34,9 @@ def test_empty_section_means_defaults(section: Any) -> None:
     assert parse_config(with_moderation(section)).moderation == ModerationConfig()
 
 
-def test_moderation_is_the_last_config_field() -> None:
+def test_moderation_follows_path_in_config_fields() -> None:
     names = list(Config.__dataclass_fields__)
-    assert names[-2:] == ["path", "moderation"]
+    assert names[-3:] == ["path", "moderation", "members"]
 
 
 def test_full_section(tmp_path: Path) -> None:
