@@ -28,6 +28,7 @@ from moderation import audit
 from moderation.context import ModerationContext
 from moderation.gate import protected
 from moderation.policy import RuleKey
+from moderation.rule_set import mirror_own_write
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +72,28 @@ async def unban_in_rooms(
     return changed
 
 
-async def write_rule(mctx: ModerationContext, entity: str, reason: str) -> None:
-    """Publish ``entity`` as banned in the bridge's policy list."""
+async def write_rule(
+    mctx: ModerationContext, entity: str, reason: str, rule: tuple[str, str] | None = None
+) -> None:
+    """Publish ``entity`` as banned in the bridge's policy list (unless the ban comes
+    from a rule there already: ``rule`` is the causing (list room, entity))."""
     room = mctx.state.policy_room
-    if room is None:
+    if room is None or (rule is not None and rule == (room, entity)):
         return
     content = {"entity": entity, "recommendation": BAN, "reason": reason}
-    await mctx.matrix.set_state(room, RULE_USER, rule_state_key(entity), content)
+    key = rule_state_key(entity)
+    event_id = await mctx.matrix.set_state(room, RULE_USER, key, content)
+    await mirror_own_write(mctx, room, RULE_USER, key, content, event_id)
 
 
 async def remove_rule(mctx: ModerationContext, entity: str) -> None:
     """Blank the bridge's rule for ``entity`` (how Draupnir and Mjolnir remove rules)."""
     room = mctx.state.policy_room
-    if room is None or mctx.state.policy.get(RuleKey(room, "user", rule_state_key(entity))) is None:
+    key = rule_state_key(entity)
+    if room is None or mctx.state.policy.get(RuleKey(room, "user", key)) is None:
         return
-    await mctx.matrix.set_state(room, RULE_USER, rule_state_key(entity), {})
+    event_id = await mctx.matrix.set_state(room, RULE_USER, key, {})
+    await mirror_own_write(mctx, room, RULE_USER, key, {}, event_id)
 
 
 def _sides(matrix: str, discord: str) -> str:
@@ -127,7 +135,7 @@ async def ban_discord_user(
         else:
             discord_result = "could not ban (the bridge lacks Ban Members, or they rank higher)"
     rooms = await ban_in_rooms(mctx, ghost, f"Banned: {reason}" if reason else "Banned")
-    await write_rule(mctx, ghost, reason)
+    await write_rule(mctx, ghost, reason, rule)
     await audit.record(
         mctx,
         source=source,
@@ -230,6 +238,19 @@ async def ban_matrix_user(
             outcome="Moderators and the bridge are never banned across the bridge.",
         )
         return None
+    if where is not None and not mctx.config.guild_wide_bans:
+        # Only that room (the homeserver already applied it): nothing spreads, nothing
+        # is recorded, so joining another room or relaying from it stays possible.
+        await audit.record(
+            mctx,
+            source=source,
+            actor=actor,
+            action="ban",
+            target=user,
+            reason=reason,
+            outcome=_sides("banned in that room only (guild_wide_bans is off)", "unchanged"),
+        )
+        return None
     row = BanRow(
         "matrix",
         user,
@@ -241,13 +262,8 @@ async def ban_matrix_user(
     )
     await mctx.stores.bans.put(row)
     text = f"Banned: {reason}" if reason else "Banned"
-    if mctx.config.guild_wide_bans or where is None:
-        rooms = await ban_in_rooms(mctx, user, text, skip=where)
-    else:
-        rooms = 0 if await mctx.matrix.membership(where, user) == "ban" else 1
-        if rooms:
-            await mctx.matrix.ban(where, user, text)
-    await write_rule(mctx, user, reason)
+    rooms = await ban_in_rooms(mctx, user, text, skip=where)
+    await write_rule(mctx, user, reason, rule)
     await audit.record(
         mctx,
         source=source,
@@ -272,9 +288,7 @@ async def unban_matrix_user(
     row = await mctx.stores.bans.remove("matrix", user)
     if row is None:
         return False
-    rooms = 0
-    if mctx.config.guild_wide_bans or where is None:
-        rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", skip=where)
+    rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", skip=where)
     await remove_rule(mctx, user)
     await audit.record(
         mctx,

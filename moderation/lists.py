@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 
-from bridge.db import PolicyRuleRow
 from bridge.ids import DiscordUserID, RoomID, UserID
 from moderation import audit
 from moderation.bans import (
@@ -35,11 +34,12 @@ from moderation.gate import protected
 from moderation.policy import (
     NotPolicyEvent,
     PolicyRule,
-    RuleUpsert,
+    ghost_discord_id,
     glob_matches,
     mxid_server,
     parse_policy_event,
 )
+from moderation.rule_set import mirror, rule_row
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +100,9 @@ async def load_list(mctx: ModerationContext, room_id: RoomID) -> int:
     state = mctx.state
     state.policy = state.policy.without_list(room_id).apply_all(changes)
     rules = [r for r in state.policy if r.source_room == room_id]
-    await mctx.stores.policy_rules.replace_room(room_id, [_row(r) for r in rules])
+    await mctx.stores.policy_rules.replace_room(room_id, [rule_row(r) for r in rules])
     log.info("moderation.list-loaded room=%s rules=%s", room_id, len(rules))
     return len(rules)
-
-
-def _row(rule: PolicyRule) -> PolicyRuleRow:
-    return PolicyRuleRow(
-        room_id=rule.source_room,
-        event_type=f"m.policy.rule.{rule.kind}",
-        state_key=rule.state_key,
-        entity=rule.entity,
-        recommendation=rule.recommendation,
-        reason=rule.reason,
-        event_id=rule.event_id,
-    )
 
 
 async def on_state_event(mctx: ModerationContext, raw: dict[str, object]) -> bool:
@@ -125,20 +113,26 @@ async def on_state_event(mctx: ModerationContext, raw: dict[str, object]) -> boo
     change = parse_policy_event(raw)
     if isinstance(change, NotPolicyEvent) or change.key is None:
         return False
-    before = mctx.state.policy.get(change.key)
-    mctx.state.policy = mctx.state.policy.apply(change)
-    after = mctx.state.policy.get(change.key)
-    if after is not None:
-        await mctx.stores.policy_rules.upsert(_row(after))
-    else:
-        await mctx.stores.policy_rules.delete(
-            change.key.source_room, f"m.policy.rule.{change.key.kind}", change.key.state_key
-        )
-    if before is not None and before.is_ban and (after is None or after.entity != before.entity):
-        await lift_rule(mctx, before)
-    if isinstance(change, RuleUpsert) and change.rule.is_ban and before != change.rule:
-        await apply_rule(mctx, change.rule)
+    before, after = await mirror(mctx, change)
+    if raw.get("sender") == mctx.namer.bot_mxid:
+        # The bridge's own writes: it acted when it wrote them (a shared ban, or a
+        # command that applies its rule itself). Acting again on a late echo could
+        # undo a later unban.
+        return True
+    await carry_out(mctx, before, after)
     return True
+
+
+async def carry_out(
+    mctx: ModerationContext, before: PolicyRule | None, after: PolicyRule | None
+) -> None:
+    """Lift what a rule no longer says, apply what it newly says."""
+    if before is not None and before.is_ban:
+        same_ban = after is not None and after.is_ban and after.entity == before.entity
+        if not same_ban:
+            await lift_rule(mctx, before)
+    if after is not None and after.is_ban and before != after:
+        await apply_rule(mctx, after)
 
 
 async def portal_members(mctx: ModerationContext) -> set[UserID]:
@@ -169,7 +163,8 @@ async def apply_rule(
         )
         return 0
     if rule.kind == "user" and not rule.is_wildcard:
-        discord_id = mctx.namer.parse_ghost(rule.entity)
+        namer = mctx.namer
+        discord_id = ghost_discord_id(rule.entity, namer.user_prefix, namer.server_name)
         if discord_id is not None:
             if await mctx.stores.bans.get("discord", str(discord_id)) is not None:
                 return 0

@@ -47,7 +47,7 @@ from moderation.commands import (
     rule_kind,
 )
 from moderation.context import ModerationContext
-from moderation.lists import portal_members
+from moderation.lists import carry_out, portal_members
 from moderation.policy import (
     ban_level,
     bridge_namespace,
@@ -55,6 +55,7 @@ from moderation.policy import (
     matrix_may_moderate,
     user_power_level,
 )
+from moderation.rule_set import mirror_own_write
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +242,9 @@ async def _rule(
         return "The bridge has no policy list yet."
     kind = rule_kind(command.entity)
     event_type = RULE_USER if kind == "user" else "m.policy.rule.server"
+    key = rule_state_key(command.entity)
     if isinstance(command, RuleUnban):
-        await mctx.matrix.set_state(room, event_type, rule_state_key(command.entity), {})
+        event_id = await mctx.matrix.set_state(room, event_type, key, {})
         await audit.record(
             mctx,
             source=source,
@@ -252,6 +254,7 @@ async def _rule(
             reason="",
             outcome="Rule removed from the bridge's list; the bans it caused are lifted.",
         )
+        await carry_out(mctx, *await mirror_own_write(mctx, room, event_type, key, {}, event_id))
         return f"Removed the rule for {command.entity}."
     refusal = check_rule(
         command,
@@ -265,7 +268,7 @@ async def _rule(
     if refusal is not None:
         return refusal.message
     content = {"entity": command.entity, "recommendation": "m.ban", "reason": command.reason}
-    await mctx.matrix.set_state(room, event_type, rule_state_key(command.entity), content)
+    event_id = await mctx.matrix.set_state(room, event_type, key, content)
     await audit.record(
         mctx,
         source=source,
@@ -275,6 +278,8 @@ async def _rule(
         reason=command.reason,
         outcome="Rule published in the bridge's list; it applies on both sides.",
     )
+    # The echo of the bridge's own write changes nothing: apply the rule now.
+    await carry_out(mctx, *await mirror_own_write(mctx, room, event_type, key, content, event_id))
     return f"Published a ban rule for {command.entity}."
 
 

@@ -6,6 +6,7 @@ import logging
 
 from mautrix.util.async_db import Database
 
+from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
     AuditEntry,
@@ -34,6 +35,11 @@ __all__ = [
     "BridgeRoomStore",
     "Database",
     "EmojiRow",
+    "LinkCodeRow",
+    "LinkCodeStore",
+    "LinkDirection",
+    "LinkRow",
+    "LinkStore",
     "MessageMap",
     "MessageRow",
     "PolicyRuleRow",
@@ -82,3 +88,5 @@ class Stores:
         self.policy_rules = PolicyRuleStore(db)
         self.audit = AuditStore(db)
         self.bridge_rooms = BridgeRoomStore(db)
+        self.links = LinkStore(db)
+        self.link_codes = LinkCodeStore(db)

@@ -78,12 +78,21 @@ def snowflake_param(request: web.Request, name: str, not_found: errors.ApiError)
     return str(int(value))
 
 
-def channel_for(request: web.Request, user: User | None) -> Channel:
-    """The path's channel; with ``user``, 10003/50001 the way Discord answers."""
+def channel_for(request: web.Request, user: User | None, *, allow_dm: bool = False) -> Channel:
+    """The path's channel; with ``user``, 10003/50001 the way Discord answers.
+
+    DM channels are only for their two participants (50001 for anyone else) and
+    only for the handlers that pass ``allow_dm`` (50003 elsewhere)."""
     state = ctx_of(request).state
     channel = state.channels.get(snowflake_param(request, "channel_id", errors.unknown_channel()))
     if channel is None:
         raise errors.unknown_channel()
+    if channel.is_dm:
+        if user is not None and user.id not in channel.recipient_ids:
+            raise errors.missing_access()
+        if not allow_dm:
+            raise errors.dm_channel_action()
+        return channel
     if user is not None:
         if state.member(channel.guild_id, user.id) is None:
             raise errors.unknown_channel()

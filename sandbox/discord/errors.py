@@ -82,6 +82,16 @@ def other_users_message() -> ApiError:
     return ApiError(403, 50005, "Cannot edit a message authored by another user")
 
 
+def dm_channel_action() -> ApiError:
+    """Guild-only actions (overwrites, webhooks, threads, pins ...) on a DM channel."""
+    return ApiError(400, 50003, "Cannot execute action on a DM channel")
+
+
+def cannot_message_user() -> ApiError:
+    """A DM to yourself, or to a user who shares no guild with you."""
+    return ApiError(403, 50007, "Cannot send messages to this user")
+
+
 def empty_message() -> ApiError:
     return ApiError(400, 50006, "Cannot send an empty message")
 

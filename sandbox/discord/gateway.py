@@ -43,6 +43,16 @@ GUILD_MODERATION = 1 << 2
 GUILD_WEBHOOKS = 1 << 5
 GUILD_MESSAGES = 1 << 9
 GUILD_MESSAGE_REACTIONS = 1 << 10
+GUILD_MESSAGE_TYPING = 1 << 11
+DIRECT_MESSAGES = 1 << 12
+DIRECT_MESSAGE_REACTIONS = 1 << 13
+DIRECT_MESSAGE_TYPING = 1 << 14
+# In a DM channel the guild intents of channel dispatches become their DM counterparts.
+DM_INTENTS = {
+    GUILD_MESSAGES: DIRECT_MESSAGES,
+    GUILD_MESSAGE_REACTIONS: DIRECT_MESSAGE_REACTIONS,
+    GUILD_MESSAGE_TYPING: DIRECT_MESSAGE_TYPING,
+}
 
 CHUNK_SIZE = 1000
 BUFFER_SIZE = 5000  # dispatches kept per session for RESUME
@@ -175,7 +185,13 @@ class GatewayHub:
         return list(self.sessions.values())
 
     def dispatch_channel(self, event: str, data: Any, channel_id: str, intent: int) -> int:
-        """Send to every session whose user can view the channel; returns how many."""
+        """Send to every session whose user can view the channel; returns how many.
+
+        In a DM channel that is its two participants, with the DIRECT_MESSAGES
+        (reactions, typing) intent instead of the guild one."""
+        channel = self.state.channels.get(channel_id)
+        if channel is not None and channel.is_dm:
+            intent = DM_INTENTS.get(intent, intent)
         sent = 0
         for s in self._live_sessions():
             if s.intents & intent and self.state.can(channel_id, s.user.id, VIEW_CHANNEL):

@@ -56,6 +56,7 @@ ROUTES: list[Route] = [
     Route("GET", "/gateway/bot", rest_users.get_gateway_bot),
     Route("GET", "/users/@me", rest_users.get_me),
     Route("GET", "/users/@me/guilds", rest_users.get_my_guilds),
+    Route("POST", "/users/@me/channels", rest_users.create_dm),
     Route("GET", "/users/{user_id}", rest_users.get_user),
     Route("GET", "/oauth2/applications/@me", rest_users.get_my_application),
     # guilds

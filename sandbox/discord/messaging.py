@@ -177,7 +177,7 @@ def mentions(
 ) -> tuple[list[dict[str, Any]], list[str], bool]:
     """(mentions, mention_roles, mention_everyone) honouring ``allowed_mentions``."""
     state = ctx.state
-    guild = state.guilds[channel.guild_id]
+    guild = state.guilds.get(channel.guild_id)  # None in a DM: no role mentions there
     if allowed is None:
         parse = {"users", "roles", "everyone"}
         users_allowed: set[str] = set()
@@ -221,6 +221,8 @@ def mentions(
     roles: list[str] = []
     for rid in ROLE_MENTION.findall(content):
         rid = str(int(rid))
+        if guild is None:
+            break
         role = guild.roles.get(rid)
         if role is None or rid in roles or rid == guild.id:
             continue
@@ -322,12 +324,9 @@ def _reference(
                 "message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"
             )
         return None, None
-    reference = {
-        "type": 0,
-        "channel_id": channel.id,
-        "message_id": mid,
-        "guild_id": channel.guild_id,
-    }
+    reference = {"type": 0, "channel_id": channel.id, "message_id": mid}
+    if channel.guild_id:  # not in a DM
+        reference["guild_id"] = channel.guild_id
     return reference, target
 
 

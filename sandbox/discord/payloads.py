@@ -139,6 +139,20 @@ def channel(ch: Channel) -> Json:
     return data
 
 
+def dm_channel(state: State, ch: Channel, viewer: str) -> Json:
+    """A DM channel (PrivateChannelResponse) as one participant sees it: ``recipients``
+    lists the other participant."""
+    others = [u for u in ch.recipient_ids if u != viewer] or list(ch.recipient_ids)
+    return {
+        "id": ch.id,
+        "type": ch.type,
+        "last_message_id": ch.last_message_id,
+        "flags": 0,
+        "last_pin_timestamp": None,
+        "recipients": [user(state.users[u]) for u in others if u in state.users],
+    }
+
+
 def partial_member(m: Member) -> Json:
     """A member without its user, as in MESSAGE_CREATE's ``member``."""
     return {
@@ -407,9 +421,9 @@ def message_event(state: State, msg: Json) -> Json:
     """MESSAGE_CREATE / MESSAGE_UPDATE data: the message plus guild_id and partial members."""
     ch = state.channels.get(msg["channel_id"])
     data = dict(msg)
-    if ch is None:
+    g = state.guilds.get(ch.guild_id) if ch is not None else None
+    if g is None:  # a DM: no guild_id, no member
         return data
-    g = state.guilds[ch.guild_id]
     data["guild_id"] = g.id
     author_member = g.members.get(msg["author"]["id"])
     if author_member is not None and not msg.get("webhook_id"):

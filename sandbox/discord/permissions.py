@@ -35,6 +35,11 @@ SEND_MESSAGES_IN_THREADS = 1 << 38
 # Every permission bit Discord defines today (up to bit 50 at the time of writing).
 ALL = (1 << 51) - 1
 
+# What each participant may do in a DM channel (type 1); outsiders get nothing.
+DM_PERMISSIONS = (
+    VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | ADD_REACTIONS
+)
+
 OVERWRITE_ROLE = 0
 OVERWRITE_MEMBER = 1
 

@@ -205,7 +205,11 @@ def _record_role_changes(
 
 
 async def get_channel(request: web.Request) -> web.Response:
-    return json_reply(payloads.channel(channel_for(request, current_user(request))))
+    user = current_user(request)
+    channel = channel_for(request, user, allow_dm=True)
+    if channel.is_dm:
+        return json_reply(payloads.dm_channel(ctx_of(request).state, channel, user.id))
+    return json_reply(payloads.channel(channel))
 
 
 def _channel_updated(request: web.Request, channel_id: str) -> None:

@@ -58,8 +58,16 @@ def dispatch_updated(ctx: Ctx, msg: dict[str, Any]) -> None:
 
 
 def dispatch_deleted(ctx: Ctx, channel: Channel, message_id: str) -> None:
-    data = {"id": message_id, "channel_id": channel.id, "guild_id": channel.guild_id}
+    data = {"id": message_id, "channel_id": channel.id}
+    if channel.guild_id:  # not in a DM
+        data["guild_id"] = channel.guild_id
     ctx.hub.dispatch_channel("MESSAGE_DELETE", data, channel.id, GUILD_MESSAGES)
+
+
+def _may_dm(ctx: Ctx, channel: Channel, user_id: str) -> bool:
+    """Discord refuses DMs to yourself and between users sharing no guild (50007)."""
+    others = [u for u in channel.recipient_ids if u != user_id]
+    return bool(others) and all(ctx.state.share_a_guild(user_id, o) for o in others)
 
 
 def _message_in(request: web.Request, channel: Channel) -> dict[str, Any]:
@@ -74,12 +82,14 @@ def _message_in(request: web.Request, channel: Channel) -> dict[str, Any]:
 async def create_message(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
-    channel = channel_for(request, user)
-    if channel.type not in (0, 2, 5, *rest_threads.THREAD_TYPES):
+    channel = channel_for(request, user, allow_dm=True)
+    if channel.type not in (0, 1, 2, 5, *rest_threads.THREAD_TYPES):
         raise errors.ApiError(400, 50008, "Cannot send messages in a non-text channel")
     granted = ctx.state.permissions(channel.id, user.id)
     if not perms.has(granted, rest_threads.send_permission(channel)):
         raise errors.missing_permissions()
+    if channel.is_dm and not _may_dm(ctx, channel, user.id):
+        raise errors.cannot_message_user()
     payload, uploads = await messaging.read_body(request)
     if uploads and not perms.has(granted, perms.ATTACH_FILES):
         raise errors.missing_permissions()
@@ -101,7 +111,7 @@ async def create_message(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
-    channel = channel_for(request, user)
+    channel = channel_for(request, user, allow_dm=True)
     if not ctx.state.can(channel.id, user.id, perms.READ_MESSAGE_HISTORY):
         return json_reply([])
     q = request.query
@@ -137,7 +147,7 @@ async def list_messages(request: web.Request) -> web.Response:
 async def get_message(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
-    channel = channel_for(request, user)
+    channel = channel_for(request, user, allow_dm=True)
     if not ctx.state.can(channel.id, user.id, perms.READ_MESSAGE_HISTORY):
         raise errors.missing_access()
     return json_reply(with_reactions(ctx, _message_in(request, channel), user.id))
@@ -146,7 +156,7 @@ async def get_message(request: web.Request) -> web.Response:
 async def edit_message(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
-    channel = channel_for(request, user)
+    channel = channel_for(request, user, allow_dm=True)
     msg = _message_in(request, channel)
     if msg["author"]["id"] != user.id or msg.get("webhook_id"):
         raise errors.other_users_message()
@@ -168,7 +178,7 @@ async def edit_message(request: web.Request) -> web.Response:
 async def delete_message(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
-    channel = channel_for(request, user)
+    channel = channel_for(request, user, allow_dm=True)
     msg = _message_in(request, channel)
     own = msg["author"]["id"] == user.id and not msg.get("webhook_id")
     if not own and not ctx.state.can(channel.id, user.id, perms.MANAGE_MESSAGES):
@@ -351,15 +361,16 @@ async def list_reactions(request: web.Request) -> web.Response:
 async def trigger_typing(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     user = current_user(request)
-    channel = channel_for(request, user)
+    channel = channel_for(request, user, allow_dm=True)
     if not ctx.state.can(channel.id, user.id, perms.SEND_MESSAGES):
         raise errors.missing_permissions()
     data: dict[str, Any] = {
         "channel_id": channel.id,
-        "guild_id": channel.guild_id,
         "user_id": user.id,
         "timestamp": int(time.time()),
     }
+    if channel.guild_id:  # not in a DM
+        data["guild_id"] = channel.guild_id
     member = ctx.state.member(channel.guild_id, user.id)
     if member is not None:
         data["member"] = payloads.member(ctx.state, member)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from sandbox.discord import errors, payloads
-from sandbox.discord.context import ctx_of, current_user, json_reply, snowflake_param
+from sandbox.discord.context import ctx_of, current_user, json_reply, read_json, snowflake_param
 
 
 async def get_gateway(request: web.Request) -> web.Response:
@@ -65,3 +65,23 @@ async def get_my_guilds(request: web.Request) -> web.Response:
             }
         )
     return json_reply(out)
+
+
+async def create_dm(request: web.Request) -> web.Response:
+    """``POST /users/@me/channels`` ``{recipient_id}``: the DM channel (type 1) between
+    the caller and the recipient, created on first use and the same one afterwards."""
+    ctx = ctx_of(request)
+    user = current_user(request)
+    body = await read_json(request)
+    raw = body.get("recipient_id")
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        raise errors.invalid_form(
+            "recipient_id", "NUMBER_TYPE_COERCE", f'Value "{raw}" is not snowflake.'
+        )
+    recipient = ctx.state.users.get(str(int(raw)))
+    if recipient is None:
+        raise errors.unknown_user()
+    if recipient.id == user.id:
+        raise errors.cannot_message_user()
+    channel = ctx.state.open_dm(user.id, recipient.id)
+    return json_reply(payloads.dm_channel(ctx.state, channel, user.id))

@@ -17,6 +17,8 @@ from sandbox.discord.snowflake import SnowflakeGenerator, now_iso
 
 log = logging.getLogger(__name__)
 
+DM_CHANNEL = 1  # channel type of a direct message between two users
+
 
 @dataclass
 class User:
@@ -60,10 +62,16 @@ class Channel:
     thread_member_ids: list[str] = field(default_factory=list)
     message_count: int = 0
     total_message_sent: int = 0
+    # DM channels (type 1) only: the two participants. Their guild_id is "".
+    recipient_ids: list[str] = field(default_factory=list)
 
     @property
     def is_thread(self) -> bool:
         return self.type in (10, 11, 12)
+
+    @property
+    def is_dm(self) -> bool:
+        return self.type == DM_CHANNEL
 
 
 @dataclass
@@ -139,6 +147,8 @@ class State:
         self.pins: dict[str, dict[str, str]] = {}
         # guild id -> audit log entries, oldest first (sandbox/discord/audit.py)
         self.audit_logs: dict[str, list[dict[str, Any]]] = {}
+        # the two participants' ids (sorted) -> their DM channel id
+        self.dm_channels: dict[tuple[str, str], str] = {}
         self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
         self._tokens: dict[str, str] = {}
         self._load(seed)
@@ -265,6 +275,27 @@ class State:
     def channels_of(self, guild: Guild) -> list[Channel]:
         return [self.channels[c] for c in guild.channel_ids if c in self.channels]
 
+    def open_dm(self, user_id: str, recipient_id: str) -> Channel:
+        """The DM channel between two users, created on first use (as Discord does)."""
+        pair = (min(user_id, recipient_id), max(user_id, recipient_id))
+        existing = self.dm_channels.get(pair)
+        if existing is not None and existing in self.channels:
+            return self.channels[existing]
+        channel = Channel(
+            id=self.ids.next_str(),
+            guild_id="",
+            name="",
+            type=DM_CHANNEL,
+            recipient_ids=list(pair),
+        )
+        self.channels[channel.id] = channel
+        self.channel_messages[channel.id] = []
+        self.dm_channels[pair] = channel.id
+        return channel
+
+    def share_a_guild(self, user_id: str, other_id: str) -> bool:
+        return any(other_id in g.members for g in self.guilds_of(user_id))
+
     def top_role_position(self, guild_id: str, user_id: str) -> int:
         """The position of a member's highest role (0, @everyone's, without roles)."""
         guild = self.guilds.get(guild_id)
@@ -287,8 +318,10 @@ class State:
         )
 
     def permissions(self, channel_id: str, user_id: str) -> int:
-        """The user's permissions in a guild channel (0 when not a member)."""
+        """The user's permissions in a channel (0 when not a member or participant)."""
         channel = self.channels.get(channel_id)
+        if channel is not None and channel.is_dm:
+            return perms.DM_PERMISSIONS if user_id in channel.recipient_ids else 0
         if channel is not None and channel.is_thread and channel.parent_id:
             # A thread has the permissions of its parent; a private thread is only
             # visible to its members and to those who may manage threads.
