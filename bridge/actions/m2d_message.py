@@ -76,7 +76,7 @@ async def reply_quote(
     """The quote line of a Matrix reply, when the replied-to event is bridged here."""
     rows = [
         r
-        for r in await ctx.stores.messages.by_event(reply_to)
+        for r in await ctx.stores.messages.by_event(reply_to, message.room_id)
         if r.room_id == message.room_id  # this portal's channel or one of its threads
     ]
     if not rows:

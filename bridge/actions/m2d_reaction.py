@@ -26,7 +26,7 @@ async def relay_matrix_reaction(ctx: BridgeContext, reaction: MatrixReaction) ->
     """Returns the Discord emoji the bot reacted with, or None when not relayed."""
     if ctx.namer.is_bridge_owned(reaction.sender):
         return None  # ghost reactions mirror Discord users' own reactions
-    rows = await ctx.stores.messages.by_event(reaction.target)
+    rows = await ctx.stores.messages.by_event(reaction.target, reaction.room_id)
     if not rows:
         return None
     target = rows[0]  # a split message: react on its first part
@@ -82,8 +82,8 @@ async def relay_matrix_reaction(ctx: BridgeContext, reaction: MatrixReaction) ->
 async def relay_matrix_reaction_redaction(ctx: BridgeContext, redaction: MatrixRedaction) -> bool:
     """Handle the redaction of a known reaction; False if it redacts something else."""
     row = await ctx.stores.reactions.by_event(redaction.redacts)
-    if row is None:
-        return False
+    if row is None or row.room_id != redaction.room_id:
+        return row is not None  # a reaction of another room: not ours to touch here
     if ctx.namer.is_bridge_owned(redaction.sender):
         return True  # our own redaction of a ghost's reaction (already forgotten)
     if redaction.sender != row.sender and not await ctx.matrix.may_redact(

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 async def relay_matrix_redaction(ctx: BridgeContext, redaction: MatrixRedaction) -> list[MessageID]:
     if ctx.namer.is_bridge_owned(redaction.sender):
         return []  # our own redactions mirror Discord deletions
-    rows = await ctx.stores.messages.by_event(redaction.redacts)
+    rows = await ctx.stores.messages.by_event(redaction.redacts, redaction.room_id)
     if not rows:
         return []
     original_sender = await ctx.matrix.event_sender(redaction.room_id, redaction.redacts)

@@ -57,7 +57,7 @@ async def thread_channel(
         return row.thread_channel_id
     starters = [
         r
-        for r in await ctx.stores.messages.by_event(root)
+        for r in await ctx.stores.messages.by_event(root, message.room_id)
         if r.discord_channel_id == portal.discord_channel_id
     ]
     if not starters:

@@ -34,7 +34,7 @@ async def relay_discord_pins(ctx: BridgeContext, channel_id: ChannelID) -> list[
         if event is not None and event not in pinned_on_discord:
             pinned_on_discord.append(event)
     current = await ctx.matrix.pinned_events(portal.room_id)
-    keep = [e for e in current if not await ctx.stores.messages.by_event(e)]
+    keep = [e for e in current if not await ctx.stores.messages.by_event(e, portal.room_id)]
     wanted = keep + pinned_on_discord
     if wanted == current:
         return None
@@ -53,7 +53,7 @@ async def relay_matrix_pins(ctx: BridgeContext, pins: MatrixPins) -> list[Messag
     channel_id = portal.discord_channel_id
     wanted: list[MessageID] = []
     for event_id in pins.pinned:
-        rows = await ctx.stores.messages.by_event(event_id)
+        rows = await ctx.stores.messages.by_event(event_id, pins.room_id)
         wanted += [r.discord_message_id for r in rows[:1] if r.discord_channel_id == channel_id]
     on_discord = await ctx.discord.pinned_messages(channel_id)
     reason = f"Pinned on Matrix by {pins.sender}"

@@ -74,10 +74,20 @@ class MessageMap:
         )
         return [MessageRow.from_record(rec) for rec in rows]
 
-    async def by_event(self, event_id: EventID) -> list[MessageRow]:
-        rows = await self.db.fetch(
-            f"SELECT {_COLUMNS} FROM message WHERE event_id=$1 ORDER BY event_part", event_id
-        )
+    async def by_event(self, event_id: EventID, room_id: RoomID | None = None) -> list[MessageRow]:
+        """The links of a Matrix event; with ``room_id``, only if the event is in that room
+        (an event ID from another room, e.g. in a crafted relation, maps to nothing)."""
+        if room_id is None:
+            rows = await self.db.fetch(
+                f"SELECT {_COLUMNS} FROM message WHERE event_id=$1 ORDER BY event_part", event_id
+            )
+        else:
+            rows = await self.db.fetch(
+                f"SELECT {_COLUMNS} FROM message WHERE event_id=$1 AND room_id=$2"
+                " ORDER BY event_part",
+                event_id,
+                room_id,
+            )
         return [MessageRow.from_record(rec) for rec in rows]
 
     async def last_in_channel(self, channel_id: ChannelID) -> MessageRow | None:

@@ -11,7 +11,7 @@ from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_redact import relay_matrix_redaction
 from bridge.actions.portals import ensure_portal
-from bridge.ids import EventID, MessageID, UserID
+from bridge.ids import EventID, MessageID, RoomID, UserID
 from bridge.model import DiscordDeletion, MatrixEdit, MatrixRedaction
 from tests.actions.fakes import CHANNEL, GUILD, fake_context
 from tests.actions.test_relay_actions import discord_msg, matrix_msg
@@ -160,3 +160,24 @@ async def test_redaction_by_ghost_or_bot_is_not_relayed(tmp_path: Path) -> None:
         red = MatrixRedaction(portal.room_id, EventID("$r"), ctx.namer.bot_mxid, EventID("$m1"))
         assert await relay_matrix_redaction(ctx, red) == []
         assert discord.deleted == []
+
+
+async def test_relations_to_events_of_another_room_touch_nothing(tmp_path: Path) -> None:
+    """A crafted edit or redaction naming an event of another portal (say, a members-only
+    one) must not edit or delete that portal's Discord message."""
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        portal = await ensure_portal(ctx, CHANNEL)
+        assert portal is not None
+        ids = await relay_matrix_message(ctx, matrix_msg(portal.room_id, "$orig", "secret"))
+        matrix.senders[EventID("$orig")] = ALICE
+        elsewhere = RoomID("!public:example.org")
+        edit = MatrixEdit(
+            elsewhere, EventID("$e"), ALICE, EventID("$orig"), matrix_msg(elsewhere, "$e", "x")
+        )
+        assert await relay_matrix_edit(ctx, edit) == []
+        redaction = MatrixRedaction(elsewhere, EventID("$r"), ALICE, EventID("$orig"))
+        assert await relay_matrix_redaction(ctx, redaction) == []
+        assert discord.edited == [] and discord.deleted == []
+        assert [
+            r.discord_message_id for r in await ctx.stores.messages.by_event(EventID("$orig"))
+        ] == ids

@@ -5,6 +5,7 @@ DMing the bot (how a Matrix user proves a Discord account is theirs)."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -214,6 +215,14 @@ async def test_discordpy_user_dms_the_bot(start_client: StartClient, emu: Emulat
         "link ABCD-1234",
         "Linked.",
     ]
+    # Files cross too (multipart), and the bot can fetch the DM's history.
+    await channel.send("proof", file=discord.File(io.BytesIO(b"PNG?"), "proof.txt"))
+    assert (await bot.next_message()).content == "Linked."  # its own answer
+    with_file = await bot.next_message()
+    assert [a.filename for a in with_file.attachments] == ["proof.txt"]
+    assert await with_file.attachments[0].read() == b"PNG?"
+    history = [m.content async for m in received.channel.history(limit=10)]
+    assert history == ["proof", "Linked.", "link ABCD-1234"]
 
 
 async def test_discordpy_bot_without_dm_intent_hears_nothing(start_client: StartClient) -> None:
