@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[MessageID]:
     if ctx.namer.is_bridge_owned(edit.sender):
         return []
-    rows = [r for r in await ctx.stores.messages.by_event(edit.target, edit.room_id) if r.origin == "matrix"]
+    mapped = await ctx.stores.messages.by_event(edit.target, edit.room_id)
+    rows = [r for r in mapped if r.origin == "matrix"]
     if not rows:
         log.info("m2d.edit-skipped event=%s reason=not-bridged", edit.event_id)
         return []
