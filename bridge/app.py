@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from bridge.media_links import link_key
 from bridge.model import (
     DiscordAuthor,
     DiscordDeletion,
+    DiscordDM,
     DiscordMessage,
     DiscordReaction,
     DiscordReactionClear,
@@ -53,6 +55,7 @@ from bridge.transport.matrix import MatrixTransport
 from bridge.transport.matrix_moderation import MatrixModeration
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
+from moderation.membership import start_members
 from moderation.startup import start_moderation
 
 log = logging.getLogger(__name__)
@@ -107,6 +110,9 @@ class Bridge:
                 thread=self._on_discord_thread,
                 ban=self._on_discord_ban,
                 unban=self._on_discord_unban,
+                roles=self._on_discord_roles,
+                channel_access=self._on_channel_access,
+                dm=self._on_discord_dm,
             ),
         )
         self.discord_moderation = DiscordModeration(self.discord.client, config.discord.guild_id)
@@ -141,6 +147,7 @@ class Bridge:
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
         try:
             await start_moderation(mctx)
+            await start_members(mctx)
         except Exception:  # relay keeps working; the log says what is wrong
             log.exception("moderation.start-failed")
         self._moderation = ModerationDispatch(mctx)
@@ -263,6 +270,20 @@ class Bridge:
         moderation = self._moderation
         if moderation is not None and guild_id == self.config.discord.guild_id:
             self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_unban(user_id))
+
+    def _moderate(self, job: Callable[[ModerationDispatch], Awaitable[None]]) -> None:
+        moderation = self._moderation
+        if moderation is not None:
+            self.d2m_queues.submit(MODERATION_QUEUE, lambda: job(moderation))
+
+    async def _on_discord_roles(self, user_id: DiscordUserID) -> None:
+        self._moderate(lambda m: m.on_discord_roles(user_id))
+
+    async def _on_channel_access(self, channel_id: ChannelID) -> None:
+        self._moderate(lambda m: m.on_channel_access(channel_id))
+
+    async def _on_discord_dm(self, dm: DiscordDM) -> None:
+        self._moderate(lambda m: m.on_discord_dm(dm))
 
     # -- Matrix -> Discord -----------------------------------------------
 

@@ -142,6 +142,17 @@ class DiscordChannel:
     guild_id: GuildID
     name: str
     topic: str = ""
+    # Whether @everyone can view it (moderation.members_only.channel_visibility);
+    # "members_only" when unknown: fail closed.
+    visibility: str = "members_only"
+
+
+@dataclass(frozen=True)
+class DiscordDM:
+    """A direct message to the bridge bot (account linking)."""
+
+    author_id: DiscordUserID
+    content: str
 
 
 @dataclass(frozen=True)

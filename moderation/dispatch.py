@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge.ids import DiscordUserID, RoomID, UserID
-from bridge.model import DiscordMessage
-from moderation import bans, lists, run_commands
+from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.model import DiscordDM, DiscordMessage
+from moderation import bans, linking, lists, run_commands
+from moderation import membership as membership_flows
 from moderation.context import ModerationContext
 from moderation.gate import relay_blocked
 
@@ -45,26 +46,46 @@ class ModerationDispatch:
         state_key = raw.get("state_key")
         if isinstance(state_key, str):
             if event_type == "m.room.member":
-                parsed = _membership(raw)
-                if parsed is not None:
-                    await bans.on_matrix_membership(
-                        self.mctx, RoomID(room_id), UserID(sender), UserID(state_key), *parsed
-                    )
+                await self._member_event(raw, RoomID(room_id), UserID(sender), UserID(state_key))
             else:
                 await lists.on_state_event(self.mctx, raw)
             return False
-        if event_type == "m.room.message" and RoomID(room_id) == self.mctx.state.mod_room:
-            content = raw.get("content")
-            if isinstance(content, dict) and isinstance(content.get("body"), str):
-                html = content.get("formatted_body")
-                return await run_commands.on_matrix_message(
-                    self.mctx,
-                    RoomID(room_id),
-                    UserID(sender),
-                    content["body"],
-                    html if isinstance(html, str) else None,
-                )
+        content = raw.get("content")
+        if event_type != "m.room.message" or not isinstance(content, dict):
+            return False
+        body = content.get("body")
+        if not isinstance(body, str) or self.mctx.namer.is_bridge_owned(sender):
+            return False
+        if RoomID(room_id) == self.mctx.state.mod_room:
+            html = content.get("formatted_body")
+            return await run_commands.on_matrix_message(
+                self.mctx,
+                RoomID(room_id),
+                UserID(sender),
+                body,
+                html if isinstance(html, str) else None,
+            )
+        if await linking.is_dm(self.mctx, RoomID(room_id), UserID(sender)):
+            answer = await linking.on_matrix_dm(self.mctx, RoomID(room_id), UserID(sender), body)
+            await self.mctx.matrix.notice(RoomID(room_id), answer)
+            return True
         return False
+
+    async def _member_event(
+        self, raw: dict[str, Any], room_id: RoomID, sender: UserID, target: UserID
+    ) -> None:
+        parsed = _membership(raw)
+        if parsed is None:
+            return
+        membership = parsed[0]
+        if target == self.mctx.namer.bot_mxid and membership == "invite":
+            content = raw.get("content")
+            direct = isinstance(content, dict) and content.get("is_direct") is True
+            await linking.on_invite(self.mctx, room_id, sender, direct)
+            return
+        await bans.on_matrix_membership(self.mctx, room_id, sender, target, *parsed)
+        if membership in ("join", "invite") and sender != self.mctx.namer.bot_mxid:
+            await membership_flows.on_join(self.mctx, room_id, target)
 
     async def blocked(self, sender: str) -> bool:
         return await relay_blocked(self.mctx.bridge, UserID(sender))
@@ -77,3 +98,13 @@ class ModerationDispatch:
 
     async def on_discord_unban(self, user_id: DiscordUserID) -> None:
         await bans.on_discord_unban(self.mctx, user_id)
+
+    async def on_discord_dm(self, dm: DiscordDM) -> None:
+        answer = await linking.on_discord_dm(self.mctx, dm)
+        await self.mctx.discord.send_dm(dm.author_id, answer)
+
+    async def on_discord_roles(self, user_id: DiscordUserID) -> None:
+        await membership_flows.on_discord_roles(self.mctx, user_id)
+
+    async def on_channel_access(self, channel_id: ChannelID) -> None:
+        await membership_flows.on_channel_access(self.mctx, channel_id)

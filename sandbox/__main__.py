@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bridge.logs import setup_logging
 from sandbox.clients import DiscordUser, MatrixUser
-from sandbox.stack import DEMO_SEED, SandboxStack, StackOptions
+from sandbox.stack import DEMO_SEED, SERVER_NAME, SandboxStack, StackOptions
 
 log = logging.getLogger("sandbox")
 
@@ -90,6 +90,9 @@ async def up(args: argparse.Namespace) -> int:
         discord_port=args.discord_port,
         appservice_port=args.appservice_port,
         matrix_users=[MATRIX_USER],
+        # The demo user may read the members-only room and moderate.
+        members_allowlist=[f"@{MATRIX_USER[0]}:{SERVER_NAME}"],
+        moderators=[f"@{MATRIX_USER[0]}:{SERVER_NAME}"],
         log_level=args.log_level,
     )
     stack = SandboxStack(opts)

@@ -50,6 +50,8 @@ class StackOptions:
     matrix_users: list[tuple[str, str]] = field(default_factory=list)
     # Matrix moderators (config moderation.moderators), invited to the moderators' room.
     moderators: list[str] = field(default_factory=list)
+    # Matrix users who are verified members without a Discord link (members.allowlist).
+    members_allowlist: list[str] = field(default_factory=list)
 
 
 def bridge_config_data(
@@ -103,6 +105,11 @@ def bridge_config_data(
             "channels": channels,
             # The bridge serves signed media links (webhook avatars, big files) itself.
             "public_media_url": f"http://127.0.0.1:{as_port}",
+        },
+        # Verified members: the seed's "Member" role (and the test users, see SandboxStack).
+        "members": {
+            "role_ids": [str(r["id"]) for r in guild.get("roles", []) if r["name"] == "Member"],
+            "allowlist": list(opts.members_allowlist),
         },
         "moderation": {
             "moderators": list(opts.moderators),

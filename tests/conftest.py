@@ -64,8 +64,11 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandb
             ("alice", "alice-password"),
             ("carol", "carol-password"),
             ("dave", "dave-password"),
+            ("erin", "erin-password"),
         ],
         moderators=["@carol:localhost"],
+        # Verified members without a link; erin is not one (members-only tests).
+        members_allowlist=["@alice:localhost", "@carol:localhost", "@dave:localhost"],
     )
     try:
         async with SandboxStack(opts) as running:

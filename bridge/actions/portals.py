@@ -7,6 +7,7 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.db import PortalRow
 from bridge.ids import ChannelID, UserID
+from moderation.members_only import effective_access
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ async def ensure_portal(ctx: BridgeContext, channel_id: ChannelID) -> PortalRow 
         if channel is None:
             log.error("portal.unavailable channel=%s reason=discord-channel-not-found", channel_id)
             return None
-        public = chan_cfg.access == "public"
+        # Public only when the config and Discord's permissions both say so (fail closed).
+        access = effective_access(chan_cfg.access, channel.visibility)
+        public = access == "public"
         if chan_cfg.matrix_room is not None:
             room_id = chan_cfg.matrix_room
             await ctx.matrix.adopt_room(room_id, channel.name, channel.topic)
@@ -34,7 +37,11 @@ async def ensure_portal(ctx: BridgeContext, channel_id: ChannelID) -> PortalRow 
                 topic=channel.topic,
                 alias_localpart=ctx.namer.alias_localpart(channel_id),
                 public=public,
-                invite=[UserID(u) for u in ctx.config.bridge.auto_invite],
+                invite=[
+                    UserID(u)
+                    for u in ctx.config.bridge.auto_invite
+                    if public or u in ctx.config.members.allowlist
+                ],
             )
         row = PortalRow(
             discord_channel_id=channel_id,
@@ -42,7 +49,7 @@ async def ensure_portal(ctx: BridgeContext, channel_id: ChannelID) -> PortalRow 
             room_id=room_id,
             name=channel.name,
             topic=channel.topic,
-            access=chan_cfg.access,
+            access=access,
         )
         await ctx.stores.portals.upsert(row)
         log.info("portal.created channel=%s room=%s access=%s", channel_id, room_id, row.access)

@@ -68,5 +68,10 @@ class PortalStore:
             int(time.time() * 1000),
         )
 
+    async def set_access(self, channel_id: ChannelID, access: str) -> None:
+        await self.db.execute(
+            "UPDATE portal SET access=$2 WHERE discord_channel_id=$1", channel_id, access
+        )
+
     async def delete(self, channel_id: ChannelID) -> None:
         await self.db.execute("DELETE FROM portal WHERE discord_channel_id=$1", channel_id)

@@ -20,6 +20,7 @@ from bridge.model import (
     DiscordAuthor,
     DiscordChannel,
     DiscordDeletion,
+    DiscordDM,
     DiscordMessage,
     DiscordReaction,
     DiscordReactionClear,
@@ -34,6 +35,7 @@ from bridge.transport.discord_media import (
     files_for,
     stickers_from,
 )
+from moderation.members_only import Overwrite, channel_visibility
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,12 @@ class DiscordHandlers:
     # A user was banned from / unbanned in a guild (guild, user).
     ban: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
     unban: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
+    # A member's roles changed, or they left (members-only access is re-checked).
+    roles: Callable[[DiscordUserID], Awaitable[None]] | None = None
+    # A channel's permissions may have changed (CHANNEL_UPDATE, @everyone role update).
+    channel_access: Callable[[ChannelID], Awaitable[None]] | None = None
+    # A direct message to the bot.
+    dm: Callable[[DiscordDM], Awaitable[None]] | None = None
     # A user started typing in a channel (channel, user).
     typing: Callable[[ChannelID, DiscordUserID], Awaitable[None]] | None = None
     # A thread was created (THREAD_CREATE with newly_created).
@@ -150,6 +158,18 @@ def emoji_api_form(emoji: discord.PartialEmoji) -> str:
     return f"{emoji.name or '_'}:{emoji.id}" if emoji.id else (emoji.name or "")
 
 
+def visibility_of(channel: discord.abc.GuildChannel) -> str:
+    """Whether @everyone can view the channel, by our own tested computation over
+    the raw overwrites (fails closed on anything odd)."""
+    guild = channel.guild
+    overwrites = []
+    for target, pair in channel.overwrites.items():
+        allow, deny = pair.pair()
+        kind = 0 if isinstance(target, discord.Role) else 1
+        overwrites.append(Overwrite(target.id, kind, allow.value, deny.value))
+    return channel_visibility(guild.id, guild.default_role.permissions.value, overwrites)
+
+
 def _profile_changed(before: discord.abc.User, after: discord.abc.User) -> bool:
     return author_from(before) != author_from(after)
 
@@ -170,6 +190,24 @@ class _Client(discord.Client):
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         if self.owner.handlers.profile is not None and _profile_changed(before, after):
             await self.owner.handlers.profile(author_from(after))
+        roles = self.owner.handlers.roles
+        if roles is not None and {r.id for r in before.roles} != {r.id for r in after.roles}:
+            await roles(DiscordUserID(after.id))
+
+    async def on_member_remove(self, member: discord.Member) -> None:
+        if self.owner.handlers.roles is not None:
+            await self.owner.handlers.roles(DiscordUserID(member.id))
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        if self.owner.handlers.channel_access is not None:
+            await self.owner.handlers.channel_access(ChannelID(after.id))
+
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        if self.owner.handlers.channel_access is not None and after.is_default():
+            for channel in after.guild.text_channels:
+                await self.owner.handlers.channel_access(ChannelID(channel.id))
 
     async def on_user_update(self, before: discord.User, after: discord.User) -> None:
         if self.owner.handlers.profile is None or not _profile_changed(before, after):
@@ -206,6 +244,13 @@ class _Client(discord.Client):
             )
 
     async def on_message(self, message: discord.Message) -> None:
+        if isinstance(message.channel, discord.DMChannel):
+            me = self.user
+            if self.owner.handlers.dm is not None and me is not None and message.author != me:
+                await self.owner.handlers.dm(
+                    DiscordDM(DiscordUserID(message.author.id), message.content)
+                )
+            return
         await self.owner.handlers.message(message_from(message))
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -312,6 +357,7 @@ class DiscordTransport:
             guild_id=GuildID(channel.guild.id),
             name=channel.name,
             topic=channel.topic or "",
+            visibility=visibility_of(channel),
         )
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:

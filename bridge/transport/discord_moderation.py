@@ -114,3 +114,24 @@ class DiscordModeration:
             await channel.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as exc:
             log.warning("discord.post-failed channel=%s status=%s", channel_id, exc.status)
+
+    async def member_roles(self, user_id: DiscordUserID) -> tuple[int, ...] | None:
+        guild = self.client.get_guild(self.guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except discord.HTTPException:
+                return None
+        return tuple(r.id for r in member.roles if not r.is_default())
+
+    async def send_dm(self, user_id: DiscordUserID, text: str) -> bool:
+        try:
+            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+            await user.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.warning("discord.dm-failed user=%s status=%s", user_id, exc.status)
+            return False
+        return True

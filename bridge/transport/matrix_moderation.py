@@ -45,6 +45,26 @@ class MatrixModeration:
         bot = self.transport.bot
         return await self._call("kick", room_id, user_id, bot.kick_user(room_id, user_id, reason))
 
+    async def invite(self, room_id: RoomID, user_id: UserID) -> bool:
+        bot = self.transport.bot
+        return await self._call("invite", room_id, user_id, bot.invite_user(room_id, user_id))
+
+    async def set_room_access(self, room_id: RoomID, *, public: bool) -> None:
+        bot = self.transport.bot
+        try:
+            await bot.send_state_event(
+                room_id,
+                EventType.ROOM_JOIN_RULES,
+                {"join_rule": "public" if public else "invite"},  # type: ignore[dict-item]
+            )
+            await bot.send_state_event(
+                room_id,
+                EventType.ROOM_HISTORY_VISIBILITY,
+                {"history_visibility": "shared" if public else "joined"},  # type: ignore[dict-item]
+            )
+        except MatrixRequestError as exc:
+            log.error("matrix.room-access-failed room=%s errcode=%s", room_id, exc.errcode)
+
     async def membership(self, room_id: RoomID, user_id: UserID) -> str | None:
         try:
             member = await self.transport.bot.get_state_event(

@@ -164,7 +164,7 @@ class FakeMatrix:
 class FakeDiscord:
     def __init__(self) -> None:
         self.channels = {
-            CHANNEL: DiscordChannel(CHANNEL, GUILD, "campaign", "Public campaign chat"),
+            CHANNEL: DiscordChannel(CHANNEL, GUILD, "campaign", "Public campaign chat", "public"),
         }
         self.webhooks: dict[WebhookID, WebhookRow] = {}
         self.executed: list[tuple[WebhookID, DiscordSend]] = []

@@ -1,0 +1,134 @@
+"""Linking a Matrix account to a Discord account, with a one-time code.
+
+Either way round, in direct messages with the bridge bot:
+
+- on Matrix, ``!link`` to the bridge bot (a direct chat) gives a code, which the
+  person sends to the Discord bot in a direct message;
+- on Discord, ``!link`` to the bot gives a code, which the person sends to the
+  bridge bot on Matrix (``!link CODE``, or the code alone).
+
+Codes are single use, expire after ``members.link_code_minutes``, and each new
+one withdraws the person's previous one. ``!unlink`` on either side removes the
+link. After every change the people concerned are re-checked for members-only
+rooms (:func:`moderation.membership.recheck`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bridge.ids import DiscordUserID, RoomID, UserID
+from bridge.model import DiscordDM
+from moderation.context import ModerationContext
+from moderation.members_only import display_code, extract_code, new_link_code
+from moderation.membership import recheck
+
+log = logging.getLogger(__name__)
+
+HELP = (
+    "Commands: !link (get a code to prove your Discord account), !link CODE (use a code "
+    "the Discord bot gave you), !unlink."
+)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _ttl(mctx: ModerationContext) -> int:
+    return mctx.bridge.config.members.link_code_minutes * 60_000
+
+
+def dm_key(user: str) -> str:
+    return f"dm:{user}"
+
+
+async def on_invite(mctx: ModerationContext, room_id: RoomID, sender: UserID, direct: bool) -> bool:
+    """The bridge bot was invited somewhere: it accepts direct chats only."""
+    if not direct or mctx.namer.is_bridge_owned(sender):
+        return False
+    if await mctx.matrix.join(room_id) is None:
+        return False
+    await mctx.stores.bridge_rooms.put(dm_key(sender), room_id)
+    await mctx.matrix.notice(room_id, "Hello! " + HELP)
+    return True
+
+
+async def is_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID) -> bool:
+    return await mctx.stores.bridge_rooms.get(dm_key(sender)) == room_id
+
+
+async def on_matrix_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID, body: str) -> str:
+    """A message in a direct chat with the bridge bot; returns the answer."""
+    text = body.strip()
+    command = text.split(" ", 1)[0].lower()
+    if command == "!unlink":
+        row = await mctx.stores.links.unlink_matrix(sender)
+        if row is None:
+            return "Your Matrix account is not linked to a Discord account."
+        await recheck(mctx, sender)
+        return f"Unlinked from Discord user {row.discord_id}."
+    if text.lower() == "!link":
+        new = new_link_code()
+        created = await mctx.stores.link_codes.create(
+            new, "m2d", mxid=sender, now_ms=_now(), ttl_ms=_ttl(mctx)
+        )
+        if created is None:
+            return "Please try again."
+        minutes = mctx.bridge.config.members.link_code_minutes
+        return (
+            f"Your code is {display_code(new)}. On Discord, send it to the bridge bot in a "
+            f"direct message within {minutes} minutes."
+        )
+    code = extract_code(text)  # "!link CODE" or the code alone
+    if code is None:
+        return HELP
+    taken = await mctx.stores.link_codes.take(code, _now(), "d2m")
+    if taken is None or taken.discord_id is None:
+        return "That code is unknown, used or expired. Ask the Discord bot for a new one."
+    return await _linked(mctx, sender, DiscordUserID(taken.discord_id))
+
+
+async def on_discord_dm(mctx: ModerationContext, dm: DiscordDM) -> str:
+    """A direct message to the Discord bot; returns the answer."""
+    text = dm.content.strip()
+    command = text.split(" ", 1)[0].lower()
+    if command == "!unlink":
+        row = await mctx.stores.links.unlink_discord(dm.author_id)
+        if row is None:
+            return "Your Discord account is not linked to a Matrix account."
+        await recheck(mctx, UserID(row.mxid))
+        return f"Unlinked from {row.mxid}."
+    if text.lower() == "!link":
+        new = new_link_code()
+        created = await mctx.stores.link_codes.create(
+            new, "d2m", discord_id=dm.author_id, now_ms=_now(), ttl_ms=_ttl(mctx)
+        )
+        if created is None:
+            return "Please try again."
+        bot = mctx.namer.bot_mxid
+        return (
+            f"Your code is {display_code(new)}. In Element, send `!link {display_code(new)}` "
+            f"to {bot} in a direct chat within {_ttl(mctx) // 60_000} minutes."
+        )
+    code = extract_code(text)
+    if code is None:
+        return HELP
+    taken = await mctx.stores.link_codes.take(code, _now(), "m2d")
+    if taken is None or taken.mxid is None:
+        return "That code is unknown, used or expired. Ask the bridge bot on Matrix for a new one."
+    return await _linked(mctx, UserID(taken.mxid), dm.author_id)
+
+
+async def _linked(mctx: ModerationContext, mxid: UserID, discord_id: DiscordUserID) -> str:
+    replaced = await mctx.stores.links.link(mxid, discord_id)
+    log.info("members.linked mxid=%s discord=%s replaced=%s", mxid, discord_id, len(replaced))
+    for old in replaced:
+        if old.mxid != mxid:
+            await recheck(mctx, UserID(old.mxid))
+    invited, _ = await recheck(mctx, mxid)
+    answer = f"Linked {mxid} to Discord user {discord_id}."
+    if invited:
+        answer += f" You are invited to {invited} members-only room(s)."
+    return answer

@@ -1,0 +1,147 @@
+"""Members-only portals reach verified members only, and fail closed.
+
+A Matrix user may be in a members-only portal when they are on the configured
+allowlist (``members.allowlist``), or when the Discord account they linked holds
+one of ``members.role_ids``. Everyone else (not linked, linked but not in the
+guild, without the role, or when the bridge cannot tell) is kicked on joining,
+and kicked again whenever they stop qualifying (the role removed on Discord,
+the member gone, the account unlinked). Verified members are invited
+(``members.auto_invite``) when they link and at start-up. Members-only rooms are
+invite-only, unpublished, history visible to joined members only, no guests.
+
+A channel is members-only when the config says so *or* Discord's permissions
+say @everyone cannot view it (:func:`moderation.members_only.effective_access`):
+re-checked on CHANNEL_UPDATE and @everyone role updates, and the room's join
+rule and history visibility follow.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.db import PortalRow
+from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from moderation.context import ModerationContext
+from moderation.members_only import AccessDecision, access_decision, effective_access
+
+log = logging.getLogger(__name__)
+
+KICK_REASON = (
+    "This room is for verified members only. To join, link your Discord account: "
+    "send !link to the bridge bot in a direct chat."
+)
+
+
+async def decide(mctx: ModerationContext, user: UserID) -> AccessDecision:
+    link = await mctx.stores.links.by_matrix(user)
+    roles = await mctx.discord.member_roles(link.discord_id) if link is not None else None
+    return access_decision(
+        "members_only",
+        linked_discord_id=link.discord_id if link is not None else None,
+        discord_roles=roles,
+        member_role_ids=mctx.bridge.config.members.role_ids,
+        allowlisted=user in mctx.bridge.config.members.allowlist,
+    )
+
+
+def exempt(mctx: ModerationContext, user: str) -> bool:
+    """The bridge's own users are not subject to the member check (ghosts are only ever
+    added to rooms of channels their Discord user can see)."""
+    return mctx.namer.is_bridge_owned(user)
+
+
+async def members_only_portals(mctx: ModerationContext) -> list[PortalRow]:
+    return [p for p in await mctx.stores.portals.all() if p.access != "public"]
+
+
+async def on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> bool:
+    """A Matrix user joined (or was invited to) a portal; True when they were removed."""
+    portal = await mctx.stores.portals.by_room(room_id)
+    if portal is None or portal.access == "public" or exempt(mctx, user):
+        return False
+    decision = await decide(mctx, user)
+    if decision.allowed:
+        return False
+    await mctx.matrix.kick(room_id, user, KICK_REASON)
+    log.info("members.refused room=%s user=%s reason=%s", room_id, user, decision.reason)
+    return True
+
+
+async def recheck(mctx: ModerationContext, user: UserID) -> tuple[int, int]:
+    """Bring one Matrix user's presence in members-only rooms in line with their access:
+    (invited, removed)."""
+    if exempt(mctx, user):
+        return 0, 0
+    decision = await decide(mctx, user)
+    invited = removed = 0
+    for portal in await members_only_portals(mctx):
+        state = await mctx.matrix.membership(portal.room_id, user)
+        if decision.allowed:
+            if mctx.bridge.config.members.auto_invite and state in (None, "leave"):
+                invited += await mctx.matrix.invite(portal.room_id, user)
+        elif state in ("join", "invite"):
+            removed += await mctx.matrix.kick(portal.room_id, user, KICK_REASON)
+    if invited or removed:
+        log.info(
+            "members.rechecked user=%s allowed=%s reason=%s invited=%s removed=%s",
+            user,
+            decision.allowed,
+            decision.reason,
+            invited,
+            removed,
+        )
+    return invited, removed
+
+
+async def on_discord_roles(mctx: ModerationContext, discord_id: DiscordUserID) -> None:
+    """A Discord member's roles changed (or they left): re-check their linked account."""
+    link = await mctx.stores.links.by_discord(discord_id)
+    if link is not None:
+        await recheck(mctx, UserID(link.mxid))
+
+
+async def enforce_room(mctx: ModerationContext, room_id: RoomID) -> int:
+    """Remove every joined or invited Matrix user without access (start-up, access change)."""
+    removed = 0
+    for user in await mctx.matrix.joined_members(room_id):
+        if not exempt(mctx, user) and not (await decide(mctx, user)).allowed:
+            removed += await mctx.matrix.kick(room_id, user, KICK_REASON)
+    return removed
+
+
+async def on_channel_access(mctx: ModerationContext, channel_id: ChannelID) -> str | None:
+    """Re-derive a bridged channel's access from Discord; returns the new one if it changed."""
+    chan_cfg = mctx.bridge.config.bridge.channel(channel_id)
+    portal = await mctx.stores.portals.by_channel(channel_id)
+    if chan_cfg is None or portal is None:
+        return None
+    channel = await mctx.bridge.discord.channel(channel_id)
+    derived = channel.visibility if channel is not None else None
+    access = effective_access(chan_cfg.access, derived)
+    if access == portal.access:
+        return None
+    await mctx.stores.portals.set_access(channel_id, access)
+    await mctx.matrix.set_room_access(portal.room_id, public=access == "public")
+    log.warning(
+        "members.channel-access-changed channel=%s room=%s access=%s",
+        channel_id,
+        portal.room_id,
+        access,
+    )
+    if access != "public":
+        await enforce_room(mctx, portal.room_id)
+    return access
+
+
+async def start_members(mctx: ModerationContext) -> None:
+    """At start-up: every bridged channel's access re-derived, every members-only room
+    cleaned of users without access, verified members invited."""
+    for chan in mctx.bridge.config.bridge.channels:
+        await on_channel_access(mctx, chan.discord_channel)
+    for portal in await members_only_portals(mctx):
+        await enforce_room(mctx, portal.room_id)
+    if mctx.bridge.config.members.auto_invite:
+        users = {UserID(link.mxid) for link in await mctx.stores.links.all()}
+        users |= {UserID(u) for u in mctx.bridge.config.members.allowlist}
+        for user in sorted(users):
+            await recheck(mctx, user)
