@@ -260,3 +260,39 @@ async def _discord_message(stack: SandboxStack, channel: int, text: str) -> dict
                 return message
         await asyncio.sleep(0.05)
     raise TimeoutError(text)
+
+
+async def test_a_channel_hidden_on_discord_becomes_members_only_and_back(
+    stack: SandboxStack,
+    matrix_erin: MatrixUser,
+    matrix_carol: MatrixUser,
+    discord_owner: DiscordUser,
+) -> None:
+    """The config says public, but once @everyone cannot view the channel on Discord the
+    room closes (fail closed) and non-members leave; reopening the channel reopens it."""
+    public = await room_of(stack, PUBLIC)
+    channel = discord_owner.client.get_channel(PUBLIC)
+    assert isinstance(channel, discord.TextChannel)
+    everyone = channel.guild.default_role
+    await channel.set_permissions(everyone, view_channel=False)
+    try:
+        await eventually(
+            lambda: _is(_join_rule(matrix_carol, public), "invite"), "the room stayed public"
+        )
+        await eventually(
+            lambda: _is(membership_of(matrix_carol, public, matrix_erin.user_id), "leave"),
+            "the non-member stayed",
+        )
+        portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)  # type: ignore[union-attr]
+        assert portal is not None and portal.access == "members_only"
+    finally:
+        await channel.set_permissions(everyone, overwrite=None)
+    await eventually(lambda: _is(_join_rule(matrix_carol, public), "public"), "not reopened")
+    portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)  # type: ignore[union-attr]
+    assert portal is not None and portal.access == "public"
+    await matrix_erin.join(public)
+
+
+async def _join_rule(user: MatrixUser, room: RoomID) -> str:
+    rules = await user.client.get_state_event(room, EventType.ROOM_JOIN_RULES)
+    return str(rules.join_rule)
