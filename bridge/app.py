@@ -194,11 +194,8 @@ class Bridge:
     async def _on_discord_message(self, message: DiscordMessage) -> None:
         if self._ctx is None:
             return
-        if self._moderation is not None and message.channel_id == (
-            self.config.moderation.mod_channel
-        ):
-            moderation = self._moderation
-            self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_message(message))
+        if message.channel_id == self.config.moderation.mod_channel:
+            self._moderate(lambda m: m.on_discord_message(message))  # commands, never relayed
             return
         # A thread's messages queue behind its parent's: the starter is relayed first.
         self.d2m_queues.submit(
@@ -262,14 +259,12 @@ class Bridge:
         self.d2m_queues.submit(channel_id, lambda: relay_discord_pins(self.ctx, channel_id))
 
     async def _on_discord_ban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
-        moderation = self._moderation
-        if moderation is not None and guild_id == self.config.discord.guild_id:
-            self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_ban(user_id))
+        if guild_id == self.config.discord.guild_id:
+            self._moderate(lambda m: m.on_discord_ban(user_id))
 
     async def _on_discord_unban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
-        moderation = self._moderation
-        if moderation is not None and guild_id == self.config.discord.guild_id:
-            self.d2m_queues.submit(MODERATION_QUEUE, lambda: moderation.on_discord_unban(user_id))
+        if guild_id == self.config.discord.guild_id:
+            self._moderate(lambda m: m.on_discord_unban(user_id))
 
     def _moderate(self, job: Callable[[ModerationDispatch], Awaitable[None]]) -> None:
         moderation = self._moderation

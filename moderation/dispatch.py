@@ -90,8 +90,9 @@ class ModerationDispatch:
     async def blocked(self, sender: str) -> bool:
         return await relay_blocked(self.mctx.bridge, UserID(sender))
 
-    async def on_discord_message(self, message: DiscordMessage) -> bool:
-        return await run_commands.on_discord_message(self.mctx, message)
+    async def on_discord_message(self, message: DiscordMessage) -> None:
+        """A message in the moderators' channel: a command, or nothing (never relayed)."""
+        await run_commands.on_discord_message(self.mctx, message)
 
     async def on_discord_ban(self, user_id: DiscordUserID) -> None:
         await bans.on_discord_ban(self.mctx, user_id)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bridge.db import LinkRow, LinkStore, Stores, open_database
-from bridge.db.migrate import current_revision, upgrade_head
+from bridge.db import LinkRow, LinkStore, Stores
+from bridge.db.migrate import current_revision
 from bridge.ids import DiscordUserID, UserID
 
 ALICE_MX = UserID("@alice:x")
@@ -17,17 +16,6 @@ ALICE_DC = DiscordUserID(2000000000000000001)
 BOB_DC = DiscordUserID(2000000000000000002)
 BIG_DC = DiscordUserID(2**63 - 1)  # the largest snowflake a BIGINT holds
 TTL = 600_000
-
-
-@pytest.fixture
-async def stores(database_url: str) -> AsyncIterator[Stores]:
-    await asyncio.to_thread(upgrade_head, database_url)
-    db = open_database(database_url)
-    await db.start()
-    try:
-        yield Stores(db)
-    finally:
-        await db.stop()
 
 
 async def test_schema_is_at_0005_or_later(stores: Stores, database_url: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -18,17 +17,6 @@ POLICY = "!policy:x"
 OTHER_LIST = "!list:elsewhere"
 GHOST = "@_discord_2000000000000000002:x"
 BOB = "2000000000000000002"
-
-
-@pytest.fixture
-async def stores(database_url: str) -> AsyncIterator[Stores]:
-    await asyncio.to_thread(upgrade_head, database_url)
-    db = open_database(database_url)
-    await db.start()
-    try:
-        yield Stores(db)
-    finally:
-        await db.stop()
 
 
 def rule(

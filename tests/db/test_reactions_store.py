@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
-
-from bridge.db import EmojiRow, ReactionRow, Stores, open_database
-from bridge.db.migrate import upgrade_head
+from bridge.db import EmojiRow, ReactionRow, Stores
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
 
 ROOM = RoomID("!r:x")
 CHAN = ChannelID(4000000000000000001)
 MSG = MessageID(2**62 + 5)
 BOB = DiscordUserID(2000000000000000002)
-
-
-@pytest.fixture
-async def stores(database_url: str) -> AsyncIterator[Stores]:
-    await asyncio.to_thread(upgrade_head, database_url)
-    db = open_database(database_url)
-    await db.start()
-    try:
-        yield Stores(db)
-    finally:
-        await db.stop()
 
 
 def ghost_row(event: str, emoji: str = "👍", user: DiscordUserID = BOB) -> ReactionRow:

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from bridge.db import MessageRow, PortalRow, PuppetRow, Stores, WebhookRow, open_database
+from bridge.db import MessageRow, PortalRow, PuppetRow, Stores, WebhookRow
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
 from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, WebhookID
-
-
-@pytest.fixture
-async def stores(database_url: str) -> AsyncIterator[Stores]:
-    await asyncio.to_thread(upgrade_head, database_url)
-    db = open_database(database_url)
-    await db.start()
-    try:
-        yield Stores(db)
-    finally:
-        await db.stop()
 
 
 async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> None:

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
-
-from bridge.db import Stores, ThreadRow, open_database
-from bridge.db.migrate import upgrade_head
+from bridge.db import Stores, ThreadRow
 from bridge.ids import ChannelID, EventID, RoomID
 
 ROOM = RoomID("!r:x")
 PARENT = ChannelID(4000000000000000001)
 THREAD = ChannelID(2**62 + 7)
-
-
-@pytest.fixture
-async def stores(database_url: str) -> AsyncIterator[Stores]:
-    await asyncio.to_thread(upgrade_head, database_url)
-    db = open_database(database_url)
-    await db.start()
-    try:
-        yield Stores(db)
-    finally:
-        await db.stop()
 
 
 async def test_thread_round_trip(stores: Stores) -> None:

@@ -60,6 +60,10 @@ class FakeDiscordModeration:
         self.authors: dict[DiscordUserID, tuple[DiscordUserID | None, str | None]] = {}
         self.guild_members: dict[DiscordUserID, DiscordMember] = {}
         self.posts: list[tuple[ChannelID, str]] = []
+        # Each guild member's role IDs (members-only filter); absent: not in the guild.
+        self.roles: dict[DiscordUserID, tuple[int, ...]] = {}
+        self.dms: list[tuple[DiscordUserID, str]] = []
+        self.may_dm = True
 
     def add_member(
         self, user_id: int, *names: str, permissions: int = 0, is_owner: bool = False
@@ -99,6 +103,13 @@ class FakeDiscordModeration:
     async def post(self, channel_id: ChannelID, text: str) -> None:
         self.posts.append((channel_id, text))
 
+    async def member_roles(self, user_id: DiscordUserID) -> tuple[int, ...] | None:
+        return self.roles.get(user_id)
+
+    async def send_dm(self, user_id: DiscordUserID, text: str) -> bool:
+        self.dms.append((user_id, text))
+        return self.may_dm
+
 
 class FakeMatrixModeration:
     """The homeserver as the moderation layer sees it: memberships, power levels, state."""
@@ -117,6 +128,9 @@ class FakeMatrixModeration:
         self.set_state_calls: list[tuple[RoomID, str, str, dict[str, Any]]] = []
         self.created: list[tuple[str, str, tuple[UserID, ...]]] = []
         self.notices: list[tuple[RoomID, str]] = []
+        self.invite_calls: list[tuple[RoomID, UserID]] = []
+        # (room, public) for every set_room_access call
+        self.access_calls: list[tuple[RoomID, bool]] = []
         self._ids = itertools.count(1)
 
     def join_member(self, room_id: RoomID, *users: UserID) -> None:
@@ -140,6 +154,14 @@ class FakeMatrixModeration:
         self.kick_calls.append((room_id, user_id, reason))
         self.memberships[(room_id, user_id)] = "leave"
         return True
+
+    async def invite(self, room_id: RoomID, user_id: UserID) -> bool:
+        self.invite_calls.append((room_id, user_id))
+        self.memberships[(room_id, user_id)] = "invite"
+        return True
+
+    async def set_room_access(self, room_id: RoomID, *, public: bool) -> None:
+        self.access_calls.append((room_id, public))
 
     async def membership(self, room_id: RoomID, user_id: UserID) -> str | None:
         return self.memberships.get((room_id, user_id))
