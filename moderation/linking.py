@@ -48,6 +48,10 @@ async def on_invite(mctx: ModerationContext, room_id: RoomID, sender: UserID, di
     """The bridge bot was invited somewhere: it accepts direct chats only."""
     if not direct or mctx.namer.is_bridge_owned(sender):
         return False
+    if room_id in (mctx.state.mod_room, mctx.state.policy_room) or (
+        await mctx.stores.portals.by_room(room_id) is not None
+    ):
+        return False  # the bridge's own rooms are never anyone's direct chat
     if await mctx.matrix.join(room_id) is None:
         return False
     await mctx.stores.bridge_rooms.put(dm_key(sender), room_id)

@@ -103,7 +103,8 @@ async def on_discord_roles(mctx: ModerationContext, discord_id: DiscordUserID) -
 async def enforce_room(mctx: ModerationContext, room_id: RoomID) -> int:
     """Remove every joined or invited Matrix user without access (start-up, access change)."""
     removed = 0
-    for user in await mctx.matrix.joined_members(room_id):
+    users = await mctx.matrix.joined_members(room_id) + await mctx.matrix.invited_members(room_id)
+    for user in users:
         if not exempt(mctx, user) and not (await decide(mctx, user)).allowed:
             removed += await mctx.matrix.kick(room_id, user, KICK_REASON)
     return removed
@@ -120,8 +121,11 @@ async def on_channel_access(mctx: ModerationContext, channel_id: ChannelID) -> s
     access = effective_access(chan_cfg.access, derived)
     if access == portal.access:
         return None
+    # The room first: if that fails the database keeps the old class, so the next
+    # start-up (or channel update) tries again instead of believing it done.
+    if not await mctx.matrix.set_room_access(portal.room_id, public=access == "public"):
+        return None
     await mctx.stores.portals.set_access(channel_id, access)
-    await mctx.matrix.set_room_access(portal.room_id, public=access == "public")
     log.warning(
         "members.channel-access-changed channel=%s room=%s access=%s",
         channel_id,

@@ -64,10 +64,12 @@ class MatrixModerationPort(Protocol):
 
     async def invite(self, room_id: RoomID, user_id: UserID) -> bool: ...
 
-    async def set_room_access(self, room_id: RoomID, *, public: bool) -> None:
+    async def set_room_access(self, room_id: RoomID, *, public: bool) -> bool:
         """Public: anyone may join, history shared. Otherwise invite-only, history for
-        joined members only. Never published, never guests."""
+        joined members only. Never published, never guests. False when it failed."""
         ...
+
+    async def invited_members(self, room_id: RoomID) -> list[UserID]: ...
 
     async def membership(self, room_id: RoomID, user_id: UserID) -> str | None: ...
 

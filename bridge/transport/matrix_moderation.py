@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from mautrix.errors import MatrixRequestError
-from mautrix.types import EventType, RoomAlias, RoomCreatePreset, RoomDirectoryVisibility
+from mautrix.types import (
+    EventType,
+    Membership,
+    RoomAlias,
+    RoomCreatePreset,
+    RoomDirectoryVisibility,
+)
 
 from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixText
@@ -49,7 +55,7 @@ class MatrixModeration:
         bot = self.transport.bot
         return await self._call("invite", room_id, user_id, bot.invite_user(room_id, user_id))
 
-    async def set_room_access(self, room_id: RoomID, *, public: bool) -> None:
+    async def set_room_access(self, room_id: RoomID, *, public: bool) -> bool:
         bot = self.transport.bot
         try:
             await bot.send_state_event(
@@ -64,6 +70,16 @@ class MatrixModeration:
             )
         except MatrixRequestError as exc:
             log.error("matrix.room-access-failed room=%s errcode=%s", room_id, exc.errcode)
+            return False
+        return True
+
+    async def invited_members(self, room_id: RoomID) -> list[UserID]:
+        try:
+            events = await self.transport.bot.get_members(room_id, membership=Membership.INVITE)
+        except MatrixRequestError as exc:
+            log.warning("matrix.members-failed room=%s errcode=%s", room_id, exc.errcode)
+            return []
+        return [UserID(e.state_key) for e in events]
 
     async def membership(self, room_id: RoomID, user_id: UserID) -> str | None:
         try:

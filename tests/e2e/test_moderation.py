@@ -146,8 +146,15 @@ async def test_discord_ban_bans_the_ghost_everywhere_and_redacts_its_messages(
     # Written to the bridge's policy list and the moderation log, with who and why.
     rule = await eventually(lambda: rule_for(matrix_carol, stack, ghost), "no policy rule")
     assert rule == {"entity": ghost, "recommendation": "m.ban", "reason": "spam"}
-    entries = await stack.bridge.ctx.stores.audit.recent(5)  # type: ignore[union-attr]
-    ban = next(e for e in entries if e.action == "ban" and ghost in e.target)
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+
+    async def logged() -> Any:
+        return next(
+            (e for e in await stores.audit.recent(10) if e.action == "ban" and ghost in e.target),
+            None,
+        )
+
+    ban = await eventually(logged, "the ban was not logged")
     assert ban.source == "discord" and ban.actor == f"discord:{CAROL_DISCORD}"
     assert ban.reason == "spam"
     mod_room = stack.bridge.ctx.moderation.mod_room  # type: ignore[union-attr]
@@ -389,8 +396,12 @@ async def test_element_kick_of_a_ghost_kicks_on_discord(
     guild = stack.emulator.state.guilds[GUILD]  # type: ignore[union-attr]
     await eventually(lambda: _async(str(oscar_id) not in guild.members), "not kicked on Discord")
     assert str(oscar_id) not in discord_bans(stack)  # a kick, not a ban
-    entries = await stack.bridge.ctx.stores.audit.recent(3)  # type: ignore[union-attr]
-    kick = next(e for e in entries if e.action == "kick")
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+
+    async def logged() -> Any:
+        return next((e for e in await stores.audit.recent(5) if e.action == "kick"), None)
+
+    kick = await eventually(logged, "the kick was not logged")
     assert kick.actor == "@carol:localhost" and kick.reason == "cool off"
     assert "kicked from the server" in kick.outcome
 

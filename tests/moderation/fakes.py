@@ -160,8 +160,12 @@ class FakeMatrixModeration:
         self.memberships[(room_id, user_id)] = "invite"
         return True
 
-    async def set_room_access(self, room_id: RoomID, *, public: bool) -> None:
+    async def set_room_access(self, room_id: RoomID, *, public: bool) -> bool:
         self.access_calls.append((room_id, public))
+        return True
+
+    async def invited_members(self, room_id: RoomID) -> list[UserID]:
+        return sorted(u for (r, u), m in self.memberships.items() if r == room_id and m == "invite")
 
     async def membership(self, room_id: RoomID, user_id: UserID) -> str | None:
         return self.memberships.get((room_id, user_id))
