@@ -145,6 +145,18 @@ async def ban_discord_user(
         reason=reason,
         outcome=_sides(f"ghost banned from {rooms} more room(s)", discord_result),
     )
+    # The same person's linked Matrix account is banned with them.
+    link = await mctx.stores.links.by_discord(user_id)
+    if link is not None and await mctx.stores.bans.get("matrix", link.mxid) is None:
+        await ban_matrix_user(
+            mctx,
+            UserID(link.mxid),
+            reason=reason,
+            actor=actor,
+            origin=origin,
+            source=source,
+            rule=rule,
+        )
     return row
 
 
@@ -177,6 +189,10 @@ async def unban_discord_user(
         reason=reason,
         outcome=_sides(f"ghost unbanned in {rooms} room(s)", discord_result),
     )
+    link = await mctx.stores.links.by_discord(user_id)
+    linked_ban = await mctx.stores.bans.get("matrix", link.mxid) if link is not None else None
+    if link is not None and linked_ban is not None and linked_ban.moderator == row.moderator:
+        await unban_matrix_user(mctx, UserID(link.mxid), reason=reason, actor=actor, source=source)
     return True
 
 
