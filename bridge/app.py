@@ -45,8 +45,10 @@ from bridge.model import (
     MatrixPins,
     MatrixReaction,
     MatrixRedaction,
+    MatrixText,
 )
 from bridge.queues import KeyedSerialQueues
+from bridge.ratelimit import SenderLimiter
 from bridge.registration import Tokens
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
 from bridge.transport.discord import DiscordHandlers, DiscordTransport
@@ -119,6 +121,9 @@ class Bridge:
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
         self.media_key = link_key(tokens.as_token)
+        self.sender_limiter = SenderLimiter(
+            config.bridge.sender_burst, config.bridge.sender_per_seconds
+        )
         self.d2m_queues = KeyedSerialQueues("d2m")
         self._runner: web.AppRunner | None = None
         self._ctx: BridgeContext | None = None
@@ -320,6 +325,8 @@ class Bridge:
                 log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
                 return
         event = self.matrix.parse_event(raw)
+        if isinstance(event, MatrixMessage | MatrixReaction) and await self._flooding(event):
+            return
         if isinstance(event, MatrixMessage):
             await relay_matrix_message(self.ctx, event)
         elif isinstance(event, MatrixEdit):
@@ -331,6 +338,24 @@ class Bridge:
         elif isinstance(event, MatrixRedaction):
             if not await relay_matrix_reaction_redaction(self.ctx, event):
                 await relay_matrix_redaction(self.ctx, event)
+
+    async def _flooding(self, event: MatrixMessage | MatrixReaction) -> bool:
+        """Per-sender flood protection; True when the event must not be relayed."""
+        sender = event.sender
+        if self.config.namer.is_bridge_owned(sender) or self.sender_limiter.allow(sender):
+            return False
+        log.warning("m2d.rate-limited sender=%s event=%s", sender, event.event_id)
+        if self.sender_limiter.first_refusal(sender):
+            limit = self.sender_limiter
+            text = (
+                f"{sender}: you are sending faster than {limit.burst} messages per "
+                f"{limit.per_seconds:g} seconds; the rest is not relayed to Discord."
+            )
+            bot = self.config.namer.bot_mxid
+            await self.matrix.send_text(
+                event.room_id, bot, MatrixText(text, msgtype="m.notice"), None
+            )
+        return True
 
     async def _query_user(self, user_id: str) -> bool:
         if self.config.namer.parse_ghost(user_id) is None:

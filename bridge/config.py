@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,10 @@ class BridgeConfig:
     public_media_url: str | None = None
     # How Matrix users are named on Discord; {name} is their room display name.
     webhook_displayname: str = "{name} (Matrix)"
+    # Per Matrix sender: at most ``sender_burst`` messages at once, refilled over
+    # ``sender_per_seconds``; more are not relayed (the sender is told).
+    sender_burst: int = 10
+    sender_per_seconds: int = 10
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -445,6 +450,8 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
             _http_url(br, "public_media_url") if br.data.get("public_media_url") else None
         ),
         webhook_displayname=webhook_template,
+        sender_burst=br.integer("sender_burst", 10, lo=1, hi=10_000),
+        sender_per_seconds=br.integer("sender_per_seconds", 10, lo=1, hi=86_400),
     )
 
     logging_section = data.get("logging") or {}
@@ -470,4 +477,21 @@ def load_config(path: str | Path) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError("(file)", f"{file} is not valid YAML: {exc}") from None
+    check_permissions(file)
     return parse_config(data, file.resolve())
+
+
+def check_permissions(file: Path) -> None:
+    """The config holds the bot token: refuse a file anyone may change, warn when others
+    may read it (``chmod 600`` it)."""
+    mode = file.stat().st_mode
+    if mode & stat.S_IWOTH:
+        raise ConfigError(
+            "(file)", f"{file} can be changed by any user of this machine: run chmod 600 on it"
+        )
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP):
+        log.warning(
+            "config.permissions file=%s mode=%s hint=it holds secrets: run chmod 600 on it",
+            file,
+            oct(mode & 0o777),
+        )

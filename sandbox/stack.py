@@ -52,6 +52,8 @@ class StackOptions:
     moderators: list[str] = field(default_factory=list)
     # Matrix users who are verified members without a Discord link (members.allowlist).
     members_allowlist: list[str] = field(default_factory=list)
+    # Flood protection burst (bridge.sender_burst); None keeps the bridge's default.
+    sender_burst: int | None = None
 
 
 def bridge_config_data(
@@ -105,6 +107,7 @@ def bridge_config_data(
             "channels": channels,
             # The bridge serves signed media links (webhook avatars, big files) itself.
             "public_media_url": f"http://127.0.0.1:{as_port}",
+            **({"sender_burst": opts.sender_burst} if opts.sender_burst else {}),
         },
         # Verified members: the seed's "Member" role (and the test users, see SandboxStack).
         "members": {
@@ -153,6 +156,7 @@ class SandboxStack:
         data["bridge"]["auto_invite"] = [*data["bridge"]["auto_invite"], *invites]
         config_path = workdir / "config.yaml"
         config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        config_path.chmod(0o600)  # it holds the bot token
         self.config = parse_config(data, config_path)
         registration = self.config.appservice.registration
         if not registration.exists():

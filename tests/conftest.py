@@ -69,6 +69,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandb
         moderators=["@carol:localhost"],
         # Verified members without a link; erin is not one (members-only tests).
         members_allowlist=["@alice:localhost", "@carol:localhost", "@dave:localhost"],
+        # The tests send quickly; the flood test installs a strict limiter of its own.
+        sender_burst=1000,
     )
     try:
         async with SandboxStack(opts) as running:

@@ -125,3 +125,21 @@ def test_relative_sqlite_path_is_relative_to_config(tmp_path: Path) -> None:
     config = parse_config(data, tmp_path / "config.yaml")
     assert config.database.url == f"sqlite://{tmp_path}/passerelle.db"
     assert config.database.is_sqlite
+
+
+def test_config_file_permissions(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import yaml
+
+    from bridge.config import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(VALID))
+    path.chmod(0o600)
+    load_config(path)
+    assert "chmod 600" not in caplog.text
+    path.chmod(0o644)
+    load_config(path)
+    assert "chmod 600" in caplog.text  # readable by others: a warning
+    path.chmod(0o666)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_config(path)  # writable by anyone: refused

@@ -40,6 +40,10 @@ class MediaStream:
 MediaOpener = Callable[[str, str], AbstractAsyncContextManager[MediaStream | None]]
 # Served inline; anything else is a download, so nobody's upload runs as a page here.
 INLINE_TYPES = ("image/", "video/", "audio/")
+# A homeserver transaction holds up to 100 events of up to 64 KiB each, plus
+# ephemeral events: aiohttp's default 1 MiB cap would refuse real ones forever.
+MAX_BODY_SIZE = 32 * 1024 * 1024
+APPSERVICE_PATHS = ("/_matrix/app/", "/transactions/", "/users/", "/rooms/")
 
 
 def _error(status: int, errcode: str, message: str) -> web.Response:
@@ -70,14 +74,25 @@ def _token_of(request: web.Request) -> str | None:
 def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
     @web.middleware
     async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.path.startswith(("/_matrix/app/", "/transactions/", "/users/", "/rooms/")):
-            token = _token_of(request)
-            if token is None:
-                return _error(401, "M_UNAUTHORIZED", "Missing access token")
-            if not hmac.compare_digest(token.encode(), handlers.hs_token.encode()):
-                log.warning("appservice.auth-refused path=%s", request.path)
-                return _error(403, "M_FORBIDDEN", "Invalid homeserver token")
-        response: web.StreamResponse = await handler(request)
+        if not request.path.startswith(APPSERVICE_PATHS):
+            response: web.StreamResponse = await handler(request)
+            return response
+        token = _token_of(request)
+        if token is None:
+            return _error(401, "M_UNAUTHORIZED", "Missing access token")
+        # surrogateescape: non-UTF-8 header bytes arrive as lone surrogates.
+        if not hmac.compare_digest(
+            token.encode("utf-8", "surrogateescape"), handlers.hs_token.encode()
+        ):
+            log.warning("appservice.auth-refused path=%s", request.path)
+            return _error(403, "M_FORBIDDEN", "Invalid homeserver token")
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # aiohttp's 405/413...: answer in Matrix form
+            if exc.status < 400:
+                raise
+            errcode = "M_TOO_LARGE" if exc.status == 413 else "M_UNRECOGNIZED"
+            return _error(exc.status, errcode, exc.reason)
         return response
 
     async def put_transaction(request: web.Request) -> web.Response:
@@ -86,12 +101,16 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
             log.info("appservice.txn-duplicate txn=%s", txn_id)
             return web.json_response({})
         try:
-            body = await request.json(loads=json.loads)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            # UTF-8 whatever the Content-Type says; ValueError covers JSONDecodeError,
+            # UnicodeDecodeError and integers too long to convert, RecursionError deep nesting.
+            body = json.loads((await request.read()).decode("utf-8"))
+        except (ValueError, RecursionError):
             return _error(400, "M_NOT_JSON", "Transaction body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("events", []), list):
             return _error(400, "M_BAD_JSON", "Transaction must be an object with an events list")
         events = [e for e in body.get("events", []) if isinstance(e, dict)]
+        if len(events) != len(body.get("events", [])):
+            log.warning("appservice.txn-skipped-non-objects txn=%s", txn_id)
         await handlers.transaction(txn_id, events)
         ephemeral = body.get("ephemeral", body.get("de.sorunome.msc2409.ephemeral"))
         if handlers.ephemeral is not None and isinstance(ephemeral, list):
@@ -147,7 +166,7 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
     async def unknown(request: web.Request) -> web.Response:
         return _error(404, "M_UNRECOGNIZED", "Unrecognized request")
 
-    app = web.Application(middlewares=[auth])
+    app = web.Application(middlewares=[auth], client_max_size=MAX_BODY_SIZE)
     for prefix in ("/_matrix/app/v1", ""):
         app.router.add_put(prefix + "/transactions/{txn_id}", put_transaction)
         app.router.add_get(prefix + "/users/{user_id}", get_user)

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID
+from bridge.ratelimit import SenderLimiter
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.e2e.waits import recorded
@@ -174,3 +175,43 @@ async def test_emulator_responses_matched_discord_openapi(stack: SandboxStack) -
     """Every REST response the bridge and clients got so far validated against the spec."""
     assert stack.emulator is not None
     assert stack.emulator.contract_violations == []
+
+
+async def test_one_matrix_user_cannot_flood_a_discord_channel(
+    stack: SandboxStack, matrix_alice: MatrixUser
+) -> None:
+    """Flood protection: beyond the burst (10 by default) a sender's messages stop at the
+    bridge, and the sender is told once in the room."""
+    room = await portal_room(stack, PUBLIC)
+    flood = unique("flood")
+    bridge = stack.bridge
+    assert bridge is not None
+    relaxed = bridge.sender_limiter
+    burst = 10
+    bridge.sender_limiter = SenderLimiter(burst, 10)
+    try:
+        await _flood(stack, matrix_alice, room, flood, burst)
+    finally:
+        bridge.sender_limiter = relaxed
+
+
+async def _flood(
+    stack: SandboxStack, matrix_alice: MatrixUser, room: str, flood: str, burst: int
+) -> None:
+    for i in range(burst + 3):
+        await matrix_alice.send_text(room, f"{flood} #{i}")
+    notice, _ = await matrix_alice.wait_for_event(
+        room,
+        lambda e: (
+            e["sender"] == stack.config.namer.bot_mxid  # type: ignore[union-attr]
+            and "not relayed to Discord" in e["content"].get("body", "")
+        ),
+    )
+    assert matrix_alice.user_id in notice["content"]["body"]
+    await asyncio.sleep(1)
+    relayed = [
+        m
+        for m in stack.emulator.state.messages_in(PUBLIC)  # type: ignore[union-attr]
+        if flood in m["content"]
+    ]
+    assert burst <= len(relayed) < burst + 3
