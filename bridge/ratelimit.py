@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-
 MAX_TRACKED = 4096  # past this many senders, idle (full) buckets are dropped
 
 
