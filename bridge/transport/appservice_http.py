@@ -167,10 +167,11 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
         return _error(404, "M_UNRECOGNIZED", "Unrecognized request")
 
     app = web.Application(middlewares=[auth], client_max_size=MAX_BODY_SIZE)
+    # ``[^/]+``: aiohttp's default pattern refuses ``{`` and ``}``, which IDs may hold.
     for prefix in ("/_matrix/app/v1", ""):
-        app.router.add_put(prefix + "/transactions/{txn_id}", put_transaction)
-        app.router.add_get(prefix + "/users/{user_id}", get_user)
-        app.router.add_get(prefix + "/rooms/{alias}", get_alias)
+        app.router.add_put(prefix + "/transactions/{txn_id:[^/]+}", put_transaction)
+        app.router.add_get(prefix + "/users/{user_id:[^/]+}", get_user)
+        app.router.add_get(prefix + "/rooms/{alias:[^/]+}", get_alias)
     app.router.add_post("/_matrix/app/v1/ping", ping)
     media_path = MEDIA_PATH_PREFIX + "/{server}/{media_id}/{sig}"
     app.router.add_get(media_path, get_media)

@@ -111,7 +111,9 @@ def _spec_examples(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 ROOM_EVENT_EXAMPLES = _spec_examples(CLIENT_EVENT)
 EPHEMERAL_EXAMPLES = [
-    e for e in _spec_examples(EPHEMERAL_EVENT) if e["type"] in ("m.typing", "m.receipt", "m.presence")
+    e
+    for e in _spec_examples(EPHEMERAL_EVENT)
+    if e["type"] in ("m.typing", "m.receipt", "m.presence")
 ]
 
 
@@ -199,6 +201,10 @@ class Server:
         for name in ("aiohttp.server", "aiohttp.web"):
             logging.getLogger(name).addHandler(self.errors)
 
+    def reset(self) -> None:
+        self.rec.reset()
+        self.errors.records.clear()
+
     def close(self) -> None:
         for name in ("aiohttp.server", "aiohttp.web"):
             logging.getLogger(name).removeHandler(self.errors)
@@ -258,7 +264,7 @@ def check_reply(reply: Reply, operation: str | None, server: Server) -> None:
 # -- strategies --------------------------------------------------------------------
 
 # Header-safe text: any character but controls and lone surrogates.
-header_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=40)
+header_text = st.text(st.characters(blacklist_categories=["Cc", "Cs"]), max_size=40)
 odd_text = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["", "\u200b", "\u202eevil", "e\u0301", "🏳️‍🌈", "\ufeff", "a" * 300, "\x00"]),
@@ -343,7 +349,7 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4),
     max_leaves=12,
 )
-path_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(
+path_text = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=30).filter(
     lambda s: s not in (".", "..")  # dot segments are normalised away by any URL parser
 )
 
@@ -465,13 +471,12 @@ def txn_target(prefix: str, txn_id: str, auth: Auth) -> str:
 
 # -- properties --------------------------------------------------------------------
 
-ENDPOINTS = [
-    ("transaction", "PUT", prefix + "/transactions/{}") for prefix in PREFIXES
-] + [
-    ("user", "GET", prefix + "/users/{}") for prefix in PREFIXES
-] + [("alias", "GET", prefix + "/rooms/{}") for prefix in PREFIXES] + [
-    ("ping", "POST", V1 + "/ping")
-]
+ENDPOINTS = (
+    [("transaction", "PUT", prefix + "/transactions/{}") for prefix in PREFIXES]
+    + [("user", "GET", prefix + "/users/{}") for prefix in PREFIXES]
+    + [("alias", "GET", prefix + "/rooms/{}") for prefix in PREFIXES]
+    + [("ping", "POST", V1 + "/ping")]
+)
 
 
 @FUZZ
@@ -490,9 +495,14 @@ ENDPOINTS = [
     chunked=False,
 )
 def test_tokens_are_checked_before_anything(
-    server: Server, endpoint: tuple[str, str, str], param: str, auth: Auth, body: bytes, chunked: bool
+    server: Server,
+    endpoint: tuple[str, str, str],
+    param: str,
+    auth: Auth,
+    body: bytes,
+    chunked: bool,
 ) -> None:
-    server.rec.reset()
+    server.reset()
     operation, method, template = endpoint
     target = template.format(quote(param, safe="")) + auth.query_string()
     headers = auth_headers(auth)
@@ -560,6 +570,14 @@ def test_tokens_are_checked_before_anything(
     content_type=b"application/json",
     replay=b"",
 )
+@example(  # aiohttp's default route pattern refused "{" and "}": 404, retried forever
+    prefix=V1,
+    txn_id="{6}",
+    auth=Auth("right", [b"Bearer " + TOKEN], None),
+    body=b'{"events": []}',
+    content_type=None,
+    replay=b"",
+)
 def test_transactions_are_handed_over_exactly_once(
     server: Server,
     prefix: str,
@@ -569,7 +587,7 @@ def test_transactions_are_handed_over_exactly_once(
     content_type: bytes | None,
     replay: bytes,
 ) -> None:
-    server.rec.reset()
+    server.reset()
     target = txn_target(prefix, txn_id, auth)
     headers = auth_headers(auth)
     if content_type is not None:
@@ -613,10 +631,11 @@ def test_transactions_are_handed_over_exactly_once(
     ),
     auth=auth_cases(only="right"),
 )
+@example(kind="user", prefix=V1, param="@_discord_{1}:x", auth=Auth("right", [], quote(HS_TOKEN)))
 def test_user_and_alias_queries(
     server: Server, kind: str, prefix: str, param: str, auth: Auth
 ) -> None:
-    server.rec.reset()
+    server.reset()
     segment = "users" if kind == "user" else "rooms"
     target = f"{prefix}/{segment}/{quote(param, safe='')}{auth.query_string()}"
     reply = server.send("GET", target, auth_headers(auth))
@@ -632,7 +651,7 @@ def test_user_and_alias_queries(
 @FUZZ
 @given(body=bodies(), auth=auth_cases(only="right"))
 def test_ping_answers_any_body(server: Server, body: bytes, auth: Auth) -> None:
-    server.rec.reset()
+    server.reset()
     reply = server.send("POST", V1 + "/ping" + auth.query_string(), auth_headers(auth), body)
     check_reply(reply, "ping", server)
     assert reply.status == 200 and reply.json() == {}
@@ -641,7 +660,7 @@ def test_ping_answers_any_body(server: Server, body: bytes, auth: Auth) -> None:
 
 @FUZZ
 @given(
-    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "FOO"]),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"]),
     path=st.one_of(
         st.sampled_from(
             [
@@ -667,13 +686,15 @@ def test_ping_answers_any_body(server: Server, body: bytes, auth: Auth) -> None:
 def test_other_requests_get_matrix_errors(
     server: Server, method: str, path: str, auth: Auth
 ) -> None:
-    server.rec.reset()
+    server.reset()
     reply = server.send(method, path + auth.query_string(), auth_headers(auth))
     check_reply(reply, None, server)
     if auth.expect == "missing":
         assert reply.status == 401
     elif auth.expect == "wrong":
         assert reply.status == 403
+    elif (reply.status, method) == (400, "PUT") and "/transactions/" in path:
+        assert reply.json()["errcode"] == "M_NOT_JSON"  # a real endpoint: the body is empty
     elif reply.status >= 400:
         # unknown endpoint 404, wrong method 405: both M_UNRECOGNIZED per the spec
         assert reply.status in (404, 405) and reply.json()["errcode"] == "M_UNRECOGNIZED"
@@ -682,9 +703,11 @@ def test_other_requests_get_matrix_errors(
 
 
 def test_oversized_body_is_413_and_not_handled(server: Server) -> None:
-    server.rec.reset()
+    server.reset()
     body = b'{"events": [], "pad": "' + b"x" * (40 * 1024 * 1024) + b'"}'
-    reply = server.send("PUT", V1 + "/transactions/big", [("Authorization", b"Bearer " + TOKEN)], body)
+    reply = server.send(
+        "PUT", V1 + "/transactions/big", [("Authorization", b"Bearer " + TOKEN)], body
+    )
     check_reply(reply, "transaction", server)
     assert (reply.status, reply.json()["errcode"]) == (413, "M_TOO_LARGE")
     assert server.rec.transactions == []
