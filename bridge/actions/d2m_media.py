@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bridge.actions.context import BridgeContext
 from bridge.convert.d2m.media import (
@@ -30,6 +31,8 @@ from bridge.ids import EventID, UserID
 from bridge.model import DiscordAttachment, DiscordMessage, DiscordSticker, MatrixMedia, MatrixText
 from bridge.ports import MediaTooLarge
 
+_Related = TypeVar("_Related", MatrixText, MatrixMedia)
+
 log = logging.getLogger(__name__)
 
 # What the bridge copies from Discord's CDN to the homeserver at most (Synapse's default
@@ -45,6 +48,15 @@ class Relation:
     reply_to: EventID | None = None
     thread_root: EventID | None = None
     thread_latest: EventID | None = None
+
+    def on(self, content: _Related) -> _Related:
+        """``content`` (a MatrixText or MatrixMedia) placed as this relation says."""
+        return dataclasses.replace(
+            content,
+            reply_to=self.reply_to,
+            thread_root=self.thread_root,
+            thread_latest=self.thread_latest,
+        )
 
 
 def has_media(message: DiscordMessage) -> bool:
@@ -114,13 +126,8 @@ async def _send_text(
     message: DiscordMessage,
     relation: Relation,
 ) -> EventID:
-    text = dataclasses.replace(
-        text,
-        reply_to=relation.reply_to,
-        thread_root=relation.thread_root,
-        thread_latest=relation.thread_latest,
-    )
-    return await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms)
+    sent = relation.on(text)
+    return await ctx.matrix.send_text(portal.room_id, ghost, sent, message.timestamp_ms)
 
 
 async def _send_media(
@@ -131,13 +138,8 @@ async def _send_media(
     message: DiscordMessage,
     relation: Relation,
 ) -> EventID:
-    media = dataclasses.replace(
-        media,
-        reply_to=relation.reply_to,
-        thread_root=relation.thread_root,
-        thread_latest=relation.thread_latest,
-    )
-    return await ctx.matrix.send_media(portal.room_id, ghost, media, message.timestamp_ms)
+    placed = relation.on(media)
+    return await ctx.matrix.send_media(portal.room_id, ghost, placed, message.timestamp_ms)
 
 
 async def _attachment(
@@ -146,7 +148,7 @@ async def _attachment(
     portal: PortalRow,
     ghost: UserID,
     attachment: DiscordAttachment,
-    reply_to: Relation,
+    relation: Relation,
 ) -> EventID:
     reason = "could not be copied"
     if attachment.size > D2M_MAX_BYTES:
@@ -164,7 +166,7 @@ async def _attachment(
             )
             dims = image_dimensions(data) if mimetype.startswith("image/") else None
             media = attachment_to_matrix(attachment, mxc, size=len(data), dimensions=dims)
-            return await _send_media(ctx, portal, ghost, media, message, reply_to)
+            return await _send_media(ctx, portal, ghost, media, message, relation)
     log.warning(
         "d2m.attachment-not-copied message=%s attachment=%s size=%s reason=%s",
         message.id,
@@ -173,7 +175,7 @@ async def _attachment(
         reason.replace(" ", "-"),
     )
     text = attachment_link_text(attachment, reason)
-    return await _send_text(ctx, portal, ghost, text, message, reply_to)
+    return await _send_text(ctx, portal, ghost, text, message, relation)
 
 
 async def _sticker(
@@ -182,7 +184,7 @@ async def _sticker(
     portal: PortalRow,
     ghost: UserID,
     sticker: DiscordSticker,
-    reply_to: Relation,
+    relation: Relation,
 ) -> EventID:
     if sticker_is_image(sticker) and sticker.url:
         try:
@@ -196,9 +198,9 @@ async def _sticker(
             media = sticker_to_matrix(
                 sticker, mxc, size=len(data), dimensions=image_dimensions(data)
             )
-            return await _send_media(ctx, portal, ghost, media, message, reply_to)
+            return await _send_media(ctx, portal, ghost, media, message, relation)
         log.warning("d2m.sticker-not-copied message=%s sticker=%s", message.id, sticker.id)
-    return await _send_text(ctx, portal, ghost, sticker_fallback(sticker), message, reply_to)
+    return await _send_text(ctx, portal, ghost, sticker_fallback(sticker), message, relation)
 
 
 async def relay_media_only(

@@ -80,7 +80,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     sent: list[EventID] = []
     if text is not None:
         if thread is not None:
-            text = replace(text, thread_root=thread.thread_root, thread_latest=thread.thread_latest)
+            text = replace(thread, reply_to=text.reply_to).on(text)
         sent.append(await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms))
         await ctx.stores.messages.insert(
             MessageRow(
