@@ -1,4 +1,4 @@
-"""Command line: `python -m bridge run|generate-registration|migrate -c config.yaml`."""
+"""Command line: `python -m bridge run|generate-registration|migrate|doctor -c config.yaml`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bridge.config import Config, ConfigError, load_config
+from bridge.ids import ChannelID
 from bridge.logs import setup_logging
 
 log = logging.getLogger("bridge")
@@ -20,7 +21,8 @@ async def _run(config: Config) -> int:
     from bridge.registration import load_tokens
 
     tokens = load_tokens(config)
-    setup_logging(config.log_level, [config.discord.token, tokens.as_token, tokens.hs_token])
+    secrets = [config.discord.token, tokens.as_token, tokens.hs_token]
+    setup_logging(config.log_level, secrets, config.log_format)
     bridge = Bridge(config, tokens)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,7 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("-o", "--output", type=Path, default=None)
     mig = sub.add_parser("migrate", help="bring the database schema up to date")
     mig.add_argument("-c", "--config", required=True, type=Path)
+    doc = sub.add_parser(
+        "doctor", help="check the config, registration, database, homeserver, Discord"
+    )
+    doc.add_argument("-c", "--config", required=True, type=Path)
+    imp = sub.add_parser(
+        "import-history", help="copy a channel's whole Discord history into its room"
+    )
+    imp.add_argument("-c", "--config", required=True, type=Path)
+    imp.add_argument("--channel", required=True, type=int, help="the Discord channel ID")
     args = parser.parse_args(argv)
+
+    if args.command == "doctor":  # loads the config itself, to report its problems as checks
+        from bridge.doctor import main as doctor
+
+        setup_logging("ERROR")  # the checks' lines are the output
+        return doctor(args.config)
 
     setup_logging("INFO")
     try:
@@ -85,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"Configuration error: {exc}", file=sys.stderr)
             return 2
+    if args.command == "import-history":
+        from bridge.import_cli import run_import
+        from bridge.registration import load_tokens
+
+        tokens = load_tokens(config)
+        setup_logging("WARNING", [config.discord.token, tokens.as_token, tokens.hs_token])
+        return asyncio.run(run_import(config, ChannelID(args.channel)))
     if args.command == "generate-registration":
         return _generate_registration(config, args.output or config.appservice.registration)
     return _migrate(config)

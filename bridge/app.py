@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from bridge.actions.backfill import backfill_with_threads
+from bridge.actions.channels import apply_config
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
@@ -27,11 +31,14 @@ from bridge.actions.pins import relay_discord_pins, relay_matrix_pins
 from bridge.actions.portals import ensure_all_portals, ensure_portal
 from bridge.actions.puppets import refresh_puppet
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
+from bridge.admin import Admin, AdminState
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
+from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
+from bridge.metrics import Metrics
 from bridge.model import (
     DiscordAuthor,
     DiscordDeletion,
@@ -47,14 +54,18 @@ from bridge.model import (
     MatrixRedaction,
     MatrixText,
 )
+from bridge.outbox import Outbox, Stopping, with_retries
 from bridge.queues import KeyedSerialQueues
 from bridge.ratelimit import SenderLimiter
 from bridge.registration import Tokens
+from bridge.retry import Verdict
+from bridge.runtime_config import ConfigChange
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
 from bridge.transport.discord import DiscordHandlers, DiscordTransport
 from bridge.transport.discord_moderation import DiscordModeration
 from bridge.transport.matrix import MatrixTransport
 from bridge.transport.matrix_moderation import MatrixModeration
+from bridge.txn_order import TxnOrder
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
 from moderation.membership import start_members
@@ -88,6 +99,8 @@ async def prepare_schema(config: Config) -> None:
 class Bridge:
     def __init__(self, config: Config, tokens: Tokens) -> None:
         self.config = config
+        # The config file as read; self.config adds the channels bridged by command.
+        self.file_config = config
         self.tokens = tokens
         self.db: Database | None = None
         self.matrix = MatrixTransport(
@@ -115,6 +128,7 @@ class Bridge:
                 roles=self._on_discord_roles,
                 channel_access=self._on_channel_access,
                 dm=self._on_discord_dm,
+                ready=self._on_discord_ready,
             ),
         )
         self.discord_moderation = DiscordModeration(self.discord.client, config.discord.guild_id)
@@ -125,8 +139,15 @@ class Bridge:
             config.bridge.sender_burst, config.bridge.sender_per_seconds
         )
         self.d2m_queues = KeyedSerialQueues("d2m")
+        self.metrics = Metrics()
+        self.metrics.track_queue("d2m", self.d2m_queues.depth)
+        self.metrics.track_queue("m2d_outbox", lambda: self.outbox.depth() if self.outbox else 0)
+        self.outbox: Outbox | None = None
+        # Set at shutdown: retries stop waiting, undelivered work stays for the next start.
+        self.stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._ctx: BridgeContext | None = None
+        self.admin: Admin | None = None
         self.started = asyncio.Event()
 
     @property
@@ -143,11 +164,18 @@ class Bridge:
         self._ctx = BridgeContext(self.config, stores, self.matrix, self.discord)
         self._ctx.media_key = self.media_key
         self._ctx.own_webhooks |= await stores.webhooks.all_ids()
+        # What a previous run left undelivered goes first, then the homeserver's pushes;
+        # nothing is delivered before start-up is complete (see _deliver_matrix_event).
+        self.outbox = Outbox(
+            stores.outbox, self.config.appservice.id, self._deliver_matrix_event, self.metrics
+        )
+        await self.outbox.resume(observe=self.matrix.observe_state)
         # Listen before anything makes the homeserver push events to us.
         await self._start_http()
         await self.matrix.start()
         await self.matrix.ping_homeserver(self.config.appservice.id)
         await self.discord.start()
+        await apply_config(self._ctx, self.file_config, self._set_config, announce=False)
         portals = await ensure_all_portals(self._ctx)
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
         try:
@@ -156,13 +184,40 @@ class Bridge:
         except Exception:  # relay keeps working; the log says what is wrong
             log.exception("moderation.start-failed")
         self._moderation = ModerationDispatch(mctx)
+        moderation = self._moderation
+        self._ctx.portal_created.append(lambda _row: moderation.on_portals_changed())
+        self.admin = Admin(
+            self._ctx,
+            AdminState(
+                started_at=time.monotonic(),
+                discord_ready=self.discord.ready.is_set,
+                d2m_depth=self.d2m_queues.depth,
+                outbox_counts=self._outbox_counts,
+                run_page=self.in_channel_queue,
+                reconfigure=self.reconfigure,
+            ),
+        )
         log.info("bridge.started portals=%s", len(portals))
         self.started.set()
 
     async def _start_http(self) -> None:
+        assert self.db is not None
+        health = HealthCheck(
+            {
+                "discord": discord_probe(self.discord.ready, self.discord.client),
+                "homeserver": homeserver_probe(self.config.homeserver.url),
+                "database": database_probe(self.db),
+            },
+            timeout=5.0,
+        )
         handlers = AppserviceHandlers(
+            metrics=self.metrics,
+            health=health,
             hs_token=self.tokens.hs_token,
             seen=self._txn_seen,
+            order=TxnOrder.after(
+                await self.ctx.stores.txns.last_handled(self.config.appservice.id)
+            ),
             transaction=self._handle_transaction,
             query_user=self._query_user,
             query_alias=self._query_alias,
@@ -182,19 +237,71 @@ class Bridge:
             self.config.appservice.listen_port,
         )
 
-    async def stop(self) -> None:
+    def _set_config(self, config: Config) -> None:
+        """Swap in a new running config (see bridge.runtime_config for what may change)."""
+        old = self.config
+        self.config = config
+        if self._ctx is not None:
+            self._ctx.config = config
+        limits = (config.bridge.sender_burst, config.bridge.sender_per_seconds)
+        if limits != (old.bridge.sender_burst, old.bridge.sender_per_seconds):
+            self.sender_limiter = SenderLimiter(*limits)
+        logging.getLogger().setLevel(config.log_level)
+
+    async def reconfigure(self, file_config: Config | None = None) -> ConfigChange:
+        """Apply a reloaded config file (or, with None, changed channel overrides)."""
+        if file_config is not None:
+            self.file_config = file_config
+        change = await apply_config(self.ctx, self.file_config, self._set_config)
+        if self._moderation is not None and change.other_changes:  # moderators may differ
+            await self._moderation.on_portals_changed()  # (new portals: portal_created)
+        return change
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Drain: stop taking work, finish what is in progress (up to ``grace`` s each
+        way); what is left stays stored (Matrix -> Discord) or is read back from Discord's
+        history at the next start (Discord -> Matrix)."""
         log.info("bridge.stopping")
-        await self.discord.stop()
-        await self.d2m_queues.drain()
-        await self.d2m_queues.close()
+        self.stopping.set()
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.cleanup()  # the homeserver keeps new transactions for later
+            self._runner = None
+        await self.discord.stop()
+        try:
+            await asyncio.wait_for(self.d2m_queues.drain(), grace)
+        except TimeoutError:
+            log.warning("d2m.stop-timeout grace=%ss", grace)
+            self.d2m_queues.cancel()  # backfill reads back what was cut short
+        await self.d2m_queues.close()
+        if self.outbox is not None:
+            await self.outbox.stop(grace)
         await self.matrix.stop()
         if self.db is not None:
             await self.db.stop()
         log.info("bridge.stopped")
 
     # -- Discord -> Matrix -----------------------------------------------
+
+    async def _on_discord_ready(self) -> None:
+        """A new gateway session: read back each channel's history first (queued ahead
+        of the session's live events, so order is kept)."""
+        for chan in self.config.bridge.channels:
+            channel_id = chan.discord_channel
+            self._d2m(channel_id, functools.partial(self._backfill, channel_id))
+
+    async def _backfill(self, channel_id: ChannelID) -> None:
+        if not self.started.is_set():
+            await self._until_started()
+        if self.stopping.is_set():
+            return
+        await backfill_with_threads(self.ctx, channel_id)
+
+    async def _until_started(self) -> None:
+        started = asyncio.ensure_future(self.started.wait())
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({started, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        stopping.cancel()
 
     async def _on_discord_message(self, message: DiscordMessage) -> None:
         if self._ctx is None:
@@ -203,65 +310,56 @@ class Bridge:
             self._moderate(lambda m: m.on_discord_message(message))  # commands, never relayed
             return
         # A thread's messages queue behind its parent's: the starter is relayed first.
-        self.d2m_queues.submit(
+        self._d2m(
             message.thread_parent_id or message.channel_id,
             lambda: relay_discord_message(self.ctx, message),
+            relay=True,
         )
 
     async def _on_discord_edit(self, message: DiscordMessage) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(message.channel_id, lambda: relay_discord_edit(self.ctx, message))
+        self._d2m(message.channel_id, lambda: relay_discord_edit(self.ctx, message))
 
     async def _on_discord_deletion(self, deletion: DiscordDeletion) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(
-            deletion.channel_id, lambda: relay_discord_deletion(self.ctx, deletion)
-        )
+        self._d2m(deletion.channel_id, lambda: relay_discord_deletion(self.ctx, deletion))
 
     async def _on_discord_reaction_add(self, reaction: DiscordReaction) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(
-            reaction.channel_id, lambda: relay_discord_reaction_add(self.ctx, reaction)
-        )
+        self._d2m(reaction.channel_id, lambda: relay_discord_reaction_add(self.ctx, reaction))
 
     async def _on_discord_reaction_remove(self, reaction: DiscordReaction) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(
-            reaction.channel_id, lambda: relay_discord_reaction_remove(self.ctx, reaction)
-        )
+        self._d2m(reaction.channel_id, lambda: relay_discord_reaction_remove(self.ctx, reaction))
 
     async def _on_discord_reaction_clear(self, clear: DiscordReactionClear) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(
-            clear.channel_id, lambda: relay_discord_reaction_clear(self.ctx, clear)
-        )
+        self._d2m(clear.channel_id, lambda: relay_discord_reaction_clear(self.ctx, clear))
 
     async def _on_discord_profile(self, author: DiscordAuthor) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(PROFILE_QUEUE, lambda: refresh_puppet(self.ctx, author))
+        self._d2m(PROFILE_QUEUE, lambda: refresh_puppet(self.ctx, author))
 
     async def _on_discord_thread(self, thread: DiscordThread) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(thread.parent_id, lambda: relay_discord_thread(self.ctx, thread))
+        self._d2m(thread.parent_id, lambda: relay_discord_thread(self.ctx, thread))
 
     async def _on_discord_typing(self, channel_id: ChannelID, user_id: DiscordUserID) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(
-            channel_id, lambda: relay_discord_typing(self.ctx, channel_id, user_id)
-        )
+        self._d2m(channel_id, lambda: relay_discord_typing(self.ctx, channel_id, user_id))
 
     async def _on_discord_pins(self, channel_id: ChannelID) -> None:
         if self._ctx is None:
             return
-        self.d2m_queues.submit(channel_id, lambda: relay_discord_pins(self.ctx, channel_id))
+        self._d2m(channel_id, lambda: relay_discord_pins(self.ctx, channel_id))
 
     async def _on_discord_ban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
         if guild_id == self.config.discord.guild_id:
@@ -271,10 +369,56 @@ class Bridge:
         if guild_id == self.config.discord.guild_id:
             self._moderate(lambda m: m.on_discord_unban(user_id))
 
+    def _d2m(
+        self, key: ChannelID, job: Callable[[], Awaitable[object]], *, relay: bool = False
+    ) -> None:
+        """Queue a Discord -> Matrix job behind its channel's, retried while the
+        homeserver or the database is unavailable (``relay``: count it as a message)."""
+        submitted = time.monotonic()
+
+        async def run() -> None:
+            if self.stopping.is_set():
+                return  # at the next start, backfill reads it back from Discord
+            try:
+                ok = await with_retries(
+                    job, f"direction=d2m queue={key}", self.stopping, on_failure=self._d2m_retry
+                )
+            except Stopping:
+                return
+            if not ok:
+                self.metrics.failed("d2m", "dropped")
+            elif relay:
+                self.metrics.relayed("d2m", time.monotonic() - submitted)
+
+        self.d2m_queues.submit(key, run)
+
+    async def _d2m_retry(self, verdict: Verdict, attempt: int, delay: float) -> None:
+        self.metrics.failed("d2m", "retry")
+        if verdict.reason.endswith("-429"):
+            self.metrics.rate_limited("d2m", delay)
+
+    async def in_channel_queue(self, key: ChannelID, job: Callable[[], Awaitable[int]]) -> int:
+        """Run ``job`` in the channel's queue (after what is queued, never racing live
+        events), retried like any relay; its result."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def once() -> None:
+            done.set_result(await job())
+
+        async def run() -> None:
+            try:
+                if not await with_retries(once, f"direction=d2m queue={key}", self.stopping):
+                    done.set_exception(RuntimeError("gave up, see the log"))
+            except Exception as exc:  # Stopping included: the caller learns why
+                done.set_exception(exc)
+
+        self.d2m_queues.submit(key, run)
+        return await done
+
     def _moderate(self, job: Callable[[ModerationDispatch], Awaitable[None]]) -> None:
         moderation = self._moderation
         if moderation is not None:
-            self.d2m_queues.submit(MODERATION_QUEUE, lambda: job(moderation))
+            self._d2m(MODERATION_QUEUE, lambda: job(moderation))
 
     async def _on_discord_roles(self, user_id: DiscordUserID) -> None:
         self._moderate(lambda m: m.on_discord_roles(user_id))
@@ -298,24 +442,44 @@ class Bridge:
                 typing = [UserID(u) for u in user_ids if isinstance(u, str)]
                 await relay_matrix_typing(self.ctx, RoomID(room_id), typing)
 
-    async def _txn_seen(self, txn_id: str) -> bool:
-        return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id)
+    async def _txn_seen(self, txn_id: str, digest: str | None) -> bool:
+        return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id, digest)
 
     async def _handle_transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:
+        """Store the transaction durably; the homeserver gets its 200 only after this.
+
+        If the database cannot take it, this raises and the homeserver retries later."""
         for raw in events:
-            try:
-                await self.matrix.observe_state(raw)
-                await self._relay_matrix_event(raw)
-            except Exception:
-                log.exception(
-                    "m2d.failed txn=%s event=%s type=%s",
-                    txn_id,
-                    raw.get("event_id"),
-                    raw.get("type"),
-                )
-        await self.ctx.stores.txns.mark(self.config.appservice.id, txn_id)
+            await self.matrix.observe_state(raw)
+        assert self.outbox is not None
+        await self.outbox.accept(txn_id, events)
+
+    async def _deliver_matrix_event(self, raw: dict[str, Any]) -> None:
+        """One stored event, in its room's order (retried by the outbox on failure)."""
+        await self.started.wait()
+        await self._relay_matrix_event(raw)
+        sent = raw.get("origin_server_ts")
+        if isinstance(sent, int) and raw.get("type") == "m.room.message":
+            self.metrics.relayed("m2d", max(0.0, time.time() - sent / 1000))
+
+    async def _outbox_counts(self) -> tuple[int, int]:
+        outbox = self.ctx.stores.outbox
+        return await outbox.count(), await outbox.count(dead=True)
+
+    async def _admin_command(self, raw: dict[str, Any]) -> bool:
+        room_id, sender, content = raw.get("room_id"), raw.get("sender"), raw.get("content")
+        if self.admin is None or raw.get("type") != "m.room.message":
+            return False
+        if room_id != self.ctx.moderation.mod_room or not isinstance(content, dict):
+            return False
+        body = content.get("body")
+        if not isinstance(body, str) or not isinstance(sender, str):
+            return False
+        return await self.admin.on_message(RoomID(str(room_id)), UserID(sender), body)
 
     async def _relay_matrix_event(self, raw: dict[str, Any]) -> None:
+        if await self._admin_command(raw):
+            return
         moderation = self._moderation
         if moderation is not None:
             if await moderation.on_matrix_event(raw):
@@ -324,6 +488,8 @@ class Bridge:
             if isinstance(sender, str) and await moderation.blocked(sender):
                 log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
                 return
+        if await self._unbridged_room(raw):
+            return
         event = self.matrix.parse_event(raw)
         if isinstance(event, MatrixMessage | MatrixReaction) and await self._flooding(event):
             return
@@ -339,12 +505,22 @@ class Bridge:
             if not await relay_matrix_reaction_redaction(self.ctx, event):
                 await relay_matrix_redaction(self.ctx, event)
 
+    async def _unbridged_room(self, raw: dict[str, Any]) -> bool:
+        """True for an event in the room of a channel no longer bridged."""
+        room_id = raw.get("room_id")
+        portal = await self.ctx.stores.portals.by_room(RoomID(str(room_id)))
+        if portal is None or self.config.bridge.channel(portal.discord_channel_id) is not None:
+            return False
+        log.debug("m2d.skipped event=%s reason=unbridged", raw.get("event_id"))
+        return True
+
     async def _flooding(self, event: MatrixMessage | MatrixReaction) -> bool:
         """Per-sender flood protection; True when the event must not be relayed."""
         sender = event.sender
         if self.config.namer.is_bridge_owned(sender) or self.sender_limiter.allow(sender):
             return False
         log.warning("m2d.rate-limited sender=%s event=%s", sender, event.event_id)
+        self.metrics.failed("m2d", "flood")
         if self.sender_limiter.first_refusal(sender):
             limit = self.sender_limiter
             text = (

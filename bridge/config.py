@@ -147,6 +147,8 @@ class Config:
     path: Path | None = None
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     members: MembersConfig = field(default_factory=MembersConfig)
+    # "text": key=value lines; "json": one JSON object per line (for log shippers).
+    log_format: str = "text"
 
     @property
     def namer(self) -> GhostNamer:
@@ -458,9 +460,21 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     level = str(logging_section.get("level", "INFO")).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("logging.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    log_format = str(logging_section.get("format", "text")).lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError("logging.format", f"expected text or json, got {log_format!r}")
     moderation = _moderation(data)
     return Config(
-        homeserver, appservice, database, discord, bridge, level, path, moderation, _members(data)
+        homeserver,
+        appservice,
+        database,
+        discord,
+        bridge,
+        level,
+        path,
+        moderation,
+        _members(data),
+        log_format,
     )
 
 

@@ -28,6 +28,19 @@ DiscordUserID = NewType("DiscordUserID", int)
 WebhookID = NewType("WebhookID", int)
 
 
+DISCORD_EPOCH_MS = 1420070400000
+
+
+def snowflake_at(ms: int) -> int:
+    """The smallest Discord snowflake of this moment (for ``after=`` history queries)."""
+    return max(0, ms - DISCORD_EPOCH_MS) << 22
+
+
+def snowflake_ms(snowflake: int) -> int:
+    """When a Discord snowflake was made, in ms since the Unix epoch."""
+    return (snowflake >> 22) + DISCORD_EPOCH_MS
+
+
 @dataclass(frozen=True)
 class GhostNamer:
     """Builds and parses the Matrix IDs the bridge owns.

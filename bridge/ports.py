@@ -8,6 +8,7 @@ from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
 from bridge.model import (
     DiscordChannel,
+    DiscordMessage,
     DiscordSend,
     DiscordThread,
     MatrixMedia,
@@ -26,7 +27,12 @@ class MatrixPort(Protocol):
     async def ensure_in_room(self, room_id: RoomID, user_id: UserID) -> None: ...
 
     async def send_text(
-        self, room_id: RoomID, sender: UserID, text: MatrixText, timestamp_ms: int | None
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        text: MatrixText,
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
     ) -> EventID: ...
 
     async def create_portal_room(
@@ -65,7 +71,12 @@ class MatrixPort(Protocol):
         ...
 
     async def send_media(
-        self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        media: MatrixMedia,
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
     ) -> EventID: ...
 
     async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
@@ -145,6 +156,13 @@ class DiscordPort(Protocol):
     async def remove_own_reaction(
         self, channel_id: ChannelID, message_id: MessageID, emoji: str
     ) -> bool: ...
+
+    async def messages_after(
+        self, channel_id: ChannelID, after: MessageID, limit: int, until: MessageID | None = None
+    ) -> list[DiscordMessage]:
+        """Up to ``limit`` messages newer than ``after`` (not newer than ``until``),
+        oldest first."""
+        ...
 
 
 class WebhookGone(Exception):

@@ -21,6 +21,11 @@ class KeyedSerialQueues:
         self.name = name
         self._queues: dict[Hashable, asyncio.Queue[Job | None]] = {}
         self._workers: dict[Hashable, asyncio.Task[None]] = {}
+        self._pending = 0  # submitted, not finished: waiting or running
+
+    def depth(self) -> int:
+        """Jobs submitted and not yet finished (waiting or running), across every key."""
+        return self._pending
 
     def submit(self, key: Hashable, job: Job) -> None:
         queue = self._queues.get(key)
@@ -30,6 +35,7 @@ class KeyedSerialQueues:
                 self._work(key, queue), name=f"{self.name}:{key}"
             )
         queue.put_nowait(job)
+        self._pending += 1
 
     async def _work(self, key: Hashable, queue: asyncio.Queue[Job | None]) -> None:
         while True:
@@ -41,11 +47,18 @@ class KeyedSerialQueues:
             except Exception:
                 log.exception("queue.job-failed queue=%s key=%s", self.name, key)
             finally:
+                if job is not None:
+                    self._pending -= 1
                 queue.task_done()
 
     async def drain(self) -> None:
         """Wait until every queued job has run."""
         await asyncio.gather(*(q.join() for q in list(self._queues.values())))
+
+    def cancel(self) -> None:
+        """Cancel every worker, the jobs they run included (shutdown past its grace)."""
+        for worker in self._workers.values():
+            worker.cancel()
 
     async def close(self) -> None:
         for queue in self._queues.values():

@@ -12,6 +12,7 @@ from moderation import bans, linking, lists, run_commands
 from moderation import membership as membership_flows
 from moderation.context import ModerationContext
 from moderation.gate import relay_blocked
+from moderation.startup import moderators_may_ban
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +110,8 @@ class ModerationDispatch:
 
     async def on_channel_access(self, channel_id: ChannelID) -> None:
         await membership_flows.on_channel_access(self.mctx, channel_id)
+
+    async def on_portals_changed(self) -> None:
+        """Channels were bridged, or the moderators changed (reload): moderators get the
+        ban level in every portal, new ones included."""
+        await moderators_may_ban(self.mctx)

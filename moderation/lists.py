@@ -229,5 +229,7 @@ async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
 
 async def reapply_all(mctx: ModerationContext) -> int:
     """At start-up: every ban rule again (idempotent), for changes made while down."""
+    if not any(r.is_ban for r in mctx.state.policy):
+        return 0  # nothing to apply: no need to list every portal's members
     members = await portal_members(mctx)
     return sum([await apply_rule(mctx, r, members) for r in mctx.state.policy if r.is_ban])

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from uuid import uuid4
 
 import aiohttp
 import discord
@@ -43,8 +45,13 @@ class MatrixUser:
         await self.session.close()
 
     async def prime(self) -> None:
-        """Skip everything up to now, so waits only see new events."""
-        data = await self.client.sync(since=self._since, timeout=0)
+        """Skip everything up to now, so waits only see new events.
+
+        Synapse caches sync answers for two minutes per user, device and request: two
+        clients of one account priming with the same request would get the same (old)
+        position. A filter of our own makes this request unique."""
+        unique = json.dumps({"account_data": {"not_types": [f"passerelle.prime.{uuid4()}"]}})
+        data = await self.client.sync(since=self._since, timeout=0, filter_id=unique)  # type: ignore[arg-type]
         self._since = data["next_batch"]
 
     async def join(self, room: str) -> RoomID:

@@ -17,6 +17,7 @@ import yaml
 from bridge.app import Bridge
 from bridge.config import Config, parse_config
 from bridge.registration import Tokens, build_registration, load_tokens, write_registration
+from sandbox.bridge_process import BridgeProcess
 from sandbox.discord.server import Emulator, load_seed
 from sandbox.synapse import Synapse, SynapseOptions, start_synapse
 
@@ -54,6 +55,8 @@ class StackOptions:
     members_allowlist: list[str] = field(default_factory=list)
     # Flood protection burst (bridge.sender_burst); None keeps the bridge's default.
     sender_burst: int | None = None
+    # Run the bridge as a child process (`python -m bridge run`), e.g. to SIGKILL it.
+    bridge_subprocess: bool = False
 
 
 def bridge_config_data(
@@ -133,6 +136,7 @@ class SandboxStack:
         self.emulator: Emulator | None = None
         self.synapse: Synapse | None = None
         self.bridge: Bridge | None = None
+        self.bridge_process: BridgeProcess | None = None
         self.config: Config | None = None
         self.tokens: Tokens | None = None
         # user_id -> access token of the registered Matrix test users
@@ -173,7 +177,11 @@ class SandboxStack:
         for localpart, password in self.opts.matrix_users:
             user_id, token = await self.synapse.register_user(localpart, password)
             self.matrix_tokens[user_id] = token
-        await self.start_bridge()
+        if self.opts.bridge_subprocess:
+            self.bridge_process = BridgeProcess(config_path, workdir / "bridge.log")
+            await self.bridge_process.start()
+        else:
+            await self.start_bridge()
 
     async def start_bridge(self) -> Bridge:
         assert self.config is not None and self.tokens is not None
@@ -188,6 +196,9 @@ class SandboxStack:
 
     async def stop(self) -> None:
         await self.stop_bridge()
+        if self.bridge_process is not None:
+            await self.bridge_process.terminate()
+            self.bridge_process = None
         if self.synapse is not None:
             await self.synapse.stop()
             self.synapse = None

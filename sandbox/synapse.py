@@ -135,7 +135,12 @@ def _log_config(log_file: Path, level: str) -> dict[str, Any]:
             }
         },
         # Never DEBUG here: Synapse would log access tokens.
-        "loggers": {"synapse.storage.SQL": {"level": "INFO"}},
+        "loggers": {
+            "synapse.storage.SQL": {"level": "INFO"},
+            # Appservice pushes, recoverers and pings: what the fault tests need to see.
+            "synapse.appservice": {"level": "INFO"},
+            "synapse.handlers.appservice": {"level": "INFO"},
+        },
         "root": {"level": level.upper(), "handlers": ["file"]},
         "disable_existing_loggers": False,
     }

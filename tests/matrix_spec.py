@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SPECS = Path(
-    os.environ.get(
-        "PASSERELLE_SHARED_SPECS", Path(__file__).resolve().parents[2] / "shared" / "specs"
-    )
-)
+from sandbox.specs import specs_dir
+
+SPECS = specs_dir()
 MATRIX = SPECS / "matrix" / "data"
 AS_API = MATRIX / "api" / "application-service"
 EVENT_EXAMPLES = MATRIX / "event-schemas" / "examples"

@@ -36,7 +36,8 @@ def test_empty_section_means_defaults(section: Any) -> None:
 
 def test_moderation_follows_path_in_config_fields() -> None:
     names = list(Config.__dataclass_fields__)
-    assert names[-3:] == ["path", "moderation", "members"]
+    # Added fields go last, with defaults: positional Config(...) calls keep working.
+    assert names[-4:] == ["path", "moderation", "members", "log_format"]
 
 
 def test_full_section(tmp_path: Path) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bridge.config import Config
-from bridge.db import Stores
+from bridge.db import PortalRow, Stores
 from bridge.ids import ChannelID, GhostNamer, RoomID, UserID, WebhookID
 from bridge.ports import DiscordPort, MatrixPort
 from moderation.state import ModerationState
@@ -34,6 +35,8 @@ class BridgeContext:
     # Typing state: ghosts shown typing on Matrix, when the bot last typed on Discord.
     typing_ghosts: set[tuple[RoomID, UserID]] = field(default_factory=set)
     discord_typing_at: dict[ChannelID, float] = field(default_factory=dict)
+    # Called with each portal room created while running (e.g. moderators' power).
+    portal_created: list[Callable[[PortalRow], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def namer(self) -> GhostNamer:

@@ -18,9 +18,11 @@ async def relay_discord_deletion(ctx: BridgeContext, deletion: DiscordDeletion) 
         return []
     redacted: list[EventID] = []
     for message_id in deletion.message_ids:
-        # Forget first: our own redaction echoes back and must find nothing to do.
-        for row in await ctx.stores.messages.forget_discord(message_id):
+        # Each link is forgotten once its event is redacted, so a retry after a failure
+        # redacts what is left. Our own redaction's echo is the bot's: never relayed back.
+        for row in await ctx.stores.messages.by_discord(message_id):
             await ctx.matrix.redact(row.room_id, row.event_id, REASON)
+            await ctx.stores.messages.forget_row(row)
             redacted.append(row.event_id)
     if redacted:
         log.info(

@@ -36,5 +36,6 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
     event_id = await ctx.matrix.send_edit(
         original.room_id, ghost, original.event_id, text, message.edited_ms
     )
+    await ctx.stores.messages.set_edited(message.id, message.edited_ms)
     log.info("d2m.edited message=%s event=%s edit=%s", message.id, original.event_id, event_id)
     return event_id

@@ -66,6 +66,12 @@ def has_media(message: DiscordMessage) -> bool:
     )
 
 
+def d2m_txn_id(message: DiscordMessage, part: int) -> str:
+    """The Matrix transaction ID of part ``part`` of a Discord message: the same on a
+    retry, so the homeserver returns the first event instead of sending another."""
+    return f"passerelle.d2m.{message.id}.{part}"
+
+
 async def relay_discord_media(
     ctx: BridgeContext,
     message: DiscordMessage,
@@ -101,12 +107,15 @@ async def relay_discord_media(
         return Relation(reply_to if not sent else None, root, latest if root else None)
 
     for attachment in message.attachments:
-        await record(await _attachment(ctx, message, portal, ghost, attachment, relation()))
+        part = len(sent) + 1
+        await record(await _attachment(ctx, message, portal, ghost, attachment, relation(), part))
     for sticker in message.stickers:
-        await record(await _sticker(ctx, message, portal, ghost, sticker, relation()))
+        part = len(sent) + 1
+        await record(await _sticker(ctx, message, portal, ghost, sticker, relation(), part))
     notice = embeds_to_matrix(message.embeds, message.content)
     if notice is not None:
-        await record(await _send_text(ctx, portal, ghost, notice, message, relation()))
+        part = len(sent) + 1
+        await record(await _send_text(ctx, portal, ghost, notice, message, relation(), part))
     if sent:
         log.info(
             "d2m.media-relayed message=%s attachments=%s stickers=%s events=%s",
@@ -125,9 +134,12 @@ async def _send_text(
     text: MatrixText,
     message: DiscordMessage,
     relation: Relation,
+    part: int,
 ) -> EventID:
     sent = relation.on(text)
-    return await ctx.matrix.send_text(portal.room_id, ghost, sent, message.timestamp_ms)
+    return await ctx.matrix.send_text(
+        portal.room_id, ghost, sent, message.timestamp_ms, txn_id=d2m_txn_id(message, part)
+    )
 
 
 async def _send_media(
@@ -137,9 +149,12 @@ async def _send_media(
     media: MatrixMedia,
     message: DiscordMessage,
     relation: Relation,
+    part: int,
 ) -> EventID:
     placed = relation.on(media)
-    return await ctx.matrix.send_media(portal.room_id, ghost, placed, message.timestamp_ms)
+    return await ctx.matrix.send_media(
+        portal.room_id, ghost, placed, message.timestamp_ms, txn_id=d2m_txn_id(message, part)
+    )
 
 
 async def _attachment(
@@ -149,6 +164,7 @@ async def _attachment(
     ghost: UserID,
     attachment: DiscordAttachment,
     relation: Relation,
+    part: int,
 ) -> EventID:
     reason = "could not be copied"
     if attachment.size > D2M_MAX_BYTES:
@@ -161,12 +177,16 @@ async def _attachment(
         if fetched is not None:
             data, served_type = fetched
             mimetype = guess_mimetype(attachment.filename, attachment.content_type or served_type)
-            mxc = await ctx.matrix.upload_media(
-                data, mimetype, display_filename(attachment.filename)
-            )
-            dims = image_dimensions(data) if mimetype.startswith("image/") else None
-            media = attachment_to_matrix(attachment, mxc, size=len(data), dimensions=dims)
-            return await _send_media(ctx, portal, ghost, media, message, relation)
+            try:
+                mxc: str | None = await ctx.matrix.upload_media(
+                    data, mimetype, display_filename(attachment.filename)
+                )
+            except MediaTooLarge:  # the homeserver's own upload limit is lower
+                mxc, reason = None, "too large for this homeserver"
+            if mxc is not None:
+                dims = image_dimensions(data) if mimetype.startswith("image/") else None
+                media = attachment_to_matrix(attachment, mxc, size=len(data), dimensions=dims)
+                return await _send_media(ctx, portal, ghost, media, message, relation, part)
     log.warning(
         "d2m.attachment-not-copied message=%s attachment=%s size=%s reason=%s",
         message.id,
@@ -175,7 +195,7 @@ async def _attachment(
         reason.replace(" ", "-"),
     )
     text = attachment_link_text(attachment, reason)
-    return await _send_text(ctx, portal, ghost, text, message, relation)
+    return await _send_text(ctx, portal, ghost, text, message, relation, part)
 
 
 async def _sticker(
@@ -185,22 +205,25 @@ async def _sticker(
     ghost: UserID,
     sticker: DiscordSticker,
     relation: Relation,
+    part: int,
 ) -> EventID:
     if sticker_is_image(sticker) and sticker.url:
+        mxc: str | None = None
         try:
             fetched = await ctx.matrix.fetch_url(sticker.url, STICKER_MAX_BYTES)
-        except MediaTooLarge:
+            if fetched is not None:
+                mimetype = STICKER_IMAGE_FORMATS[sticker.format_type]
+                mxc = await ctx.matrix.upload_media(fetched[0], mimetype, sticker.name)
+        except MediaTooLarge:  # too big to fetch, or for the homeserver
             fetched = None
-        if fetched is not None:
+        if fetched is not None and mxc is not None:
             data = fetched[0]
-            mimetype = STICKER_IMAGE_FORMATS[sticker.format_type]
-            mxc = await ctx.matrix.upload_media(data, mimetype, sticker.name)
             media = sticker_to_matrix(
                 sticker, mxc, size=len(data), dimensions=image_dimensions(data)
             )
-            return await _send_media(ctx, portal, ghost, media, message, relation)
+            return await _send_media(ctx, portal, ghost, media, message, relation, part)
         log.warning("d2m.sticker-not-copied message=%s sticker=%s", message.id, sticker.id)
-    return await _send_text(ctx, portal, ghost, sticker_fallback(sticker), message, relation)
+    return await _send_text(ctx, portal, ghost, sticker_fallback(sticker), message, relation, part)
 
 
 async def relay_media_only(

@@ -6,7 +6,13 @@ import logging
 from dataclasses import replace
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.d2m_media import Relation, has_media, relay_discord_media, relay_media_only
+from bridge.actions.d2m_media import (
+    Relation,
+    d2m_txn_id,
+    has_media,
+    relay_discord_media,
+    relay_media_only,
+)
 from bridge.actions.d2m_thread import ensure_thread_root, sent_in_thread, thread_parent
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
@@ -81,7 +87,12 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if text is not None:
         if thread is not None:
             text = replace(thread, reply_to=text.reply_to).on(text)
-        sent.append(await ctx.matrix.send_text(portal.room_id, ghost, text, message.timestamp_ms))
+        txn_id = d2m_txn_id(message, 0)
+        sent.append(
+            await ctx.matrix.send_text(
+                portal.room_id, ghost, text, message.timestamp_ms, txn_id=txn_id
+            )
+        )
         await ctx.stores.messages.insert(
             MessageRow(
                 discord_message_id=message.id,
@@ -92,6 +103,8 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
                 origin="discord",
             )
         )
+        if message.edited_ms is not None:  # already edited (read back by backfill)
+            await ctx.stores.messages.set_edited(message.id, message.edited_ms)
         if thread is not None:
             thread = replace(thread, thread_latest=sent[0])
         sent += await relay_discord_media(ctx, message, portal, ghost, thread=thread)

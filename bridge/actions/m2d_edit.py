@@ -14,8 +14,7 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_message import convert_text
 from bridge.actions.m2d_thread import webhook_target
-from bridge.actions.webhooks import channel_webhook, execute_send
-from bridge.db import MessageRow
+from bridge.actions.webhooks import channel_webhook, send_once
 from bridge.ids import MessageID
 from bridge.model import MatrixEdit
 
@@ -60,11 +59,7 @@ async def relay_matrix_edit(ctx: BridgeContext, edit: MatrixEdit) -> list[Messag
             await ctx.discord.edit_webhook_message(webhook, rows[part].discord_message_id, send)
             touched.append(rows[part].discord_message_id)
             continue
-        discord_id = await execute_send(ctx, channel_id, send)
-        touched.append(discord_id)
-        await ctx.stores.messages.insert(
-            MessageRow(discord_id, 0, channel_id, edit.room_id, edit.target, "matrix", part)
-        )
+        touched.append(await send_once(ctx, channel_id, send, edit.room_id, edit.target, part))
     for surplus in rows[len(sends) :]:
         await ctx.stores.messages.forget_row(surplus)
         await ctx.discord.delete_webhook_message(webhook, surplus.discord_message_id, thread_id)

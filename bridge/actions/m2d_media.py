@@ -16,9 +16,8 @@ from dataclasses import replace
 from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_sender import sender_avatar_url, sender_name
 from bridge.actions.m2d_thread import thread_channel
-from bridge.actions.webhooks import execute_send
+from bridge.actions.webhooks import send_once
 from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, upload_send
-from bridge.db import MessageRow
 from bridge.ids import MessageID
 from bridge.media_links import media_link
 from bridge.model import DiscordSend, MatrixMessage
@@ -49,21 +48,12 @@ async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list
     # In a Matrix thread: into the Discord thread of its root (started if needed).
     channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     try:
-        discord_id = await execute_send(ctx, channel_id, send)
+        discord_id = await send_once(ctx, channel_id, send, message.room_id, message.event_id)
     except MediaTooLarge:  # Discord's limit is lower than the configured one
         log.warning("m2d.media-refused event=%s reason=413", message.event_id)
         send = _link(ctx, upload, username, len(send.files[0][1]), TOO_LARGE)
-        discord_id = await execute_send(ctx, channel_id, replace(send, avatar_url=avatar))
-    await ctx.stores.messages.insert(
-        MessageRow(
-            discord_message_id=discord_id,
-            part=0,
-            discord_channel_id=channel_id,
-            room_id=message.room_id,
-            event_id=message.event_id,
-            origin="matrix",
-        )
-    )
+        send = replace(send, avatar_url=avatar)
+        discord_id = await send_once(ctx, channel_id, send, message.room_id, message.event_id)
     log.info(
         "m2d.media-relayed event=%s room=%s channel=%s message=%s upload=%s",
         message.event_id,

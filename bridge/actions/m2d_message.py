@@ -8,11 +8,11 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_media import relay_matrix_media
 from bridge.actions.m2d_sender import sender_avatar_url
 from bridge.actions.m2d_thread import thread_channel
-from bridge.actions.webhooks import execute_send
+from bridge.actions.webhooks import send_once
 from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
-from bridge.db import MessageRow, PortalRow
+from bridge.db import PortalRow
 from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
 
@@ -33,26 +33,18 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     portal = await ctx.stores.portals.by_room(message.room_id)
     if portal is None:
         return []
-    if await ctx.stores.messages.by_event(message.event_id):
+    sends = await convert_text(ctx, message, portal, message.reply_to)
+    done = {r.event_part for r in await ctx.stores.messages.by_event(message.event_id)}
+    if len(done) >= len(sends):
         log.debug("m2d.duplicate event=%s", message.event_id)
         return []
-    sends = await convert_text(ctx, message, portal, message.reply_to)
     # In a Matrix thread: into the Discord thread of its root (started if needed).
     channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     created: list[MessageID] = []
     for part, send in enumerate(sends):
-        discord_id = await execute_send(ctx, channel_id, send)
-        created.append(discord_id)
-        await ctx.stores.messages.insert(
-            MessageRow(
-                discord_message_id=discord_id,
-                part=0,
-                discord_channel_id=channel_id,
-                room_id=message.room_id,
-                event_id=message.event_id,
-                origin="matrix",
-                event_part=part,
-            )
+        # Parts already posted (before a crash) are not posted again.
+        created.append(
+            await send_once(ctx, channel_id, send, message.room_id, message.event_id, part)
         )
     log.info(
         "m2d.relayed event=%s room=%s channel=%s messages=%s",

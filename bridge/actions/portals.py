@@ -53,6 +53,11 @@ async def ensure_portal(ctx: BridgeContext, channel_id: ChannelID) -> PortalRow 
         )
         await ctx.stores.portals.upsert(row)
         log.info("portal.created channel=%s room=%s access=%s", channel_id, room_id, row.access)
+        for hook in ctx.portal_created:
+            try:
+                await hook(row)
+            except Exception:  # the portal works; the log says what did not follow
+                log.exception("portal.created-hook-failed channel=%s", channel_id)
         return row
 
 

@@ -7,8 +7,9 @@ import logging
 
 from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_thread import webhook_target
-from bridge.db import WebhookRow
-from bridge.ids import ChannelID, MessageID
+from bridge.db import InflightRow, MessageRow, WebhookRow
+from bridge.db.outbox import now_ms
+from bridge.ids import ChannelID, EventID, MessageID, RoomID, snowflake_at
 from bridge.model import DiscordSend
 from bridge.ports import WebhookGone
 
@@ -54,3 +55,69 @@ async def execute_send(ctx: BridgeContext, channel_id: ChannelID, send: DiscordS
         await forget_webhook(ctx, webhook)
         webhook = await channel_webhook(ctx, channel_id)
         return MessageID(await ctx.discord.execute_webhook(webhook, send))
+
+
+# Where a retry looks for a send that may have happened before a crash: from a
+# little before it started (clocks differ) to when it must have been answered
+# (discord.py's own retries included), reading at most INFLIGHT_SCAN messages.
+INFLIGHT_LOOKBACK_MS = 60 * 1000
+INFLIGHT_HORIZON_MS = 10 * 60 * 1000
+INFLIGHT_SCAN = 2000
+
+
+async def send_once(
+    ctx: BridgeContext,
+    channel_id: ChannelID,
+    send: DiscordSend,
+    room_id: RoomID,
+    event_id: EventID,
+    event_part: int = 0,
+) -> MessageID:
+    """Post part ``event_part`` of a Matrix event once, even across a crash, and map it.
+
+    Already mapped: nothing is sent. A send that was started but never recorded (the
+    bridge died between Discord's answer and the database write) is looked for among
+    the webhook's recent messages in the channel before posting again.
+    """
+    for row in await ctx.stores.messages.by_event(event_id):
+        if row.event_part == event_part:
+            return row.discord_message_id
+    found: MessageID | None = None
+    inflight = await ctx.stores.inflight.get(event_id, event_part)
+    if inflight is not None:
+        found = await _find_sent(ctx, inflight)
+    if found is None:
+        await ctx.stores.inflight.start(
+            InflightRow(event_id, event_part, channel_id, send.content, send.username, now_ms())
+        )
+        found = await execute_send(ctx, channel_id, send)
+    await ctx.stores.messages.insert(
+        MessageRow(found, 0, channel_id, room_id, event_id, "matrix", event_part)
+    )
+    await ctx.stores.inflight.finish(event_id, event_part)
+    return found
+
+
+async def _find_sent(ctx: BridgeContext, inflight: InflightRow) -> MessageID | None:
+    # Oldest first from just before the send: in a busy channel the message is among
+    # the first of these, not among the channel's latest.
+    after = MessageID(snowflake_at(inflight.started_at - INFLIGHT_LOOKBACK_MS))
+    until = MessageID(snowflake_at(inflight.started_at + INFLIGHT_HORIZON_MS))
+    recent = await ctx.discord.messages_after(
+        inflight.discord_channel_id, after, INFLIGHT_SCAN, until
+    )
+    for message in recent:
+        if (
+            message.webhook_id in ctx.own_webhooks
+            and message.content == inflight.content
+            and message.author.username == inflight.username
+            and not await ctx.stores.messages.by_discord(message.id)
+        ):
+            log.info(
+                "m2d.inflight-found event=%s part=%s message=%s",
+                inflight.event_id,
+                inflight.event_part,
+                message.id,
+            )
+            return message.id
+    return None

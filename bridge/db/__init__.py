@@ -6,6 +6,7 @@ import logging
 
 from mautrix.util.async_db import Database
 
+from bridge.db.channels import ChannelOverride, ChannelOverrideStore
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
@@ -18,6 +19,14 @@ from bridge.db.moderation import (
     PolicyRuleRow,
     PolicyRuleStore,
     Side,
+)
+from bridge.db.outbox import (
+    HistoryImportStore,
+    ImportRow,
+    InflightRow,
+    InflightStore,
+    OutboxRow,
+    OutboxStore,
 )
 from bridge.db.portals import PortalRow, PortalStore
 from bridge.db.puppets import PuppetRow, PuppetStore
@@ -33,8 +42,14 @@ __all__ = [
     "BanRow",
     "BanStore",
     "BridgeRoomStore",
+    "ChannelOverride",
+    "ChannelOverrideStore",
     "Database",
     "EmojiRow",
+    "HistoryImportStore",
+    "ImportRow",
+    "InflightRow",
+    "InflightStore",
     "LinkCodeRow",
     "LinkCodeStore",
     "LinkDirection",
@@ -42,6 +57,8 @@ __all__ = [
     "LinkStore",
     "MessageMap",
     "MessageRow",
+    "OutboxRow",
+    "OutboxStore",
     "PolicyRuleRow",
     "PolicyRuleStore",
     "PortalRow",
@@ -90,3 +107,7 @@ class Stores:
         self.bridge_rooms = BridgeRoomStore(db)
         self.links = LinkStore(db)
         self.link_codes = LinkCodeStore(db)
+        self.outbox = OutboxStore(db)
+        self.inflight = InflightStore(db)
+        self.imports = HistoryImportStore(db)
+        self.channel_overrides = ChannelOverrideStore(db)

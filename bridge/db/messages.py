@@ -98,6 +98,29 @@ class MessageMap:
         )
         return MessageRow.from_record(rec) if rec else None
 
+    async def discord_window(
+        self, channel_id: ChannelID, newest: int
+    ) -> list[tuple[MessageID, int | None]]:
+        """The channel's ``newest`` most recent relayed Discord messages (text part), newest
+        first, with when each was last edited as relayed: what backfill compares."""
+        rows = await self.db.fetch(
+            "SELECT discord_message_id, edited_ms FROM message WHERE discord_channel_id=$1"
+            " AND origin='discord' AND part=0 ORDER BY discord_message_id DESC LIMIT $2",
+            channel_id,
+            newest,
+        )
+        return [
+            (MessageID(int(r["discord_message_id"])), r["edited_ms"] and int(r["edited_ms"]))
+            for r in rows
+        ]
+
+    async def set_edited(self, message_id: MessageID, edited_ms: int) -> None:
+        await self.db.execute(
+            "UPDATE message SET edited_ms=$2 WHERE discord_message_id=$1 AND part=0",
+            message_id,
+            edited_ms,
+        )
+
     async def forget_discord(self, message_id: MessageID) -> list[MessageRow]:
         """Remove and return the links of a Discord message (it was deleted)."""
         rows = await self.by_discord(message_id)

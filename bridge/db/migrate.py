@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
@@ -15,7 +16,16 @@ from alembic import command
 
 log = logging.getLogger(__name__)
 
-ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
+
+def _alembic_dir() -> Path:
+    """The migrations: beside the source tree (a checkout, an editable install), else
+    where a regular install put them (``<prefix>/share/passerelle/alembic``)."""
+    source = Path(__file__).resolve().parents[2] / "alembic"
+    installed = Path(sys.prefix) / "share" / "passerelle" / "alembic"
+    return source if (source / "env.py").exists() else installed
+
+
+ALEMBIC_DIR = _alembic_dir()
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -4,6 +4,13 @@ Routes per the Matrix Application Service API (v1 and the legacy unprefixed
 paths). Authentication: a missing token is 401 ``M_UNAUTHORIZED``, a wrong
 one 403 ``M_FORBIDDEN``. A transaction already handled (its ID is stored in
 the database) is answered 200 without handling it again.
+
+The same listener serves two operations routes that take no token:
+``GET /metrics`` (Prometheus text format) and ``GET /health`` (JSON, 200 when
+every check passes, 503 otherwise). Neither reveals a secret: metrics are
+counters by direction and queue name, health details are short plain-English
+phrases (see bridge.health). Operators who do not want them public can still
+block them at their reverse proxy.
 """
 
 from __future__ import annotations
@@ -18,14 +25,20 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.db.txns import events_digest
+from bridge.health import HealthReport
 from bridge.media_links import MEDIA_PATH_PREFIX, verify
+from bridge.metrics import Metrics
+from bridge.txn_order import TxnOrder
 
 log = logging.getLogger(__name__)
 
 TransactionHandler = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
-SeenCheck = Callable[[str], Awaitable[bool]]
+# (transaction ID, digest of its events; None: any events) -> handled before
+SeenCheck = Callable[[str, str | None], Awaitable[bool]]
 QueryHandler = Callable[[str], Awaitable[bool]]
 EphemeralHandler = Callable[[list[dict[str, Any]]], Awaitable[None]]
+HealthHandler = Callable[[], Awaitable[HealthReport]]
 
 
 @dataclass
@@ -62,12 +75,19 @@ class AppserviceHandlers:
     # Signed public media links (bridge.media_links): key and how to fetch the media.
     media_key: bytes | None = None
     open_media: MediaOpener | None = None
+    # Operations (no token needed): /metrics is 404 without metrics, /health without health.
+    metrics: Metrics | None = None
+    health: HealthHandler | None = None
+    # Refuses, once, a transaction that overtook an earlier one (see bridge.txn_order).
+    order: TxnOrder | None = None
 
 
 def _token_of(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return header.removeprefix("Bearer ").strip()
+    scheme, _, credentials = header.partition(" ")
+    # Auth schemes are case-insensitive (RFC 9110); an empty one falls back to the query.
+    if scheme.casefold() == "bearer" and credentials.strip():
+        return credentials.strip()
     return request.query.get("access_token")
 
 
@@ -97,27 +117,42 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
 
     async def put_transaction(request: web.Request) -> web.Response:
         txn_id = request.match_info["txn_id"]
-        if await handlers.seen(txn_id):
-            log.info("appservice.txn-duplicate txn=%s", txn_id)
-            return web.json_response({})
         try:
             # UTF-8 whatever the Content-Type says; ValueError covers JSONDecodeError,
             # UnicodeDecodeError and integers too long to convert, RecursionError deep nesting.
             body = json.loads((await request.read()).decode("utf-8"))
         except (ValueError, RecursionError):
-            return _error(400, "M_NOT_JSON", "Transaction body is not JSON")
+            body = None
         if not isinstance(body, dict) or not isinstance(body.get("events", []), list):
+            if await handlers.seen(txn_id, None):  # a replay: acknowledged, whatever it holds
+                log.info("appservice.txn-duplicate txn=%r", txn_id)
+                return web.json_response({})
+            if body is None:
+                return _error(400, "M_NOT_JSON", "Transaction body is not JSON")
             return _error(400, "M_BAD_JSON", "Transaction must be an object with an events list")
         events = [e for e in body.get("events", []) if isinstance(e, dict)]
         if len(events) != len(body.get("events", [])):
-            log.warning("appservice.txn-skipped-non-objects txn=%s", txn_id)
+            log.warning("appservice.txn-skipped-non-objects txn=%r", txn_id)
+        # Seen: the same ID with the same events. A homeserver may reuse IDs (Synapse on
+        # SQLite restarts its counter after a restart): new events under an old ID are new.
+        if await handlers.seen(txn_id, events_digest(events)):
+            log.info("appservice.txn-duplicate txn=%r", txn_id)
+            if handlers.order is not None:  # the homeserver resends from here
+                handlers.order.handled(txn_id)
+            return web.json_response({})
+        if handlers.order is not None and not handlers.order.admit(txn_id):
+            return _error(
+                503, "M_UNKNOWN", "An earlier transaction has not arrived; resend in order"
+            )
         await handlers.transaction(txn_id, events)
+        if handlers.order is not None:
+            handlers.order.handled(txn_id)
         ephemeral = body.get("ephemeral", body.get("de.sorunome.msc2409.ephemeral"))
         if handlers.ephemeral is not None and isinstance(ephemeral, list):
             try:
                 await handlers.ephemeral([e for e in ephemeral if isinstance(e, dict)])
             except Exception:  # typing and receipts are never worth failing a transaction
-                log.exception("appservice.ephemeral-failed txn=%s", txn_id)
+                log.exception("appservice.ephemeral-failed txn=%r", txn_id)
         return web.json_response({})
 
     async def get_user(request: web.Request) -> web.Response:
@@ -160,6 +195,31 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
             await response.write_eof()
             return response
 
+    async def get_metrics(request: web.Request) -> web.Response:
+        """Prometheus text exposition; no token: counters and queue names only."""
+        if handlers.metrics is None:
+            return _error(404, "M_NOT_FOUND", "Metrics are not enabled")
+        return web.Response(
+            body=handlers.metrics.render(),
+            headers={"Content-Type": handlers.metrics.content_type, "Cache-Control": "no-store"},
+        )
+
+    async def get_health(request: web.Request) -> web.Response:
+        """200 ``{"status": "ok", "checks": ...}`` or 503 "unhealthy"; no token, no secrets."""
+        if handlers.health is None:
+            return _error(404, "M_NOT_FOUND", "Health checks are not enabled")
+        try:
+            report = await handlers.health()
+        except Exception:
+            log.exception("health.failed")
+            body: dict[str, Any] = {"status": "unhealthy", "checks": {}}
+            return web.json_response(body, status=503, headers={"Cache-Control": "no-store"})
+        return web.json_response(
+            report.as_json(),
+            status=200 if report.ok else 503,
+            headers={"Cache-Control": "no-store"},
+        )
+
     async def ping(request: web.Request) -> web.Response:
         return web.json_response({})
 
@@ -176,5 +236,7 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
     media_path = MEDIA_PATH_PREFIX + "/{server}/{media_id}/{sig}"
     app.router.add_get(media_path, get_media)
     app.router.add_get(media_path + "/{filename}", get_media)
+    app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/health", get_health)
     app.router.add_route("*", "/_matrix/app/{tail:.*}", unknown)
     return app

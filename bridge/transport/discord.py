@@ -11,9 +11,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
+from bridge.convert.d2m.limits import valid_unicode
+from bridge.convert.names import clean_name
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
 from bridge.model import (
@@ -28,7 +31,9 @@ from bridge.model import (
     DiscordThread,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
+from bridge.transport import discord_history
 from bridge.transport.discord_endpoints import use_api_base
+from bridge.transport.discord_gateway import harden_parsers
 from bridge.transport.discord_media import (
     attachments_from,
     embeds_from,
@@ -70,22 +75,34 @@ class DiscordHandlers:
     typing: Callable[[ChannelID, DiscordUserID], Awaitable[None]] | None = None
     # A thread was created (THREAD_CREATE with newly_created).
     thread: Callable[[DiscordThread], Awaitable[None]] | None = None
+    # A new gateway session began (READY: at start, or after a re-IDENTIFY); events
+    # missed meanwhile are only in the channels' history.
+    ready: Callable[[], Awaitable[None]] | None = None
 
 
 def author_from(user: discord.abc.User) -> DiscordAuthor:
+    """Names as Discord gives them, except that a nickname or display name with nothing
+    visible in it (zero-width characters only ...) is treated as unset, so the next one
+    in line is shown; converters neutralise the rest (bidi overrides ...)."""
     nick = user.nick if isinstance(user, discord.Member) else None
+    global_name = getattr(user, "global_name", None)
     avatar = user.display_avatar if user.avatar or getattr(user, "guild_avatar", None) else None
     return DiscordAuthor(
         id=DiscordUserID(user.id),
-        username=user.name,
-        global_name=user.global_name,
-        nick=nick,
+        username=user.name or "",
+        global_name=global_name if clean_name(global_name) else None,
+        nick=nick if clean_name(nick) else None,
         avatar_url=str(avatar.with_format("png").url) if avatar else None,
-        bot=user.bot,
+        bot=bool(user.bot),
     )
 
 
 def message_from(msg: discord.Message) -> DiscordMessage:
+    """Never raises on what discord.py could build: a message update may lack its author
+    and mentions (discord.py then leaves those attributes unset), content may be null,
+    a mentioned channel may be one whose permissions cannot be computed (hidden, then:
+    fail closed), an attachment, sticker or embed may be unreadable (dropped, the rest
+    of the message still crosses)."""
     reference = msg.reference
     reply_to = (
         MessageID(reference.message_id)
@@ -94,29 +111,49 @@ def message_from(msg: discord.Message) -> DiscordMessage:
         and msg.type == discord.MessageType.reply
         else None
     )
+    author = getattr(msg, "author", None)
+
+    def visible_to_everyone(channel: discord.abc.GuildChannel | discord.Thread) -> bool:
+        try:
+            default_role = channel.guild.default_role
+            return default_role is not None and channel.permissions_for(default_role).view_channel
+        except Exception:
+            log.warning("discord.channel-visibility-unknown channel=%s", channel.id)
+            return False
+
+    def parts(convert: Callable[[discord.Message], tuple[Any, ...]], what: str) -> tuple[Any, ...]:
+        try:
+            return convert(msg)
+        except Exception:
+            log.warning("discord.unreadable-%s message=%s", what, msg.id, exc_info=True)
+            return ()
+
+    content = valid_unicode(msg.content or "")  # no lone surrogates: they cannot be sent
+    # discord.py finds mentioned channels in the content, and fails on a null one.
+    channel_mentions = list(msg.channel_mentions) if msg.content else []
     return DiscordMessage(
         id=MessageID(msg.id),
         channel_id=ChannelID(msg.channel.id),
         guild_id=GuildID(msg.guild.id) if msg.guild else None,
-        author=author_from(msg.author),
-        content=msg.content,
+        author=(
+            author_from(author)
+            if author is not None
+            else DiscordAuthor(DiscordUserID(0), "")  # never seen on a message Discord sent
+        ),
+        content=content,
         timestamp_ms=int(msg.created_at.timestamp() * 1000),
         webhook_id=WebhookID(msg.webhook_id) if msg.webhook_id else None,
         type=msg.type.value,
         edited_ms=int(msg.edited_at.timestamp() * 1000) if msg.edited_at else None,
-        mentions=tuple(author_from(u) for u in msg.mentions),
-        role_mentions=tuple((r.id, r.name) for r in msg.role_mentions),
-        channel_mentions=tuple((c.id, c.name) for c in msg.channel_mentions),
-        hidden_channel_ids=tuple(
-            c.id
-            for c in msg.channel_mentions
-            if not c.permissions_for(c.guild.default_role).view_channel
-        ),
-        mention_everyone=msg.mention_everyone,
+        mentions=tuple(author_from(u) for u in getattr(msg, "mentions", ())),
+        role_mentions=tuple((r.id, r.name) for r in getattr(msg, "role_mentions", ())),
+        channel_mentions=tuple((c.id, c.name) for c in channel_mentions),
+        hidden_channel_ids=tuple(c.id for c in channel_mentions if not visible_to_everyone(c)),
+        mention_everyone=bool(msg.mention_everyone),
         reply_to=reply_to,
-        attachments=attachments_from(msg),
-        stickers=stickers_from(msg),
-        embeds=embeds_from(msg),
+        attachments=parts(attachments_from, "attachments"),
+        stickers=parts(stickers_from, "stickers"),
+        embeds=parts(embeds_from, "embeds"),
         thread_parent_id=(
             ChannelID(msg.channel.parent_id) if isinstance(msg.channel, discord.Thread) else None
         ),
@@ -132,7 +169,7 @@ def thread_from(thread: discord.Thread) -> DiscordThread:
         id=ChannelID(thread.id),
         guild_id=GuildID(thread.guild.id) if thread.guild else None,
         parent_id=ChannelID(thread.parent_id),
-        name=thread.name,
+        name=clean_name(thread.name),  # "" when nothing visible: shown as "unnamed"
         owner_id=DiscordUserID(thread.owner_id) if thread.owner_id else None,
     )
 
@@ -186,6 +223,15 @@ class _Client(discord.Client):
         assert self.user is not None
         log.info("discord.ready user=%s guilds=%s", self.user.id, len(self.guilds))
         self.owner.ready.set()
+
+    async def on_socket_event_type(self, event_type: str) -> None:
+        # READY as it arrives, before the session's first events are dispatched (on_ready
+        # comes later, after the guilds streamed in, with messages already dispatched).
+        if event_type == "READY" and self.owner.handlers.ready is not None:
+            await self.owner.handlers.ready()
+
+    async def on_resumed(self) -> None:
+        log.info("discord.resumed")  # the gateway replays what was missed
 
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         if self.owner.handlers.profile is not None and _profile_changed(before, after):
@@ -312,6 +358,7 @@ class DiscordTransport:
         self._token = token
         self.handlers = handlers
         self.client = _Client(self)
+        harden_parsers(self.client)
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -508,6 +555,12 @@ class DiscordTransport:
         except discord.Forbidden:
             return False
         return True
+
+    async def messages_after(
+        self, channel_id: ChannelID, after: MessageID, limit: int, until: MessageID | None = None
+    ) -> list[DiscordMessage]:
+        found = await discord_history.messages_after(self.client, channel_id, after, limit, until)
+        return [message_from(m) for m in found]
 
     def own_user_id(self) -> DiscordUserID | None:
         user = self.client.user

@@ -305,13 +305,19 @@ class MatrixTransport:
         await self.intent(user_id).ensure_joined(room_id)
 
     async def send_text(
-        self, room_id: RoomID, sender: UserID, text: MatrixText, timestamp_ms: int | None
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        text: MatrixText,
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
     ) -> EventID:
         event_id = await self.intent(sender).send_message_event(
             room_id,
             EventType.ROOM_MESSAGE,
             text.to_content(),  # type: ignore[arg-type]
             timestamp=timestamp_ms,
+            txn_id=txn_id,
         )
         return EventID(event_id)
 
@@ -495,10 +501,20 @@ class MatrixTransport:
         yield None
 
     async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
-        return str(await self.bot.upload_media(data, mime_type=mimetype, filename=filename))
+        try:
+            return str(await self.bot.upload_media(data, mime_type=mimetype, filename=filename))
+        except MatrixRequestError as exc:
+            if exc.http_status == 413:  # over the homeserver's max_upload_size
+                raise MediaTooLarge(len(data)) from exc
+            raise
 
     async def send_media(
-        self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        media: MatrixMedia,
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
     ) -> EventID:
         sticker = media.event_type == "m.sticker"
         event_type = EventType.STICKER if sticker else EventType.ROOM_MESSAGE
@@ -507,6 +523,7 @@ class MatrixTransport:
             event_type,
             media.to_content(),  # type: ignore[arg-type]
             timestamp=timestamp_ms,
+            txn_id=txn_id,
         )
         return EventID(event_id)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,18 +22,17 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from sandbox.specs import ENV_VAR as ENV_VAR  # re-exported: tests set it
+from sandbox.specs import specs_dir
+
 log = logging.getLogger(__name__)
 
 SPEC_URI = "urn:discord-openapi"
-ENV_VAR = "PASSERELLE_SHARED_SPECS"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def spec_path() -> Path:
-    """Where Discord's openapi.json is: ``$PASSERELLE_SHARED_SPECS`` or next to the repo."""
-    base = os.environ.get(ENV_VAR)
-    specs = Path(base) if base else REPO_ROOT.parent / "shared" / "specs"
-    return specs / "discord" / "openapi.json"
+    """Where Discord's openapi.json is (see sandbox.specs)."""
+    return specs_dir() / "discord" / "openapi.json"
 
 
 def _format_checker() -> FormatChecker:

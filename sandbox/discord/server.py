@@ -129,8 +129,13 @@ class Emulator:
         """Every REST response that did not match the spec (with validate_responses)."""
         return self.ctx.violations
 
-    async def drop_gateway_connections(self, code: int = 4000) -> int:
-        """Close every gateway socket abnormally; clients RESUME and get what they missed."""
+    async def drop_gateway_connections(self, code: int = 4000, *, forget: bool = False) -> int:
+        """Close every gateway socket abnormally; clients RESUME and get what they missed.
+
+        With ``forget``, the sessions are forgotten too: RESUME is refused (INVALID_SESSION)
+        and clients must IDENTIFY again, missing what was dispatched in between."""
+        if forget:
+            self.hub.sessions.clear()
         return await self.hub.drop_connections(code)
 
     def pause_gateway(self) -> None:

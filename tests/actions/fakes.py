@@ -25,6 +25,7 @@ from bridge.ids import (
 )
 from bridge.model import (
     DiscordChannel,
+    DiscordMessage,
     DiscordSend,
     DiscordThread,
     MatrixMedia,
@@ -76,7 +77,12 @@ class FakeMatrix:
         self.joined.add((room_id, user_id))
 
     async def send_text(
-        self, room_id: RoomID, sender: UserID, text: MatrixText, timestamp_ms: int | None
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        text: MatrixText,
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
     ) -> EventID:
         self.sent.append((room_id, sender, text, timestamp_ms))
         return EventID(f"$ev{next(self._ids)}")
@@ -143,13 +149,23 @@ class FakeMatrix:
             raise MediaTooLarge(max_bytes)
         return data
 
+    # The homeserver's max_upload_size (None: no limit): bigger uploads are refused.
+    upload_limit: int | None = None
+
     async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
+        if self.upload_limit is not None and len(data) > self.upload_limit:
+            raise MediaTooLarge(self.upload_limit)
         mxc = f"mxc://test/media{len(self.media) + 1}"
         self.media[mxc] = data
         return mxc
 
     async def send_media(
-        self, room_id: RoomID, sender: UserID, media: MatrixMedia, timestamp_ms: int | None
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        media: MatrixMedia,
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
     ) -> EventID:
         self.media_sent.append((room_id, sender, media, timestamp_ms))
         return EventID(f"$media{next(self._ids)}")
@@ -182,6 +198,10 @@ class FakeDiscord:
         self.threads: dict[ChannelID, DiscordThread] = {}
         self.created_threads: list[tuple[ChannelID, MessageID, str]] = []
         self.thread_deletes: list[tuple[ChannelID, MessageID]] = []
+        # Channel history read back by messages_after (backfill, sends in flight), and
+        # the (channel, after, limit) of every such read.
+        self.history: dict[ChannelID, list[DiscordMessage]] = {}
+        self.history_calls: list[tuple[ChannelID, MessageID, int]] = []
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)
@@ -255,6 +275,22 @@ class FakeDiscord:
         self.reaction_calls.append(("remove", message_id, emoji))
         self.bot_reactions.pop((channel_id, message_id, emoji), None)
         return True
+
+    async def messages_after(
+        self, channel_id: ChannelID, after: MessageID, limit: int, until: MessageID | None = None
+    ) -> list[DiscordMessage]:
+        """The scripted history newer than ``after`` (up to ``until``), oldest first, at
+        most ``limit``."""
+        self.history_calls.append((channel_id, after, limit))
+        found = sorted(
+            (
+                m
+                for m in self.history.get(channel_id, [])
+                if m.id > after and (until is None or m.id <= until)
+            ),
+            key=lambda m: m.id,
+        )
+        return found[:limit]
 
 
 @asynccontextmanager

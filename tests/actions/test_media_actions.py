@@ -53,6 +53,21 @@ async def test_d2m_text_then_each_attachment_as_its_own_part(tmp_path: Path) -> 
         assert sorted(redacted) == sorted(r.event_id for r in rows)
 
 
+async def test_d2m_upload_refused_by_the_homeserver_becomes_a_link(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        matrix.web[IMAGE.url] = (PNG, "image/png")
+        matrix.web[DOC.url] = (b"%PDF", "application/pdf")
+        matrix.upload_limit = 10  # the picture is bigger than that, the PDF is not
+        await relay_discord_message(ctx, discord_msg(3, "two files", attachments=(IMAGE, DOC)))
+        media = [m for _, _, m, _ in matrix.media_sent]
+        assert [m.filename for m in media] == ["doc.pdf"]  # the rest still crosses
+        notices = [t for _, _, t, _ in matrix.sent if t.msgtype == "m.notice"]
+        assert len(notices) == 1 and "pic.png" in notices[0].body
+        assert "too large for this homeserver" in notices[0].body
+        rows = await ctx.stores.messages.by_discord(MessageID(3))
+        assert [r.part for r in rows] == [0, 1, 2]
+
+
 async def test_d2m_media_only_starts_at_part_one_and_stickers(tmp_path: Path) -> None:
     async with fake_context(tmp_path) as (ctx, matrix, _):
         matrix.web[IMAGE.url] = (PNG, "image/png")

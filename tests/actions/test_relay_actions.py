@@ -8,6 +8,7 @@ from pathlib import Path
 from bridge.actions.d2m_message import relay_discord_message
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.portals import ensure_portal
+from bridge.db import PortalRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, UserID
 from bridge.model import DiscordAuthor, DiscordMessage, MatrixMessage
 from tests.actions.fakes import CHANNEL, GUILD, fake_context
@@ -96,6 +97,23 @@ async def test_portal_created_once_under_concurrency(tmp_path: Path) -> None:
             "public": True,
         }
         assert await ensure_portal(ctx, ChannelID(999)) is None  # not configured: never created
+
+
+async def test_portal_created_hooks_run_once_per_new_room(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, _, _):
+        created: list[ChannelID] = []
+
+        async def hook(row: PortalRow) -> None:
+            created.append(row.discord_channel_id)
+
+        async def broken(row: PortalRow) -> None:
+            raise RuntimeError("a hook failing does not undo the portal")
+
+        ctx.portal_created += [broken, hook]
+        first = await ensure_portal(ctx, CHANNEL)
+        again = await ensure_portal(ctx, CHANNEL)
+        assert first == again and first is not None
+        assert created == [CHANNEL]  # the existing portal runs no hook
 
 
 async def test_configured_room_is_adopted_not_created(tmp_path: Path) -> None:

@@ -177,3 +177,16 @@ def test_webhook_name_template_marks_matrix_users(
     name = webhook_username(displayname, "@alice:example.org", template)
     assert name == expected
     assert len(name) <= 80
+
+
+@pytest.mark.parametrize(
+    ("displayname", "expected"),
+    [
+        ("\u3164\u3164", "alice (Matrix)"),  # Hangul fillers: blank, the localpart instead
+        ("\u0301\u0301", "alice (Matrix)"),  # combining marks alone draw nothing
+        ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧 (Matrix)"),  # a ZWJ family stays one emoji
+        ("Eve\u202e(Matrix)", "Eve(Matrix) (Matrix)"),  # no right-to-left override
+    ],
+)
+def test_webhook_username_invisible_and_joined_names(displayname: str, expected: str) -> None:
+    assert webhook_username(displayname, "@alice:example.org", "{name} (Matrix)") == expected

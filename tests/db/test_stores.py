@@ -75,3 +75,18 @@ async def test_transaction_ids(stores: Stores) -> None:
     await stores.txns.mark("passerelle", "t1")
     assert await stores.txns.seen("passerelle", "t1")
     assert not await stores.txns.seen("other", "t1")
+
+
+async def test_a_reused_transaction_id_with_new_events_is_not_seen(stores: Stores) -> None:
+    """Synapse on SQLite restarts its transaction IDs after a restart: the same ID with
+    other events is a new transaction, the same ID with the same events a replay."""
+    from bridge.db.txns import events_digest
+
+    first = events_digest([{"event_id": "$a"}, {"event_id": "$b"}])
+    other = events_digest([{"event_id": "$c"}])
+    await stores.txns.mark("passerelle", "7", first)
+    assert await stores.txns.seen("passerelle", "7", first)
+    assert await stores.txns.seen("passerelle", "7", None)  # any content
+    assert not await stores.txns.seen("passerelle", "7", other)
+    await stores.txns.mark("passerelle", "7", other)
+    assert await stores.txns.seen("passerelle", "7", other)

@@ -16,7 +16,7 @@ from mautrix.types import EventType, RoomID
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
-from tests.e2e.waits import recorded
+from tests.e2e.waits import recorded, room_of
 from tests.matrix_spec import schema_errors
 
 pytestmark = pytest.mark.e2e
@@ -28,12 +28,6 @@ ALICE_DISCORD = DiscordUserID(2000000000000000001)
 
 def tag() -> str:
     return uuid.uuid4().hex[:8]
-
-
-async def room_of(stack: SandboxStack, channel: ChannelID) -> RoomID:
-    portal = await stack.bridge.ctx.stores.portals.by_channel(channel)  # type: ignore[union-attr]
-    assert portal is not None
-    return portal.room_id
 
 
 def is_message(e: dict[str, Any], marker: str) -> bool:

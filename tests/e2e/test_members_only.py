@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import discord
@@ -19,6 +19,7 @@ from bridge.ids import ChannelID, DiscordUserID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.conftest import matrix_token
+from tests.e2e.waits import eventually, room_of
 
 pytestmark = pytest.mark.e2e
 
@@ -34,22 +35,6 @@ BACKWARD = PaginationDirection.BACKWARD
 
 def tag() -> str:
     return uuid.uuid4().hex[:8]
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
-
-
-async def room_of(stack: SandboxStack, channel: ChannelID) -> RoomID:
-    portal = await stack.bridge.ctx.stores.portals.by_channel(channel)  # type: ignore[union-attr]
-    assert portal is not None
-    return portal.room_id
 
 
 async def membership_of(viewer: MatrixUser, room: RoomID, user: str) -> str | None:

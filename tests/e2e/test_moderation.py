@@ -4,11 +4,9 @@ moderator commands from both sides, and a restart catches up."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from bridge.ids import ChannelID, DiscordUserID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.conftest import matrix_token
+from tests.e2e.waits import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +31,6 @@ TRENT = DiscordUserID(2000000000000000005)
 
 def token_of(stack: SandboxStack, username: str) -> str:
     return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 import discord
 import pytest
@@ -15,16 +12,11 @@ from mautrix.types import EventType, RoomID
 from bridge.ids import ChannelID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
+from tests.e2e.waits import eventually, room_of
 
 pytestmark = pytest.mark.e2e
 
 PUBLIC = ChannelID(4000000000000000001)
-
-
-async def room_of(stack: SandboxStack) -> RoomID:
-    portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)  # type: ignore[union-attr]
-    assert portal is not None
-    return portal.room_id
 
 
 async def pinned_on_matrix(alice: MatrixUser, room: RoomID) -> list[str]:
@@ -35,17 +27,10 @@ async def pinned_on_matrix(alice: MatrixUser, room: RoomID) -> list[str]:
     return list(content.serialize().get("pinned", []))
 
 
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
-
-
 async def test_discord_pin_and_unpin_show_on_matrix(
     stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
 ) -> None:
-    room = await room_of(stack)
+    room = await room_of(stack, PUBLIC)
     marker = uuid.uuid4().hex[:8]
     message = await discord_bob.send(PUBLIC, f"pin-worthy {marker}")
     event, _ = await matrix_alice.wait_for_event(
@@ -77,7 +62,7 @@ async def test_discord_pin_and_unpin_show_on_matrix(
 async def test_matrix_pin_and_unpin_show_on_discord(
     stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
 ) -> None:
-    room = await room_of(stack)
+    room = await room_of(stack, PUBLIC)
     bot = stack.bridge.matrix.bot  # type: ignore[union-attr]
     levels = await bot.get_power_levels(room)
     levels.users[matrix_alice.user_id] = 50  # may change room state such as pins

@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 
-from bridge.ids import ChannelID
+from bridge.ids import ChannelID, MessageID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
+from tests.e2e.waits import recorded, room_of
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +21,11 @@ async def test_restart_reuses_portals_and_webhook(
 ) -> None:
     assert stack.bridge is not None and stack.emulator is not None
     portals_before = await stack.bridge.ctx.stores.portals.all()
+    room = await room_of(stack, PUBLIC)
+    # The channel's webhook exists once a Matrix message has crossed (also when run alone).
+    warm_up = f"before restart m2d {uuid.uuid4().hex[:8]}"
+    await matrix_alice.send_text(room, warm_up)
+    await discord_bob.wait_for_message(lambda m: m.content == warm_up)
     webhook_before = await stack.bridge.ctx.stores.webhooks.get(PUBLIC)
     await stack.stop_bridge()
     bridge = await stack.start_bridge()
@@ -49,9 +55,7 @@ async def test_replies_and_edits_to_messages_from_before_a_restart(
     stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
 ) -> None:
     assert stack.bridge is not None
-    portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)
-    assert portal is not None
-    room = portal.room_id
+    room = await room_of(stack, PUBLIC)
     marker = uuid.uuid4().hex[:8]
     original = await discord_bob.send(PUBLIC, f"before the restart {marker}")
     first, _ = await matrix_alice.wait_for_event(
@@ -86,3 +90,29 @@ async def test_replies_and_edits_to_messages_from_before_a_restart(
     )
     message, _ = await discord_bob.wait_for_message(lambda m: m2d_marker in m.content)
     assert f"/{PUBLIC}/{original.id}>)" in message.content.split("\n")[0]
+
+
+async def test_thread_messages_sent_while_down_are_backfilled(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    assert stack.bridge is not None
+    room = await room_of(stack, PUBLIC)
+    marker = uuid.uuid4().hex[:8]
+    starter = await discord_bob.send(PUBLIC, f"thread starter {marker}")
+    root, _ = await matrix_alice.wait_for_event(
+        room, lambda e: e["content"].get("body") == f"thread starter {marker}"
+    )
+    thread = await discord_bob.start_thread(starter, f"thread {marker}")
+    first = await discord_bob.send_in_thread(thread.id, f"in the thread {marker}")
+    await matrix_alice.wait_for_event(
+        room, lambda e: e["content"].get("body") == f"in the thread {marker}"
+    )
+    await recorded(lambda: stack.bridge.ctx.stores.messages.by_discord(MessageID(first.id)))  # type: ignore[union-attr]
+    await stack.stop_bridge()
+    await discord_bob.send_in_thread(thread.id, f"while down {marker}")
+    await stack.start_bridge()
+    late, _ = await matrix_alice.wait_for_event(
+        room, lambda e: e["content"].get("body") == f"while down {marker}"
+    )
+    relation = late["content"]["m.relates_to"]
+    assert relation["rel_type"] == "m.thread" and relation["event_id"] == root["event_id"]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from bridge.ids import ChannelID, RoomID
+from sandbox.stack import SandboxStack
 
 T = TypeVar("T")
 
@@ -25,3 +28,22 @@ async def recorded(
         await asyncio.sleep(0.02)
         rows = await fetch()
     return rows
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10) -> Any:
+    """``check()``'s first truthy result, polled every 0.1 s; fails with ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+async def room_of(stack: SandboxStack, channel: ChannelID) -> RoomID:
+    """The portal room of a bridged channel."""
+    assert stack.bridge is not None
+    portal = await stack.bridge.ctx.stores.portals.by_channel(channel)
+    assert portal is not None
+    return portal.room_id

@@ -470,9 +470,7 @@ async def test_unbridged_channel_or_missing_portal_gives_none(tmp_path: Path) ->
 async def test_configured_channel_without_portal_gives_none(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         configure(h)
-        await h.mctx.stores.portals.db.execute(
-            "DELETE FROM portal WHERE discord_channel_id=$1", CHANNEL_B
-        )
+        await h.mctx.stores.portals.delete(CHANNEL_B)
         assert await h.stores.portals.by_channel(CHANNEL_B) is None
         assert await membership.on_channel_access(h.mctx, CHANNEL_B) is None
         assert h.matrix.access_calls == []

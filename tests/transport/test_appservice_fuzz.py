@@ -136,7 +136,7 @@ class Recorder:
     def handled(self) -> int:
         return len(self.transactions) + len(self.ephemeral_batches) + len(self.queries)
 
-    async def seen(self, txn_id: str) -> bool:
+    async def seen(self, txn_id: str, digest: str | None = None) -> bool:
         return txn_id in self.done
 
     async def transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:

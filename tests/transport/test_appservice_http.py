@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
+from bridge.txn_order import TxnOrder
 from tests.matrix_spec import transaction_example
 
 HS_TOKEN = "hs-token-for-tests-0123456789"
@@ -22,7 +23,7 @@ class Recorder:
         self.transactions: list[tuple[str, list[dict[str, Any]]]] = []
         self.done: set[str] = set()
 
-    async def seen(self, txn_id: str) -> bool:
+    async def seen(self, txn_id: str, digest: str | None = None) -> bool:
         return txn_id in self.done
 
     async def transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:
@@ -87,6 +88,30 @@ async def test_spec_example_transaction_is_handled_once(
     assert rec.transactions[0][1] == body["events"]
 
 
+async def test_a_transaction_that_overtook_an_earlier_one_is_refused_once() -> None:
+    """Synapse's recoverer race leaves a transaction unsent; refusing the next one makes
+    the homeserver resend what it stored, oldest first (bridge.txn_order)."""
+    rec = Recorder()
+    handlers = AppserviceHandlers(
+        HS_TOKEN, rec.seen, rec.transaction, rec.query_user, rec.query_alias
+    )
+    handlers.order = TxnOrder.after("5")
+    async with TestClient(TestServer(build_appservice_app(handlers))) as http:
+        path = "/_matrix/app/v1/transactions/{}"
+        resp = await http.put(path.format(7), json={"events": []}, headers=auth())
+        assert resp.status == 503
+        assert (await resp.json())["errcode"] == "M_UNKNOWN"
+        assert rec.transactions == []
+        for n in (6, 7):
+            resp = await http.put(path.format(n), json={"events": []}, headers=auth())
+            assert resp.status == 200
+        assert [t for t, _ in rec.transactions] == ["6", "7"]
+        # A replay moves the position back: the homeserver resends from there.
+        assert (await http.put(path.format(6), json={"events": []}, headers=auth())).status == 200
+        assert handlers.order.last == 6
+        assert [t for t, _ in rec.transactions] == ["6", "7"]
+
+
 async def test_token_in_query_is_accepted(client: tuple[TestClient, Recorder]) -> None:
     http, rec = client
     resp = await http.put(
@@ -94,6 +119,20 @@ async def test_token_in_query_is_accepted(client: tuple[TestClient, Recorder]) -
     )
     assert resp.status == 200
     assert rec.transactions == [("q1", [])]
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+async def test_auth_scheme_is_case_insensitive(
+    client: tuple[TestClient, Recorder], scheme: str
+) -> None:
+    http, rec = client
+    resp = await http.put(
+        "/_matrix/app/v1/transactions/c1",
+        json={"events": []},
+        headers={"Authorization": f"{scheme} {HS_TOKEN}"},
+    )
+    assert resp.status == 200
+    assert rec.transactions == [("c1", [])]
 
 
 async def test_malformed_bodies_are_400_and_not_recorded(

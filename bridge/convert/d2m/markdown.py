@@ -211,17 +211,19 @@ _URL_TRAILING = ".,:;\"'!?"
 
 def _trim_url(url: str) -> str:
     """Drop trailing punctuation, and closing brackets that were never opened."""
-    while url:
-        last = url[-1]
+    opened = {")": url.count("("), "]": url.count("[")}
+    closed = {")": url.count(")"), "]": url.count("]")}
+    end = len(url)
+    while end:
+        last = url[end - 1]
         if last in _URL_TRAILING:
-            url = url[:-1]
-        elif last == ")" and url.count("(") < url.count(")"):
-            url = url[:-1]
-        elif last == "]" and url.count("[") < url.count("]"):
-            url = url[:-1]
+            end -= 1
+        elif last in closed and opened[last] < closed[last]:
+            closed[last] -= 1
+            end -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def _inline_code_content(raw: str) -> str:
@@ -263,8 +265,10 @@ def _match_at(src: str, pos: int, mode: Mode, depth: int) -> tuple[Node | None, 
             block = _match_block(src, pos, mode, depth)
             if block is not None:
                 return block
-        if m := _CODE_BLOCK.match(src, pos):
-            return CodeBlock((m.group(1) or "").lower(), m.group(2)), m.end()
+        # An unclosed fence never matches; the check spares a quadratic regex scan.
+        if src.startswith("```", pos) and src.find("```", pos + 3) != -1:
+            if m := _CODE_BLOCK.match(src, pos):
+                return CodeBlock((m.group(1) or "").lower(), m.group(2)), m.end()
     char = src[pos]
     if char == "\\" and (m := _ESCAPE.match(src, pos)):
         return Text(m.group(1)), m.end()

@@ -13,6 +13,8 @@ import mimetypes
 import struct
 from collections.abc import Iterable
 
+from bridge.convert.d2m.limits import EVENT_CONTENT_MAX, fit_content
+from bridge.convert.names import clean_name
 from bridge.model import DiscordAttachment, DiscordEmbed, DiscordSticker, MatrixMedia, MatrixText
 
 SPOILER_PREFIX = "SPOILER_"
@@ -40,10 +42,15 @@ def msgtype_for(mimetype: str) -> str:
     return {"image": "m.image", "video": "m.video", "audio": "m.audio"}.get(major, "m.file")
 
 
+# Longest file name shown on Matrix (most file systems allow 255).
+MAX_FILENAME = 255
+
+
 def display_filename(filename: str) -> str:
-    """The name without Discord's ``SPOILER_`` marker."""
+    """The name without Discord's ``SPOILER_`` marker, bidi overrides and invisible
+    characters (``invoice\u202egpj.exe`` would otherwise show as ``invoiceexe.jpg``)."""
     stripped = filename[len(SPOILER_PREFIX) :] if filename.startswith(SPOILER_PREFIX) else filename
-    return stripped or filename
+    return clean_name(stripped, MAX_FILENAME) or clean_name(filename, MAX_FILENAME) or "file"
 
 
 def attachment_to_matrix(
@@ -217,11 +224,12 @@ def embeds_to_matrix(embeds: Iterable[DiscordEmbed], message_text: str) -> Matri
         plain, rich = _embed_parts(embed)
         plain_blocks.append("\n".join(f"> {line}" if line else ">" for line in plain))
         rich_blocks.append(f"<blockquote>{''.join(rich)}</blockquote>")
-    return MatrixText(
+    notice = MatrixText(
         body="\n\n".join(plain_blocks),
         formatted_body="".join(rich_blocks),
         msgtype="m.notice",
     )
+    return fit_content(notice, limit=EVENT_CONTENT_MAX)
 
 
 # -- measuring downloaded files -----------------------------------------------------

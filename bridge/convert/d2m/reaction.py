@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bridge.convert.d2m.limits import valid_unicode
 from bridge.model import DiscordReaction
 
 
@@ -12,7 +13,8 @@ def matrix_reaction_key(reaction: DiscordReaction, mxc: str | None) -> tuple[str
     image was uploaded to (``mxc``), with ``:name:`` as shortcode; when no image
     could be uploaded the key falls back to the ``:name:`` text.
     """
+    name = valid_unicode(reaction.emoji_name)
     if reaction.emoji_id is None:
-        return reaction.emoji_name, None
-    shortcode = f":{reaction.emoji_name}:"
+        return name, None
+    shortcode = f":{name}:"
     return (mxc or shortcode), shortcode

@@ -15,11 +15,11 @@ them (Element does so by default, as Discord does for replies).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from bridge.convert.m2d.html import M2DContext, escape_discord, matrix_to_discord_markdown
 from bridge.convert.m2d.split import DISCORD_MESSAGE_LIMIT, split_discord_markdown
+from bridge.convert.names import clean_name
 from bridge.ids import DiscordUserID
 from bridge.model import DiscordSend, MatrixMessage
 
@@ -38,9 +38,9 @@ _FORBIDDEN_NAMES = {"everyone", "here"}
 
 
 def _clean_name(name: str) -> str:
-    # Drop control and format characters (zero-width, bidi overrides) and squeeze spaces.
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
-    name = " ".join(name.split())
+    # Invisible and direction-changing characters go, spaces are squeezed, and a name
+    # with nothing visible left is "" (the caller falls back), as for Discord names.
+    name = clean_name(name, limit=WEBHOOK_NAME_MAX * 4)
     name = _FORBIDDEN_NAME_PARTS.sub(lambda m: m.group(0)[0] + "\u02cc" + m.group(0)[1:], name)
     return name.replace("```", "'''").replace("@", "\uff20").replace("#", "\uff03")
 

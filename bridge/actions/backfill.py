@@ -1,0 +1,96 @@
+"""Backfill: what happened on Discord while the bridge was not listening.
+
+After a restart or a new gateway session (re-IDENTIFY), each channel's
+history after the last relayed message is read back from Discord and relayed
+with its original timestamps; the message map keeps anything from being
+relayed twice. The last ``WINDOW`` relayed messages are compared too: edits
+made meanwhile are relayed, and messages deleted meanwhile are redacted.
+The channel's bridged threads are read back the same way, the most recent
+``THREADS`` of them (older ones reach Matrix when next active).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_delete import relay_discord_deletion
+from bridge.actions.d2m_edit import relay_discord_edit
+from bridge.actions.d2m_message import relay_discord_message
+from bridge.ids import ChannelID, MessageID
+from bridge.model import DiscordDeletion
+
+log = logging.getLogger(__name__)
+
+# Relayed messages re-read to find edits and deletions made while away.
+WINDOW = 50
+# New messages read back per channel and per start (a longer outage: history import).
+LIMIT = 2000
+# Bridged threads read back per channel and per start, newest first.
+THREADS = 20
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    new: int = 0
+    edited: int = 0
+    deleted: int = 0
+
+    def __add__(self, other: Backfilled) -> Backfilled:
+        return Backfilled(
+            self.new + other.new, self.edited + other.edited, self.deleted + other.deleted
+        )
+
+
+async def backfill_with_threads(ctx: BridgeContext, channel_id: ChannelID) -> Backfilled:
+    """The channel, then its most recent bridged threads (in the channel's queue, as
+    live thread messages are)."""
+    total = await backfill_channel(ctx, channel_id)
+    threads = sorted(
+        await ctx.stores.threads.in_parent(channel_id),
+        key=lambda t: t.thread_channel_id,
+        reverse=True,
+    )
+    for thread in threads[:THREADS]:
+        total += await backfill_channel(ctx, thread.thread_channel_id)
+    return total
+
+
+async def backfill_channel(ctx: BridgeContext, channel_id: ChannelID) -> Backfilled:
+    window = dict(await ctx.stores.messages.discord_window(channel_id, WINDOW))
+    if window:
+        after = MessageID(min(window) - 1)  # from the oldest message of the window on
+    else:
+        last = await ctx.stores.messages.last_in_channel(channel_id)
+        if last is None:
+            return Backfilled()  # nothing relayed here yet: nothing to catch up with
+        after = last.discord_message_id
+    history = await ctx.discord.messages_after(channel_id, after, LIMIT + len(window))
+    new = edited = 0
+    for message in history:
+        if message.id not in window:
+            if await relay_discord_message(ctx, message) is not None:
+                new += 1
+            continue
+        relayed_edit = window[message.id]
+        if message.edited_ms is not None and (
+            relayed_edit is None or message.edited_ms > relayed_edit
+        ):
+            if await relay_discord_edit(ctx, message) is not None:
+                edited += 1
+    # An empty answer may be a channel the bot cannot read: never a reason to redact.
+    present = {m.id for m in history}
+    gone = tuple(sorted(m for m in window if m not in present)) if history else ()
+    if gone:
+        deletion = DiscordDeletion(channel_id, ctx.config.discord.guild_id, gone)
+        await relay_discord_deletion(ctx, deletion)
+    if new or edited or gone:
+        log.info(
+            "d2m.backfilled channel=%s new=%s edited=%s deleted=%s",
+            channel_id,
+            new,
+            edited,
+            len(gone),
+        )
+    return Backfilled(new, edited, len(gone))

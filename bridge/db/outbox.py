@@ -1,0 +1,222 @@
+"""m2d_outbox and m2d_inflight: Matrix events waiting for Discord, and sends in flight.
+
+A homeserver transaction is stored here, with its ID, in one database
+transaction before the homeserver gets its 200; a row leaves the outbox only
+once its event was handled. ``m2d_inflight`` marks a webhook execute between
+"about to send" and "message ID recorded": a row left behind by a crash tells
+the retry to look in the channel before sending again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mautrix.util.async_db import Connection, Database
+
+from bridge.db import txns
+from bridge.ids import ChannelID, EventID, RoomID
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    room_id: RoomID
+    event_id: EventID
+    event: dict[str, Any]
+    attempts: int = 0
+    next_attempt_at: int = 0
+
+    @classmethod
+    def from_record(cls, rec: Any) -> OutboxRow:
+        return cls(
+            id=int(rec["id"]),
+            room_id=RoomID(rec["room_id"]),
+            event_id=EventID(rec["event_id"]),
+            event=json.loads(rec["event"]),
+            attempts=int(rec["attempts"]),
+            next_attempt_at=int(rec["next_attempt_at"]),
+        )
+
+
+_COLUMNS = "id, room_id, event_id, event, attempts, next_attempt_at"
+
+
+class OutboxStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enqueue_transaction(
+        self, appservice_id: str, txn_id: str, events: list[dict[str, Any]]
+    ) -> list[OutboxRow]:
+        """Store the transaction's events and mark it handled, all or nothing.
+
+        Events without a string ``event_id`` and ``room_id`` cannot be relayed and are
+        not stored. An event already queued (the same event in another transaction)
+        is not queued twice. Returns the new rows, in order.
+        """
+        rows: list[OutboxRow] = []
+        now = now_ms()
+        conn: Connection
+        async with self.db.acquire() as conn, conn.transaction():
+            for event in events:
+                event_id, room_id = event.get("event_id"), event.get("room_id")
+                if not isinstance(event_id, str) or not isinstance(room_id, str):
+                    continue
+                new_id = await conn.fetchval(
+                    "INSERT INTO m2d_outbox (appservice_id, txn_id, room_id, event_id, event,"
+                    " enqueued_at) VALUES ($1, $2, $3, $4, $5, $6)"
+                    " ON CONFLICT (event_id) DO NOTHING RETURNING id",
+                    appservice_id,
+                    txn_id,
+                    room_id,
+                    event_id,
+                    json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+                    now,
+                )
+                if new_id is not None:
+                    rows.append(OutboxRow(int(new_id), RoomID(room_id), EventID(event_id), event))
+            await conn.execute(txns.UPSERT, appservice_id, txn_id, now, txns.events_digest(events))
+        return rows
+
+    async def pending(self) -> list[OutboxRow]:
+        """Every live row, oldest first (at start-up)."""
+        rows = await self.db.fetch(
+            f"SELECT {_COLUMNS} FROM m2d_outbox WHERE dead = $1 ORDER BY id", False
+        )
+        return [OutboxRow.from_record(rec) for rec in rows]
+
+    async def done(self, row_id: int) -> None:
+        await self.db.execute("DELETE FROM m2d_outbox WHERE id=$1", row_id)
+
+    async def retry_later(self, row_id: int, attempts: int, next_at: int, error: str) -> None:
+        await self.db.execute(
+            "UPDATE m2d_outbox SET attempts=$2, next_attempt_at=$3, last_error=$4 WHERE id=$1",
+            row_id,
+            attempts,
+            next_at,
+            error[:500],
+        )
+
+    async def bury(self, row_id: int, attempts: int, error: str) -> None:
+        """Keep the row for the operator, but never try it again."""
+        await self.db.execute(
+            "UPDATE m2d_outbox SET dead=$2, attempts=$3, last_error=$4 WHERE id=$1",
+            row_id,
+            True,
+            attempts,
+            error[:500],
+        )
+
+    async def count(self, *, dead: bool = False) -> int:
+        value = await self.db.fetchval("SELECT COUNT(*) FROM m2d_outbox WHERE dead=$1", dead)
+        return int(value or 0)
+
+
+@dataclass(frozen=True)
+class InflightRow:
+    event_id: EventID
+    event_part: int
+    discord_channel_id: ChannelID
+    content: str
+    username: str
+    started_at: int
+
+    @classmethod
+    def from_record(cls, rec: Any) -> InflightRow:
+        return cls(
+            EventID(rec["event_id"]),
+            int(rec["event_part"]),
+            ChannelID(int(rec["discord_channel_id"])),
+            rec["content"],
+            rec["username"],
+            int(rec["started_at"]),
+        )
+
+
+class InflightStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, event_id: EventID, event_part: int) -> InflightRow | None:
+        rec = await self.db.fetchrow(
+            "SELECT event_id, event_part, discord_channel_id, content, username, started_at"
+            " FROM m2d_inflight WHERE event_id=$1 AND event_part=$2",
+            event_id,
+            event_part,
+        )
+        return InflightRow.from_record(rec) if rec else None
+
+    async def start(self, row: InflightRow) -> None:
+        await self.db.execute(
+            "INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content,"
+            " username, started_at) VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (event_id, event_part) DO UPDATE SET"
+            " discord_channel_id=excluded.discord_channel_id, content=excluded.content,"
+            " username=excluded.username, started_at=excluded.started_at",
+            row.event_id,
+            row.event_part,
+            row.discord_channel_id,
+            row.content,
+            row.username,
+            row.started_at,
+        )
+
+    async def finish(self, event_id: EventID, event_part: int) -> None:
+        await self.db.execute(
+            "DELETE FROM m2d_inflight WHERE event_id=$1 AND event_part=$2", event_id, event_part
+        )
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    discord_channel_id: ChannelID
+    last_message_id: int  # the last message handled (0: none yet)
+    until_message_id: int  # the import stops before this one (live relay has the rest)
+    imported: int
+    done: bool
+
+    @classmethod
+    def from_record(cls, rec: Any) -> ImportRow:
+        return cls(
+            ChannelID(int(rec["discord_channel_id"])),
+            int(rec["last_message_id"]),
+            int(rec["until_message_id"]),
+            int(rec["imported"]),
+            bool(rec["done"]),
+        )
+
+
+class HistoryImportStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, channel_id: ChannelID) -> ImportRow | None:
+        rec = await self.db.fetchrow(
+            "SELECT discord_channel_id, last_message_id, until_message_id, imported, done"
+            " FROM history_import WHERE discord_channel_id=$1",
+            channel_id,
+        )
+        return ImportRow.from_record(rec) if rec else None
+
+    async def save(self, row: ImportRow) -> None:
+        await self.db.execute(
+            "INSERT INTO history_import (discord_channel_id, last_message_id, until_message_id,"
+            " imported, done, updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (discord_channel_id) DO UPDATE SET"
+            " last_message_id=excluded.last_message_id,"
+            " until_message_id=excluded.until_message_id, imported=excluded.imported,"
+            " done=excluded.done, updated_at=excluded.updated_at",
+            row.discord_channel_id,
+            row.last_message_id,
+            row.until_message_id,
+            row.imported,
+            row.done,
+            now_ms(),
+        )

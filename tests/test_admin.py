@@ -1,0 +1,57 @@
+"""The admin command parser (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.admin import AdminCommand, parse_admin
+from bridge.ids import ChannelID
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("!bridge status", AdminCommand("status")),
+        ("!BRIDGE   Channels", AdminCommand("channels")),
+        ("!bridge", AdminCommand("help")),
+        (
+            "!bridge import 4000000000000000001",
+            AdminCommand("import", ChannelID(4000000000000000001)),
+        ),
+        ("!bridge backfill <#42>", AdminCommand("backfill", ChannelID(42))),
+        ("!bridge resync 7 extra", AdminCommand("resync", ChannelID(7))),
+        ("hello", None),
+        ("!bridges status", None),
+        ("", None),
+    ],
+)
+def test_parse(body: str, expected: AdminCommand | None) -> None:
+    assert parse_admin(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("!bridge import", "Usage: !bridge import <channel id>"),
+        ("!bridge import general", "Usage: !bridge import"),
+        ("!bridge frobnicate", "Unknown command 'frobnicate'"),
+    ],
+)
+def test_errors_are_plain(body: str, says: str) -> None:
+    result = parse_admin(body)
+    assert isinstance(result, str) and says in result
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("!bridge add 42", AdminCommand("add", ChannelID(42), "members_only")),
+        ("!bridge add 42 public", AdminCommand("add", ChannelID(42), "public")),
+        ("!bridge add 42 members_only", AdminCommand("add", ChannelID(42), "members_only")),
+        ("!bridge remove 42", AdminCommand("remove", ChannelID(42))),
+        ("!bridge reload", AdminCommand("reload")),
+        ("!bridge add 42 everyone", "Usage: !bridge add <channel id> [public|members-only]"),
+    ],
+)
+def test_channel_verbs(body: str, expected: AdminCommand | str) -> None:
+    assert parse_admin(body) == expected
