@@ -1,4 +1,11 @@
-"""Relay a Discord edit as an ``m.replace`` of the mapped Matrix event."""
+"""Relay a Discord edit: an ``m.replace`` of the text part, and redactions of the
+attachments the edit removed.
+
+An edit that leaves the text as it was relayed (say, only an attachment was
+removed) sends no ``m.replace``: Matrix clients would mark the message edited for
+nothing. Text removed altogether (a message left with its files) redacts the text
+part. Attachments *added* by an edit (possible through the API only) are not relayed.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +14,32 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_message import convert_text
 from bridge.actions.puppets import sync_puppet
+from bridge.db import MessageRow
+from bridge.db.messages import text_digest
 from bridge.ids import EventID
 from bridge.model import DiscordMessage
 
 log = logging.getLogger(__name__)
 
+ATTACHMENT_REMOVED = "Attachment removed on Discord"
+TEXT_REMOVED = "Text removed on Discord"
+
 
 async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
+    """Returns the ``m.replace`` event sent, if the text changed."""
     if message.edited_ms is None:
-        return None  # an embed/metadata update, not an edit by the author
+        return None  # an embed/metadata update (or a partial payload), not an author's edit
     if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
         return None  # our own edit of a Matrix message
-    rows = await ctx.stores.messages.by_discord(message.id)
-    # Part 0 is the text; parts 1..N are attachments/stickers/embeds (never edited as text).
-    original = next((r for r in rows if r.origin == "discord" and r.part == 0), None)
-    if original is None:
+    rows = [r for r in await ctx.stores.messages.by_discord(message.id) if r.origin == "discord"]
+    if not rows:
         log.info("d2m.edit-skipped message=%s reason=not-bridged", message.id)
+        return None
+    await _redact_removed_attachments(ctx, message, rows)
+    # Part 0 is the text; parts 1..N are attachments/stickers/embeds (never edited as text).
+    original = next((r for r in rows if r.part == 0), None)
+    if original is None:  # a message of files only
+        await ctx.stores.messages.set_edited(message.id, message.edited_ms)
         return None
     portal = await ctx.stores.portals.by_channel(message.channel_id)
     if portal is None:  # a thread's message: its portal is the parent's room
@@ -31,11 +48,38 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
         return None
     text = await convert_text(ctx, message, portal, with_reply=False)
     if text is None:
+        if len(rows) > 1:  # the files stay; the text went
+            await ctx.matrix.redact(original.room_id, original.event_id, TEXT_REMOVED)
+            await ctx.stores.messages.forget_row(original)
+            log.info("d2m.edit-text-removed message=%s event=%s", message.id, original.event_id)
+        return None
+    digest = text_digest(text.body, text.formatted_body)
+    if digest == original.text_digest:
+        await ctx.stores.messages.set_edited(message.id, message.edited_ms)
+        log.info("d2m.edit-text-unchanged message=%s", message.id)
         return None
     ghost = await sync_puppet(ctx, message.author)
     event_id = await ctx.matrix.send_edit(
         original.room_id, ghost, original.event_id, text, message.edited_ms
     )
-    await ctx.stores.messages.set_edited(message.id, message.edited_ms)
+    await ctx.stores.messages.set_edited(message.id, message.edited_ms, digest)
     log.info("d2m.edited message=%s event=%s edit=%s", message.id, original.event_id, event_id)
     return event_id
+
+
+async def _redact_removed_attachments(
+    ctx: BridgeContext, message: DiscordMessage, rows: list[MessageRow]
+) -> None:
+    kept = {a.id for a in message.attachments}
+    for row in rows:
+        if row.attachment_id is None or row.attachment_id in kept:
+            continue
+        # Redacted, then forgotten: a retry after a failure redacts what is left.
+        await ctx.matrix.redact(row.room_id, row.event_id, ATTACHMENT_REMOVED)
+        await ctx.stores.messages.forget_row(row)
+        log.info(
+            "d2m.edit-attachment-removed message=%s attachment=%s event=%s",
+            message.id,
+            row.attachment_id,
+            row.event_id,
+        )

@@ -88,7 +88,7 @@ async def relay_discord_media(
     """
     sent: list[EventID] = []
 
-    async def record(event_id: EventID) -> None:
+    async def record(event_id: EventID, attachment_id: int | None = None) -> None:
         sent.append(event_id)
         await ctx.stores.messages.insert(
             MessageRow(
@@ -98,6 +98,7 @@ async def relay_discord_media(
                 room_id=portal.room_id,
                 event_id=event_id,
                 origin="discord",
+                attachment_id=attachment_id,
             )
         )
 
@@ -108,7 +109,8 @@ async def relay_discord_media(
 
     for attachment in message.attachments:
         part = len(sent) + 1
-        await record(await _attachment(ctx, message, portal, ghost, attachment, relation(), part))
+        event_id = await _attachment(ctx, message, portal, ghost, attachment, relation(), part)
+        await record(event_id, attachment.id)
     for sticker in message.stickers:
         part = len(sent) + 1
         await record(await _sticker(ctx, message, portal, ghost, sticker, relation(), part))

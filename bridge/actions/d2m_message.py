@@ -19,6 +19,7 @@ from bridge.actions.puppets import sync_puppet
 from bridge.actions.typing import stop_ghost_typing
 from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
 from bridge.db import MessageRow, PortalRow
+from bridge.db.messages import text_digest
 from bridge.ids import EventID
 from bridge.model import DiscordMessage, MatrixText
 
@@ -101,6 +102,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
                 room_id=portal.room_id,
                 event_id=sent[0],
                 origin="discord",
+                text_digest=text_digest(text.body, text.formatted_body),
             )
         )
         if message.edited_ms is not None:  # already edited (read back by backfill)

@@ -8,6 +8,7 @@ pairs are unique, which makes a replayed delivery detectable.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,9 +29,14 @@ class MessageRow:
     event_id: EventID
     origin: Origin
     event_part: int = 0
+    # The Discord attachment this part shows (Discord messages' media parts).
+    attachment_id: int | None = None
+    # The text part as relayed (text_digest()): an edit that keeps it sends nothing.
+    text_digest: str | None = None
 
     @classmethod
     def from_record(cls, rec: Any) -> MessageRow:
+        attachment_id = rec["attachment_id"]
         return cls(
             discord_message_id=MessageID(int(rec["discord_message_id"])),
             part=int(rec["part"]),
@@ -39,10 +45,21 @@ class MessageRow:
             event_id=EventID(rec["event_id"]),
             origin="discord" if rec["origin"] == "discord" else "matrix",
             event_part=int(rec["event_part"]),
+            attachment_id=int(attachment_id) if attachment_id is not None else None,
+            text_digest=rec["text_digest"],
         )
 
 
-_COLUMNS = "discord_message_id, part, discord_channel_id, room_id, event_id, origin, event_part"
+def text_digest(body: str, html: str | None) -> str:
+    """What identifies a relayed text: its plain body and its HTML."""
+    data = f"{body}\x00{html or ''}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+_COLUMNS = (
+    "discord_message_id, part, discord_channel_id, room_id, event_id, origin, event_part,"
+    " attachment_id, text_digest"
+)
 
 
 class MessageMap:
@@ -52,8 +69,8 @@ class MessageMap:
     async def insert(self, row: MessageRow) -> bool:
         """Record a link; False if either side was already mapped (a replay)."""
         status = await self.db.execute(
-            f"INSERT INTO message ({_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            " ON CONFLICT DO NOTHING",
+            f"INSERT INTO message ({_COLUMNS}, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
             row.discord_message_id,
             row.part,
             row.discord_channel_id,
@@ -61,6 +78,8 @@ class MessageMap:
             row.event_id,
             row.origin,
             row.event_part,
+            row.attachment_id,
+            row.text_digest,
             int(time.time() * 1000),
         )
         if isinstance(status, str):  # asyncpg: "INSERT 0 1"
@@ -101,11 +120,13 @@ class MessageMap:
     async def discord_window(
         self, channel_id: ChannelID, newest: int
     ) -> list[tuple[MessageID, int | None]]:
-        """The channel's ``newest`` most recent relayed Discord messages (text part), newest
-        first, with when each was last edited as relayed: what backfill compares."""
+        """The channel's ``newest`` most recent relayed Discord messages (files-only ones
+        too), newest first, with when each was last edited as relayed: what backfill
+        compares."""
         rows = await self.db.fetch(
-            "SELECT discord_message_id, edited_ms FROM message WHERE discord_channel_id=$1"
-            " AND origin='discord' AND part=0 ORDER BY discord_message_id DESC LIMIT $2",
+            "SELECT discord_message_id, MAX(edited_ms) AS edited_ms FROM message"
+            " WHERE discord_channel_id=$1 AND origin='discord' GROUP BY discord_message_id"
+            " ORDER BY discord_message_id DESC LIMIT $2",
             channel_id,
             newest,
         )
@@ -114,11 +135,17 @@ class MessageMap:
             for r in rows
         ]
 
-    async def set_edited(self, message_id: MessageID, edited_ms: int) -> None:
+    async def set_edited(
+        self, message_id: MessageID, edited_ms: int, digest: str | None = None
+    ) -> None:
+        """The text part was edited as relayed (``digest``: its text now, if it changed)."""
         await self.db.execute(
-            "UPDATE message SET edited_ms=$2 WHERE discord_message_id=$1 AND part=0",
+            "UPDATE message SET edited_ms=$2,"
+            " text_digest=CASE WHEN part=0 THEN COALESCE($3, text_digest) ELSE text_digest END"
+            " WHERE discord_message_id=$1",
             message_id,
             edited_ms,
+            digest,
         )
 
     async def forget_discord(self, message_id: MessageID) -> list[MessageRow]:

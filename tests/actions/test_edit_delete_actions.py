@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.actions.d2m_delete import relay_discord_deletion
-from bridge.actions.d2m_edit import relay_discord_edit
+from bridge.actions.d2m_edit import ATTACHMENT_REMOVED, TEXT_REMOVED, relay_discord_edit
 from bridge.actions.d2m_message import relay_discord_message
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
@@ -14,6 +14,7 @@ from bridge.actions.portals import ensure_portal
 from bridge.ids import EventID, MessageID, RoomID, UserID
 from bridge.model import DiscordDeletion, MatrixEdit, MatrixRedaction
 from tests.actions.fakes import CHANNEL, GUILD, fake_context
+from tests.actions.test_media_actions import DOC, IMAGE, PNG
 from tests.actions.test_relay_actions import discord_msg, matrix_msg
 
 ALICE = UserID("@alice:example.org")
@@ -181,3 +182,72 @@ async def test_relations_to_events_of_another_room_touch_nothing(tmp_path: Path)
         assert [
             r.discord_message_id for r in await ctx.stores.messages.by_event(EventID("$orig"))
         ] == ids
+
+
+async def test_discord_edit_removing_an_attachment_redacts_it_and_keeps_the_text(
+    tmp_path: Path,
+) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        matrix.web[IMAGE.url] = (PNG, "image/png")
+        matrix.web[DOC.url] = (b"%PDF", "application/pdf")
+        await relay_discord_message(ctx, discord_msg(1, "look", attachments=(IMAGE, DOC)))
+        text_event, image_event, doc_event = (
+            r.event_id for r in await ctx.stores.messages.by_discord(MessageID(1))
+        )
+        # The author removed the PDF: the text is as it was.
+        edit = discord_msg(1, "look", attachments=(IMAGE,), edited_ms=1_700_000_001_000)
+        assert await relay_discord_edit(ctx, edit) is None
+        assert matrix.edits == []  # no "(edited)" for nothing
+        assert [(e, reason) for _, e, reason in matrix.redactions] == [
+            (doc_event, ATTACHMENT_REMOVED)
+        ]
+        rows = await ctx.stores.messages.by_discord(MessageID(1))
+        assert [(r.part, r.event_id) for r in rows] == [(0, text_event), (1, image_event)]
+        # Then the text is edited: an m.replace, and nothing more is redacted.
+        edit = discord_msg(1, "look here", attachments=(IMAGE,), edited_ms=1_700_000_002_000)
+        assert await relay_discord_edit(ctx, edit) is not None
+        assert [(target, text.body) for _, _, target, text in matrix.edits] == [
+            (text_event, "look here")
+        ]
+        assert len(matrix.redactions) == 1
+        # The same text again (a later no-op edit) sends nothing.
+        edit = discord_msg(1, "look here", attachments=(IMAGE,), edited_ms=1_700_000_003_000)
+        assert await relay_discord_edit(ctx, edit) is None
+        assert len(matrix.edits) == 1
+        assert await ctx.stores.messages.discord_window(CHANNEL, 5) == [
+            (MessageID(1), 1_700_000_003_000)
+        ]
+
+
+async def test_discord_edit_removing_the_text_redacts_the_text_part(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        matrix.web[IMAGE.url] = (PNG, "image/png")
+        await relay_discord_message(ctx, discord_msg(1, "caption", attachments=(IMAGE,)))
+        text_event, image_event = (
+            r.event_id for r in await ctx.stores.messages.by_discord(MessageID(1))
+        )
+        edit = discord_msg(1, "", attachments=(IMAGE,), edited_ms=1_700_000_001_000)
+        assert await relay_discord_edit(ctx, edit) is None
+        assert [(e, reason) for _, e, reason in matrix.redactions] == [(text_event, TEXT_REMOVED)]
+        rows = await ctx.stores.messages.by_discord(MessageID(1))
+        assert [r.event_id for r in rows] == [image_event]
+
+
+async def test_discord_edit_of_a_files_only_message(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        matrix.web[IMAGE.url] = (PNG, "image/png")
+        matrix.web[DOC.url] = (b"%PDF", "application/pdf")
+        await relay_discord_message(ctx, discord_msg(1, "", attachments=(IMAGE, DOC)))
+        image_event, doc_event = (
+            r.event_id for r in await ctx.stores.messages.by_discord(MessageID(1))
+        )
+        edit = discord_msg(1, "", attachments=(DOC,), edited_ms=1_700_000_001_000)
+        assert await relay_discord_edit(ctx, edit) is None
+        assert [e for _, e, _ in matrix.redactions] == [image_event]
+        assert matrix.edits == []
+        # Files-only messages are in backfill's window too (edits and deletions while away).
+        assert await ctx.stores.messages.discord_window(CHANNEL, 5) == [
+            (MessageID(1), 1_700_000_001_000)
+        ]
+        rows = await ctx.stores.messages.by_discord(MessageID(1))
+        assert [r.event_id for r in rows] == [doc_event]

@@ -190,3 +190,46 @@ async def test_matrix_file_over_the_limit_becomes_a_link(
             assert resp.status == 200 and await resp.read() == big
     rows = await rows_of_event(stack, event_id)
     assert [r.discord_message_id for r in rows] == [message.id]
+
+
+async def test_discord_edit_removing_an_attachment_redacts_it_on_matrix(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    """The author took a photo back: it goes from Matrix too, and the text is not
+    marked edited; a later text edit still arrives as an m.replace."""
+    room = await portal_room(stack, PUBLIC)
+    text = unique("two photos")
+    keep_png = solid_png((10, 120, 10), size=24)
+    oops_png = solid_png((120, 10, 10), size=24)
+    message = await discord_bob.send_files(
+        PUBLIC, text, [("keep.png", keep_png), ("oops.png", oops_png)]
+    )
+    first, _ = await matrix_alice.wait_for_event(room, is_message(lambda c: c.get("body") == text))
+    keep, _ = await matrix_alice.wait_for_event(
+        room, is_message(lambda c: c.get("filename") == "keep.png")
+    )
+    oops, _ = await matrix_alice.wait_for_event(
+        room, is_message(lambda c: c.get("filename") == "oops.png")
+    )
+    kept = next(a for a in message.attachments if a.filename == "keep.png")
+    await message.edit(attachments=[kept])
+    redaction, _ = await matrix_alice.wait_for_event(room, lambda e: redacts(e) == oops["event_id"])
+    assert redaction["content"].get("reason") == "Attachment removed on Discord"
+    await message.edit(content=f"{text} (updated)", attachments=[kept])
+
+    def replaces_first(e: dict[str, Any]) -> bool:
+        relates = e["content"].get("m.relates_to", {})
+        return (
+            relates.get("rel_type") == "m.replace" and relates.get("event_id") == first["event_id"]
+        )
+
+    # The first m.replace of the text is the real edit: none was sent for the removal.
+    edit, _ = await matrix_alice.wait_for_event(room, replaces_first)
+    assert edit["content"]["m.new_content"]["body"] == f"{text} (updated)"
+    # Only the removed photo was redacted; the message map forgot it.
+    assert not any(
+        redacts(e) in (keep["event_id"], first["event_id"]) for _, e in matrix_alice._backlog
+    )
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    rows = await stores.messages.by_discord(MessageID(message.id))
+    assert [r.event_id for r in rows] == [first["event_id"], keep["event_id"]]

@@ -1,0 +1,34 @@
+"""What each relayed Discord message part is: its attachment, and its text's digest.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("message") as batch:
+        # The Discord attachment a part shows: an edit that removes the attachment
+        # redacts that part's Matrix event. NULL for text, stickers, embeds, Matrix
+        # messages, and parts relayed before this revision.
+        batch.add_column(sa.Column("attachment_id", sa.BigInteger, nullable=True))
+        # A digest of the text part as relayed (Matrix body and HTML): an edit that
+        # leaves the text as it was (an attachment removed) sends no m.replace.
+        batch.add_column(sa.Column("text_digest", sa.Text, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("message") as batch:
+        batch.drop_column("text_digest")
+        batch.drop_column("attachment_id")
