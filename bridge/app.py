@@ -27,6 +27,7 @@ from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
 from bridge.actions.m2d_redact import relay_matrix_redaction
+from bridge.actions.m2d_undelivered import notify_undelivered
 from bridge.actions.pins import relay_discord_pins, relay_matrix_pins
 from bridge.actions.portals import ensure_all_portals, ensure_portal
 from bridge.actions.puppets import refresh_puppet
@@ -166,8 +167,13 @@ class Bridge:
         self._ctx.own_webhooks |= await stores.webhooks.all_ids()
         # What a previous run left undelivered goes first, then the homeserver's pushes;
         # nothing is delivered before start-up is complete (see _deliver_matrix_event).
+        ctx = self._ctx
         self.outbox = Outbox(
-            stores.outbox, self.config.appservice.id, self._deliver_matrix_event, self.metrics
+            stores.outbox,
+            self.config.appservice.id,
+            self._deliver_matrix_event,
+            self.metrics,
+            on_dead=lambda raw, exc: notify_undelivered(ctx, raw, exc),
         )
         await self.outbox.resume(observe=self.matrix.observe_state)
         # Listen before anything makes the homeserver push events to us.

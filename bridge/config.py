@@ -101,6 +101,9 @@ class BridgeConfig:
     # ``sender_per_seconds``; more are not relayed (the sender is told).
     sender_burst: int = 10
     sender_per_seconds: int = 10
+    # A Matrix sender whose message, edit or deletion Discord refused for good is told
+    # so in the room, in plain words (an m.notice replying to the event).
+    delivery_error_notices: bool = True
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -454,6 +457,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         webhook_displayname=webhook_template,
         sender_burst=br.integer("sender_burst", 10, lo=1, hi=10_000),
         sender_per_seconds=br.integer("sender_per_seconds", 10, lo=1, hi=86_400),
+        delivery_error_notices=br.boolean("delivery_error_notices", True),
     )
 
     logging_section = data.get("logging") or {}

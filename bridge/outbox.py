@@ -41,8 +41,10 @@ async def with_retries(
     stopping: asyncio.Event,
     first_attempt: int = 1,
     on_failure: FailureHook | None = None,
+    gave_up: list[BaseException] | None = None,
 ) -> bool:
-    """Run ``job`` until it succeeds (True), or fails for good (False).
+    """Run ``job`` until it succeeds (True), or fails for good (False; the last error
+    is appended to ``gave_up``).
 
     Raises :class:`Stopping` when ``stopping`` is set while waiting to retry.
     """
@@ -61,6 +63,8 @@ async def with_retries(
                     verdict.reason,
                     exc_info=exc,
                 )
+                if gave_up is not None:
+                    gave_up.append(exc)
                 return False
             delay = backoff(attempt, verdict)
             log.warning(
@@ -96,8 +100,11 @@ class Outbox:
         appservice_id: str,
         deliver: Callable[[dict[str, Any]], Awaitable[None]],
         metrics: Metrics | None = None,
+        on_dead: Callable[[dict[str, Any], BaseException], Awaitable[object]] | None = None,
     ) -> None:
         self.store = store
+        # Told about each event given up on (the sender's notice), after it is buried.
+        self.on_dead = on_dead
         self.metrics = metrics
         self.appservice_id = appservice_id
         self.deliver = deliver
@@ -148,6 +155,7 @@ class Outbox:
                     self.metrics.rate_limited("m2d", delay)
             await self.store.retry_later(row.id, attempt, next_at, verdict.reason)
 
+        gave_up: list[BaseException] = []
         try:
             ok = await with_retries(
                 lambda: self.deliver(row.event),
@@ -155,6 +163,7 @@ class Outbox:
                 self.stopping,
                 first_attempt=row.attempts + 1,
                 on_failure=remember,
+                gave_up=gave_up,
             )
         except Stopping:
             return
@@ -176,6 +185,11 @@ class Outbox:
             self.dead += 1
             if self.metrics is not None:
                 self.metrics.failed("m2d", "dropped")
+            if self.on_dead is not None and gave_up:
+                try:
+                    await self.on_dead(row.event, gave_up[-1])
+                except Exception:  # the notice is a courtesy: never stop the room's queue
+                    log.exception("m2d.dead-notice-failed event=%s", row.event_id)
 
     def depth(self) -> int:
         return self.queues.depth()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from typing import Literal
 
 import aiohttp
 import asyncpg
@@ -85,6 +86,18 @@ def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, ConnectionError | TimeoutError | asyncio.TimeoutError | OSError):
         return Verdict(True, "connection")
     return Verdict(False, type(exc).__name__)
+
+
+def failure_origin(
+    exc: BaseException,
+) -> tuple[Literal["discord", "homeserver", "bridge"], int, int]:
+    """Where a failure came from, with Discord's HTTP status and JSON error code
+    (0 when there is none): what a sender's notice explains."""
+    if isinstance(exc, discord.HTTPException):
+        return "discord", int(exc.status or 0), int(exc.code or 0)
+    if isinstance(exc, MatrixRequestError):
+        return "homeserver", int(getattr(exc, "http_status", 0) or 0), 0
+    return "bridge", 0, 0
 
 
 def backoff(attempt: int, verdict: Verdict, jitter: float | None = None) -> float:

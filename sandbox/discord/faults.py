@@ -3,8 +3,9 @@
 ``emu.faults.fail_next(3, status=429)`` makes the next three REST calls (any
 path, or only those under ``path_prefix`` such as ``/webhooks``) answer 429
 with Discord's rate-limit body and headers; ``status=500`` (or 502/503/504)
-answers a server error. Every injected failure is recorded in
-:attr:`FaultSwitch.injected`.
+answers a server error; a 4xx with ``code`` answers a refusal in Discord's error
+shape, e.g. ``fail_next(3, status=403, code=50013, message="Missing Permissions")``.
+Every injected failure is recorded in :attr:`FaultSwitch.injected`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Fault:
     retry_after: float = 0.1
     is_global: bool = False
     method: str | None = None
+    # A 4xx refusal: Discord's JSON error code and message.
+    code: int = 0
+    message: str = ""
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -45,16 +49,22 @@ class FaultSwitch:
         retry_after: float = 0.1,
         is_global: bool = False,
         method: str | None = None,
+        code: int = 0,
+        message: str = "",
     ) -> Fault:
-        """Answer the next ``n`` matching REST calls with ``status`` (429 or 5xx).
+        """Answer the next ``n`` matching REST calls with ``status`` (429, 5xx, or a 4xx
+        refusal with Discord's error ``code`` and ``message``).
 
         ``path_prefix`` is relative to the API base, e.g. ``/channels/123/messages``.
         """
-        if status != 429 and not 500 <= status <= 599:
-            raise ValueError("fault status must be 429 or 5xx")
+        refusal = 400 <= status <= 499 and status != 429
+        if status != 429 and not 500 <= status <= 599 and not refusal:
+            raise ValueError("fault status must be 429, 5xx or 4xx")
+        if refusal and (not code or not message):
+            raise ValueError("a 4xx fault needs Discord's error code and message")
         if n < 1:
             raise ValueError("n must be at least 1")
-        fault = Fault(n, status, path_prefix, retry_after, is_global, method)
+        fault = Fault(n, status, path_prefix, retry_after, is_global, method, code, message)
         self.pending.append(fault)
         log.info("fault armed n=%s status=%s prefix=%s", n, status, path_prefix)
         return fault

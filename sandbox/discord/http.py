@@ -213,6 +213,8 @@ async def _respond(
     fault = ctx.faults.take(request.method, rel)
     if fault is not None:
         log.info("fault injected %s %s -> %s", request.method, rel, fault.status)
+        if fault.code:
+            return _error(errors.ApiError(fault.status, fault.code, fault.message))
         return _fault_response(fault.status, fault.retry_after, fault.is_global)
     if verdict.retry_after is not None:
         body = payloads.ratelimited(round(verdict.retry_after, 3), is_global=verdict.is_global)

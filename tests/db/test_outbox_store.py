@@ -252,13 +252,23 @@ async def test_a_permanent_failure_is_buried_and_the_room_goes_on(
 ) -> None:
     deliver = Deliver()
     deliver.fail["$a1"] = ValueError("cannot convert")
-    async with running(Outbox(stores.outbox, AS, deliver)) as outbox:
+    told: list[tuple[str, BaseException]] = []
+
+    async def on_dead(raw: dict[str, Any], exc: BaseException) -> None:
+        # Told once, after the row is buried (the sender's notice comes from here).
+        assert await stores.outbox.count(dead=True) == 1
+        told.append((raw["event_id"], exc))
+
+    async with running(Outbox(stores.outbox, AS, deliver, on_dead=on_dead)) as outbox:
         await outbox.accept("txn1", [ev("$a1"), ev("$a2")])
 
         async def settled() -> bool:
             return deliver.delivered == ["$a2"] and await stores.outbox.count(dead=True) == 1
 
         await eventually(settled)
+        assert [(event, type(exc), str(exc)) for event, exc in told] == [
+            ("$a1", ValueError, "cannot convert")
+        ]
         assert deliver.attempts == ["$a1"] * PERMANENT_ATTEMPTS + ["$a2"]
         assert await stores.outbox.count() == 0
         assert outbox.dead == 1 and outbox.delivered == 1

@@ -1,0 +1,90 @@
+"""The notice a Matrix sender gets when their event could not reach Discord.
+
+Pure: what failed (the event's kind) and why (Discord's HTTP status and error
+code, or none for a failure inside the bridge) in, a plain-words ``m.notice``
+out, replying to the event and mentioning its sender. Members are not
+technical: no status codes, no stack traces, and a hint of who can help.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from bridge.ids import EventID, RoomID, UserID
+from bridge.model import MatrixText
+
+Kind = Literal["message", "edit", "deletion"]
+
+_WHAT: dict[Kind, str] = {
+    "message": "your message was not delivered to Discord",
+    "edit": "your edit did not reach Discord",
+    "deletion": "your deletion did not reach Discord",
+}
+_SO: dict[Kind, str] = {
+    "message": "",
+    "edit": " Discord still shows the message as it was.",
+    "deletion": " The message is still visible on Discord.",
+}
+
+# Discord JSON error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
+_BY_CODE: dict[int, str] = {
+    10003: "the Discord channel no longer exists",
+    10008: "the message no longer exists on Discord",
+    10015: "the bridge's webhook in this channel was removed and could not be made again",
+    30007: "the Discord channel has too many webhooks for the bridge to add its own",
+    40005: "the file is too large for Discord",
+    50001: "the bridge cannot see this Discord channel",
+    50006: "Discord does not accept an empty message",
+    50013: "the bridge is not allowed to post in this Discord channel",
+    50035: "Discord refused it as invalid",
+    50083: "the Discord thread is archived",
+    160005: "the Discord thread is locked",
+}
+_BY_STATUS: dict[int, str] = {
+    400: "Discord refused it as invalid",
+    403: "the bridge is not allowed to post in this Discord channel",
+    404: "the Discord channel or message no longer exists",
+    413: "the file is too large for Discord",
+}
+_IN_BRIDGE = "of an error in the bridge"
+_FROM_HOMESERVER = "the bridge could not fetch it from the Matrix server"
+_HELP = "A moderator or the bridge's administrator can look into it."
+
+
+def event_kind(raw: dict[str, Any]) -> Kind | None:
+    """Which events get a notice: messages, edits and deletions (not reactions, pins...)."""
+    kind = raw.get("type")
+    if kind == "m.room.redaction":
+        return "deletion"
+    if kind not in ("m.room.message", "m.sticker"):
+        return None
+    content = raw.get("content")
+    relates = content.get("m.relates_to") if isinstance(content, dict) else None
+    if isinstance(relates, dict) and relates.get("rel_type") == "m.replace":
+        return "edit"
+    return "message"
+
+
+def reason(origin: Literal["discord", "homeserver", "bridge"], status: int, code: int) -> str:
+    """Why, in plain words, from where the failure came and Discord's status and code."""
+    if origin == "homeserver":
+        return _FROM_HOMESERVER
+    if origin == "bridge":
+        return _IN_BRIDGE
+    return _BY_CODE.get(code) or _BY_STATUS.get(status) or "Discord refused it"
+
+
+def undelivered_notice(raw: dict[str, Any], why: str) -> tuple[RoomID, MatrixText] | None:
+    """The notice for ``raw`` (a stored homeserver event), or None when none is due."""
+    kind = event_kind(raw)
+    room_id, sender, event_id = raw.get("room_id"), raw.get("sender"), raw.get("event_id")
+    if kind is None or not all(isinstance(v, str) for v in (room_id, sender, event_id)):
+        return None
+    because = " because " if why == _IN_BRIDGE else ": "
+    body = f"{sender}: {_WHAT[kind]}{because}{why}.{_SO[kind]} {_HELP}"
+    return RoomID(str(room_id)), MatrixText(
+        body=body,
+        msgtype="m.notice",
+        mentioned_user_ids=(UserID(str(sender)),),
+        reply_to=EventID(str(event_id)),
+    )
