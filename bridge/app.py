@@ -22,7 +22,11 @@ from bridge.actions.d2m_reaction import (
     relay_discord_reaction_clear,
     relay_discord_reaction_remove,
 )
-from bridge.actions.d2m_thread import relay_discord_thread
+from bridge.actions.d2m_thread import (
+    relay_discord_thread,
+    relay_discord_thread_deletion,
+    relay_discord_thread_update,
+)
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
@@ -48,6 +52,7 @@ from bridge.model import (
     DiscordReaction,
     DiscordReactionClear,
     DiscordThread,
+    DiscordThreadDeletion,
     MatrixEdit,
     MatrixMessage,
     MatrixPins,
@@ -124,6 +129,8 @@ class Bridge:
                 typing=self._on_discord_typing,
                 pins=self._on_discord_pins,
                 thread=self._on_discord_thread,
+                thread_update=self._on_discord_thread_update,
+                thread_delete=self._on_discord_thread_delete,
                 ban=self._on_discord_ban,
                 unban=self._on_discord_unban,
                 roles=self._on_discord_roles,
@@ -356,6 +363,16 @@ class Bridge:
         if self._ctx is None:
             return
         self._d2m(thread.parent_id, lambda: relay_discord_thread(self.ctx, thread))
+
+    async def _on_discord_thread_update(self, thread: DiscordThread) -> None:
+        if self._ctx is None:
+            return
+        self._d2m(thread.parent_id, lambda: relay_discord_thread_update(self.ctx, thread))
+
+    async def _on_discord_thread_delete(self, deletion: DiscordThreadDeletion) -> None:
+        if self._ctx is None:
+            return
+        self._d2m(deletion.parent_id, lambda: relay_discord_thread_deletion(self.ctx, deletion))
 
     async def _on_discord_typing(self, channel_id: ChannelID, user_id: DiscordUserID) -> None:
         if self._ctx is None:

@@ -137,6 +137,15 @@ class DiscordThread:
 
 
 @dataclass(frozen=True)
+class DiscordThreadDeletion:
+    """THREAD_DELETE: the thread and every message in it are gone."""
+
+    thread_id: ChannelID
+    parent_id: ChannelID
+    guild_id: GuildID | None
+
+
+@dataclass(frozen=True)
 class DiscordChannel:
     id: ChannelID
     guild_id: GuildID

@@ -1,4 +1,5 @@
-"""What each relayed Discord message part is: its attachment, and its text's digest.
+"""What each relayed Discord message part is (its attachment, its text's digest), and
+thread names.
 
 Revision ID: 0007
 Revises: 0006
@@ -26,9 +27,15 @@ def upgrade() -> None:
         # A digest of the text part as relayed (Matrix body and HTML): an edit that
         # leaves the text as it was (an attachment removed) sends no m.replace.
         batch.add_column(sa.Column("text_digest", sa.Text, nullable=True))
+    with op.batch_alter_table("thread") as batch:
+        # The Discord thread's name as last relayed: a THREAD_UPDATE that renames it
+        # edits the bot's "Thread: <name>" root; other updates (archiving...) do not.
+        batch.add_column(sa.Column("name", sa.Text, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("thread") as batch:
+        batch.drop_column("name")
     with op.batch_alter_table("message") as batch:
         batch.drop_column("text_digest")
         batch.drop_column("attachment_id")

@@ -6,6 +6,12 @@ map). A thread without a bridged starter (``POST /channels/{id}/threads``, or a
 starter that was never relayed) gets a root sent by the bridge bot,
 "Thread: <name>". Either way the link is recorded in ``stores.threads`` so that
 every later message of the thread, and Matrix replies in it, find it.
+
+A rename edits the bot's root (a starter message's event is the author's and
+stays). A deleted thread is deleted on Matrix too: every event relayed in it is
+redacted, and the bot's root with them. Archiving and locking are not relayed:
+Matrix threads have neither (a Matrix reply to a locked thread is refused by
+Discord, and its sender told so).
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.portals import ensure_portal
 from bridge.db import PortalRow, ThreadRow
 from bridge.ids import ChannelID, EventID, MessageID
-from bridge.model import DiscordMessage, DiscordThread, MatrixText
+from bridge.model import DiscordMessage, DiscordThread, DiscordThreadDeletion, MatrixText
 
 log = logging.getLogger(__name__)
+
+THREAD_DELETED = "Thread deleted on Discord"
 
 
 async def thread_parent(ctx: BridgeContext, message: DiscordMessage) -> ChannelID | None:
@@ -63,7 +71,7 @@ async def ensure_thread_root(
         root = await ctx.matrix.send_text(portal.room_id, ctx.namer.bot_mxid, root_text(name), None)
         log.info("d2m.thread-root-sent thread=%s room=%s event=%s", thread_id, portal.room_id, root)
     row = await ctx.stores.threads.insert(
-        ThreadRow(thread_id, parent_id, portal.room_id, root, "discord")
+        ThreadRow(thread_id, parent_id, portal.room_id, root, "discord", name=name)
     )
     log.info(
         "d2m.thread-linked thread=%s parent=%s room=%s root=%s",
@@ -95,3 +103,52 @@ async def relay_discord_thread(ctx: BridgeContext, thread: DiscordThread) -> Thr
 async def sent_in_thread(ctx: BridgeContext, thread_id: ChannelID, event_id: EventID) -> None:
     """Remember the latest event of the thread (the next one's reply fallback)."""
     await ctx.stores.threads.set_last_event(thread_id, event_id)
+
+
+async def _bot_root(ctx: BridgeContext, row: ThreadRow) -> bool:
+    """Whether the thread's root is the bot's "Thread: <name>" notice (not a message)."""
+    return not await ctx.stores.messages.by_event(row.root_event_id, row.room_id)
+
+
+async def relay_discord_thread_update(ctx: BridgeContext, thread: DiscordThread) -> bool:
+    """THREAD_UPDATE: a renamed thread's bot root is edited; True if it was."""
+    row = await ctx.stores.threads.by_thread(thread.id)
+    if row is None or row.name == thread.name:
+        return False  # not bridged, or archived/locked/other settings: nothing to show
+    await ctx.stores.threads.set_name(thread.id, thread.name)
+    if row.name is None or not await _bot_root(ctx, row):
+        return False  # name unknown before (nothing to compare), or the author's message
+    await ctx.matrix.send_edit(
+        row.room_id, ctx.namer.bot_mxid, row.root_event_id, root_text(thread.name), None
+    )
+    log.info("d2m.thread-renamed thread=%s root=%s", thread.id, row.root_event_id)
+    return True
+
+
+async def relay_discord_thread_deletion(
+    ctx: BridgeContext, deletion: DiscordThreadDeletion
+) -> list[EventID]:
+    """THREAD_DELETE: every event relayed in the thread is redacted, then the bot's root."""
+    if deletion.guild_id is not None and deletion.guild_id != ctx.config.discord.guild_id:
+        return []
+    row = await ctx.stores.threads.by_thread(deletion.thread_id)
+    if row is None:
+        return []
+    redacted: list[EventID] = []
+    # Each link is forgotten once redacted: a retry after a failure redacts the rest.
+    for message in await ctx.stores.messages.in_channel(deletion.thread_id):
+        if message.event_id not in redacted:  # a long Matrix message split in parts: once
+            await ctx.matrix.redact(message.room_id, message.event_id, THREAD_DELETED)
+            redacted.append(message.event_id)
+        await ctx.stores.messages.forget_row(message)
+    if await _bot_root(ctx, row):
+        await ctx.matrix.redact(row.room_id, row.root_event_id, THREAD_DELETED)
+        redacted.append(row.root_event_id)
+    await ctx.stores.threads.forget(deletion.thread_id)
+    log.info(
+        "d2m.thread-deleted thread=%s room=%s events=%s",
+        deletion.thread_id,
+        row.room_id,
+        len(redacted),
+    )
+    return redacted

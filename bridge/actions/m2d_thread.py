@@ -78,7 +78,7 @@ async def thread_channel(
         )
         return None
     row = await ctx.stores.threads.insert(
-        ThreadRow(thread_id, portal.discord_channel_id, message.room_id, root, "matrix")
+        ThreadRow(thread_id, portal.discord_channel_id, message.room_id, root, "matrix", name=name)
     )
     log.info(
         "m2d.thread-started root=%s channel=%s thread=%s",

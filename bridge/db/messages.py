@@ -109,6 +109,15 @@ class MessageMap:
             )
         return [MessageRow.from_record(rec) for rec in rows]
 
+    async def in_channel(self, channel_id: ChannelID) -> list[MessageRow]:
+        """Every link of a channel (a thread being deleted), oldest first."""
+        rows = await self.db.fetch(
+            f"SELECT {_COLUMNS} FROM message WHERE discord_channel_id=$1"
+            " ORDER BY discord_message_id, part, event_part",
+            channel_id,
+        )
+        return [MessageRow.from_record(rec) for rec in rows]
+
     async def last_in_channel(self, channel_id: ChannelID) -> MessageRow | None:
         rec = await self.db.fetchrow(
             f"SELECT {_COLUMNS} FROM message WHERE discord_channel_id=$1"

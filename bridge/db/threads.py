@@ -28,6 +28,8 @@ class ThreadRow:
     root_event_id: EventID
     origin: Origin
     last_event_id: EventID | None = None
+    # The thread's name as last relayed (None: recorded before names were kept).
+    name: str | None = None
 
     @property
     def latest_event_id(self) -> EventID:
@@ -44,10 +46,13 @@ class ThreadRow:
             root_event_id=EventID(rec["root_event_id"]),
             origin="discord" if rec["origin"] == "discord" else "matrix",
             last_event_id=EventID(last) if last is not None else None,
+            name=rec["name"],
         )
 
 
-_COLUMNS = "thread_channel_id, parent_channel_id, room_id, root_event_id, origin, last_event_id"
+_COLUMNS = (
+    "thread_channel_id, parent_channel_id, room_id, root_event_id, origin, last_event_id, name"
+)
 
 
 class ThreadStore:
@@ -58,7 +63,7 @@ class ThreadStore:
         """Record a thread; returns the row that holds (this one, or one recorded first
         for the same thread or the same root)."""
         await self.db.execute(
-            f"INSERT INTO thread ({_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            f"INSERT INTO thread ({_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT DO NOTHING",
             row.thread_channel_id,
             row.parent_channel_id,
@@ -66,6 +71,7 @@ class ThreadStore:
             row.root_event_id,
             row.origin,
             row.last_event_id,
+            row.name,
             int(time.time() * 1000),
         )
         held = await self.by_thread(row.thread_channel_id)
@@ -100,6 +106,11 @@ class ThreadStore:
             "UPDATE thread SET last_event_id=$2 WHERE thread_channel_id=$1",
             thread_channel_id,
             event_id,
+        )
+
+    async def set_name(self, thread_channel_id: ChannelID, name: str) -> None:
+        await self.db.execute(
+            "UPDATE thread SET name=$2 WHERE thread_channel_id=$1", thread_channel_id, name
         )
 
     async def forget(self, thread_channel_id: ChannelID) -> ThreadRow | None:

@@ -29,6 +29,7 @@ from bridge.model import (
     DiscordReactionClear,
     DiscordSend,
     DiscordThread,
+    DiscordThreadDeletion,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
 from bridge.transport import discord_history
@@ -75,6 +76,10 @@ class DiscordHandlers:
     typing: Callable[[ChannelID, DiscordUserID], Awaitable[None]] | None = None
     # A thread was created (THREAD_CREATE with newly_created).
     thread: Callable[[DiscordThread], Awaitable[None]] | None = None
+    # A thread's settings changed (THREAD_UPDATE: a rename, archiving, locking...).
+    thread_update: Callable[[DiscordThread], Awaitable[None]] | None = None
+    # A thread was deleted, with every message in it (THREAD_DELETE).
+    thread_delete: Callable[[DiscordThreadDeletion], Awaitable[None]] | None = None
     # A new gateway session began (READY: at start, or after a re-IDENTIFY); events
     # missed meanwhile are only in the channels' history.
     ready: Callable[[], Awaitable[None]] | None = None
@@ -272,6 +277,29 @@ class _Client(discord.Client):
     async def on_thread_create(self, thread: discord.Thread) -> None:
         if self.owner.handlers.thread is not None:
             await self.owner.handlers.thread(thread_from(thread))
+
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        if self.owner.handlers.thread_update is None:
+            return
+        name = payload.data.get("name")
+        await self.owner.handlers.thread_update(
+            DiscordThread(
+                id=ChannelID(payload.thread_id),
+                guild_id=GuildID(payload.guild_id),
+                parent_id=ChannelID(payload.parent_id),
+                name=clean_name(name if isinstance(name, str) else ""),
+            )
+        )
+
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        if self.owner.handlers.thread_delete is not None:
+            await self.owner.handlers.thread_delete(
+                DiscordThreadDeletion(
+                    thread_id=ChannelID(payload.thread_id),
+                    parent_id=ChannelID(payload.parent_id),
+                    guild_id=GuildID(payload.guild_id),
+                )
+            )
 
     async def on_member_ban(self, guild: discord.Guild, user: discord.abc.User) -> None:
         if self.owner.handlers.ban is not None:

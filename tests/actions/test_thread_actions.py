@@ -6,7 +6,11 @@ from pathlib import Path
 
 from bridge.actions.d2m_edit import relay_discord_edit
 from bridge.actions.d2m_message import relay_discord_message
-from bridge.actions.d2m_thread import relay_discord_thread
+from bridge.actions.d2m_thread import (
+    relay_discord_thread,
+    relay_discord_thread_deletion,
+    relay_discord_thread_update,
+)
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_redact import relay_matrix_redaction
@@ -15,6 +19,7 @@ from bridge.ids import ChannelID, EventID, MessageID, RoomID, UserID
 from bridge.model import (
     DiscordMessage,
     DiscordThread,
+    DiscordThreadDeletion,
     MatrixEdit,
     MatrixMessage,
     MatrixRedaction,
@@ -260,3 +265,69 @@ def test_thread_name() -> None:
     assert thread_name("  \n ") == "Thread"
     assert thread_name("> <@bob:x> quoted\n\nshort") == "short"
     assert thread_name("x" * 80) == "x" * 50
+
+
+async def test_d2m_thread_rename_edits_only_the_bots_root(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        loose = DiscordThread(ChannelID(7007), GUILD, CHANNEL, "Draft")
+        row = await relay_discord_thread(ctx, loose)
+        assert row is not None and row.name == "Draft"
+        # Archiving or locking: a THREAD_UPDATE with the same name shows nothing.
+        assert not await relay_discord_thread_update(ctx, loose)
+        renamed = DiscordThread(loose.id, GUILD, CHANNEL, "Final")
+        assert await relay_discord_thread_update(ctx, renamed)
+        ((_, sender, target, text),) = matrix.edits
+        assert sender == BOT_MXID and target == row.root_event_id
+        assert text.body == "Thread: Final" and text.msgtype == "m.notice"
+        assert not await relay_discord_thread_update(ctx, renamed)  # once
+        # A thread rooted at the author's message: the name is kept, the message is theirs.
+        await relay_discord_message(ctx, discord_msg(1001, "starter"))
+        await relay_discord_thread(ctx, DiscordThread(THREAD, GUILD, CHANNEL, "Talk"))
+        assert not await relay_discord_thread_update(
+            ctx, DiscordThread(THREAD, GUILD, CHANNEL, "Talk more")
+        )
+        assert len(matrix.edits) == 1
+        stored = await ctx.stores.threads.by_thread(THREAD)
+        assert stored is not None and stored.name == "Talk more"
+        # Threads the bridge does not know are not its business.
+        assert not await relay_discord_thread_update(
+            ctx, DiscordThread(ChannelID(9009), GUILD, CHANNEL, "x")
+        )
+
+
+async def test_d2m_thread_deletion_redacts_its_events_and_the_bots_root(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        loose = ChannelID(5005)
+        await relay_discord_thread(ctx, DiscordThread(loose, GUILD, CHANNEL, "Open"))
+        first = await relay_discord_message(ctx, in_thread(5006, "one", thread=loose))
+        second = await relay_discord_message(ctx, in_thread(5007, "two", thread=loose))
+        outside = await relay_discord_message(ctx, discord_msg(5008, "in the channel"))
+        row = await ctx.stores.threads.by_thread(loose)
+        assert row is not None
+        gone = await relay_discord_thread_deletion(
+            ctx, DiscordThreadDeletion(loose, CHANNEL, GUILD)
+        )
+        assert gone == [first, second, row.root_event_id]
+        assert [(e, reason) for _, e, reason in matrix.redactions] == [
+            (e, "Thread deleted on Discord") for e in gone
+        ]
+        assert outside not in gone
+        assert await ctx.stores.threads.by_thread(loose) is None
+        assert await ctx.stores.messages.in_channel(loose) == []
+        # Again (a replayed event): nothing left to do.
+        assert (
+            await relay_discord_thread_deletion(ctx, DiscordThreadDeletion(loose, CHANNEL, GUILD))
+            == []
+        )
+
+
+async def test_d2m_thread_deletion_keeps_the_starter_message(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        starter = await relay_discord_message(ctx, discord_msg(1001, "worth a thread"))
+        inside = await relay_discord_message(ctx, in_thread(1002, "inside"))
+        gone = await relay_discord_thread_deletion(
+            ctx, DiscordThreadDeletion(THREAD, CHANNEL, GUILD)
+        )
+        assert gone == [inside] and starter not in gone
+        assert [e for _, e, _ in matrix.redactions] == [inside]
+        assert await ctx.stores.messages.by_discord(MessageID(1001)) != []

@@ -214,3 +214,68 @@ async def test_media_and_reactions_stay_in_their_thread(
     )
     assert isinstance(message.channel, discord.Thread) and message.channel.id == thread.id
     assert await message.attachments[0].read() == picture
+
+
+def redacts(event: dict[str, Any]) -> str | None:
+    if event["type"] != "m.room.redaction":
+        return None
+    return event.get("redacts") or event["content"].get("redacts")
+
+
+async def test_thread_renamed_then_deleted_on_discord(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    """A rename edits the bot's root; a deletion (by a moderator) takes the thread off
+    Matrix too: its messages, a Matrix reply in it, and the root are redacted."""
+    room = await room_of(stack, PUBLIC)
+    marker, inside_marker, reply_marker = tag(), tag(), tag()
+    channel = discord_bob.client.get_channel(PUBLIC)
+    assert isinstance(channel, discord.TextChannel)
+    thread = await channel.create_thread(
+        name=f"Draft {marker}", type=discord.ChannelType.public_thread
+    )
+    root, _ = await matrix_alice.wait_for_event(
+        room, lambda e: has_body(e, f"Thread: Draft {marker}")
+    )
+    await discord_bob.send_in_thread(thread.id, f"inside {inside_marker}")
+    inside, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, inside_marker))
+    reply = await matrix_alice.send_in_thread(
+        room, root["event_id"], f"reply {reply_marker}", inside["event_id"]
+    )
+    await discord_bob.wait_for_message(lambda m: reply_marker in m.content)
+
+    await thread.edit(name=f"Final {marker}")
+    edit, _ = await matrix_alice.wait_for_event(
+        room,
+        lambda e: (
+            e["content"].get("m.relates_to", {}).get("rel_type") == "m.replace"
+            and e["content"]["m.relates_to"].get("event_id") == root["event_id"]
+        ),
+    )
+    assert edit["sender"] == stack.config.namer.bot_mxid  # type: ignore[union-attr]
+    assert edit["content"]["m.new_content"]["body"] == f"Thread: Final {marker}"
+    # Archiving is a THREAD_UPDATE too, but with the same name: nothing is sent.
+    await thread.edit(archived=True)
+
+    owner_token = next(u["token"] for u in stack.seed["users"] if u["username"] == "alice")
+    owner = DiscordUser(stack.emulator.api_base, owner_token)  # type: ignore[union-attr]
+    await owner.start()
+    try:
+        await owner.client.http.delete_channel(thread.id)
+    finally:
+        await owner.close()
+    expected = {inside["event_id"], reply, root["event_id"]}
+    seen: set[str] = set()
+    while seen != expected:  # (the room is shared with other tests' redactions)
+        redaction, _ = await matrix_alice.wait_for_event(room, lambda e: redacts(e) in expected)
+        assert redaction["content"].get("reason") == "Thread deleted on Discord"
+        seen.add(str(redacts(redaction)))
+    # The archive did not produce a second edit of the root.
+    assert not any(
+        e["content"].get("m.relates_to", {}).get("event_id") == root["event_id"]
+        and e["content"].get("m.relates_to", {}).get("rel_type") == "m.replace"
+        for _, e in matrix_alice._backlog
+    )
+    stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
+    assert await stores.threads.by_thread(ChannelID(thread.id)) is None
+    assert await stores.messages.in_channel(ChannelID(thread.id)) == []
