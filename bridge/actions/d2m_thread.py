@@ -10,8 +10,8 @@ every later message of the thread, and Matrix replies in it, find it.
 A rename edits the bot's root (a starter message's event is the author's and
 stays). A deleted thread is deleted on Matrix too: every event relayed in it is
 redacted, and the bot's root with them. Archiving and locking are not relayed:
-Matrix threads have neither (a Matrix reply to a locked thread is refused by
-Discord, and its sender told so).
+Matrix threads have neither (if Discord refuses a Matrix reply into a locked
+thread, its sender gets the plain-words notice of m2d_undelivered).
 """
 
 from __future__ import annotations
