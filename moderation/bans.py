@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.db import BanOrigin, BanRow
+from bridge.db import BanOrigin, BanRow, Side
 from bridge.ids import DiscordUserID, RoomID, UserID
 from moderation import audit
 from moderation.context import ModerationContext
@@ -49,27 +49,31 @@ async def portal_rooms(mctx: ModerationContext) -> list[RoomID]:
     return [p.room_id for p in await mctx.stores.portals.all()]
 
 
+async def _set_banned_in_rooms(
+    mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None, *, banned: bool
+) -> int:
+    """The bot (un)bans ``user`` in every portal room but ``skip`` where they are not
+    so already, room by room; returns how many changed."""
+    change = mctx.matrix.ban if banned else mctx.matrix.unban
+    changed = 0
+    for room_id in await portal_rooms(mctx):
+        if room_id == skip or (await mctx.matrix.membership(room_id, user) == "ban") == banned:
+            continue
+        changed += await change(room_id, user, reason)
+    return changed
+
+
 async def ban_in_rooms(
     mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None = None
 ) -> int:
     """The bot bans ``user`` from every portal room; returns how many changed."""
-    changed = 0
-    for room_id in await portal_rooms(mctx):
-        if room_id == skip or await mctx.matrix.membership(room_id, user) == "ban":
-            continue
-        changed += await mctx.matrix.ban(room_id, user, reason)
-    return changed
+    return await _set_banned_in_rooms(mctx, user, reason, skip, banned=True)
 
 
 async def unban_in_rooms(
     mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None = None
 ) -> int:
-    changed = 0
-    for room_id in await portal_rooms(mctx):
-        if room_id == skip or await mctx.matrix.membership(room_id, user) != "ban":
-            continue
-        changed += await mctx.matrix.unban(room_id, user, reason)
-    return changed
+    return await _set_banned_in_rooms(mctx, user, reason, skip, banned=False)
 
 
 async def write_rule(
@@ -100,6 +104,46 @@ def _sides(matrix: str, discord: str) -> str:
     return f"Matrix: {matrix}. Discord: {discord}."
 
 
+def _room_reason(verb: str, reason: str) -> str:
+    """What the bot gives a portal room as the reason: ``Banned: spam`` or ``Banned``."""
+    return f"{verb}: {reason}" if reason else verb
+
+
+def _discord_reason(actor: str, reason: str) -> str:
+    """What the bridge writes in Discord's audit log: who acted, and why."""
+    return f"{actor}: {reason}" if reason else actor
+
+
+async def _store_ban(
+    mctx: ModerationContext,
+    side: Side,
+    target: str,
+    reason: str,
+    actor: str,
+    origin: BanOrigin,
+    rule: tuple[str, str] | None,
+) -> BanRow:
+    """Record the shared ban (``rule``: the causing (list room, entity), if any)."""
+    rule_room, rule_entity = rule if rule else (None, None)
+    row = BanRow(side, target, reason, actor, origin, rule_room=rule_room, rule_entity=rule_entity)
+    await mctx.stores.bans.put(row)
+    return row
+
+
+async def _spread_ban(
+    mctx: ModerationContext,
+    user: UserID,
+    reason: str,
+    rule: tuple[str, str] | None,
+    skip: RoomID | None = None,
+) -> int:
+    """Ban ``user`` from the portal rooms (but ``skip``), then publish the rule for them;
+    returns in how many rooms the ban is new."""
+    rooms = await ban_in_rooms(mctx, user, _room_reason("Banned", reason), skip=skip)
+    await write_rule(mctx, user, reason, rule)
+    return rooms
+
+
 # -- Discord users -------------------------------------------------------------------
 
 
@@ -116,26 +160,16 @@ async def ban_discord_user(
 ) -> BanRow:
     """Record the ban, ban on Discord (unless it came from there) and every room."""
     ghost = mctx.namer.ghost_mxid(user_id)
-    row = BanRow(
-        "discord",
-        str(user_id),
-        reason,
-        actor,
-        origin,
-        rule_room=rule[0] if rule else None,
-        rule_entity=rule[1] if rule else None,
-    )
-    await mctx.stores.bans.put(row)
+    row = await _store_ban(mctx, "discord", str(user_id), reason, actor, origin, rule)
     discord_result = "banned on Discord already"
     if on_discord:
         if not mctx.config.ban_on_discord and origin != "command":
             discord_result = "not banned (ban_on_discord is off)"
-        elif await mctx.discord.ban(user_id, f"{actor}: {reason}" if reason else actor, 0):
+        elif await mctx.discord.ban(user_id, _discord_reason(actor, reason), 0):
             discord_result = "banned from the server"
         else:
             discord_result = "could not ban (the bridge lacks Ban Members, or they rank higher)"
-    rooms = await ban_in_rooms(mctx, ghost, f"Banned: {reason}" if reason else "Banned")
-    await write_rule(mctx, ghost, reason, rule)
+    rooms = await _spread_ban(mctx, ghost, reason, rule)
     await audit.record(
         mctx,
         source=source,
@@ -172,12 +206,12 @@ async def unban_discord_user(
     """Lift a Discord user's shared ban everywhere; False when none was recorded."""
     ghost = mctx.namer.ghost_mxid(user_id)
     row = await mctx.stores.bans.remove("discord", str(user_id))
-    rooms = await unban_in_rooms(mctx, ghost, f"Unbanned: {reason}" if reason else "Unbanned")
+    rooms = await unban_in_rooms(mctx, ghost, _room_reason("Unbanned", reason))
     if row is None:
         return False  # e.g. the echo of our own unban: nothing recorded, nothing to log
     discord_result = "unbanned already"
     if on_discord:
-        ok = await mctx.discord.unban(user_id, f"{actor}: {reason}" if reason else actor)
+        ok = await mctx.discord.unban(user_id, _discord_reason(actor, reason))
         discord_result = "unbanned" if ok else "could not unban"
     await remove_rule(mctx, ghost)
     await audit.record(
@@ -267,19 +301,8 @@ async def ban_matrix_user(
             outcome=_sides("banned in that room only (guild_wide_bans is off)", "unchanged"),
         )
         return None
-    row = BanRow(
-        "matrix",
-        user,
-        reason,
-        actor,
-        origin,
-        rule_room=rule[0] if rule else None,
-        rule_entity=rule[1] if rule else None,
-    )
-    await mctx.stores.bans.put(row)
-    text = f"Banned: {reason}" if reason else "Banned"
-    rooms = await ban_in_rooms(mctx, user, text, skip=where)
-    await write_rule(mctx, user, reason, rule)
+    row = await _store_ban(mctx, "matrix", user, reason, actor, origin, rule)
+    rooms = await _spread_ban(mctx, user, reason, rule, skip=where)
     await audit.record(
         mctx,
         source=source,
@@ -383,7 +406,7 @@ async def _kick(
     if ghost_of is None:
         outcome = _sides("kicked from the room", "nothing to do")
     elif mctx.config.kick_on_discord:
-        ok = await mctx.discord.kick(ghost_of, f"{sender}: {reason}" if reason else sender)
+        ok = await mctx.discord.kick(ghost_of, _discord_reason(sender, reason))
         outcome = _sides("kicked", "kicked from the server" if ok else "could not kick")
     else:
         outcome = _sides("kicked", "not kicked (kick_on_discord is off)")
@@ -408,6 +431,6 @@ async def enforce_on_join(mctx: ModerationContext, room_id: RoomID, user: UserID
     if row is None and match is None:
         return False
     reason = row.reason if row is not None else (match.rule.reason if match else "")
-    await mctx.matrix.ban(room_id, user, f"Banned: {reason}" if reason else "Banned")
+    await mctx.matrix.ban(room_id, user, _room_reason("Banned", reason))
     log.info("moderation.join-refused room=%s user=%s", room_id, user)
     return True

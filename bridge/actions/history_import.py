@@ -21,7 +21,7 @@ from dataclasses import replace
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_message import relay_discord_message
 from bridge.db import ImportRow
-from bridge.db.outbox import now_ms
+from bridge.db.common import now_ms
 from bridge.ids import ChannelID, MessageID, snowflake_at
 from bridge.model import DiscordMessage
 

@@ -8,7 +8,7 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_thread import webhook_target
 from bridge.db import InflightRow, MessageRow, WebhookRow
-from bridge.db.outbox import now_ms
+from bridge.db.common import now_ms
 from bridge.ids import ChannelID, EventID, MessageID, RoomID, snowflake_at
 from bridge.model import DiscordSend
 from bridge.ports import WebhookGone

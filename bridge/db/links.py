@@ -14,26 +14,21 @@ Times are milliseconds since the epoch.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from mautrix.util.async_db import Connection, Database
 
+from bridge.db import common
+from bridge.db.common import one_of
 from bridge.ids import DiscordUserID, UserID
 
 LinkDirection = Literal["m2d", "d2m"]
 _DIRECTIONS: tuple[str, ...] = get_args(LinkDirection)
 
 
-def _now() -> int:
-    return int(time.time() * 1000)
-
-
 def _direction(value: str) -> LinkDirection:
-    if value not in _DIRECTIONS:
-        raise ValueError(f"unknown link direction {value!r}")
-    return cast(LinkDirection, value)
+    return cast(LinkDirection, one_of(value, _DIRECTIONS, "link direction"))
 
 
 class _Conflict(Exception):
@@ -76,7 +71,7 @@ class LinkStore:
         people they named); linking an already linked pair changes nothing and
         returns ``[]``.
         """
-        at = now_ms if now_ms is not None else _now()
+        at = now_ms if now_ms is not None else common.now_ms()
         # Links are serialised in this process; should another writer link the same
         # mxid or Discord ID meanwhile, the INSERT finds a conflict after our DELETE
         # and the whole transaction is tried again.

@@ -16,12 +16,12 @@ Times are milliseconds since the epoch.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from mautrix.util.async_db import Connection, Database
 
+from bridge.db.common import fetch_all, fetch_one, now_ms, one_of
 from bridge.ids import RoomID
 
 Side = Literal["discord", "matrix"]
@@ -31,20 +31,12 @@ _SIDES: tuple[str, ...] = get_args(Side)
 _ORIGINS: tuple[str, ...] = get_args(BanOrigin)
 
 
-def _now() -> int:
-    return int(time.time() * 1000)
-
-
 def _side(value: str) -> Side:
-    if value not in _SIDES:
-        raise ValueError(f"unknown ban side {value!r}")
-    return cast(Side, value)
+    return cast(Side, one_of(value, _SIDES, "ban side"))
 
 
 def _origin(value: str) -> BanOrigin:
-    if value not in _ORIGINS:
-        raise ValueError(f"unknown ban origin {value!r}")
-    return cast(BanOrigin, value)
+    return cast(BanOrigin, one_of(value, _ORIGINS, "ban origin"))
 
 
 # -- mod_ban -----------------------------------------------------------------
@@ -91,73 +83,53 @@ class BanStore:
         ban of (side, target) (its created_at is kept). True if it was not active before."""
         # Insert-or-update without a dialect-specific upsert result: the INSERT says
         # whether the row is new. The loop covers a removal racing between the two.
+        ban = (row.side, row.target, row.reason, row.moderator, row.origin)
+        rule = (row.rule_room, row.rule_entity)
         for _ in range(3):
             inserted = await self.db.fetchval(
                 f"INSERT INTO mod_ban ({_BAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                 " ON CONFLICT (side, target) DO NOTHING RETURNING 1",
-                row.side,
-                row.target,
-                row.reason,
-                row.moderator,
-                row.origin,
-                row.created_at or _now(),
-                row.rule_room,
-                row.rule_entity,
+                *ban,
+                row.created_at or now_ms(),
+                *rule,
             )
             if inserted is not None:
                 return True
             updated = await self.db.fetchval(
                 "UPDATE mod_ban SET reason=$3, moderator=$4, origin=$5, rule_room=$6,"
                 " rule_entity=$7 WHERE side=$1 AND target=$2 RETURNING 1",
-                row.side,
-                row.target,
-                row.reason,
-                row.moderator,
-                row.origin,
-                row.rule_room,
-                row.rule_entity,
+                *ban,
+                *rule,
             )
             if updated is not None:
                 return False
         raise RuntimeError(f"ban of {row.side}:{row.target} kept changing while being stored")
 
     async def get(self, side: Side, target: str) -> BanRow | None:
-        rec = await self.db.fetchrow(
-            f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE side=$1 AND target=$2", side, target
-        )
-        return BanRow.from_record(rec) if rec else None
+        query = f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE side=$1 AND target=$2"
+        return await fetch_one(self.db, BanRow.from_record, query, side, target)
 
     async def remove(self, side: Side, target: str) -> BanRow | None:
         """Lift a ban: delete and return its row (None if there was none)."""
-        rec = await self.db.fetchrow(
-            f"DELETE FROM mod_ban WHERE side=$1 AND target=$2 RETURNING {_BAN_COLUMNS}",
-            side,
-            target,
-        )
-        return BanRow.from_record(rec) if rec else None
+        query = f"DELETE FROM mod_ban WHERE side=$1 AND target=$2 RETURNING {_BAN_COLUMNS}"
+        return await fetch_one(self.db, BanRow.from_record, query, side, target)
 
     async def all(self, side: Side | None = None) -> list[BanRow]:
         """Every active ban (of one side), oldest first."""
+        select = f"SELECT {_BAN_COLUMNS} FROM mod_ban"
         if side is None:
-            rows = await self.db.fetch(
-                f"SELECT {_BAN_COLUMNS} FROM mod_ban ORDER BY created_at, side, target"
-            )
-        else:
-            rows = await self.db.fetch(
-                f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE side=$1 ORDER BY created_at, target",
-                side,
-            )
-        return [BanRow.from_record(rec) for rec in rows]
+            query = f"{select} ORDER BY created_at, side, target"
+            return await fetch_all(self.db, BanRow.from_record, query)
+        query = f"{select} WHERE side=$1 ORDER BY created_at, target"
+        return await fetch_all(self.db, BanRow.from_record, query, side)
 
     async def by_rule(self, rule_room: str, rule_entity: str) -> list[BanRow]:
         """The bans a policy rule caused, oldest first."""
-        rows = await self.db.fetch(
+        query = (
             f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE rule_room=$1 AND rule_entity=$2"
-            " ORDER BY created_at, side, target",
-            rule_room,
-            rule_entity,
+            " ORDER BY created_at, side, target"
         )
-        return [BanRow.from_record(rec) for rec in rows]
+        return await fetch_all(self.db, BanRow.from_record, query, rule_room, rule_entity)
 
     async def is_banned(self, side: Side, target: str) -> bool:
         value = await self.db.fetchval(
@@ -223,32 +195,26 @@ class PolicyRuleStore:
 
     async def upsert(self, row: PolicyRuleRow) -> None:
         """Record a rule, replacing the one under the same (room, type, state key)."""
-        await self.db.execute(_RULE_UPSERT, *_rule_args(row, _now()))
+        await self.db.execute(_RULE_UPSERT, *_rule_args(row, now_ms()))
 
     async def delete(self, room_id: str, event_type: str, state_key: str) -> PolicyRuleRow | None:
         """Forget a rule (removed from its list): delete and return it, if it was known."""
-        rec = await self.db.fetchrow(
+        query = (
             "DELETE FROM policy_rule WHERE room_id=$1 AND event_type=$2 AND state_key=$3"
-            f" RETURNING {_RULE_COLUMNS}",
-            room_id,
-            event_type,
-            state_key,
+            f" RETURNING {_RULE_COLUMNS}"
         )
-        return PolicyRuleRow.from_record(rec) if rec else None
+        return await fetch_one(
+            self.db, PolicyRuleRow.from_record, query, room_id, event_type, state_key
+        )
 
     async def all(self, room_id: str | None = None) -> list[PolicyRuleRow]:
         """Every known rule (of one list room), by room, event type and state key."""
+        select = f"SELECT {_RULE_COLUMNS} FROM policy_rule"
         if room_id is None:
-            rows = await self.db.fetch(
-                f"SELECT {_RULE_COLUMNS} FROM policy_rule ORDER BY room_id, event_type, state_key"
-            )
-        else:
-            rows = await self.db.fetch(
-                f"SELECT {_RULE_COLUMNS} FROM policy_rule WHERE room_id=$1"
-                " ORDER BY event_type, state_key",
-                room_id,
-            )
-        return [PolicyRuleRow.from_record(rec) for rec in rows]
+            query = f"{select} ORDER BY room_id, event_type, state_key"
+            return await fetch_all(self.db, PolicyRuleRow.from_record, query)
+        query = f"{select} WHERE room_id=$1 ORDER BY event_type, state_key"
+        return await fetch_all(self.db, PolicyRuleRow.from_record, query, room_id)
 
     async def replace_room(self, room_id: str, rows: list[PolicyRuleRow]) -> None:
         """Make ``rows`` the whole rule set of a list room (after reading its full state),
@@ -256,7 +222,7 @@ class PolicyRuleStore:
         for row in rows:
             if row.room_id != room_id:
                 raise ValueError(f"rule of room {row.room_id!r} given for room {room_id!r}")
-        now = _now()
+        now = now_ms()
         conn: Connection
         async with self.db.acquire() as conn, conn.transaction():
             await conn.execute("DELETE FROM policy_rule WHERE room_id=$1", room_id)
@@ -315,17 +281,14 @@ class AuditStore:
             entry.target,
             entry.reason,
             entry.outcome,
-            entry.at or _now(),
+            entry.at or now_ms(),
         )
         return int(new_id)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         """The latest ``limit`` entries, newest first."""
-        rows = await self.db.fetch(
-            f"SELECT {_AUDIT_COLUMNS} FROM mod_audit ORDER BY created_at DESC, id DESC LIMIT $1",
-            limit,
-        )
-        return [AuditEntry.from_record(rec) for rec in rows]
+        query = f"SELECT {_AUDIT_COLUMNS} FROM mod_audit ORDER BY created_at DESC, id DESC LIMIT $1"
+        return await fetch_all(self.db, AuditEntry.from_record, query, limit)
 
     async def count(self) -> int:
         return int(await self.db.fetchval("SELECT COUNT(*) FROM mod_audit") or 0)
@@ -351,5 +314,5 @@ class BridgeRoomStore:
             " created_at=excluded.created_at",
             key,
             room_id,
-            _now(),
+            now_ms(),
         )

@@ -10,18 +10,14 @@ the retry to look in the channel before sending again.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from mautrix.util.async_db import Connection, Database
 
 from bridge.db import txns
+from bridge.db.common import now_ms
 from bridge.ids import ChannelID, EventID, RoomID
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -14,6 +13,7 @@ from mautrix.client.state_store.memory import MemoryStateStore
 from mautrix.errors import MatrixRequestError
 from mautrix.types import (
     ContentURI,
+    Event,
     EventType,
     Membership,
     MemberStateEventContent,
@@ -23,52 +23,15 @@ from mautrix.types import (
 )
 
 from bridge.ids import EventID, RoomID, UserID
-from bridge.model import (
-    MatrixEdit,
-    MatrixMedia,
-    MatrixMessage,
-    MatrixPins,
-    MatrixReaction,
-    MatrixRedaction,
-    MatrixText,
-)
-from bridge.ports import MediaTooLarge
+from bridge.model import MatrixMedia, MatrixMessage, MatrixText
+from bridge.transport import matrix_events
 from bridge.transport.appservice_http import MediaStream
+from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
+from bridge.transport.matrix_media import MatrixMediaClient
 
 log = logging.getLogger(__name__)
 
-AVATAR_MAX_BYTES = 8 * 1024 * 1024
-DOWNLOAD_CHUNK = 64 * 1024
-
-MatrixEvent = MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction
-
-
-def thread_root_of(relates: Any) -> EventID | None:
-    """The root of an ``m.thread`` relation (``{"rel_type": "m.thread", "event_id": ...}``)."""
-    if not isinstance(relates, dict) or relates.get("rel_type") != "m.thread":
-        return None
-    root = relates.get("event_id")
-    return EventID(root) if isinstance(root, str) and root else None
-
-
-def media_fields(content: dict[str, Any]) -> dict[str, Any]:
-    """url, filename, mimetype, size and spoiler of a media event's content."""
-    url = content.get("url")
-    if not isinstance(url, str) or not url.startswith("mxc://"):
-        return {}
-    info = content.get("info") if isinstance(content.get("info"), dict) else {}
-    assert isinstance(info, dict)
-    filename, mimetype, size = content.get("filename"), info.get("mimetype"), info.get("size")
-    spoiler = bool(content.get("page.codeberg.everypizza.msc4193.spoiler")) or isinstance(
-        content.get("town.robin.msc3725.content_warning"), dict
-    )
-    return {
-        "url": url,
-        "filename": filename if isinstance(filename, str) and filename else None,
-        "mimetype": mimetype if isinstance(mimetype, str) else None,
-        "size": size if isinstance(size, int) and not isinstance(size, bool) else None,
-        "spoiler": spoiler,
-    }
+__all__ = ["MatrixEvent", "MatrixTransport", "MemoryASStateStore", "media_fields", "thread_root_of"]
 
 
 class MemoryASStateStore(MemoryStateStore, ASStateStore):
@@ -92,6 +55,7 @@ class MatrixTransport:
         self.state_store = MemoryASStateStore()
         self._session: aiohttp.ClientSession | None = None
         self._api: AppServiceAPI | None = None
+        self._media: MatrixMediaClient | None = None
         # (room, user) -> (display name, avatar mxc) from their member event
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
 
@@ -105,6 +69,9 @@ class MatrixTransport:
             state_store=self.state_store,
             client_session=self._session,
             default_retry_count=3,
+        )
+        self._media = MatrixMediaClient(
+            self._session, self.homeserver_url, self._as_token, self.bot
         )
         await self.bot.ensure_registered()
         try:
@@ -128,6 +95,7 @@ class MatrixTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+            self._media = None
 
     @property
     def api(self) -> AppServiceAPI:
@@ -141,6 +109,11 @@ class MatrixTransport:
 
     def intent(self, user_id: UserID) -> IntentAPI:
         return self.bot if user_id == self.bot_mxid else self.api.intent(user_id)
+
+    @property
+    def media(self) -> MatrixMediaClient:
+        assert self._media is not None, "MatrixTransport media used outside start()..stop()"
+        return self._media
 
     # -- incoming events -------------------------------------------------
 
@@ -164,113 +137,12 @@ class MatrixTransport:
             else:
                 self._profiles.pop(key, None)
 
-    @classmethod
-    def parse_event(
-        cls, raw: dict[str, Any]
-    ) -> MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction | MatrixPins | None:
-        """Translate a raw room event into the dataclass the actions take, if relayed."""
-        if raw.get("type") == "m.room.redaction":
-            return cls.parse_redaction(raw)
-        if raw.get("type") == "m.reaction":
-            return cls.parse_reaction(raw)
-        if raw.get("type") == "m.room.pinned_events":
-            return cls.parse_pins(raw)
-        message = cls.parse_message(raw)
-        if message is None:
-            return None
-        content = raw["content"]
-        relates = content.get("m.relates_to")
-        if isinstance(relates, dict) and relates.get("rel_type") == "m.replace":
-            new = content.get("m.new_content")
-            target = relates.get("event_id")
-            if not isinstance(new, dict) or not isinstance(target, str):
-                return None
-            new_message = cls.parse_message({**raw, "content": new})
-            if new_message is None:
-                return None
-            return MatrixEdit(
-                message.room_id, message.event_id, message.sender, EventID(target), new_message
-            )
-        return message
-
-    @staticmethod
-    def parse_reaction(raw: dict[str, Any]) -> MatrixReaction | None:
-        """An ``m.reaction`` annotating an event with a key; None if malformed."""
-        if "state_key" in raw:
-            return None
-        content = raw.get("content")
-        relates = content.get("m.relates_to") if isinstance(content, dict) else None
-        if not isinstance(relates, dict) or relates.get("rel_type") != "m.annotation":
-            return None
-        target, key = relates.get("event_id"), relates.get("key")
-        room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
-        if not all(isinstance(v, str) and v for v in (target, key, room_id, event_id, sender)):
-            return None
-        return MatrixReaction(
-            room_id=RoomID(str(room_id)),
-            event_id=EventID(str(event_id)),
-            sender=UserID(str(sender)),
-            target=EventID(str(target)),
-            key=str(key),
-        )
-
-    @staticmethod
-    def parse_redaction(raw: dict[str, Any]) -> MatrixRedaction | None:
-        content = raw.get("content") if isinstance(raw.get("content"), dict) else {}
-        assert isinstance(content, dict)
-        redacts = raw.get("redacts") or content.get("redacts")  # room v11 moved it to content
-        room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
-        if not all(isinstance(v, str) for v in (redacts, room_id, event_id, sender)):
-            return None
-        reason = content.get("reason")
-        return MatrixRedaction(
-            room_id=RoomID(str(room_id)),
-            event_id=EventID(str(event_id)),
-            sender=UserID(str(sender)),
-            redacts=EventID(str(redacts)),
-            reason=reason if isinstance(reason, str) else None,
-        )
-
-    @staticmethod
-    def parse_message(raw: dict[str, Any]) -> MatrixMessage | None:
-        """Translate a raw ``m.room.message`` into our dataclass; None if unusable."""
-        if raw.get("type") not in ("m.room.message", "m.sticker") or "state_key" in raw:
-            return None
-        content = raw.get("content")
-        if not isinstance(content, dict):
-            return None
-        if raw.get("type") == "m.sticker":  # stickers have no msgtype; relay them as media
-            content = {**content, "msgtype": "m.sticker"}
-        body, msgtype = content.get("body"), content.get("msgtype")
-        room_id, event_id, sender = raw.get("room_id"), raw.get("event_id"), raw.get("sender")
-        if not all(isinstance(v, str) for v in (body, msgtype, room_id, event_id, sender)):
-            return None
-        formatted = content.get("formatted_body")
-        ts = raw.get("origin_server_ts")
-        relates = content.get("m.relates_to")
-        in_reply_to = relates.get("m.in_reply_to") if isinstance(relates, dict) else None
-        reply_to = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
-        thread_root = thread_root_of(relates)
-        if isinstance(relates, dict) and thread_root and relates.get("is_falling_back") is True:
-            reply_to = None  # only the fallback for clients without threads
-        mentions = content.get("m.mentions")
-        mentions = mentions if isinstance(mentions, dict) else {}
-        user_ids = mentions.get("user_ids")
-        user_ids = user_ids if isinstance(user_ids, list) else []
-        return MatrixMessage(
-            room_id=RoomID(str(room_id)),
-            event_id=EventID(str(event_id)),
-            sender=UserID(str(sender)),
-            msgtype=str(msgtype),
-            body=str(body),
-            formatted_body=formatted if isinstance(formatted, str) else None,
-            timestamp_ms=ts if isinstance(ts, int) else 0,
-            reply_to=EventID(reply_to) if isinstance(reply_to, str) else None,
-            thread_root=thread_root,
-            mentioned_user_ids=tuple(UserID(u) for u in user_ids if isinstance(u, str)),
-            mentions_room=mentions.get("room") is True,
-            **media_fields(content),
-        )
+    # Pure translations of raw room events (bridge.transport.matrix_events).
+    parse_event = staticmethod(matrix_events.parse_event)
+    parse_message = staticmethod(matrix_events.parse_message)
+    parse_reaction = staticmethod(matrix_events.parse_reaction)
+    parse_redaction = staticmethod(matrix_events.parse_redaction)
+    parse_pins = staticmethod(matrix_events.parse_pins)
 
     # -- MatrixPort ------------------------------------------------------
 
@@ -285,21 +157,7 @@ class MatrixTransport:
             await intent.set_avatar_url(ContentURI(avatar_mxc))
 
     async def upload_avatar(self, url: str) -> str | None:
-        assert self._session is not None
-        try:
-            async with self._session.get(url) as resp:
-                if resp.status != 200:
-                    log.warning("matrix.avatar-download-failed status=%s", resp.status)
-                    return None
-                data = await resp.content.read(AVATAR_MAX_BYTES + 1)
-                mime = resp.content_type or "image/png"
-        except aiohttp.ClientError as exc:
-            log.warning("matrix.avatar-download-failed error=%s", type(exc).__name__)
-            return None
-        if len(data) > AVATAR_MAX_BYTES:
-            log.warning("matrix.avatar-too-large bytes>%s", AVATAR_MAX_BYTES)
-            return None
-        return str(await self.bot.upload_media(data, mime_type=mime, filename="avatar"))
+        return await self.media.upload_avatar(url)
 
     async def ensure_in_room(self, room_id: RoomID, user_id: UserID) -> None:
         await self.intent(user_id).ensure_joined(room_id)
@@ -406,22 +264,21 @@ class MatrixTransport:
     async def redact(self, room_id: RoomID, event_id: EventID, reason: str) -> None:
         await self.bot.redact(room_id, event_id, reason=reason)
 
-    async def event_sender(self, room_id: RoomID, event_id: EventID) -> UserID | None:
+    async def _get_event(self, room_id: RoomID, event_id: EventID) -> Event | None:
         try:
-            event = await self.bot.get_event(room_id, event_id)
+            return await self.bot.get_event(room_id, event_id)
         except MatrixRequestError as exc:
             log.warning("matrix.get-event-failed event=%s error=%s", event_id, exc.message)
             return None
-        return UserID(event.sender)
+
+    async def event_sender(self, room_id: RoomID, event_id: EventID) -> UserID | None:
+        event = await self._get_event(room_id, event_id)
+        return UserID(event.sender) if event is not None else None
 
     async def fetch_message(self, room_id: RoomID, event_id: EventID) -> MatrixMessage | None:
         """An earlier ``m.room.message`` of the room (for reply quotes), None if unusable."""
-        try:
-            event = await self.bot.get_event(room_id, event_id)
-        except MatrixRequestError as exc:
-            log.warning("matrix.get-event-failed event=%s error=%s", event_id, exc.message)
-            return None
-        return self.parse_message(event.serialize())
+        event = await self._get_event(room_id, event_id)
+        return self.parse_message(event.serialize()) if event is not None else None
 
     async def may_mention_room(self, room_id: RoomID, user_id: UserID) -> bool:
         """Whether the user's power level reaches the room's ``notifications.room`` level."""
@@ -431,82 +288,22 @@ class MatrixTransport:
             return False
         return bool(levels.get_user_level(user_id) >= levels.notifications.room)
 
-    # -- media ---------------------------------------------------------------
-
-    async def _read_capped(
-        self, url: str, max_bytes: int, headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes, str | None]:
-        """(status, body, content type) of a GET; raises MediaTooLarge past ``max_bytes``."""
-        assert self._session is not None
-        async with self._session.get(url, headers=headers) as resp:
-            if resp.status != 200:
-                return resp.status, b"", None
-            if resp.content_length is not None and resp.content_length > max_bytes:
-                raise MediaTooLarge(max_bytes)
-            data = bytearray()
-            async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
-                data.extend(chunk)
-                if len(data) > max_bytes:
-                    raise MediaTooLarge(max_bytes)
-            return resp.status, bytes(data), resp.headers.get("Content-Type")
+    # -- media (bridge.transport.matrix_media) ------------------------------
 
     async def download_media(self, mxc: str, max_bytes: int) -> bytes | None:
-        server, _, media_id = mxc.removeprefix("mxc://").partition("/")
-        if not mxc.startswith("mxc://") or not server or not media_id or "/" in media_id:
-            log.warning("matrix.media-bad-uri uri=%s", mxc)
-            return None
-        auth = {"Authorization": f"Bearer {self._as_token}"}
-        paths = (
-            f"/_matrix/client/v1/media/download/{server}/{media_id}",  # authenticated media
-            f"/_matrix/media/v3/download/{server}/{media_id}",  # servers without MSC3916
-        )
-        try:
-            for path in paths:
-                status, data, _ = await self._read_capped(
-                    self.homeserver_url + path, max_bytes, auth
-                )
-                if status == 200:
-                    return data
-                log.info("matrix.media-download-status uri=%s path=%s status=%s", mxc, path, status)
-                if status not in (400, 404, 405):
-                    break
-        except aiohttp.ClientError as exc:
-            log.warning("matrix.media-download-failed uri=%s error=%s", mxc, type(exc).__name__)
-        return None
+        return await self.media.download_media(mxc, max_bytes)
 
-    @asynccontextmanager
-    async def open_media(self, server: str, media_id: str) -> AsyncIterator[MediaStream | None]:
+    def open_media(
+        self, server: str, media_id: str
+    ) -> AbstractAsyncContextManager[MediaStream | None]:
         """Stream a homeserver file (for the bridge's signed public links)."""
-        assert self._session is not None
-        auth = {"Authorization": f"Bearer {self._as_token}"}
-        for path in (
-            f"/_matrix/client/v1/media/download/{server}/{media_id}",
-            f"/_matrix/media/v3/download/{server}/{media_id}",
-        ):
-            try:
-                resp = await self._session.get(self.homeserver_url + path, headers=auth)
-            except aiohttp.ClientError as exc:
-                log.warning("matrix.media-open-failed error=%s", type(exc).__name__)
-                break
-            async with resp:
-                if resp.status == 200:
-                    yield MediaStream(
-                        content_type=resp.content_type or "application/octet-stream",
-                        length=resp.content_length,
-                        chunks=resp.content.iter_chunked(DOWNLOAD_CHUNK),
-                    )
-                    return
-                if resp.status not in (400, 404, 405):
-                    break
-        yield None
+        return self.media.open_media(server, media_id)
 
     async def upload_media(self, data: bytes, mimetype: str, filename: str) -> str:
-        try:
-            return str(await self.bot.upload_media(data, mime_type=mimetype, filename=filename))
-        except MatrixRequestError as exc:
-            if exc.http_status == 413:  # over the homeserver's max_upload_size
-                raise MediaTooLarge(len(data)) from exc
-            raise
+        return await self.media.upload_media(data, mimetype, filename)
+
+    async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
+        return await self.media.fetch_url(url, max_bytes)
 
     async def send_media(
         self,
@@ -527,19 +324,6 @@ class MatrixTransport:
         )
         return EventID(event_id)
 
-    async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
-        if not url.startswith(("https://", "http://")):
-            return None
-        try:
-            status, data, content_type = await self._read_capped(url, max_bytes)
-        except aiohttp.ClientError as exc:
-            log.warning("matrix.fetch-failed error=%s", type(exc).__name__)
-            return None
-        if status != 200:
-            log.warning("matrix.fetch-failed status=%s", status)
-            return None
-        return data, content_type
-
     async def pinned_events(self, room_id: RoomID) -> list[EventID]:
         try:
             content = await self.bot.get_state_event(room_id, EventType.ROOM_PINNED_EVENTS)
@@ -552,19 +336,6 @@ class MatrixTransport:
             room_id,
             EventType.ROOM_PINNED_EVENTS,
             {"pinned": [str(e) for e in events]},  # type: ignore[dict-item]
-        )
-
-    @staticmethod
-    def parse_pins(raw: dict[str, Any]) -> MatrixPins | None:
-        content, room_id, sender = raw.get("content"), raw.get("room_id"), raw.get("sender")
-        if raw.get("state_key") != "" or not isinstance(content, dict):
-            return None
-        pinned = content.get("pinned")
-        if not isinstance(room_id, str) or not isinstance(sender, str):
-            return None
-        events = pinned if isinstance(pinned, list) else []
-        return MatrixPins(
-            RoomID(room_id), UserID(sender), tuple(EventID(e) for e in events if isinstance(e, str))
         )
 
     async def is_joined(self, room_id: RoomID, user_id: UserID) -> bool:
