@@ -340,19 +340,24 @@ class Bridge:
         self._d2m(deletion.channel_id, lambda: relay_discord_deletion(self.ctx, deletion))
 
     async def _on_discord_reaction_add(self, reaction: DiscordReaction) -> None:
+        """Reactions in a thread queue behind its parent, as the thread's messages do
+        (and its backfill)."""
         if self._ctx is None:
             return
-        self._d2m(reaction.channel_id, lambda: relay_discord_reaction_add(self.ctx, reaction))
+        queue = reaction.thread_parent_id or reaction.channel_id
+        self._d2m(queue, lambda: relay_discord_reaction_add(self.ctx, reaction))
 
     async def _on_discord_reaction_remove(self, reaction: DiscordReaction) -> None:
         if self._ctx is None:
             return
-        self._d2m(reaction.channel_id, lambda: relay_discord_reaction_remove(self.ctx, reaction))
+        queue = reaction.thread_parent_id or reaction.channel_id
+        self._d2m(queue, lambda: relay_discord_reaction_remove(self.ctx, reaction))
 
     async def _on_discord_reaction_clear(self, clear: DiscordReactionClear) -> None:
         if self._ctx is None:
             return
-        self._d2m(clear.channel_id, lambda: relay_discord_reaction_clear(self.ctx, clear))
+        queue = clear.thread_parent_id or clear.channel_id
+        self._d2m(queue, lambda: relay_discord_reaction_clear(self.ctx, clear))
 
     async def _on_discord_profile(self, author: DiscordAuthor) -> None:
         if self._ctx is None:

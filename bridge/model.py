@@ -91,6 +91,33 @@ class DiscordEmbed:
 
 
 @dataclass(frozen=True)
+class DiscordReactionCount:
+    """One entry of a message's ``reactions`` summary: an emoji and how many reacted.
+
+    Who reacted is not in it (that takes a request per emoji). ``count`` is all of
+    them as Discord counts, ``burst_count`` the super reactions among them; ``me`` is
+    the bridge bot's own reaction, which stands for Matrix users.
+    """
+
+    emoji_name: str
+    emoji_id: int | None = None
+    animated: bool = False
+    emoji_url: str | None = None
+    count: int = 0
+    burst_count: int = 0
+    me: bool = False
+
+    @property
+    def emoji(self) -> str:
+        """Discord's API form: the unicode emoji, or ``name:id`` for a custom one."""
+        return f"{self.emoji_name}:{self.emoji_id}" if self.emoji_id else self.emoji_name
+
+    @property
+    def normal_count(self) -> int:
+        return max(self.count - self.burst_count, 0)
+
+
+@dataclass(frozen=True)
 class DiscordMessage:
     id: MessageID
     channel_id: ChannelID
@@ -114,6 +141,8 @@ class DiscordMessage:
     embeds: tuple[DiscordEmbed, ...] = ()
     # Set when ``channel_id`` is a thread: the channel the thread belongs to.
     thread_parent_id: ChannelID | None = None
+    # The reactions summary (read back from history; live messages have none yet).
+    reactions: tuple[DiscordReactionCount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +262,8 @@ class DiscordReaction:
     animated: bool = False
     emoji_url: str | None = None
     member: DiscordAuthor | None = None
+    # Set when ``channel_id`` is a thread the transport knows: the channel it belongs to.
+    thread_parent_id: ChannelID | None = None
 
     @property
     def emoji(self) -> str:
@@ -248,6 +279,7 @@ class DiscordReactionClear:
     guild_id: GuildID | None
     message_id: MessageID
     emoji: str | None = None
+    thread_parent_id: ChannelID | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Protocol
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
 from bridge.model import (
+    DiscordAuthor,
     DiscordChannel,
     DiscordMessage,
     DiscordSend,
@@ -162,6 +163,19 @@ class DiscordPort(Protocol):
     ) -> list[DiscordMessage]:
         """Up to ``limit`` messages newer than ``after`` (not newer than ``until``),
         oldest first."""
+        ...
+
+    async def reactors(
+        self,
+        channel_id: ChannelID,
+        message_id: MessageID,
+        emoji: str,
+        limit: int,
+        burst: bool = False,
+    ) -> list[DiscordAuthor] | None:
+        """Who reacted to a message with ``emoji`` (unicode, or ``name:id``), by
+        ascending user ID, at most ``limit``; super reactions when ``burst``. None when
+        Discord would not say (message or emoji gone, no access)."""
         ...
 
 

@@ -5,6 +5,10 @@ history after the last relayed message is read back from Discord and relayed
 with its original timestamps; the message map keeps anything from being
 relayed twice. The last ``WINDOW`` relayed messages are compared too: edits
 made meanwhile are relayed, and messages deleted meanwhile are redacted.
+The reactions of every message read back (the window and the new ones) are
+reconciled with the ghost reactions relayed for them: reactions added meanwhile
+are relayed, removed ones redacted (:mod:`bridge.actions.backfill_reactions`,
+which reads who reacted only where a count differs, within its own bounds).
 The channel's bridged threads are read back the same way, the most recent
 ``THREADS`` of them (older ones reach Matrix when next active).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bridge.actions.backfill_reactions import backfill_reactions
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
@@ -36,10 +41,16 @@ class Backfilled:
     new: int = 0
     edited: int = 0
     deleted: int = 0
+    reactions_added: int = 0
+    reactions_removed: int = 0
 
     def __add__(self, other: Backfilled) -> Backfilled:
         return Backfilled(
-            self.new + other.new, self.edited + other.edited, self.deleted + other.deleted
+            self.new + other.new,
+            self.edited + other.edited,
+            self.deleted + other.deleted,
+            self.reactions_added + other.reactions_added,
+            self.reactions_removed + other.reactions_removed,
         )
 
 
@@ -85,12 +96,18 @@ async def backfill_channel(ctx: BridgeContext, channel_id: ChannelID) -> Backfil
     if gone:
         deletion = DiscordDeletion(channel_id, ctx.config.discord.guild_id, gone)
         await relay_discord_deletion(ctx, deletion)
-    if new or edited or gone:
+    reactions = await backfill_reactions(ctx, history)
+    if new or edited or gone or reactions.added or reactions.removed or reactions.deferred:
         log.info(
-            "d2m.backfilled channel=%s new=%s edited=%s deleted=%s",
+            "d2m.backfilled channel=%s new=%s edited=%s deleted=%s reactions_added=%s"
+            " reactions_removed=%s reactions_read=%s reactions_deferred=%s",
             channel_id,
             new,
             edited,
             len(gone),
+            reactions.added,
+            reactions.removed,
+            reactions.fetched,
+            reactions.deferred,
         )
-    return Backfilled(new, edited, len(gone))
+    return Backfilled(new, edited, len(gone), reactions.added, reactions.removed)

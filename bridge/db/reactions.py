@@ -128,6 +128,18 @@ class ReactionStore:
         )
         return ReactionRow.from_record(rec) if rec else None
 
+    async def discord_between(self, first: MessageID, last: MessageID) -> list[ReactionRow]:
+        """Discord users' relayed reactions on the messages with IDs ``first`` to ``last``
+        (whatever their channel): what backfill compares with the messages' reactions."""
+        rows = await self.db.fetch(
+            f"SELECT {_COLUMNS} FROM reaction WHERE discord_message_id>=$1"
+            " AND discord_message_id<=$2 AND origin='discord'"
+            " ORDER BY discord_message_id, created_at",
+            first,
+            last,
+        )
+        return [ReactionRow.from_record(rec) for rec in rows]
+
     async def forget_event(self, event_id: EventID) -> ReactionRow | None:
         """Remove and return the reaction that was this Matrix event, if any."""
         row = await self.by_event(event_id)

@@ -32,7 +32,7 @@ from bridge.model import (
     DiscordThreadDeletion,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
-from bridge.transport import discord_history
+from bridge.transport import discord_history, discord_reactions
 from bridge.transport.discord_endpoints import use_api_base
 from bridge.transport.discord_gateway import harden_parsers
 from bridge.transport.discord_media import (
@@ -41,7 +41,8 @@ from bridge.transport.discord_media import (
     files_for,
     stickers_from,
 )
-from moderation.members_only import Overwrite, channel_visibility
+from bridge.transport.discord_moderation import visibility_of
+from bridge.transport.discord_reactions import emoji_api_form, reaction_counts_from
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def message_from(msg: discord.Message) -> DiscordMessage:
         thread_parent_id=(
             ChannelID(msg.channel.parent_id) if isinstance(msg.channel, discord.Thread) else None
         ),
+        reactions=parts(reaction_counts_from, "reactions"),
     )
 
 
@@ -179,37 +181,11 @@ def thread_from(thread: discord.Thread) -> DiscordThread:
     )
 
 
-def reaction_from(payload: discord.RawReactionActionEvent) -> DiscordReaction:
-    emoji = payload.emoji
-    custom = emoji.id is not None
-    return DiscordReaction(
-        channel_id=ChannelID(payload.channel_id),
-        guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
-        message_id=MessageID(payload.message_id),
-        user_id=DiscordUserID(payload.user_id),
-        emoji_name=emoji.name or "_",
-        emoji_id=emoji.id,
-        animated=emoji.animated,
-        emoji_url=emoji.url if custom else None,
-        member=author_from(payload.member) if payload.member is not None else None,
-    )
-
-
-def emoji_api_form(emoji: discord.PartialEmoji) -> str:
-    """``name:id`` for a custom emoji, else the unicode emoji itself."""
-    return f"{emoji.name or '_'}:{emoji.id}" if emoji.id else (emoji.name or "")
-
-
-def visibility_of(channel: discord.abc.GuildChannel) -> str:
-    """Whether @everyone can view the channel, by our own tested computation over
-    the raw overwrites (fails closed on anything odd)."""
-    guild = channel.guild
-    overwrites = []
-    for target, pair in channel.overwrites.items():
-        allow, deny = pair.pair()
-        kind = 0 if isinstance(target, discord.Role) else 1
-        overwrites.append(Overwrite(target.id, kind, allow.value, deny.value))
-    return channel_visibility(guild.id, guild.default_role.permissions.value, overwrites)
+def reaction_from(
+    payload: discord.RawReactionActionEvent, thread_parent_id: ChannelID | None = None
+) -> DiscordReaction:
+    member = author_from(payload.member) if payload.member is not None else None
+    return discord_reactions.reaction_of(payload, member, thread_parent_id)
 
 
 def _profile_changed(before: discord.abc.User, after: discord.abc.User) -> bool:
@@ -339,13 +315,20 @@ class _Client(discord.Client):
             )
         )
 
+    def _thread_parent(self, channel_id: int) -> ChannelID | None:
+        """The parent of a cached thread, so its reactions queue behind its messages."""
+        channel = self.get_channel(channel_id)
+        return ChannelID(channel.parent_id) if isinstance(channel, discord.Thread) else None
+
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if self.owner.handlers.reaction_add is not None:
-            await self.owner.handlers.reaction_add(reaction_from(payload))
+            parent = self._thread_parent(payload.channel_id)
+            await self.owner.handlers.reaction_add(reaction_from(payload, parent))
 
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if self.owner.handlers.reaction_remove is not None:
-            await self.owner.handlers.reaction_remove(reaction_from(payload))
+            parent = self._thread_parent(payload.channel_id)
+            await self.owner.handlers.reaction_remove(reaction_from(payload, parent))
 
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
         if self.owner.handlers.reaction_clear is not None:
@@ -354,6 +337,7 @@ class _Client(discord.Client):
                     channel_id=ChannelID(payload.channel_id),
                     guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
                     message_id=MessageID(payload.message_id),
+                    thread_parent_id=self._thread_parent(payload.channel_id),
                 )
             )
 
@@ -366,6 +350,7 @@ class _Client(discord.Client):
                     channel_id=ChannelID(payload.channel_id),
                     guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
                     message_id=MessageID(payload.message_id),
+                    thread_parent_id=self._thread_parent(payload.channel_id),
                     emoji=emoji_api_form(payload.emoji),
                 )
             )
@@ -589,6 +574,19 @@ class DiscordTransport:
     ) -> list[DiscordMessage]:
         found = await discord_history.messages_after(self.client, channel_id, after, limit, until)
         return [message_from(m) for m in found]
+
+    async def reactors(
+        self,
+        channel_id: ChannelID,
+        message_id: MessageID,
+        emoji: str,
+        limit: int,
+        burst: bool = False,
+    ) -> list[DiscordAuthor] | None:
+        found = await discord_reactions.reactors(
+            self.client, channel_id, message_id, emoji, limit, burst
+        )
+        return None if found is None else [author_from(u) for u in found]
 
     def own_user_id(self) -> DiscordUserID | None:
         user = self.client.user

@@ -1,5 +1,5 @@
-"""Discord side of moderation: bans, kicks, the audit log and member lookups,
-over the same discord.py client as :mod:`bridge.transport.discord`.
+"""Discord side of moderation: bans, kicks, the audit log, member lookups and who may
+see a channel, over the same discord.py client as :mod:`bridge.transport.discord`.
 
 Implements :class:`moderation.ports.DiscordModerationPort`.
 """
@@ -11,6 +11,7 @@ import logging
 import discord
 
 from bridge.ids import ChannelID, DiscordUserID, GuildID
+from moderation.members_only import Overwrite, channel_visibility
 from moderation.ports import DiscordBan, DiscordMember
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,18 @@ REASON_MAX = 512  # Discord's X-Audit-Log-Reason limit
 
 def _reason(text: str) -> str:
     return text[:REASON_MAX]
+
+
+def visibility_of(channel: discord.abc.GuildChannel) -> str:
+    """Whether @everyone can view the channel, by our own tested computation over
+    the raw overwrites (fails closed on anything odd)."""
+    guild = channel.guild
+    overwrites = []
+    for target, pair in channel.overwrites.items():
+        allow, deny = pair.pair()
+        kind = 0 if isinstance(target, discord.Role) else 1
+        overwrites.append(Overwrite(target.id, kind, allow.value, deny.value))
+    return channel_visibility(guild.id, guild.default_role.permissions.value, overwrites)
 
 
 class DiscordModeration:

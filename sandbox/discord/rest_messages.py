@@ -349,13 +349,38 @@ async def clear_reactions(request: web.Request) -> web.Response:
     return no_content()
 
 
+def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise errors.invalid_form(name, "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.') from exc
+    if not low <= value <= high:
+        raise errors.invalid_form(
+            name, "NUMBER_TYPE_MAX", f"int value should be between {low} and {high}."
+        )
+    return value
+
+
 async def list_reactions(request: web.Request) -> web.Response:
+    """``GET .../reactions/{emoji}``: who reacted, by ascending user ID as Discord sorts
+    them, paged with ``after`` (a user ID) and ``limit`` (1 to 100, 25 by default);
+    ``type`` 0 normal, 1 super reactions (the emulator has none of those)."""
     ctx = ctx_of(request)
-    channel = channel_for(request, current_user(request))
+    user = current_user(request)
+    channel = channel_for(request, user)
+    if not ctx.state.can(channel.id, user.id, perms.READ_MESSAGE_HISTORY):
+        raise errors.missing_access()
     msg = _message_in(request, channel)
     key = _reaction_key(ctx, request.match_info["emoji_name"])
-    users = ctx.state.reactions.get(msg["id"], {}).get(key, [])
-    return json_reply([payloads.user(ctx.state.users[u]) for u in users if u in ctx.state.users])
+    limit = _int_query(request, "limit", 25, 1, 100)
+    after = _int_query(request, "after", 0, 0, (1 << 64) - 1)
+    kind = _int_query(request, "type", 0, 0, 1)
+    users = [] if kind == 1 else ctx.state.reactions.get(msg["id"], {}).get(key, [])
+    chosen = sorted((u for u in users if int(u) > after and u in ctx.state.users), key=int)
+    return json_reply([payloads.user(ctx.state.users[u]) for u in chosen[:limit]])
 
 
 async def trigger_typing(request: web.Request) -> web.Response:

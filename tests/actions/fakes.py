@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ from bridge.ids import (
     WebhookID,
 )
 from bridge.model import (
+    DiscordAuthor,
     DiscordChannel,
     DiscordMessage,
+    DiscordReactionCount,
     DiscordSend,
     DiscordThread,
     MatrixMedia,
@@ -202,6 +205,12 @@ class FakeDiscord:
         # the (channel, after, limit) of every such read.
         self.history: dict[ChannelID, list[DiscordMessage]] = {}
         self.history_calls: list[tuple[ChannelID, MessageID, int]] = []
+        # Who reacts to a message now, by emoji (unicode, or name:id): the history
+        # carries its summary, ``reactors`` lists them; (message, emoji, burst) of
+        # every such read; messages Discord refuses to list reactors of.
+        self.reactions: dict[MessageID, dict[str, list[DiscordAuthor]]] = {}
+        self.reactor_calls: list[tuple[MessageID, str, bool]] = []
+        self.reactors_refused: set[MessageID] = set()
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)
@@ -284,13 +293,48 @@ class FakeDiscord:
         self.history_calls.append((channel_id, after, limit))
         found = sorted(
             (
-                m
+                replace(m, reactions=self.summary(m.id)) if m.id in self.reactions else m
                 for m in self.history.get(channel_id, [])
                 if m.id > after and (until is None or m.id <= until)
             ),
             key=lambda m: m.id,
         )
         return found[:limit]
+
+    def summary(self, message_id: MessageID) -> tuple[DiscordReactionCount, ...]:
+        """The ``reactions`` of a message as Discord shows them to the bot."""
+        counts = []
+        for emoji, users in self.reactions.get(message_id, {}).items():
+            if not users:
+                continue
+            name, _, tail = emoji.rpartition(":")
+            emoji_id = int(tail) if name and tail.isdigit() else None
+            counts.append(
+                DiscordReactionCount(
+                    emoji_name=name if emoji_id else emoji,
+                    emoji_id=emoji_id,
+                    emoji_url=f"https://cdn.example/emojis/{emoji_id}.png" if emoji_id else None,
+                    count=len(users),
+                    me=any(u.id == BOT_USER for u in users),
+                )
+            )
+        return tuple(counts)
+
+    async def reactors(
+        self,
+        channel_id: ChannelID,
+        message_id: MessageID,
+        emoji: str,
+        limit: int,
+        burst: bool = False,
+    ) -> list[DiscordAuthor] | None:
+        self.reactor_calls.append((message_id, emoji, burst))
+        if message_id in self.reactors_refused:
+            return None
+        if burst:
+            return []
+        users = self.reactions.get(message_id, {}).get(emoji, [])
+        return sorted(users, key=lambda u: u.id)[:limit]
 
 
 @asynccontextmanager

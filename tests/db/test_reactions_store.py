@@ -73,3 +73,33 @@ async def test_emoji_cache(stores: Stores) -> None:
     await stores.reactions.put_emoji(renamed)
     assert await stores.reactions.emoji_by_mxc("mxc://x/party") == renamed
     assert await stores.reactions.emoji_by_mxc("mxc://x/other") is None
+
+
+async def test_discord_reactions_of_a_range_of_messages(stores: Stores) -> None:
+    def on(message: MessageID, event: str, user: DiscordUserID = BOB) -> ReactionRow:
+        row = ghost_row(event, user=user)
+        return ReactionRow(
+            row.event_id,
+            row.room_id,
+            row.target_event_id,
+            row.discord_channel_id,
+            message,
+            row.emoji,
+            row.origin,
+            row.sender,
+            row.discord_user_id,
+        )
+
+    before, first, last, after = (MessageID(MSG + i) for i in (-1, 0, 10, 11))
+    carol = DiscordUserID(2000000000000000003)
+    for row in (on(before, "$b"), on(first, "$f"), on(last, "$l"), on(last, "$l2", carol)):
+        assert await stores.reactions.insert(row)
+    assert await stores.reactions.insert(on(after, "$a"))
+    assert await stores.reactions.insert(matrix_row("$m", "@alice:x"))  # on MSG: not a ghost's
+    found = await stores.reactions.discord_between(first, last)
+    assert [(r.discord_message_id, r.event_id) for r in found] == [
+        (first, "$f"),
+        (last, "$l"),
+        (last, "$l2"),
+    ]
+    assert found[2].discord_user_id == carol

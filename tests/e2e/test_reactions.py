@@ -132,7 +132,7 @@ async def test_discord_custom_emoji_becomes_image_reaction(
     await matrix_alice.react(room, target, key)
     await eventually(
         lambda: discord_bob.reactors(PUBLIC, message.id, f"passerelle:{EMOJI_ID}"),
-        [BOB, bot_id(stack)],
+        sorted([BOB, bot_id(stack)]),  # Discord lists reactors by user ID
     )
 
 

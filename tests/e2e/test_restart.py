@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import pytest
 
-from bridge.ids import ChannelID, MessageID
+from bridge.ids import ChannelID, DiscordUserID, MessageID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
-from tests.e2e.waits import recorded, room_of
+from tests.e2e.test_reactions import is_reaction, is_redaction_of
+from tests.e2e.waits import eventually, recorded, room_of
 
 pytestmark = pytest.mark.e2e
 
 PUBLIC = ChannelID(4000000000000000001)
+BOB = DiscordUserID(2000000000000000002)
 
 
 async def test_restart_reuses_portals_and_webhook(
@@ -116,3 +120,81 @@ async def test_thread_messages_sent_while_down_are_backfilled(
     )
     relation = late["content"]["m.relates_to"]
     assert relation["rel_type"] == "m.thread" and relation["event_id"] == root["event_id"]
+
+
+async def test_reactions_made_while_down_are_reconciled(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    """Bob adds one reaction and takes back another while the bridge is stopped: after
+    the start, the new one is his ghost's and the old one is redacted; Alice's reaction
+    (shown on Discord by the bot) is left alone."""
+    assert stack.bridge is not None and stack.emulator is not None
+    room = await room_of(stack, PUBLIC)
+    ghost = stack.bridge.ctx.namer.ghost_mxid(BOB)
+    text = f"react while down {uuid.uuid4().hex[:8]}"
+    message = await discord_bob.send(PUBLIC, text)
+    target_event, _ = await matrix_alice.wait_for_event(
+        room, lambda e: e["type"] == "m.room.message" and e["content"].get("body") == text
+    )
+    target = target_event["event_id"]
+    await discord_bob.react(PUBLIC, message.id, "👍")
+    thumbs, _ = await matrix_alice.wait_for_event(room, is_reaction(target, "👍"))
+    assert thumbs["sender"] == ghost
+    alice_rocket = await matrix_alice.react(room, target, "🚀")
+    bot = int(next(u["id"] for u in stack.seed["users"] if u.get("bot")))
+    await eventually(
+        lambda: discord_bob.reactors(PUBLIC, message.id, "🚀"), "the bot shows Alice's 🚀"
+    )
+    assert await discord_bob.reactors(PUBLIC, message.id, "🚀") == [bot]
+    stores = stack.bridge.ctx.stores
+    await eventually(
+        lambda: stores.reactions.by_discord_user(MessageID(message.id), "👍", BOB),
+        "Bob's 👍 recorded",
+    )
+
+    await stack.stop_bridge()
+    await discord_bob.unreact(PUBLIC, message.id, "👍")
+    await discord_bob.react(PUBLIC, message.id, "🎉")
+    bridge = await stack.start_bridge()
+
+    party, _ = await matrix_alice.wait_for_event(room, is_reaction(target, "🎉"), timeout=30)
+    assert party["sender"] == ghost
+    await matrix_alice.wait_for_event(room, is_redaction_of(thumbs["event_id"]), timeout=30)
+    stores = bridge.ctx.stores
+    assert await stores.reactions.by_discord_user(MessageID(message.id), "👍", BOB) is None
+    row = await stores.reactions.by_discord_user(MessageID(message.id), "🎉", BOB)
+    assert row is not None and row.event_id == party["event_id"]
+
+    # Another restart (another backfill) relays nothing twice, and Alice's 🚀 stays on
+    # both sides: the bot's reaction is never a ghost's.
+    await bridge.d2m_queues.drain()
+    await stack.stop_bridge()
+    bridge = await stack.start_bridge()
+    await bridge.d2m_queues.drain()
+    await asyncio.sleep(0.5)
+    annotations = await relations(matrix_alice, room, target)
+    shown = sorted((a["sender"], a["content"]["m.relates_to"]["key"]) for a in annotations)
+    assert shown == sorted([(matrix_alice.user_id, "🚀"), (ghost, "🎉")])
+    assert any(a["event_id"] == alice_rocket for a in annotations)
+    with pytest.raises(TimeoutError):
+        await matrix_alice.wait_for_event(
+            room,
+            lambda e: (
+                (is_reaction(target)(e) and e["event_id"] != alice_rocket)
+                or is_redaction_of(alice_rocket)(e)
+                or is_redaction_of(party["event_id"])(e)
+            ),
+            timeout=1,
+        )
+    assert await discord_bob.reactors(PUBLIC, message.id, "🚀") == [bot]
+    assert stack.emulator.contract_violations == []
+
+
+async def relations(user: MatrixUser, room: str, event_id: str) -> list[dict[str, Any]]:
+    """The room's current (unredacted) ``m.annotation`` events on ``event_id``."""
+    path = f"/_matrix/client/v1/rooms/{room}/relations/{event_id}/m.annotation"
+    headers = {"Authorization": f"Bearer {user.client.api.token}"}
+    async with user.session.get(f"{user.client.api.base_url}{path}", headers=headers) as resp:
+        resp.raise_for_status()
+        chunk: list[dict[str, Any]] = (await resp.json())["chunk"]
+    return [e for e in chunk if e.get("content", {}).get("m.relates_to")]

@@ -163,6 +163,44 @@ async def test_reactions(api: Api, contract: Contract) -> None:
     await call(api, contract, "DELETE", f"{path}/@me", ALICE_TOKEN, expect=204)
 
 
+async def test_reactors_are_listed_by_user_id_and_paged(api: Api, contract: Contract) -> None:
+    msg = await call(api, contract, "POST", f"/channels/{CAMPAIGN}/messages", json={"content": "p"})
+    path = f"/channels/{CAMPAIGN}/messages/{msg['id']}/reactions/%F0%9F%91%8D"
+    for token in (BOB_TOKEN, BOT_TOKEN, ALICE_TOKEN):  # not in ID order
+        await call(api, contract, "PUT", f"{path}/@me", token, expect=204)
+
+    async def ids(**params: str) -> list[str]:
+        users = await call(api, contract, "GET", path, params=params)
+        return [u["id"] for u in users]
+
+    assert await ids() == [BOT, ALICE, BOB]  # ascending user ID, as discord.py pages them
+    assert await ids(limit="2") == [BOT, ALICE]
+    assert await ids(limit="2", after=ALICE) == [BOB]
+    assert await ids(after=BOB) == []
+    assert await ids(type="0") == [BOT, ALICE, BOB]
+    assert await ids(type="1") == []  # super reactions: none in the emulator
+    for bad in ({"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"type": "2"}):
+        refused = await call(api, contract, "GET", path, params=bad, expect=400)
+        assert refused["code"] == 50035
+    # Without READ_MESSAGE_HISTORY (65536) nobody's reactions are listed.
+    await call(
+        api,
+        contract,
+        "PUT",
+        f"/channels/{CAMPAIGN}/permissions/{BOB}",
+        json={"type": 1, "allow": "0", "deny": "65536"},
+        expect=204,
+    )
+    assert (await call(api, contract, "GET", path, BOB_TOKEN, expect=403))["code"] == 50001
+    await call(api, contract, "DELETE", f"/channels/{CAMPAIGN}/permissions/{BOB}", expect=204)
+    assert len(await call(api, contract, "GET", path, BOB_TOKEN)) == 3
+    # The message's summary counts them all, ``me`` as the viewer sees it.
+    seen = await call(api, contract, "GET", f"/channels/{CAMPAIGN}/messages/{msg['id']}")
+    (summary,) = seen["reactions"]
+    assert summary["count"] == 3 and summary["count_details"] == {"burst": 0, "normal": 3}
+    assert summary["me"] is True
+
+
 async def test_custom_emoji_reactions_and_cdn(api: Api, contract: Contract, emu: Emulator) -> None:
     guild = await call(api, contract, "GET", f"/guilds/{GUILD}")
     assert [(e["id"], e["name"], e["animated"]) for e in guild["emojis"]] == [
