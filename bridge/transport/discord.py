@@ -11,11 +11,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import discord
 
-from bridge.convert.d2m.limits import valid_unicode
 from bridge.convert.names import clean_name
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
@@ -36,13 +34,17 @@ from bridge.transport import discord_history, discord_reactions
 from bridge.transport.discord_endpoints import use_api_base
 from bridge.transport.discord_gateway import harden_parsers
 from bridge.transport.discord_media import (
-    attachments_from,
-    embeds_from,
     files_for,
-    stickers_from,
 )
 from bridge.transport.discord_moderation import visibility_of
-from bridge.transport.discord_reactions import emoji_api_form, reaction_counts_from
+from bridge.transport.discord_objects import (
+    _profile_changed,
+    author_from,
+    message_from,
+    reaction_from,
+    thread_from,
+)
+from bridge.transport.discord_reactions import emoji_api_form
 
 log = logging.getLogger(__name__)
 
@@ -86,110 +88,8 @@ class DiscordHandlers:
     ready: Callable[[], Awaitable[None]] | None = None
 
 
-def author_from(user: discord.abc.User) -> DiscordAuthor:
-    """Names as Discord gives them, except that a nickname or display name with nothing
-    visible in it (zero-width characters only ...) is treated as unset, so the next one
-    in line is shown; converters neutralise the rest (bidi overrides ...)."""
-    nick = user.nick if isinstance(user, discord.Member) else None
-    global_name = getattr(user, "global_name", None)
-    avatar = user.display_avatar if user.avatar or getattr(user, "guild_avatar", None) else None
-    return DiscordAuthor(
-        id=DiscordUserID(user.id),
-        username=user.name or "",
-        global_name=global_name if clean_name(global_name) else None,
-        nick=nick if clean_name(nick) else None,
-        avatar_url=str(avatar.with_format("png").url) if avatar else None,
-        bot=bool(user.bot),
-    )
-
-
-def message_from(msg: discord.Message) -> DiscordMessage:
-    """Never raises on what discord.py could build: a message update may lack its author
-    and mentions (discord.py then leaves those attributes unset), content may be null,
-    a mentioned channel may be one whose permissions cannot be computed (hidden, then:
-    fail closed), an attachment, sticker or embed may be unreadable (dropped, the rest
-    of the message still crosses)."""
-    reference = msg.reference
-    reply_to = (
-        MessageID(reference.message_id)
-        if reference is not None
-        and reference.message_id is not None
-        and msg.type == discord.MessageType.reply
-        else None
-    )
-    author = getattr(msg, "author", None)
-
-    def visible_to_everyone(channel: discord.abc.GuildChannel | discord.Thread) -> bool:
-        try:
-            default_role = channel.guild.default_role
-            return default_role is not None and channel.permissions_for(default_role).view_channel
-        except Exception:
-            log.warning("discord.channel-visibility-unknown channel=%s", channel.id)
-            return False
-
-    def parts(convert: Callable[[discord.Message], tuple[Any, ...]], what: str) -> tuple[Any, ...]:
-        try:
-            return convert(msg)
-        except Exception:
-            log.warning("discord.unreadable-%s message=%s", what, msg.id, exc_info=True)
-            return ()
-
-    content = valid_unicode(msg.content or "")  # no lone surrogates: they cannot be sent
-    # discord.py finds mentioned channels in the content, and fails on a null one.
-    channel_mentions = list(msg.channel_mentions) if msg.content else []
-    return DiscordMessage(
-        id=MessageID(msg.id),
-        channel_id=ChannelID(msg.channel.id),
-        guild_id=GuildID(msg.guild.id) if msg.guild else None,
-        author=(
-            author_from(author)
-            if author is not None
-            else DiscordAuthor(DiscordUserID(0), "")  # never seen on a message Discord sent
-        ),
-        content=content,
-        timestamp_ms=int(msg.created_at.timestamp() * 1000),
-        webhook_id=WebhookID(msg.webhook_id) if msg.webhook_id else None,
-        type=msg.type.value,
-        edited_ms=int(msg.edited_at.timestamp() * 1000) if msg.edited_at else None,
-        mentions=tuple(author_from(u) for u in getattr(msg, "mentions", ())),
-        role_mentions=tuple((r.id, r.name) for r in getattr(msg, "role_mentions", ())),
-        channel_mentions=tuple((c.id, c.name) for c in channel_mentions),
-        hidden_channel_ids=tuple(c.id for c in channel_mentions if not visible_to_everyone(c)),
-        mention_everyone=bool(msg.mention_everyone),
-        reply_to=reply_to,
-        attachments=parts(attachments_from, "attachments"),
-        stickers=parts(stickers_from, "stickers"),
-        embeds=parts(embeds_from, "embeds"),
-        thread_parent_id=(
-            ChannelID(msg.channel.parent_id) if isinstance(msg.channel, discord.Thread) else None
-        ),
-        reactions=parts(reaction_counts_from, "reactions"),
-    )
-
-
 def _thread_object(thread_id: ChannelID | None) -> discord.abc.Snowflake:
     return discord.Object(thread_id) if thread_id is not None else discord.utils.MISSING
-
-
-def thread_from(thread: discord.Thread) -> DiscordThread:
-    return DiscordThread(
-        id=ChannelID(thread.id),
-        guild_id=GuildID(thread.guild.id) if thread.guild else None,
-        parent_id=ChannelID(thread.parent_id),
-        name=clean_name(thread.name),  # "" when nothing visible: shown as "unnamed"
-        owner_id=DiscordUserID(thread.owner_id) if thread.owner_id else None,
-    )
-
-
-def reaction_from(
-    payload: discord.RawReactionActionEvent, thread_parent_id: ChannelID | None = None
-) -> DiscordReaction:
-    member = author_from(payload.member) if payload.member is not None else None
-    return discord_reactions.reaction_of(payload, member, thread_parent_id)
-
-
-def _profile_changed(before: discord.abc.User, after: discord.abc.User) -> bool:
-    return author_from(before) != author_from(after)
 
 
 class _Client(discord.Client):
