@@ -5,10 +5,10 @@ something is wrong, how to fix it. The exit code is 1 if any check failed,
 else 0 (warnings do not fail). Tokens are never printed: the checks do not put
 them in their text, and every line is redacted once more on the way out.
 
-The module has two halves: pure functions that turn what was observed (a file
-mode, an HTTP status and body, two schema revisions) into a :class:`Check`,
-and :func:`diagnose`, which does the I/O in order and stops asking what a
-failed step makes meaningless.
+The module has two halves: pure functions in :mod:`bridge.doctor_checks` that
+turn what was observed (a file mode, an HTTP status and body, two schema
+revisions) into a :class:`Check`, and :func:`diagnose` here, which does the I/O
+in order and stops asking what a failed step makes meaningless.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import stat
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 import aiohttp
 import yaml
@@ -29,54 +26,86 @@ from alembic.script import ScriptDirectory
 
 from bridge.config import Config, ConfigError, load_config
 from bridge.db.migrate import alembic_config, current_revision, head_revision
-from bridge.registration import Tokens, build_registration, load_tokens
+from bridge.doctor_checks import (
+    DISCORD_BASE_HINT,
+    HS_URL_HINT,
+    TEXT_CHANNEL_TYPES,
+    TOKEN_HINT,
+    Check,
+    HttpResult,
+    Status,
+    channel_check,
+    config_check,
+    configured_channels,
+    database_unreachable,
+    db_password,
+    discord_me_check,
+    display_db_url,
+    errcode_of,
+    error_text,
+    fail,
+    guild_check,
+    ok,
+    permissions_check,
+    ping_check,
+    registration_file_check,
+    registration_match_check,
+    registration_mismatches,
+    schema_check,
+    skip,
+    versions_check,
+    warn,
+    whoami_check,
+)
+from bridge.registration import Tokens, load_tokens
+
+__all__ = [
+    "DB_TIMEOUT",
+    "DISCORD_BASE_HINT",
+    "HS_URL_HINT",
+    "HTTP_TIMEOUT",
+    "NETWORK_ERRORS",
+    "TEXT_CHANNEL_TYPES",
+    "TOKEN_HINT",
+    "Check",
+    "HttpResult",
+    "Status",
+    "channel_check",
+    "config_check",
+    "configured_channels",
+    "database_unreachable",
+    "db_password",
+    "diagnose",
+    "discord_me_check",
+    "display_db_url",
+    "errcode_of",
+    "error_text",
+    "exit_code",
+    "fail",
+    "format_line",
+    "guild_check",
+    "http_json",
+    "main",
+    "ok",
+    "permissions_check",
+    "ping_check",
+    "redact",
+    "registration_file_check",
+    "registration_match_check",
+    "registration_mismatches",
+    "run_doctor",
+    "schema_check",
+    "secrets_of",
+    "skip",
+    "versions_check",
+    "warn",
+    "whoami_check",
+]
 
 log = logging.getLogger(__name__)
 
-Status = Literal["OK", "WARN", "FAIL", "SKIP"]
 HTTP_TIMEOUT = 15.0
 DB_TIMEOUT = 20.0
-TEXT_CHANNEL_TYPES = (0, 5)  # GUILD_TEXT, GUILD_ANNOUNCEMENT
-TOKEN_HINT = (
-    "put the bot token from the Discord Developer Portal (your application -> Bot -> "
-    "Reset Token) in discord.token"
-)
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    detail: str
-    hint: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "FAIL"
-
-
-@dataclass(frozen=True)
-class HttpResult:
-    """What an HTTP call answered: status and JSON body (None if it was not JSON)."""
-
-    status: int
-    body: Any = None
-
-
-def ok(name: str, detail: str) -> Check:
-    return Check(name, "OK", detail)
-
-
-def warn(name: str, detail: str, hint: str = "") -> Check:
-    return Check(name, "WARN", detail, hint)
-
-
-def fail(name: str, detail: str, hint: str = "") -> Check:
-    return Check(name, "FAIL", detail, hint)
-
-
-def skip(name: str, detail: str) -> Check:
-    return Check(name, "SKIP", detail)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -95,318 +124,6 @@ def format_line(check: Check, secrets: Iterable[str] = ()) -> str:
 
 def exit_code(checks: Iterable[Check]) -> int:
     return 1 if any(check.failed for check in checks) else 0
-
-
-def error_text(exc: BaseException) -> str:
-    """An exception as one short line: its kind, and the first line of its message."""
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def errcode_of(body: Any) -> str:
-    if isinstance(body, Mapping):
-        return str(body.get("errcode") or body.get("code") or "")
-    return ""
-
-
-# -- config and registration ---------------------------------------------------------
-
-
-def permissions_check(path: Path, mode: int) -> Check:
-    name = "config file permissions"
-    shown = oct(mode & 0o777)[2:]
-    if mode & stat.S_IWOTH:
-        return fail(name, f"anyone on this machine can change {path} (mode {shown})", _chmod(path))
-    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP):
-        return warn(
-            name, f"others may read {path} and the bot token in it (mode {shown})", _chmod(path)
-        )
-    return ok(name, f"{path} is private to its owner (mode {shown})")
-
-
-def _chmod(path: Path) -> str:
-    return f"run `chmod 600 {path}`"
-
-
-def config_check(path: Path, error: ConfigError | None) -> Check:
-    if error is not None and error.key == "(file)":
-        return fail("config", error.problem, "pass your config file with -c")
-    if error is not None:
-        return fail("config", str(error), f"edit {path}; config.example.yaml explains every key")
-    return ok("config", f"{path} is valid")
-
-
-def registration_file_check(
-    config: Config, error: ConfigError | None, mode: int | None, config_path: Path
-) -> Check:
-    """``mode`` is the file's (None: it does not exist), ``error`` what load_tokens said."""
-    name = "registration file"
-    path = config.appservice.registration
-    generate = f"`python -m bridge generate-registration -c {config_path}`"
-    if error is not None and mode is None:
-        return fail(
-            name,
-            f"{path} (appservice.registration) does not exist",
-            f"run {generate} and add the file to the homeserver's app_service_config_files",
-        )
-    if error is not None:
-        return fail(
-            name, error.problem, f"run {generate}, then restart the homeserver so it loads it"
-        )
-    if mode is not None and mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWOTH | stat.S_IWGRP):
-        return warn(
-            name,
-            f"{path} holds the tokens but others may read it (mode {oct(mode & 0o777)[2:]})",
-            _chmod(path),
-        )
-    return ok(name, f"{path} holds as_token and hs_token")
-
-
-def _regexes(namespaces: Any, kind: str) -> set[tuple[str, bool]]:
-    entries = namespaces.get(kind) if isinstance(namespaces, Mapping) else None
-    if not isinstance(entries, list):
-        return set()
-    return {
-        (str(e.get("regex")), bool(e.get("exclusive")))
-        for e in entries
-        if isinstance(e, Mapping) and "regex" in e
-    }
-
-
-def registration_mismatches(data: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
-    """What in the registration the homeserver loaded disagrees with the config."""
-    problems: list[str] = []
-    if data.get("id") != expected["id"]:
-        problems.append(f"id is {data.get('id')!r}, appservice.id is {expected['id']!r}")
-    if str(data.get("url", "")).rstrip("/") != str(expected["url"]).rstrip("/"):
-        problems.append(f"url is {data.get('url')!r}, appservice.public_url is {expected['url']!r}")
-    for kind in ("users", "aliases"):
-        want = _regexes(expected["namespaces"], kind)
-        have = _regexes(data.get("namespaces"), kind)
-        missing = sorted(regex for regex, _ in want - have)
-        if missing:
-            problems.append(f"{kind} namespace lacks the exclusive regex {', '.join(missing)}")
-    return problems
-
-
-def registration_match_check(config: Config, data: Mapping[str, Any], config_path: Path) -> Check:
-    name = "registration matches config"
-    problems = registration_mismatches(data, build_registration(config))
-    if problems:
-        return fail(
-            name,
-            "; ".join(problems),
-            f"run `python -m bridge generate-registration -c {config_path}` and restart the "
-            "homeserver so it loads the new file",
-        )
-    return ok(name, f"url {config.appservice.public_url} and namespaces agree")
-
-
-# -- database ------------------------------------------------------------------------
-
-
-def display_db_url(url: str) -> str:
-    """The database URL without its password."""
-    if url.startswith("sqlite"):
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return f"{parts.scheme}://{user}{host}{parts.path}"
-
-
-def db_password(url: str) -> str:
-    if url.startswith("sqlite"):
-        return ""
-    try:
-        return urlsplit(url).password or ""
-    except ValueError:
-        return ""
-
-
-def database_unreachable(url: str, exc: BaseException) -> Check:
-    return fail(
-        "database reachable",
-        f"cannot connect to {display_db_url(url)} ({error_text(exc)})",
-        "check database.url (host, port, user, password, database name) and that the "
-        "database server is running",
-    )
-
-
-def schema_check(
-    current: str | None,
-    head: str | None,
-    known: bool,
-    auto_migrate: bool,
-    config_path: Path,
-) -> Check:
-    name = "database schema"
-    migrate = f"run `python -m bridge migrate -c {config_path}`"
-    if current == head:
-        return ok(name, f"at head ({head})")
-    if current is None:
-        detail = f"the database has no schema yet (this version needs {head})"
-    elif known:
-        detail = f"at {current}, this version needs {head}"
-    else:
-        return fail(
-            name,
-            f"at {current}, a revision this version does not know (made by a newer Passerelle?)",
-            "run the Passerelle version that wrote this database, or restore a backup",
-        )
-    if auto_migrate:
-        return warn(
-            name, f"{detail}; the bridge upgrades it at start (database.auto_migrate)", migrate
-        )
-    return fail(name, detail, migrate)
-
-
-# -- homeserver ----------------------------------------------------------------------
-
-
-HS_URL_HINT = "check homeserver.url: the address where the bridge reaches the client API"
-
-
-def versions_check(url: str, result: HttpResult) -> Check:
-    name = "homeserver reachable"
-    versions = result.body.get("versions") if isinstance(result.body, Mapping) else None
-    if result.status == 200 and isinstance(versions, list) and versions:
-        return ok(name, f"{url} speaks Matrix (up to {versions[-1]})")
-    return fail(
-        name, f"GET {url}/_matrix/client/versions answered HTTP {result.status}", HS_URL_HINT
-    )
-
-
-def whoami_check(result: HttpResult, bot_mxid: str, registration: Path) -> Check:
-    name = "registration accepted"
-    errcode = errcode_of(result.body)
-    if result.status == 200 and isinstance(result.body, Mapping):
-        user_id = result.body.get("user_id")
-        if user_id == bot_mxid:
-            return ok(name, f"the homeserver knows the as_token (bridge bot {bot_mxid})")
-        return fail(
-            name,
-            f"the as_token belongs to {user_id}, not to the bridge bot {bot_mxid}",
-            "the homeserver loaded another registration with this token; regenerate it",
-        )
-    if result.status == 401 and errcode == "M_UNKNOWN_TOKEN":
-        return fail(
-            name,
-            "the homeserver does not know the registration's as_token (401 M_UNKNOWN_TOKEN)",
-            f"the homeserver has not loaded the registration: add {registration} to "
-            "app_service_config_files and restart it",
-        )
-    return fail(
-        name,
-        f"GET /_matrix/client/v3/account/whoami answered HTTP {result.status} {errcode}".rstrip(),
-        "check the homeserver's log for the appservice registration",
-    )
-
-
-def ping_check(result: HttpResult, public_url: str, listen: str) -> Check:
-    """``POST /_matrix/client/v1/appservice/{id}/ping``: can the homeserver reach us?"""
-    name = "homeserver reaches the bridge"
-    errcode = errcode_of(result.body)
-    if result.status == 200:
-        ms = result.body.get("duration_ms") if isinstance(result.body, Mapping) else None
-        return ok(name, f"{public_url} answered the homeserver's ping ({ms} ms)")
-    if result.status == 404 or errcode == "M_UNRECOGNIZED":
-        return skip(name, "this homeserver does not support the appservice ping")
-    if errcode in ("M_CONNECTION_FAILED", "M_CONNECTION_TIMEOUT"):
-        return warn(
-            name,
-            f"the homeserver cannot reach {public_url} ({errcode}); expected while the "
-            "bridge is not running",
-            f"start the bridge (it listens on {listen}); if it runs, make appservice.public_url "
-            "an address the homeserver can reach",
-        )
-    if errcode == "M_BAD_STATUS":
-        status = result.body.get("status") if isinstance(result.body, Mapping) else None
-        return fail(
-            name,
-            f"something at {public_url} answered the homeserver's ping with HTTP {status}",
-            "if it is this bridge, its hs_token differs from the homeserver's registration: "
-            "restart the homeserver after regenerating the registration",
-        )
-    return fail(
-        name,
-        f"ping answered HTTP {result.status} {errcode}".rstrip(),
-        "check that appservice.id matches the registration the homeserver loaded",
-    )
-
-
-# -- Discord -------------------------------------------------------------------------
-
-
-DISCORD_BASE_HINT = "check discord.api_base (normally https://discord.com/api/v10)"
-
-
-def discord_me_check(result: HttpResult) -> Check:
-    name = "discord token"
-    if result.status == 200 and isinstance(result.body, Mapping):
-        who = result.body.get("username")
-        return ok(name, f"accepted: logged in as {who} ({result.body.get('id')})")
-    if result.status == 401:
-        return fail(name, "token rejected (HTTP 401)", TOKEN_HINT)
-    return fail(name, f"GET /users/@me answered HTTP {result.status}", DISCORD_BASE_HINT)
-
-
-def guild_check(result: HttpResult, guild_id: int, bot_id: str | None) -> Check:
-    name = "discord guild"
-    if result.status != 200 or not isinstance(result.body, list):
-        return fail(name, f"GET /users/@me/guilds answered HTTP {result.status}", DISCORD_BASE_HINT)
-    for guild in result.body:
-        if isinstance(guild, Mapping) and str(guild.get("id")) == str(guild_id):
-            return ok(name, f"the bot is in {guild.get('name')} ({guild_id})")
-    invite = (
-        f"https://discord.com/oauth2/authorize?client_id={bot_id}&scope=bot"
-        if bot_id
-        else "your application's OAuth2 URL with scope=bot"
-    )
-    return fail(
-        name,
-        f"the bot is not in guild {guild_id} (discord.guild_id)",
-        f"invite it with {invite}, or fix discord.guild_id",
-    )
-
-
-def channel_check(key: str, channel_id: int, guild_id: int, result: HttpResult) -> Check:
-    name = f"discord channel {channel_id}"
-    body = result.body if isinstance(result.body, Mapping) else {}
-    if result.status == 200:
-        if str(body.get("guild_id")) != str(guild_id):
-            return fail(
-                name,
-                f"belongs to guild {body.get('guild_id')}, not {guild_id}",
-                f"fix {key}: use a channel of the configured guild",
-            )
-        if body.get("type") not in TEXT_CHANNEL_TYPES:
-            return fail(name, f"is not a text channel (type {body.get('type')})", f"fix {key}")
-        return ok(name, f"#{body.get('name')} exists")
-    if result.status == 404:
-        return fail(name, "does not exist (404 Unknown Channel)", f"fix {key}")
-    if result.status == 403:
-        return fail(
-            name,
-            "the bot may not see it (403 Missing Access)",
-            "give the bot's role View Channel on it in Discord",
-        )
-    return fail(name, f"GET /channels/{channel_id} answered HTTP {result.status}", f"check {key}")
-
-
-def configured_channels(config: Config) -> list[tuple[str, int]]:
-    """(config key, channel ID) of every channel the bridge uses."""
-    channels = [
-        (f"bridge.channels[{i}].discord_channel", int(chan.discord_channel))
-        for i, chan in enumerate(config.bridge.channels)
-    ]
-    if config.moderation.mod_channel is not None:
-        channels.append(("moderation.mod_channel", int(config.moderation.mod_channel)))
-    return channels
 
 
 # -- I/O -----------------------------------------------------------------------------
