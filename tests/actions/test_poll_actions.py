@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.actions.backfill import backfill_channel
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_message import relay_discord_message
 from bridge.actions.d2m_poll import (
@@ -192,6 +193,16 @@ async def test_backfilled_finalized_poll_starts_and_ends(tmp_path: Path) -> None
     async with fake_context(tmp_path) as (ctx, matrix, _):
         ended = poll_message(poll=replace(the_poll(counts=(0, 3)), finalized=True))
         await relay_discord_message(ctx, ended)
+        assert [k for _, _, k, _, _ in matrix.events] == [POLL_START, POLL_END]
+
+
+async def test_backfill_ends_a_poll_that_ended_while_away(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        await relay_discord_message(ctx, poll_message())
+        ended = poll_message(poll=replace(the_poll(counts=(1, 1)), finalized=True))
+        discord.history[CHANNEL] = [ended]
+        await backfill_channel(ctx, CHANNEL)
+        await backfill_channel(ctx, CHANNEL)  # a second session: still once
         assert [k for _, _, k, _, _ in matrix.events] == [POLL_START, POLL_END]
 
 
