@@ -181,6 +181,8 @@ class DiscordMessage:
     # The reactions summary (read back from history; live messages have none yet).
     reactions: tuple[DiscordReactionCount, ...] = ()
     poll: DiscordPoll | None = None
+    # A POLL_RESULT system message (type 46): the poll message that ended.
+    poll_result_of: MessageID | None = None
 
 
 @dataclass(frozen=True)

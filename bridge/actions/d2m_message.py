@@ -13,7 +13,7 @@ from bridge.actions.d2m_media import (
     relay_discord_media,
     relay_media_only,
 )
-from bridge.actions.d2m_poll import relay_poll_start
+from bridge.actions.d2m_poll import relay_poll_result, relay_poll_start
 from bridge.actions.d2m_thread import ensure_thread_root, sent_in_thread, thread_parent
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
@@ -82,6 +82,8 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     parent_id = await thread_parent(ctx, message)
     if ctx.config.bridge.channel(parent_id or message.channel_id) is None:
         return None
+    if message.poll_result_of is not None:  # Discord's "the poll has closed" notice
+        return await relay_poll_result(ctx, message)
     if message.type not in RELAYED_TYPES:
         log.info("d2m.skipped message=%s reason=type-%s", message.id, message.type)
         return None

@@ -5,7 +5,8 @@ recorded in the message map as part :data:`POLL_PART`, so replies, deletion and
 reactions reach it like a text part, and in the ``poll`` table. A vote change is
 the voter's ghost's response carrying all their current answers (kept in
 ``poll_vote``: multi-select, restarts). The end, once Discord has finalized the
-poll, is sent once by the author's ghost with the final counts.
+poll (MESSAGE_UPDATE, or the POLL_RESULT system message), is sent once by the
+author's ghost with the final counts.
 Matrix users' votes cannot cross (webhooks cannot vote): see m2d_poll.
 """
 
@@ -25,7 +26,7 @@ from bridge.convert.d2m.poll import (
     poll_start_content,
 )
 from bridge.db import MessageRow, PollRow, PortalRow
-from bridge.ids import EventID, UserID
+from bridge.ids import EventID, MessageID, UserID
 from bridge.model import DiscordMessage, DiscordPollVote, relates_to
 
 log = logging.getLogger(__name__)
@@ -150,3 +151,25 @@ async def relay_discord_poll_end(ctx: BridgeContext, message: DiscordMessage) ->
     await ctx.stores.polls.set_ended(message.id, event_id)
     log.info("d2m.poll-ended message=%s event=%s", message.id, event_id)
     return event_id
+
+
+async def relay_poll_result(ctx: BridgeContext, result: DiscordMessage) -> EventID | None:
+    """A POLL_RESULT system message (type 46), Discord's notice that a poll ended: the
+    poll's end, from the poll message's final results read back, unless already sent
+    (the MESSAGE_UPDATE with those results usually comes first). The notice itself is
+    not relayed."""
+    poll_id = result.poll_result_of
+    if poll_id is None:
+        return None
+    row = await ctx.stores.polls.get(poll_id)
+    if row is None or row.end_event_id is not None:
+        log.debug("d2m.poll-result-skipped message=%s poll=%s", result.id, poll_id)
+        return None
+    found = await ctx.discord.messages_after(
+        row.discord_channel_id, MessageID(poll_id - 1), 1, until=poll_id
+    )
+    poll_message = next((m for m in found if m.id == poll_id), None)
+    if poll_message is None or poll_message.poll is None or not poll_message.poll.finalized:
+        log.info("d2m.poll-result-unread message=%s poll=%s", result.id, poll_id)
+        return None
+    return await relay_discord_poll_end(ctx, poll_message)

@@ -112,6 +112,13 @@ def message_from(msg: discord.Message) -> DiscordMessage:
         ),
         reactions=parts(reaction_counts_from, "reactions"),
         poll=poll_of(msg),
+        poll_result_of=(
+            MessageID(reference.message_id)
+            if reference is not None
+            and reference.message_id is not None
+            and msg.type == discord.MessageType.poll_result
+            else None
+        ),
     )
 
 

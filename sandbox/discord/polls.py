@@ -39,6 +39,7 @@ ANSWERS_MAX = 10
 DURATION_MAX_HOURS = 768  # 32 days
 DEFAULT_DURATION_HOURS = 24
 LAYOUT_DEFAULT = 1
+POLL_RESULT = 46  # the message type of the system message posted when a poll ends
 
 
 def _media_text(media: Any, field: str, limit: int) -> str:
@@ -191,8 +192,9 @@ def _dispatch_updated(ctx: Ctx, msg: dict[str, Any]) -> None:
 async def expire_poll(request: web.Request) -> web.Response:
     """POST /channels/{channel_id}/polls/{message_id}/expire: the author ends the poll now.
 
-    The poll is finalized (its expiry becomes now) and MESSAGE_UPDATE carries the final
-    results. Ending a poll already over changes nothing and dispatches nothing."""
+    The poll is finalized (its expiry becomes now), MESSAGE_UPDATE carries the final
+    results, then the POLL_RESULT system message is posted (MESSAGE_CREATE). Ending a poll
+    already over changes nothing and dispatches nothing."""
     ctx = ctx_of(request)
     user = current_user(request)
     channel = channel_for(request, user, allow_dm=True)
@@ -203,7 +205,56 @@ async def expire_poll(request: web.Request) -> web.Response:
         msg = _recount(ctx, msg, finalized=True)
         msg["poll"]["expiry"] = iso(datetime.now(UTC))
         _dispatch_updated(ctx, msg)
+        _post_result(ctx, msg)
     return json_reply(seen_by(ctx, msg, user.id))
+
+
+def _post_result(ctx: Ctx, poll_msg: dict[str, Any]) -> None:
+    """The POLL_RESULT system message (type 46) Discord posts when a poll ends: by the
+    poll's author, referencing it, with one ``poll_result`` embed whose fields give the
+    question, the winning answer's votes and the total (the winner's id and text only
+    when one answer leads)."""
+    poll = poll_msg["poll"]
+    counts = {c["id"]: c["count"] for c in poll["results"]["answer_counts"]}
+    top = max(counts.values(), default=0)
+    leaders = [a for a in poll["answers"] if counts.get(a["answer_id"], 0) == top and top]
+    fields = [
+        ("poll_question_text", poll["question"]["text"]),
+        ("victor_answer_votes", str(top)),
+        ("total_votes", str(sum(counts.values()))),
+    ]
+    if len(leaders) == 1:
+        fields += [
+            ("victor_answer_id", str(leaders[0]["answer_id"])),
+            ("victor_answer_text", leaders[0]["poll_media"]["text"]),
+        ]
+    channel = ctx.state.channels[poll_msg["channel_id"]]
+    reference = {"type": 0, "message_id": poll_msg["id"], "channel_id": channel.id}
+    if channel.guild_id:
+        reference["guild_id"] = channel.guild_id
+    result = payloads.message(
+        message_id=ctx.state.ids.next_str(),
+        channel_id=channel.id,
+        author=poll_msg["author"],
+        content="",
+        timestamp=iso(datetime.now(UTC)),
+        mentions=[],
+        mention_roles=[],
+        mention_everyone=False,
+        embeds=[
+            {
+                "type": "poll_result",
+                "fields": [{"name": n, "value": v, "inline": False} for n, v in fields],
+            }
+        ],
+        attachments=[],
+        reference=reference,
+        referenced=None,
+    )
+    result["type"] = POLL_RESULT
+    ctx.state.add_message(result)
+    data = payloads.message_event(ctx.state, result)
+    ctx.hub.dispatch_channel("MESSAGE_CREATE", data, channel.id, GUILD_MESSAGES)
 
 
 def vote(

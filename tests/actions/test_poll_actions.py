@@ -206,6 +206,21 @@ async def test_backfill_ends_a_poll_that_ended_while_away(tmp_path: Path) -> Non
         assert [k for _, _, k, _, _ in matrix.events] == [POLL_START, POLL_END]
 
 
+async def test_poll_result_message_ends_the_poll_once(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        await relay_discord_message(ctx, poll_message())
+        notice = poll_message(id=MessageID(701), poll=None, type=46, poll_result_of=POLL_MSG)
+        discord.history[CHANNEL] = [poll_message()]  # not finalized yet: nothing to end
+        assert await relay_discord_message(ctx, notice) is None
+        ended = poll_message(poll=replace(the_poll(counts=(0, 2)), finalized=True))
+        discord.history[CHANNEL] = [ended]
+        assert await relay_discord_message(ctx, notice) is not None
+        assert await relay_discord_message(ctx, notice) is None  # once
+        assert [k for _, _, k, _, _ in matrix.events] == [POLL_START, POLL_END]
+        assert "Tower: 2 votes" in matrix.events[-1][3][TEXT]
+        assert matrix.sent == []  # the notice itself is not relayed as text
+
+
 async def test_deleting_the_poll_redacts_its_start(tmp_path: Path) -> None:
     async with fake_context(tmp_path) as (ctx, matrix, _):
         await relay_discord_message(ctx, poll_message())

@@ -67,6 +67,32 @@ def test_finalized_results_in_an_update(gateway: Gateway) -> None:
     assert [(a.id, a.count) for a in poll.answers] == [(1, 2), (2, 1)]
 
 
+def test_poll_result_message(gateway: Gateway) -> None:
+    data = copy.deepcopy(load(FIXTURES / "message_create_text.json"))
+    poll_id = data["id"]
+    data.update(
+        id="1311000000000000002",
+        type=46,
+        content="",
+        message_reference={"type": 0, "message_id": poll_id, "channel_id": CAMPAIGN},
+        embeds=[
+            {
+                "type": "poll_result",
+                "fields": [
+                    {"name": "poll_question_text", "value": "Where next?", "inline": False},
+                    {"name": "victor_answer_votes", "value": "0", "inline": False},
+                    {"name": "total_votes", "value": "0", "inline": False},
+                ],
+            }
+        ],
+    )
+    message = message_from(gateway.feed("MESSAGE_CREATE", data))
+    assert (message.type, message.poll_result_of) == (46, MessageID(int(poll_id)))
+    assert message.reply_to is None
+    plain = load(FIXTURES / "message_create_text.json")
+    assert message_from(gateway.feed("MESSAGE_CREATE", plain)).poll_result_of is None
+
+
 @pytest.mark.parametrize(("event", "added"), [("ADD", True), ("REMOVE", False)])
 def test_poll_votes(gateway: Gateway, event: str, added: bool) -> None:
     data = {

@@ -72,7 +72,20 @@ async def test_poll_create_vote_voters_expire(api: Api, contract: Contract, emu:
     with pytest.raises(ValueError):
         emu.vote(ALICE, CAMPAIGN, mid, 2)
     listed = await call(api, contract, "GET", f"{path}?limit=5", BOT_TOKEN)
-    assert listed[0]["poll"]["results"]["is_finalized"] is True
+    # The POLL_RESULT system message, newest; a tie names no winner.
+    result, poll_msg = listed[0], listed[1]
+    assert (result["type"], result["message_reference"]["message_id"]) == (46, mid)
+    assert result["author"]["id"] == BOB
+    fields = {f["name"]: f["value"] for f in result["embeds"][0]["fields"]}
+    assert fields == {
+        "poll_question_text": "Where next?",
+        "victor_answer_votes": "1",
+        "total_votes": "2",
+    }
+    assert poll_msg["poll"]["results"]["is_finalized"] is True
+    again = await call(api, contract, "POST", f"/channels/{CAMPAIGN}/polls/{mid}/expire", BOB_TOKEN)
+    assert again["poll"]["results"]["is_finalized"] is True
+    assert [m["type"] for m in emu.state.messages_in(CAMPAIGN)].count(46) == 1  # once
     plain = await call(api, contract, "POST", path, BOB_TOKEN, json={"content": "no poll"})
     status, _, _ = await api.call(
         "GET", f"/channels/{CAMPAIGN}/polls/{plain['id']}/answers/1", BOT_TOKEN
@@ -165,6 +178,11 @@ async def test_discord_py_polls(start_client: StartClient, emu: Emulator) -> Non
         if edit.message_id == sent.id:
             break
     assert edit.message.poll is not None and edit.message.poll.is_finalized()
+    result = await asyncio.wait_for(bot.messages.get(), 5)
+    while result.type is not discord.MessageType.poll_result:
+        result = await asyncio.wait_for(bot.messages.get(), 5)
+    assert result.reference is not None and result.reference.message_id == sent.id
+    assert "Snacks?" in result.system_content
     assert deaf_votes == []  # no GUILD_MESSAGE_POLLS intent: no votes
 
 
