@@ -88,6 +88,8 @@ async def test_discord_poll_start_votes_and_end_reach_matrix(
     )
     assert end["sender"] == bob_ghost
     # Discord also posts its POLL_RESULT notice (type 46): the poll still ends once.
+    # (Guarded twice: the poll table, and the end's transaction ID, which Synapse
+    # deduplicates; tests/actions/test_poll_actions.py checks the first alone.)
     with pytest.raises(TimeoutError):
         await matrix_alice.wait_for_event(room, lambda e: e["type"] == POLL_END, timeout=2)
     assert "Cave: 0 votes\nTower: 2 votes\nWinner: Tower" in end["content"][TEXT]
