@@ -7,6 +7,7 @@ the voter's ghost's response carrying all their current answers (kept in
 ``poll_vote``: multi-select, restarts). The end, once Discord has finalized the
 poll (MESSAGE_UPDATE, or the POLL_RESULT system message), is sent once by the
 author's ghost with the final counts.
+
 Matrix users' votes cannot cross (webhooks cannot vote): see m2d_poll.
 """
 
@@ -76,6 +77,15 @@ async def relay_poll_start(
     return event_id
 
 
+async def _bridged(ctx: BridgeContext, row: PollRow) -> bool:
+    """Whether the poll's room is still the portal of a bridged channel."""
+    portal = await ctx.stores.portals.by_room(row.room_id)
+    if portal is not None and ctx.config.bridge.channel(portal.discord_channel_id) is not None:
+        return True
+    log.debug("d2m.poll-skipped message=%s reason=unbridged", row.discord_message_id)
+    return False
+
+
 async def _voter_ghost(ctx: BridgeContext, vote: DiscordPollVote) -> UserID:
     if vote.voter is not None:
         return await sync_puppet(ctx, vote.voter)
@@ -96,6 +106,8 @@ async def relay_discord_poll_vote(ctx: BridgeContext, vote: DiscordPollVote) -> 
         return None
     if poll.end_event_id is not None:
         log.debug("d2m.poll-vote-skipped message=%s reason=ended", vote.message_id)
+        return None
+    if not await _bridged(ctx, poll):
         return None
     before = await ctx.stores.polls.votes_of(vote.message_id, vote.user_id)
     if (vote.answer_id in before) == vote.added:
@@ -134,6 +146,8 @@ async def relay_discord_poll_end(ctx: BridgeContext, message: DiscordMessage) ->
         return None
     if row.end_event_id is not None:
         log.debug("d2m.poll-end-skipped message=%s reason=already-ended", message.id)
+        return None
+    if not await _bridged(ctx, row):
         return None
     if message.author.id == row.author_id:
         ghost = await sync_puppet(ctx, message.author)

@@ -150,6 +150,12 @@ async def test_votes_not_relayed(tmp_path: Path) -> None:
         assert await relay_discord_poll_vote(ctx, vote(1, guild=GuildID(42))) is None
         assert await relay_discord_poll_vote(ctx, vote(1, added=False)) is None  # never voted
         assert responses(matrix) == []
+        # The channel is no longer bridged: its poll's votes and end stay on Discord.
+        ctx.config = replace(ctx.config, bridge=replace(ctx.config.bridge, channels=()))
+        assert await relay_discord_poll_vote(ctx, vote(1)) is None
+        ended = poll_message(poll=replace(the_poll(), finalized=True))
+        assert await relay_discord_poll_end(ctx, ended) is None
+        assert [k for _, _, k, _, _ in matrix.events] == [POLL_START]
 
 
 async def test_restart_keeps_votes(tmp_path: Path) -> None:
