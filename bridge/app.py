@@ -17,6 +17,7 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
 from bridge.actions.d2m_message import relay_discord_message
+from bridge.actions.d2m_poll import relay_discord_poll_end, relay_discord_poll_vote
 from bridge.actions.d2m_reaction import (
     relay_discord_reaction_add,
     relay_discord_reaction_clear,
@@ -29,6 +30,7 @@ from bridge.actions.d2m_thread import (
 )
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
+from bridge.actions.m2d_poll import ignore_matrix_vote
 from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
 from bridge.actions.m2d_redact import relay_matrix_redaction
 from bridge.actions.m2d_undelivered import notify_undelivered
@@ -49,6 +51,7 @@ from bridge.model import (
     DiscordDeletion,
     DiscordDM,
     DiscordMessage,
+    DiscordPollVote,
     DiscordReaction,
     DiscordReactionClear,
     DiscordThread,
@@ -125,6 +128,7 @@ class Bridge:
                 reaction_add=self._on_discord_reaction_add,
                 reaction_remove=self._on_discord_reaction_remove,
                 reaction_clear=self._on_discord_reaction_clear,
+                poll_vote=self._on_discord_poll_vote,
                 profile=self._on_discord_profile,
                 typing=self._on_discord_typing,
                 pins=self._on_discord_pins,
@@ -333,6 +337,16 @@ class Bridge:
         if self._ctx is None:
             return
         self._d2m(message.channel_id, lambda: relay_discord_edit(self.ctx, message))
+        if message.poll is not None and message.poll.finalized:  # the poll is over: after
+            queue = message.thread_parent_id or message.channel_id  # its votes (same queue)
+            self._d2m(queue, lambda: relay_discord_poll_end(self.ctx, message))
+
+    async def _on_discord_poll_vote(self, vote: DiscordPollVote) -> None:
+        """Votes queue behind the poll's message (a thread's: behind its parent)."""
+        if self._ctx is None:
+            return
+        queue = vote.thread_parent_id or vote.channel_id
+        self._d2m(queue, lambda: relay_discord_poll_vote(self.ctx, vote))
 
     async def _on_discord_deletion(self, deletion: DiscordDeletion) -> None:
         if self._ctx is None:
@@ -507,6 +521,8 @@ class Bridge:
 
     async def _relay_matrix_event(self, raw: dict[str, Any]) -> None:
         if await self._admin_command(raw):
+            return
+        if ignore_matrix_vote(raw.get("type"), raw.get("event_id"), raw.get("sender")):
             return
         moderation = self._moderation
         if moderation is not None:

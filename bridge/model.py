@@ -118,6 +118,43 @@ class DiscordReactionCount:
 
 
 @dataclass(frozen=True)
+class DiscordPollAnswer:
+    """One answer of a Discord poll: ``id`` is Discord's ``answer_id`` (1, 2 ...);
+    ``count`` its votes as Discord last counted them."""
+
+    id: int
+    text: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class DiscordPoll:
+    """A message's ``poll``; ``finalized`` once Discord has counted the final results."""
+
+    question: str
+    answers: tuple[DiscordPollAnswer, ...]
+    allow_multiselect: bool = False
+    finalized: bool = False
+
+
+@dataclass(frozen=True)
+class DiscordPollVote:
+    """One MESSAGE_POLL_VOTE_ADD (``added``) or MESSAGE_POLL_VOTE_REMOVE.
+
+    ``voter`` is the member when the transport knows them (its cache)."""
+
+    channel_id: ChannelID
+    guild_id: GuildID | None
+    message_id: MessageID
+    user_id: DiscordUserID
+    answer_id: int
+    added: bool
+    voter: DiscordAuthor | None = None
+    # Set when ``channel_id`` is a thread the transport knows: the channel it belongs to.
+    thread_parent_id: ChannelID | None = None
+
+
+@dataclass(frozen=True)
 class DiscordMessage:
     id: MessageID
     channel_id: ChannelID
@@ -143,6 +180,9 @@ class DiscordMessage:
     thread_parent_id: ChannelID | None = None
     # The reactions summary (read back from history; live messages have none yet).
     reactions: tuple[DiscordReactionCount, ...] = ()
+    poll: DiscordPoll | None = None
+    # A POLL_RESULT system message (type 46): the poll message that ended.
+    poll_result_of: MessageID | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
@@ -35,6 +35,18 @@ class MatrixPort(Protocol):
         timestamp_ms: int | None,
         txn_id: str | None = None,
     ) -> EventID: ...
+
+    async def send_event(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        event_type: str,
+        content: dict[str, Any],
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
+    ) -> EventID:
+        """Any room event (polls ...) with the content as given."""
+        ...
 
     async def create_portal_room(
         self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]

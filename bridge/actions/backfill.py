@@ -4,7 +4,8 @@ After a restart or a new gateway session (re-IDENTIFY), each channel's
 history after the last relayed message is read back from Discord and relayed
 with its original timestamps; the message map keeps anything from being
 relayed twice. The last ``WINDOW`` relayed messages are compared too: edits
-made meanwhile are relayed, and messages deleted meanwhile are redacted.
+made meanwhile are relayed, messages deleted meanwhile are redacted, and polls
+that ended meanwhile are ended on Matrix (votes changed meanwhile are not read back).
 The reactions of every message read back (the window and the new ones) are
 reconciled with the ghost reactions relayed for them: reactions added meanwhile
 are relayed, removed ones redacted (:mod:`bridge.actions.backfill_reactions`,
@@ -23,6 +24,7 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
 from bridge.actions.d2m_message import relay_discord_message
+from bridge.actions.d2m_poll import relay_discord_poll_end
 from bridge.ids import ChannelID, MessageID
 from bridge.model import DiscordDeletion
 
@@ -84,6 +86,8 @@ async def backfill_channel(ctx: BridgeContext, channel_id: ChannelID) -> Backfil
             if await relay_discord_message(ctx, message) is not None:
                 new += 1
             continue
+        if message.poll is not None and message.poll.finalized:  # ended while away: once
+            await relay_discord_poll_end(ctx, message)
         relayed_edit = window[message.id]
         if message.edited_ms is not None and (
             relayed_edit is None or message.edited_ms > relayed_edit

@@ -13,6 +13,7 @@ from bridge.actions.d2m_media import (
     relay_discord_media,
     relay_media_only,
 )
+from bridge.actions.d2m_poll import relay_poll_result, relay_poll_start
 from bridge.actions.d2m_thread import ensure_thread_root, sent_in_thread, thread_parent
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
@@ -20,7 +21,7 @@ from bridge.actions.typing import stop_ghost_typing
 from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
 from bridge.db import MessageRow, PortalRow
 from bridge.db.messages import text_digest
-from bridge.ids import EventID
+from bridge.ids import EventID, UserID
 from bridge.model import DiscordMessage, MatrixText
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,23 @@ async def convert_text(
     return discord_to_matrix_text(message, converter_ctx, reply_to)
 
 
+async def _poll_start(
+    ctx: BridgeContext,
+    message: DiscordMessage,
+    portal: PortalRow,
+    ghost: UserID,
+    thread: Relation | None,
+    sent: list[EventID],
+) -> Relation | None:
+    """The message's poll (if any) as a Matrix poll, appended to ``sent``; the thread
+    relation for what follows."""
+    event_id = await relay_poll_start(ctx, message, portal, ghost, thread)
+    if event_id is None:
+        return thread
+    sent.append(event_id)
+    return replace(thread, thread_latest=event_id) if thread is not None else None
+
+
 async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
     """Returns the Matrix event ID, or None when the message is not relayed."""
     if message.guild_id != ctx.config.discord.guild_id:
@@ -64,6 +82,8 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     parent_id = await thread_parent(ctx, message)
     if ctx.config.bridge.channel(parent_id or message.channel_id) is None:
         return None
+    if message.poll_result_of is not None:  # Discord's "the poll has closed" notice
+        return await relay_poll_result(ctx, message)
     if message.type not in RELAYED_TYPES:
         log.info("d2m.skipped message=%s reason=type-%s", message.id, message.type)
         return None
@@ -74,7 +94,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal)
-    if text is None and not has_media(message):
+    if text is None and not has_media(message) and message.poll is None:
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None
     thread: Relation | None = None
@@ -109,9 +129,11 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
             await ctx.stores.messages.set_edited(message.id, message.edited_ms)
         if thread is not None:
             thread = replace(thread, thread_latest=sent[0])
+        thread = await _poll_start(ctx, message, portal, ghost, thread, sent)
         sent += await relay_discord_media(ctx, message, portal, ghost, thread=thread)
-    else:  # attachments, stickers or embeds only: parts 1..N, the first one replies
-        sent = await relay_media_only(ctx, message, portal, ghost, thread)
+    else:  # a poll, attachments, stickers or embeds only: files' parts 1..N, the first replies
+        thread = await _poll_start(ctx, message, portal, ghost, thread, sent)
+        sent += await relay_media_only(ctx, message, portal, ghost, thread)
     if parent_id is not None and sent:
         await sent_in_thread(ctx, message.channel_id, sent[-1])
     if not sent:

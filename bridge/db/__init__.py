@@ -28,6 +28,7 @@ from bridge.db.outbox import (
     OutboxRow,
     OutboxStore,
 )
+from bridge.db.polls import PollRow, PollStore
 from bridge.db.portals import PortalRow, PortalStore
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
@@ -61,6 +62,8 @@ __all__ = [
     "OutboxStore",
     "PolicyRuleRow",
     "PolicyRuleStore",
+    "PollRow",
+    "PollStore",
     "PortalRow",
     "PortalStore",
     "PuppetRow",
@@ -111,3 +114,4 @@ class Stores:
         self.inflight = InflightStore(db)
         self.imports = HistoryImportStore(db)
         self.channel_overrides = ChannelOverrideStore(db)
+        self.polls = PollStore(db)

@@ -23,6 +23,7 @@ from bridge.model import (
     DiscordDeletion,
     DiscordDM,
     DiscordMessage,
+    DiscordPollVote,
     DiscordReaction,
     DiscordReactionClear,
     DiscordSend,
@@ -41,6 +42,7 @@ from bridge.transport.discord_objects import (
     _profile_changed,
     author_from,
     message_from,
+    poll_vote_from,
     reaction_from,
     thread_from,
 )
@@ -83,6 +85,8 @@ class DiscordHandlers:
     thread_update: Callable[[DiscordThread], Awaitable[None]] | None = None
     # A thread was deleted, with every message in it (THREAD_DELETE).
     thread_delete: Callable[[DiscordThreadDeletion], Awaitable[None]] | None = None
+    # A poll vote was added or removed (MESSAGE_POLL_VOTE_ADD / _REMOVE).
+    poll_vote: Callable[[DiscordPollVote], Awaitable[None]] | None = None
     # A new gateway session began (READY: at start, or after a re-IDENTIFY); events
     # missed meanwhile are only in the channels' history.
     ready: Callable[[], Awaitable[None]] | None = None
@@ -97,6 +101,7 @@ class _Client(discord.Client):
         intents = discord.Intents.default()
         intents.members = True
         intents.message_content = True
+        intents.guild_polls = True  # poll votes (in the defaults; relied upon)
         super().__init__(intents=intents, chunk_guilds_at_startup=False)
         self.owner = owner
 
@@ -229,6 +234,20 @@ class _Client(discord.Client):
         if self.owner.handlers.reaction_remove is not None:
             parent = self._thread_parent(payload.channel_id)
             await self.owner.handlers.reaction_remove(reaction_from(payload, parent))
+
+    async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._poll_vote(payload, True)
+
+    async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._poll_vote(payload, False)
+
+    async def _poll_vote(self, payload: discord.RawPollVoteActionEvent, added: bool) -> None:
+        if self.owner.handlers.poll_vote is None:
+            return
+        guild = self.get_guild(payload.guild_id) if payload.guild_id else None
+        voter = guild.get_member(payload.user_id) if guild is not None else None
+        parent = self._thread_parent(payload.channel_id)
+        await self.owner.handlers.poll_vote(poll_vote_from(payload, added, voter, parent))
 
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
         if self.owner.handlers.reaction_clear is not None:

@@ -17,7 +17,15 @@ import discord
 from bridge.convert.d2m.limits import valid_unicode
 from bridge.convert.names import clean_name
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
-from bridge.model import DiscordAuthor, DiscordMessage, DiscordReaction, DiscordThread
+from bridge.model import (
+    DiscordAuthor,
+    DiscordMessage,
+    DiscordPoll,
+    DiscordPollAnswer,
+    DiscordPollVote,
+    DiscordReaction,
+    DiscordThread,
+)
 from bridge.transport import discord_reactions
 from bridge.transport.discord_media import attachments_from, embeds_from, stickers_from
 from bridge.transport.discord_reactions import reaction_counts_from
@@ -103,6 +111,52 @@ def message_from(msg: discord.Message) -> DiscordMessage:
             ChannelID(msg.channel.parent_id) if isinstance(msg.channel, discord.Thread) else None
         ),
         reactions=parts(reaction_counts_from, "reactions"),
+        poll=poll_of(msg),
+        poll_result_of=(
+            MessageID(reference.message_id)
+            if reference is not None
+            and reference.message_id is not None
+            and msg.type == discord.MessageType.poll_result
+            else None
+        ),
+    )
+
+
+def poll_of(msg: discord.Message) -> DiscordPoll | None:
+    """The message's poll; None when it has none or it is unreadable (logged)."""
+    poll = msg.poll
+    if poll is None:
+        return None
+    try:
+        return DiscordPoll(
+            question=valid_unicode(poll.question or ""),
+            answers=tuple(
+                DiscordPollAnswer(a.id, valid_unicode(a.text or ""), a.vote_count)
+                for a in poll.answers
+            ),
+            allow_multiselect=bool(poll.multiple),
+            finalized=poll.is_finalized(),
+        )
+    except Exception:
+        log.warning("discord.unreadable-poll message=%s", msg.id, exc_info=True)
+        return None
+
+
+def poll_vote_from(
+    payload: discord.RawPollVoteActionEvent,
+    added: bool,
+    voter: discord.abc.User | None,
+    thread_parent_id: ChannelID | None,
+) -> DiscordPollVote:
+    return DiscordPollVote(
+        channel_id=ChannelID(payload.channel_id),
+        guild_id=GuildID(payload.guild_id) if payload.guild_id else None,
+        message_id=MessageID(payload.message_id),
+        user_id=DiscordUserID(payload.user_id),
+        answer_id=payload.answer_id,
+        added=added,
+        voter=author_from(voter) if voter is not None else None,
+        thread_parent_id=thread_parent_id,
     )
 
 

@@ -179,6 +179,24 @@ class MatrixTransport:
         )
         return EventID(event_id)
 
+    async def send_event(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        event_type: str,
+        content: dict[str, Any],
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
+    ) -> EventID:
+        event_id = await self.intent(sender).send_message_event(
+            room_id,
+            EventType.find(event_type, EventType.Class.MESSAGE),
+            content,  # type: ignore[arg-type]
+            timestamp=timestamp_ms,
+            txn_id=txn_id,
+        )
+        return EventID(event_id)
+
     async def create_portal_room(
         self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]
     ) -> RoomID:

@@ -22,6 +22,7 @@ from sandbox.discord import (
     cdn,
     errors,
     payloads,
+    polls,
     rest_guilds,
     rest_messages,
     rest_moderation,
@@ -115,6 +116,12 @@ ROUTES: list[Route] = [
     Route("GET", REACTION, rest_messages.list_reactions),
     Route("DELETE", REACTION, rest_messages.clear_reactions),
     Route("DELETE", MSG + "/reactions", rest_messages.clear_reactions),
+    Route(
+        "GET",
+        "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}",
+        polls.get_answer_voters,
+    ),
+    Route("POST", "/channels/{channel_id}/polls/{message_id}/expire", polls.expire_poll),
     # webhooks
     Route("GET", "/webhooks/{webhook_id}", hooks.get_webhook),
     Route("PATCH", "/webhooks/{webhook_id}", hooks.patch_webhook),

@@ -10,12 +10,13 @@ import logging
 import mimetypes
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from sandbox.discord import errors, payloads
+from sandbox.discord import errors, payloads, polls
 from sandbox.discord.context import Ctx, read_json
 from sandbox.discord.png import image_size
 from sandbox.discord.snowflake import now_iso
@@ -250,7 +251,9 @@ def new_message(
     embeds = check_embeds(payload) or []
     attachments = store_uploads(ctx, channel, uploads, payload)
     sticker_items = stickers(ctx, channel, payload.get("sticker_ids"))
-    if not content and not embeds and not attachments and not sticker_items:
+    timestamp = now_iso()
+    poll = polls.check_poll(payload, datetime.fromisoformat(timestamp))
+    if not content and not embeds and not attachments and not sticker_items and not poll:
         raise errors.empty_message()
     nonce = payload.get("nonce")
     if nonce is not None and not isinstance(nonce, int | str):
@@ -273,7 +276,7 @@ def new_message(
         channel_id=channel.id,
         author=author,
         content=content,
-        timestamp=now_iso(),
+        timestamp=timestamp,
         mentions=found[0],
         mention_roles=found[1],
         mention_everyone=found[2],
@@ -287,6 +290,7 @@ def new_message(
         referenced=payloads.basic_message(referenced) if referenced else None,
         flags=int(payload.get("flags") or 0) & ALLOWED_FLAGS,
         sticker_items=sticker_items,
+        poll=poll,
     )
 
 
@@ -352,7 +356,8 @@ def apply_edit(
         edited["attachments"] = [*edited["attachments"], *store_uploads(ctx, channel, uploads, {})]
     if "flags" in payload and payload["flags"] is not None:
         edited["flags"] = int(payload["flags"]) & ALLOWED_FLAGS
-    if not edited["content"] and not edited["embeds"] and not edited["attachments"]:
+    empty = not edited["content"] and not edited["embeds"] and not edited["attachments"]
+    if empty and not edited.get("poll"):
         raise errors.empty_message()
     if "content" in payload or "allowed_mentions" in payload:
         found = mentions(

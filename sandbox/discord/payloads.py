@@ -337,6 +337,7 @@ def message(
     reference: Json | None = None,
     flags: int = 0,
     sticker_items: list[Json] | None = None,
+    poll: Json | None = None,
 ) -> Json:
     data: Json = {
         "id": message_id,
@@ -358,6 +359,8 @@ def message(
     }
     if sticker_items:
         data["sticker_items"] = sticker_items
+    if poll is not None:
+        data["poll"] = poll
     if nonce is not None:
         data["nonce"] = nonce
     if webhook_id is not None:

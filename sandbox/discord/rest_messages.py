@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import audit, errors, messaging, payloads, rest_threads
+from sandbox.discord import audit, errors, messaging, payloads, polls, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -27,7 +27,8 @@ GUILD_MESSAGE_TYPING = 1 << 11
 
 
 def with_reactions(ctx: Ctx, msg: dict[str, Any], viewer: str) -> dict[str, Any]:
-    """The stored message plus its ``reactions`` as ``viewer`` sees them."""
+    """The stored message plus its ``reactions`` (and poll votes) as ``viewer`` sees them."""
+    msg = polls.seen_by(ctx, msg, viewer)
     by_emoji = ctx.state.reactions.get(msg["id"])
     if not by_emoji:
         return msg
@@ -105,7 +106,7 @@ async def create_message(request: web.Request) -> web.Response:
     rest_threads.stamp(ctx, channel, msg)
     ctx.state.add_message(msg)
     dispatch_created(ctx, msg)
-    return json_reply(msg)
+    return json_reply(with_reactions(ctx, msg, user.id))
 
 
 async def list_messages(request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import payloads
+from sandbox.discord import payloads, polls
 from sandbox.discord.context import API_PREFIX, Ctx
 from sandbox.discord.faults import FaultSwitch
 from sandbox.discord.gateway import GUILD_MEMBERS, GatewayHub
@@ -189,6 +189,17 @@ class Emulator:
         member.roles = list(dict.fromkeys(wanted))
         data = {**payloads.member(self.state, member), "guild_id": guild.id}
         self.hub.dispatch_guild("GUILD_MEMBER_UPDATE", data, guild.id, GUILD_MEMBERS)
+
+    def vote(
+        self, user_id: str, channel_id: str, message_id: str, answer_id: int, add: bool = True
+    ) -> bool:
+        """A vote added (or removed) in the Discord client, which bots cannot do through
+        the API: the poll's results change and MESSAGE_POLL_VOTE_ADD / _REMOVE go to
+        sessions with the GUILD_MESSAGE_POLLS intent. False when nothing changed; see
+        :func:`sandbox.discord.polls.vote` for what it refuses."""
+        return polls.vote(
+            self.ctx, str(user_id), str(channel_id), str(message_id), int(answer_id), add
+        )
 
     def audit_log(self, guild_id: str) -> list[dict[str, Any]]:
         """The guild's audit log entries, oldest first (as ``GET .../audit-logs`` shapes them)."""

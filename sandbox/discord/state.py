@@ -143,6 +143,8 @@ class State:
         self.webhook_avatar_urls: dict[str, str] = {}
         # message id -> {emoji: [user ids]}
         self.reactions: dict[str, dict[str, list[str]]] = {}
+        # message id -> {answer_id: [user ids]}: who voted for what (sandbox/discord/polls.py)
+        self.poll_votes: dict[str, dict[int, list[str]]] = {}
         # channel id -> message id -> pinned_at (ISO 8601)
         self.pins: dict[str, dict[str, str]] = {}
         # guild id -> audit log entries, oldest first (sandbox/discord/audit.py)
@@ -377,6 +379,7 @@ class State:
             if channel is not None and channel.is_thread:
                 channel.message_count = max(0, channel.message_count - 1)
             self.reactions.pop(message_id, None)
+            self.poll_votes.pop(message_id, None)
         return message
 
     def webhooks_in(self, channel_id: str) -> list[dict[str, Any]]:

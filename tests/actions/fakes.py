@@ -65,6 +65,8 @@ class FakeMatrix:
         self.media: dict[str, bytes] = {}
         self.web: dict[str, tuple[bytes, str | None]] = {}
         self.media_sent: list[tuple[RoomID, UserID, MatrixMedia, int | None]] = []
+        # (room, sender, type, content, txn_id) of every send_event (polls)
+        self.events: list[tuple[RoomID, UserID, str, dict[str, Any], str | None]] = []
         self._ids = itertools.count(1)
 
     async def ensure_ghost(
@@ -89,6 +91,18 @@ class FakeMatrix:
     ) -> EventID:
         self.sent.append((room_id, sender, text, timestamp_ms))
         return EventID(f"$ev{next(self._ids)}")
+
+    async def send_event(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        event_type: str,
+        content: dict[str, Any],
+        timestamp_ms: int | None,
+        txn_id: str | None = None,
+    ) -> EventID:
+        self.events.append((room_id, sender, event_type, content, txn_id))
+        return EventID(f"$event{next(self._ids)}")
 
     async def create_portal_room(
         self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]

@@ -1,0 +1,87 @@
+"""Discord polls -> Matrix polls (MSC3381, the unstable names Element sends and renders).
+
+A poll becomes an ``org.matrix.msc3381.poll.start`` whose answer IDs are Discord's
+``answer_id``; each Discord vote change an ``org.matrix.msc3381.poll.response``
+carrying the voter's whole current set (a later response replaces the earlier
+one); the poll's end an ``org.matrix.msc3381.poll.end`` with the final counts.
+Matrix users cannot vote on Discord (webhooks cannot vote): the start's text
+says so. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bridge.ids import EventID
+from bridge.model import DiscordPoll
+
+POLL_START = "org.matrix.msc3381.poll.start"
+POLL_RESPONSE = "org.matrix.msc3381.poll.response"
+POLL_END = "org.matrix.msc3381.poll.end"
+# A Matrix user's vote, under MSC3381's unstable name or its stable one.
+MATRIX_VOTE_TYPES = frozenset({POLL_RESPONSE, "m.poll.response"})
+TEXT = "org.matrix.msc1767.text"
+DISCLOSED = "org.matrix.msc3381.poll.disclosed"
+
+VOTE_ON_DISCORD = "Vote on Discord: votes made in Matrix are not counted there."
+
+
+def _votes(count: int) -> str:
+    return f"{count} vote" if count == 1 else f"{count} votes"
+
+
+def poll_start_content(
+    poll: DiscordPoll, relates_to: dict[str, object] | None = None
+) -> dict[str, Any]:
+    """The ``org.matrix.msc3381.poll.start`` content of a Discord poll; ``relates_to``
+    places it (in a Matrix thread, for a poll posted in a Discord thread)."""
+    answers = [{"id": str(a.id), TEXT: a.text} for a in poll.answers]
+    lines = [poll.question, *(f"{n}. {a.text}" for n, a in enumerate(poll.answers, 1))]
+    if poll.allow_multiselect:
+        lines.append("(several answers may be chosen)")
+    lines.append(VOTE_ON_DISCORD)
+    content: dict[str, Any] = {
+        POLL_START: {
+            "question": {TEXT: poll.question},
+            "kind": DISCLOSED,
+            "max_selections": len(answers) if poll.allow_multiselect else 1,
+            "answers": answers,
+        },
+        TEXT: "\n".join(lines),
+    }
+    if relates_to is not None:
+        content["m.relates_to"] = relates_to
+    return content
+
+
+def poll_response_content(start: EventID, answer_ids: Iterable[int]) -> dict[str, Any]:
+    """A voter's current answers (possibly none: every vote removed)."""
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start},
+        POLL_RESPONSE: {"answers": [str(a) for a in sorted(set(answer_ids))]},
+    }
+
+
+def poll_end_text(poll: DiscordPoll) -> str:
+    """ "The poll has ended" with each answer's final count, the winners named."""
+    top = max((a.count for a in poll.answers), default=0)
+    winners = [a.text for a in poll.answers if a.count == top and top > 0]
+    lines = [f"The poll has ended: {poll.question}"]
+    lines += [f"{a.text}: {_votes(a.count)}" for a in poll.answers]
+    if len(winners) == 1:
+        lines.append(f"Winner: {winners[0]}")
+    elif winners:
+        lines.append(f"Tie: {', '.join(winners)}")
+    else:
+        lines.append("No votes.")
+    return "\n".join(lines)
+
+
+def poll_end_content(start: EventID, poll: DiscordPoll) -> dict[str, Any]:
+    """The ``org.matrix.msc3381.poll.end`` of a poll Discord has finalized."""
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start},
+        POLL_END: {},
+        TEXT: poll_end_text(poll),
+    }
