@@ -209,7 +209,8 @@ async def test_accepted_events_are_stored_then_delivered_in_room_order(
         assert await stores.txns.seen(AS, "txn1") and await stores.txns.seen(AS, "txn2")
 
         async def all_done() -> bool:
-            return len(deliver.delivered) == 4 and await stores.outbox.count() == 0
+            # The counter moves after the row's deletion: wait for both.
+            return outbox.delivered == 4 and await stores.outbox.count() == 0
 
         await eventually(all_done)
         in_a = [e for e in deliver.delivered if e.startswith("$a")]
@@ -263,9 +264,11 @@ async def test_a_permanent_failure_is_buried_and_the_room_goes_on(
         await outbox.accept("txn1", [ev("$a1"), ev("$a2")])
 
         async def settled() -> bool:
-            return deliver.delivered == ["$a2"] and await stores.outbox.count(dead=True) == 1
+            # The counters and the notice come after the rows' database writes.
+            return outbox.delivered == 1 and bool(told)
 
         await eventually(settled)
+        assert deliver.delivered == ["$a2"] and await stores.outbox.count(dead=True) == 1
         assert [(event, type(exc), str(exc)) for event, exc in told] == [
             ("$a1", ValueError, "cannot convert")
         ]
@@ -335,10 +338,12 @@ async def test_resume_delivers_what_a_previous_run_left(stores: Stores, fast_bac
         assert await second.resume() == 3
 
         async def all_done() -> bool:
-            return deliver.delivered == ["$a1", "$a2"] and await stores.outbox.count() == 0
+            # The counters move after the rows' database writes: wait for both.
+            counted = second.delivered == 2 and second.dead == 1
+            return counted and deliver.delivered == ["$a1", "$a2"]
 
         await eventually(all_done)
-        assert second.delivered == 2 and second.dead == 1
+        assert await stores.outbox.count() == 0
         assert deliver.tries("$b2") == 1
     assert await stores.outbox.count(dead=True) == 2
 
