@@ -154,6 +154,7 @@ async def test_the_creators_end_when_discord_allows_it(tmp_path: Path) -> None:
         discord.may_end_polls = True
         end = MatrixPollEnd(portal.room_id, EventID("$end"), ALICE, START)
         assert await relay_matrix_poll_end(ctx, end) is True
+        assert discord.ended_polls == [(CHANNEL, message_id)]
 
 
 async def test_discord_ending_a_matrix_poll_is_sent_by_the_bot(tmp_path: Path) -> None:
