@@ -41,12 +41,15 @@ def _ids(raw: dict[str, Any]) -> tuple[RoomID, EventID, UserID] | None:
 
 
 def parse_poll_start(raw: dict[str, Any]) -> MatrixPollStart | None:
-    """A poll start; None when malformed (no question, no usable answer)."""
+    """A poll start; None when malformed (no question, no usable answer) or an edit."""
     if raw.get("type") not in POLL_START_TYPES or "state_key" in raw:
         return None
     ids, content = _ids(raw), raw.get("content")
     if ids is None or not isinstance(content, dict):
         return None
+    relates = content.get("m.relates_to")
+    if isinstance(relates, dict) and relates.get("rel_type") == "m.replace":
+        return None  # an edit of a poll: Discord polls cannot be edited
     poll = content.get("org.matrix.msc3381.poll.start")
     if not isinstance(poll, dict):
         poll = content.get("m.poll")

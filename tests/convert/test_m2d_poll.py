@@ -149,6 +149,13 @@ def test_parse_stable_poll_start() -> None:
         {"org.matrix.msc3381.poll.start": {"question": {}, "answers": []}},
         {"org.matrix.msc3381.poll.start": {"question": {"org.matrix.msc1767.text": "Q"}}},
         {"org.matrix.msc3381.poll.start": "nonsense"},
+        {  # an edit (Element edits polls nobody voted on yet): Discord's cannot be
+            "org.matrix.msc3381.poll.start": {
+                "question": {"org.matrix.msc1767.text": "Q"},
+                "answers": [{"id": "a", "org.matrix.msc1767.text": "A"}],
+            },
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$old"},
+        },
     ],
 )
 def test_unusable_poll_starts_are_dropped(content: dict[str, Any]) -> None:
