@@ -115,3 +115,29 @@ async def _ended(stack: SandboxStack, message_id: MessageID) -> str | None:
     assert stack.bridge is not None
     row = await stack.bridge.ctx.stores.polls.get(message_id)
     return row.end_event_id if row is not None else None
+
+
+async def test_element_poll_of_eleven_answers_is_text_and_redaction_deletes_it(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    """Discord polls have at most 10 answers: a bigger one arrives as a text listing;
+    redacting the poll start in Element deletes what was posted."""
+    assert stack.bridge is not None and stack.emulator is not None
+    room = await room_of(stack, PUBLIC)
+    question = f"Pick a number {uuid.uuid4().hex[:8]}"
+    content = element_poll(question)
+    content[START]["answers"] = [{"id": f"n{n}", TEXT: f"number {n}"} for n in range(1, 12)]
+    start_id = await matrix_alice.send_content(room, content, kind=START)
+    message, _ = await discord_bob.wait_for_message(lambda m: question in m.content)
+    assert message.poll is None and message.webhook_id is not None
+    assert message.author.name == "Alice Liddell (Matrix)"
+    assert "1. number 1" in message.content and "11. number 11" in message.content
+    assert await stack.bridge.ctx.stores.polls.get(MessageID(message.id)) is None
+
+    await matrix_alice.redact(room, start_id, reason="too many")
+    emulator = stack.emulator
+
+    async def gone() -> bool:
+        return str(message.id) not in emulator.state.messages
+
+    await eventually(gone, "the webhook message was not deleted")
