@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.actions.backfill import backfill_with_threads
-from bridge.actions.channels import apply_config
+from bridge.actions.channels import apply_config, unbridged_room
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
@@ -30,7 +30,7 @@ from bridge.actions.d2m_thread import (
 )
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
-from bridge.actions.m2d_poll import ignore_matrix_vote
+from bridge.actions.m2d_poll import ignore_matrix_vote, relay_matrix_poll
 from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
 from bridge.actions.m2d_redact import relay_matrix_redaction
 from bridge.actions.m2d_undelivered import notify_undelivered
@@ -59,6 +59,8 @@ from bridge.model import (
     MatrixEdit,
     MatrixMessage,
     MatrixPins,
+    MatrixPollEnd,
+    MatrixPollStart,
     MatrixReaction,
     MatrixRedaction,
     MatrixText,
@@ -532,10 +534,11 @@ class Bridge:
             if isinstance(sender, str) and await moderation.blocked(sender):
                 log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
                 return
-        if await self._unbridged_room(raw):
+        if await unbridged_room(self.ctx, raw.get("room_id"), raw.get("event_id")):
             return
         event = self.matrix.parse_event(raw)
-        if isinstance(event, MatrixMessage | MatrixReaction) and await self._flooding(event):
+        flood = isinstance(event, MatrixMessage | MatrixReaction | MatrixPollStart)
+        if flood and await self._flooding(event):  # type: ignore[arg-type]
             return
         if isinstance(event, MatrixMessage):
             await relay_matrix_message(self.ctx, event)
@@ -548,17 +551,10 @@ class Bridge:
         elif isinstance(event, MatrixRedaction):
             if not await relay_matrix_reaction_redaction(self.ctx, event):
                 await relay_matrix_redaction(self.ctx, event)
+        elif isinstance(event, MatrixPollStart | MatrixPollEnd):
+            await relay_matrix_poll(self.ctx, event)
 
-    async def _unbridged_room(self, raw: dict[str, Any]) -> bool:
-        """True for an event in the room of a channel no longer bridged."""
-        room_id = raw.get("room_id")
-        portal = await self.ctx.stores.portals.by_room(RoomID(str(room_id)))
-        if portal is None or self.config.bridge.channel(portal.discord_channel_id) is not None:
-            return False
-        log.debug("m2d.skipped event=%s reason=unbridged", raw.get("event_id"))
-        return True
-
-    async def _flooding(self, event: MatrixMessage | MatrixReaction) -> bool:
+    async def _flooding(self, event: MatrixMessage | MatrixReaction | MatrixPollStart) -> bool:
         """Per-sender flood protection; True when the event must not be relayed."""
         sender = event.sender
         if self.config.namer.is_bridge_owned(sender) or self.sender_limiter.allow(sender):

@@ -104,6 +104,8 @@ class BridgeConfig:
     # A Matrix sender whose message, edit or deletion Discord refused for good is told
     # so in the room, in plain words (an m.notice replying to the event).
     delivery_error_notices: bool = True
+    # How long a poll started in Matrix stays open on Discord (hours, 1 to 768).
+    poll_duration_hours: int = 24
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -458,6 +460,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         sender_burst=br.integer("sender_burst", 10, lo=1, hi=10_000),
         sender_per_seconds=br.integer("sender_per_seconds", 10, lo=1, hi=86_400),
         delivery_error_notices=br.boolean("delivery_error_notices", True),
+        poll_duration_hours=br.integer("poll_duration_hours", 24, lo=1, hi=768),
     )
 
     logging_section = data.get("logging") or {}

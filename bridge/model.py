@@ -413,6 +413,43 @@ class DiscordSend:
     files: tuple[tuple[str, bytes, bool], ...] = ()
     # Post into this thread of the webhook's channel (``?thread_id=``).
     thread_id: ChannelID | None = None
+    # A poll posted with the message (Discord gives its answers answer_id 1..N in order).
+    poll: DiscordPollCreate | None = None
+
+
+@dataclass(frozen=True)
+class DiscordPollCreate:
+    """The ``poll`` of a webhook execution, already within Discord's limits."""
+
+    question: str
+    answers: tuple[str, ...]
+    duration_hours: int = 24
+    allow_multiselect: bool = False
+
+
+@dataclass(frozen=True)
+class MatrixPollStart:
+    """An ``org.matrix.msc3381.poll.start`` (or stable ``m.poll.start``) sent in Matrix.
+
+    ``answers`` are (Matrix answer ID, text) in the order the sender gave them."""
+
+    room_id: RoomID
+    event_id: EventID
+    sender: UserID
+    question: str
+    answers: tuple[tuple[str, str], ...]
+    max_selections: int = 1
+    timestamp_ms: int = 0
+
+
+@dataclass(frozen=True)
+class MatrixPollEnd:
+    """An ``org.matrix.msc3381.poll.end`` (or ``m.poll.end``) referencing ``start``."""
+
+    room_id: RoomID
+    event_id: EventID
+    sender: UserID
+    start: EventID
 
 
 @dataclass(frozen=True)

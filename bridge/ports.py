@@ -146,6 +146,10 @@ class DiscordPort(Protocol):
         self, webhook: WebhookRow, message_id: MessageID, thread_id: ChannelID | None = None
     ) -> None: ...
 
+    async def end_poll(self, channel_id: ChannelID, message_id: MessageID) -> bool:
+        """End a poll now; False when Discord refuses (only the poll's author may)."""
+        ...
+
     async def create_thread(
         self, channel_id: ChannelID, message_id: MessageID, name: str
     ) -> ChannelID:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bridge.actions.context import BridgeContext
 from bridge.actions.portals import ensure_portal
 from bridge.config import Config
+from bridge.ids import RoomID
 from bridge.model import MatrixText
 from bridge.runtime_config import (
     ConfigChange,
@@ -44,3 +45,12 @@ async def apply_config(
             notice = MatrixText(RETIRED, msgtype="m.notice")
             await ctx.matrix.send_text(portal.room_id, ctx.namer.bot_mxid, notice, None)
     return change
+
+
+async def unbridged_room(ctx: BridgeContext, room_id: object, event_id: object) -> bool:
+    """True for an event in the room of a channel no longer bridged."""
+    portal = await ctx.stores.portals.by_room(RoomID(str(room_id)))
+    if portal is None or ctx.config.bridge.channel(portal.discord_channel_id) is not None:
+        return False
+    log.debug("m2d.skipped event=%s reason=unbridged", event_id)
+    return True

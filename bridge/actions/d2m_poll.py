@@ -120,7 +120,7 @@ async def relay_discord_poll_vote(ctx: BridgeContext, vote: DiscordPollVote) -> 
         poll.room_id,
         ghost,
         POLL_RESPONSE,
-        poll_response_content(poll.start_event_id, current),
+        poll_response_content(poll.start_event_id, current, poll.answer_ids),
         None,
     )
     # Stored once sent: a retry after a failed send sends it again.
@@ -149,7 +149,9 @@ async def relay_discord_poll_end(ctx: BridgeContext, message: DiscordMessage) ->
         return None
     if not await _bridged(ctx, row):
         return None
-    if message.author.id == row.author_id:
+    if row.from_matrix:  # its creator is no ghost: the bot (room moderator) ends it
+        ghost = ctx.namer.bot_mxid
+    elif message.author.id == row.author_id:
         ghost = await sync_puppet(ctx, message.author)
     else:  # a partial update without its author
         ghost = ctx.namer.ghost_mxid(row.author_id)

@@ -6,6 +6,7 @@ vote change is relayed as the voter's whole current set of answers, kept here.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +23,21 @@ class PollRow:
     room_id: RoomID
     start_event_id: EventID
     author_id: DiscordUserID
-    # The org.matrix.msc3381.poll.end sent, once the poll is over on Discord.
+    # The org.matrix.msc3381.poll.end sent, once the poll is over on Discord (or the one
+    # its Matrix creator sent).
     end_event_id: EventID | None = None
+    # A poll started in Matrix: the Matrix answer ID of Discord answer_id 1, 2 ...
+    # (None: a Discord poll, whose Matrix answer IDs are Discord's answer_id).
+    answer_ids: tuple[str, ...] | None = None
+
+    @property
+    def from_matrix(self) -> bool:
+        """Started in Matrix and posted on Discord by the bridge's webhook."""
+        return self.answer_ids is not None
 
     @classmethod
     def from_record(cls, rec: Any) -> PollRow:
-        end = rec["end_event_id"]
+        end, answers = rec["end_event_id"], rec["answer_ids"]
         return cls(
             discord_message_id=MessageID(int(rec["discord_message_id"])),
             discord_channel_id=ChannelID(int(rec["discord_channel_id"])),
@@ -35,11 +45,13 @@ class PollRow:
             start_event_id=EventID(rec["start_event_id"]),
             author_id=DiscordUserID(int(rec["author_id"])),
             end_event_id=EventID(end) if end is not None else None,
+            answer_ids=tuple(str(a) for a in json.loads(answers)) if answers else None,
         )
 
 
 _COLUMNS = (
-    "discord_message_id, discord_channel_id, room_id, start_event_id, author_id, end_event_id"
+    "discord_message_id, discord_channel_id, room_id, start_event_id, author_id,"
+    " end_event_id, answer_ids"
 )
 
 
@@ -53,7 +65,7 @@ class PollStore:
 
     async def insert(self, row: PollRow) -> None:
         await self.db.execute(
-            f"INSERT INTO poll ({_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            f"INSERT INTO poll ({_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT DO NOTHING",
             row.discord_message_id,
             row.discord_channel_id,
@@ -61,12 +73,19 @@ class PollStore:
             row.start_event_id,
             row.author_id,
             row.end_event_id,
+            json.dumps(list(row.answer_ids)) if row.answer_ids is not None else None,
             _now_ms(),
         )
 
     async def get(self, message_id: MessageID) -> PollRow | None:
         rec = await self.db.fetchrow(
             f"SELECT {_COLUMNS} FROM poll WHERE discord_message_id=$1", message_id
+        )
+        return PollRow.from_record(rec) if rec else None
+
+    async def by_start(self, event_id: EventID) -> PollRow | None:
+        rec = await self.db.fetchrow(
+            f"SELECT {_COLUMNS} FROM poll WHERE start_event_id=$1", event_id
         )
         return PollRow.from_record(rec) if rec else None
 

@@ -42,6 +42,7 @@ from bridge.transport.discord_objects import (
     _profile_changed,
     author_from,
     message_from,
+    poll_object,
     poll_vote_from,
     reaction_from,
     thread_from,
@@ -377,12 +378,13 @@ class DiscordTransport:
         mentions = self._mentions(send)
         try:
             sent = await hook.send(
-                content=send.content,
+                content=send.content or discord.utils.MISSING,
                 username=send.username,
                 avatar_url=send.avatar_url or discord.utils.MISSING,
                 allowed_mentions=mentions,
                 files=files_for(send) if send.files else discord.utils.MISSING,
                 thread=_thread_object(send.thread_id),
+                poll=poll_object(send.poll) if send.poll else discord.utils.MISSING,
                 wait=True,
             )
         except discord.NotFound as exc:
@@ -415,6 +417,17 @@ class DiscordTransport:
             await self._hook(webhook).delete_message(message_id, thread=_thread_object(thread_id))
         except discord.NotFound:
             log.info("discord.delete-target-gone message=%s", message_id)
+
+    async def end_poll(self, channel_id: ChannelID, message_id: MessageID) -> bool:
+        try:
+            await self.client.http.end_poll(channel_id, message_id)
+        except discord.Forbidden as exc:  # not the poll's author (a webhook's poll)
+            log.info("discord.end-poll-refused message=%s code=%s", message_id, exc.code)
+            return False
+        except discord.NotFound:
+            log.info("discord.end-poll-target-gone message=%s", message_id)
+            return False
+        return True
 
     async def create_thread(
         self, channel_id: ChannelID, message_id: MessageID, name: str

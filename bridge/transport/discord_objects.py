@@ -8,6 +8,7 @@ gateway; nothing beyond the transport sees a discord.py object.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from bridge.model import (
     DiscordMessage,
     DiscordPoll,
     DiscordPollAnswer,
+    DiscordPollCreate,
     DiscordPollVote,
     DiscordReaction,
     DiscordThread,
@@ -179,3 +181,16 @@ def reaction_from(
 
 def _profile_changed(before: discord.abc.User, after: discord.abc.User) -> bool:
     return author_from(before) != author_from(after)
+
+
+def poll_object(create: DiscordPollCreate) -> discord.Poll:
+    """The other way, for a send: discord.py's Poll for a webhook execution (texts
+    already within Discord's limits)."""
+    poll = discord.Poll(
+        create.question,
+        datetime.timedelta(hours=create.duration_hours),
+        multiple=create.allow_multiselect,
+    )
+    for text in create.answers:
+        poll.add_answer(text=text)
+    return poll

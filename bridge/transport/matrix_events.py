@@ -13,8 +13,16 @@ from bridge.model import (
     MatrixEdit,
     MatrixMessage,
     MatrixPins,
+    MatrixPollEnd,
+    MatrixPollStart,
     MatrixReaction,
     MatrixRedaction,
+)
+from bridge.transport.matrix_polls import (
+    POLL_END_TYPES,
+    POLL_START_TYPES,
+    parse_poll_end,
+    parse_poll_start,
 )
 
 MatrixEvent = MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction
@@ -50,8 +58,12 @@ def media_fields(content: dict[str, Any]) -> dict[str, Any]:
 
 def parse_event(
     raw: dict[str, Any],
-) -> MatrixMessage | MatrixEdit | MatrixRedaction | MatrixReaction | MatrixPins | None:
+) -> MatrixEvent | MatrixPins | MatrixPollStart | MatrixPollEnd | None:
     """Translate a raw room event into the dataclass the actions take, if relayed."""
+    if raw.get("type") in POLL_START_TYPES:
+        return parse_poll_start(raw)
+    if raw.get("type") in POLL_END_TYPES:
+        return parse_poll_end(raw)
     if raw.get("type") == "m.room.redaction":
         return parse_redaction(raw)
     if raw.get("type") == "m.reaction":

@@ -132,6 +132,18 @@ class Contract:
             self._validators[ref] = validator
         return validator
 
+    def schema_errors(self, schema: str, body: Any) -> list[str]:
+        """Why ``body`` does not match the component schema named ``schema`` ([] when it
+        does): for request bodies (``IncomingWebhookRequestPartial`` ...)."""
+        if schema not in self.spec.get("components", {}).get("schemas", {}):
+            return [f"{schema}: no such schema"]
+        validator = self._validator(f"{SPEC_URI}#/components/schemas/{_escape(schema)}")
+        return [
+            f"{schema}: at {'/'.join(str(p) for p in err.absolute_path) or '<root>'}: "
+            + _short(err)
+            for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        ]
+
     def errors(self, method: str, path: str, status: int, body: Any) -> list[str]:
         """Why a response does not match the spec ([] when it does).
 

@@ -225,6 +225,10 @@ class FakeDiscord:
         self.reactions: dict[MessageID, dict[str, list[DiscordAuthor]]] = {}
         self.reactor_calls: list[tuple[MessageID, str, bool]] = []
         self.reactors_refused: set[MessageID] = set()
+        # (channel, message) of every poll the bridge asked to end; whether Discord lets it
+        # (it refuses for a webhook's poll: only the author may end a poll).
+        self.ended_polls: list[tuple[ChannelID, MessageID]] = []
+        self.may_end_polls = False
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)
@@ -262,6 +266,10 @@ class FakeDiscord:
             self.thread_deletes.append((thread_id, message_id))
 
     # -- threads: a thread started from a message has the message's ID
+
+    async def end_poll(self, channel_id: ChannelID, message_id: MessageID) -> bool:
+        self.ended_polls.append((channel_id, message_id))
+        return self.may_end_polls
 
     async def create_thread(
         self, channel_id: ChannelID, message_id: MessageID, name: str

@@ -32,3 +32,23 @@ async def test_votes_per_user(stores: Stores) -> None:
     await stores.polls.set_vote(MSG, CAROL, 2, False)  # never voted: nothing happens
     assert await stores.polls.votes_of(MSG, CAROL) == [1]
     assert await stores.polls.votes_of(MessageID(1), CAROL) == []
+
+
+async def test_matrix_poll_answer_ids_and_lookup_by_start(stores: Stores) -> None:
+    row = PollRow(
+        MSG,
+        ChannelID(4000000000000000001),
+        RoomID("!r:x"),
+        EventID("$matrix-start"),
+        BOB,
+        answer_ids=("cave-x1", 'tower "y"'),
+    )
+    await stores.polls.insert(row)
+    assert await stores.polls.get(MSG) == row
+    assert await stores.polls.by_start(EventID("$matrix-start")) == row
+    assert await stores.polls.by_start(EventID("$other")) is None
+    assert row.from_matrix
+    discord_poll = PollRow(MessageID(1), row.discord_channel_id, row.room_id, EventID("$s"), BOB)
+    await stores.polls.insert(discord_poll)
+    found = await stores.polls.by_start(EventID("$s"))
+    assert found is not None and found.answer_ids is None and not found.from_matrix

@@ -24,6 +24,13 @@ BOB = DiscordUserID(2000000000000000002)
 CAROL = DiscordUserID(2000000000000000003)
 
 
+def end_of(start_id: str) -> Any:
+    """A poll end of this poll (other tests' polls may end in the same room)."""
+    return lambda e: (
+        e["type"] == POLL_END and e["content"].get("m.relates_to", {}).get("event_id") == start_id
+    )
+
+
 def response_of(start_id: str, sender: str, answers: list[str]) -> Any:
     def check(event: dict[str, Any]) -> bool:
         content = event["content"]
@@ -91,7 +98,7 @@ async def test_discord_poll_start_votes_and_end_reach_matrix(
     # (Guarded twice: the poll table, and the end's transaction ID, which Synapse
     # deduplicates; tests/actions/test_poll_actions.py checks the first alone.)
     with pytest.raises(TimeoutError):
-        await matrix_alice.wait_for_event(room, lambda e: e["type"] == POLL_END, timeout=2)
+        await matrix_alice.wait_for_event(room, end_of(start_id), timeout=2)
     assert "Cave: 0 votes\nTower: 2 votes\nWinner: Tower" in end["content"][TEXT]
     stores = stack.bridge.ctx.stores
     row = await eventually(

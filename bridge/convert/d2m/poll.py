@@ -10,7 +10,7 @@ says so. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bridge.ids import EventID
@@ -55,11 +55,20 @@ def poll_start_content(
     return content
 
 
-def poll_response_content(start: EventID, answer_ids: Iterable[int]) -> dict[str, Any]:
-    """A voter's current answers (possibly none: every vote removed)."""
+def poll_response_content(
+    start: EventID, answer_ids: Iterable[int], matrix_ids: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """A voter's current answers (possibly none: every vote removed). ``matrix_ids``,
+    for a poll started in Matrix, names Discord's answer_id 1, 2 ... as Matrix does;
+    answers it does not name are left out."""
+    ids = sorted(set(answer_ids))
+    if matrix_ids is None:
+        answers = [str(a) for a in ids]
+    else:
+        answers = [matrix_ids[a - 1] for a in ids if 1 <= a <= len(matrix_ids)]
     return {
         "m.relates_to": {"rel_type": "m.reference", "event_id": start},
-        POLL_RESPONSE: {"answers": [str(a) for a in sorted(set(answer_ids))]},
+        POLL_RESPONSE: {"answers": answers},
     }
 
 

@@ -190,3 +190,31 @@ def _polls_intent() -> discord.Intents:
     intents = discord.Intents.none()
     intents.guild_polls = True
     return intents
+
+
+async def test_webhook_poll_contract(api: Api, contract: Contract, emu: Emulator) -> None:
+    """A webhook posts a poll (the request per the spec); its author is the webhook, so
+    the bot cannot end it (only a poll's author may, and no webhook route ends polls)."""
+    hook = await call(api, contract, "POST", f"/channels/{CAMPAIGN}/webhooks", json={"name": "P"})
+    execute = f"/webhooks/{hook['id']}/{hook['token']}?wait=true"
+    request = {"username": "Alice Liddell (Matrix)", "poll": {**POLL, "duration": 24}}
+    assert contract.schema_errors("IncomingWebhookRequestPartial", request) == []
+    sent = await call(api, contract, "POST", execute, None, json=request)
+    assert sent["webhook_id"] == hook["id"] and sent["author"]["id"] == hook["id"]
+    assert sent["author"]["username"] == "Alice Liddell (Matrix)" and sent["content"] == ""
+    assert [a["poll_media"]["text"] for a in sent["poll"]["answers"]] == ["Cave", "Tower"]
+    assert emu.vote(ALICE, CAMPAIGN, sent["id"], 2) is True
+    seen = await call(api, contract, "GET", f"/channels/{CAMPAIGN}/messages/{sent['id']}")
+    assert counts(seen) == {1: (0, False), 2: (1, False)}
+    expire = f"/channels/{CAMPAIGN}/polls/{sent['id']}/expire"
+    refused = await call(api, contract, "POST", expire, BOT_TOKEN, expect=403)
+    assert refused["code"] == 50013
+    assert emu.vote(BOB, CAMPAIGN, sent["id"], 1) is True  # still open
+    # A webhook's poll is validated as a message's is.
+    too_many = {**POLL, "answers": [{"poll_media": {"text": "a"}}] * 11}
+    assert contract.schema_errors("IncomingWebhookRequestPartial", {"poll": too_many}) != []
+    status, body, _ = await api.call("POST", execute, None, json={"poll": too_many})
+    assert (status, body["code"]) == (400, 50035) and "answers" in body["errors"]["poll"]
+    long_answer = {**POLL, "answers": [{"poll_media": {"text": "y" * 56}}]}
+    status, body, _ = await api.call("POST", execute, None, json={"poll": long_answer})
+    assert (status, body["code"]) == (400, 50035)
