@@ -17,7 +17,7 @@ from aiohttp import web
 
 from sandbox.discord import errors, payloads
 from sandbox.discord import permissions as perms
-from sandbox.discord.context import Ctx, ctx_of, current_user, guild_for, json_reply
+from sandbox.discord.context import Ctx, ctx_of, current_user, guild_for, int_query, json_reply
 from sandbox.discord.gateway import GUILD_MODERATION
 from sandbox.discord.state import Guild
 
@@ -91,21 +91,6 @@ def _snowflake_query(request: web.Request, name: str) -> int | None:
     return int(raw)
 
 
-def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise errors.invalid_form(name, "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.') from exc
-    if not low <= value <= high:
-        raise errors.invalid_form(
-            name, "NUMBER_TYPE_MAX", f"int value should be between {low} and {high}."
-        )
-    return value
-
-
 def select(
     entries: list[dict[str, Any]],
     *,
@@ -142,7 +127,7 @@ async def list_audit_log(request: web.Request) -> web.Response:
     guild = guild_for(request, user)
     if not perms.has(state.guild_permissions(guild.id, user.id), perms.VIEW_AUDIT_LOG):
         raise errors.missing_permissions()
-    action = _int_query(request, "action_type", 0, 0, 1 << 31)
+    action = int_query(request, "action_type", 0, 0, 1 << 31)
     entries = select(
         state.audit_logs.get(guild.id, []),
         user_id=_snowflake_query(request, "user_id"),
@@ -150,7 +135,7 @@ async def list_audit_log(request: web.Request) -> web.Response:
         action_type=action or None,
         before=_snowflake_query(request, "before"),
         after=_snowflake_query(request, "after"),
-        limit=_int_query(request, "limit", DEFAULT_LIMIT, 1, 100),
+        limit=int_query(request, "limit", DEFAULT_LIMIT, 1, 100),
     )
     user_ids: dict[str, None] = {}
     for e in entries:

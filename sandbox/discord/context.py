@@ -109,6 +109,22 @@ def guild_for(request: web.Request, user: User) -> Guild:
     return guild
 
 
+def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter in ``low..high``; Discord's 50035 form error otherwise."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise errors.invalid_form(name, "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.') from exc
+    if not low <= value <= high:
+        raise errors.invalid_form(
+            name, "NUMBER_TYPE_MAX", f"int value should be between {low} and {high}."
+        )
+    return value
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}

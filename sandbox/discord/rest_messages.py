@@ -15,6 +15,7 @@ from sandbox.discord.context import (
     channel_for,
     ctx_of,
     current_user,
+    int_query,
     json_reply,
     no_content,
     read_json,
@@ -350,21 +351,6 @@ async def clear_reactions(request: web.Request) -> web.Response:
     return no_content()
 
 
-def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise errors.invalid_form(name, "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.') from exc
-    if not low <= value <= high:
-        raise errors.invalid_form(
-            name, "NUMBER_TYPE_MAX", f"int value should be between {low} and {high}."
-        )
-    return value
-
-
 async def list_reactions(request: web.Request) -> web.Response:
     """``GET .../reactions/{emoji}``: who reacted, by ascending user ID as Discord sorts
     them, paged with ``after`` (a user ID) and ``limit`` (1 to 100, 25 by default);
@@ -376,9 +362,9 @@ async def list_reactions(request: web.Request) -> web.Response:
         raise errors.missing_access()
     msg = _message_in(request, channel)
     key = _reaction_key(ctx, request.match_info["emoji_name"])
-    limit = _int_query(request, "limit", 25, 1, 100)
-    after = _int_query(request, "after", 0, 0, (1 << 64) - 1)
-    kind = _int_query(request, "type", 0, 0, 1)
+    limit = int_query(request, "limit", 25, 1, 100)
+    after = int_query(request, "after", 0, 0, (1 << 64) - 1)
+    kind = int_query(request, "type", 0, 0, 1)
     users = [] if kind == 1 else ctx.state.reactions.get(msg["id"], {}).get(key, [])
     chosen = sorted((u for u in users if int(u) > after and u in ctx.state.users), key=int)
     return json_reply([payloads.user(ctx.state.users[u]) for u in chosen[:limit]])
