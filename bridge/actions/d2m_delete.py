@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.db import MessageRow
 from bridge.ids import EventID
 from bridge.model import DiscordDeletion
 
@@ -13,17 +14,32 @@ log = logging.getLogger(__name__)
 REASON = "Deleted on Discord"
 
 
+async def redact_rows(
+    ctx: BridgeContext, rows: list[MessageRow], reason: str, done: list[EventID] | None = None
+) -> list[EventID]:
+    """Redact the Matrix events of message-map rows and forget the rows; returns the
+    events redacted (each once: a long Matrix message split on Discord has several rows,
+    and events in ``done`` were redacted already).
+
+    Each link is forgotten once its event is redacted, so a retry after a failure
+    redacts what is left. Our own redaction's echo is the bot's: never relayed back.
+    """
+    redacted: list[EventID] = []
+    for row in rows:
+        if row.event_id not in redacted and (done is None or row.event_id not in done):
+            await ctx.matrix.redact(row.room_id, row.event_id, reason)
+            redacted.append(row.event_id)
+        await ctx.stores.messages.forget_row(row)
+    return redacted
+
+
 async def relay_discord_deletion(ctx: BridgeContext, deletion: DiscordDeletion) -> list[EventID]:
     if deletion.guild_id is not None and deletion.guild_id != ctx.config.discord.guild_id:
         return []
     redacted: list[EventID] = []
     for message_id in deletion.message_ids:
-        # Each link is forgotten once its event is redacted, so a retry after a failure
-        # redacts what is left. Our own redaction's echo is the bot's: never relayed back.
-        for row in await ctx.stores.messages.by_discord(message_id):
-            await ctx.matrix.redact(row.room_id, row.event_id, REASON)
-            await ctx.stores.messages.forget_row(row)
-            redacted.append(row.event_id)
+        rows = await ctx.stores.messages.by_discord(message_id)
+        redacted += await redact_rows(ctx, rows, REASON, done=redacted)
     if redacted:
         log.info(
             "d2m.deleted channel=%s messages=%s events=%s",

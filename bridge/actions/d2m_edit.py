@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_delete import redact_rows
 from bridge.actions.d2m_message import convert_text
 from bridge.actions.puppets import sync_puppet
 from bridge.db import MessageRow
@@ -49,8 +50,7 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
     text = await convert_text(ctx, message, portal, with_reply=False)
     if text is None:
         if len(rows) > 1:  # the files stay; the text went
-            await ctx.matrix.redact(original.room_id, original.event_id, TEXT_REMOVED)
-            await ctx.stores.messages.forget_row(original)
+            await redact_rows(ctx, [original], TEXT_REMOVED)
             log.info("d2m.edit-text-removed message=%s event=%s", message.id, original.event_id)
         return None
     digest = text_digest(text.body, text.formatted_body)
@@ -71,15 +71,6 @@ async def _redact_removed_attachments(
     ctx: BridgeContext, message: DiscordMessage, rows: list[MessageRow]
 ) -> None:
     kept = {a.id for a in message.attachments}
-    for row in rows:
-        if row.attachment_id is None or row.attachment_id in kept:
-            continue
-        # Redacted, then forgotten: a retry after a failure redacts what is left.
-        await ctx.matrix.redact(row.room_id, row.event_id, ATTACHMENT_REMOVED)
-        await ctx.stores.messages.forget_row(row)
-        log.info(
-            "d2m.edit-attachment-removed message=%s attachment=%s event=%s",
-            message.id,
-            row.attachment_id,
-            row.event_id,
-        )
+    removed = [r for r in rows if r.attachment_id is not None and r.attachment_id not in kept]
+    for event_id in await redact_rows(ctx, removed, ATTACHMENT_REMOVED):
+        log.info("d2m.edit-attachment-removed message=%s event=%s", message.id, event_id)

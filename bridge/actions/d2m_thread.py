@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_delete import redact_rows
 from bridge.actions.portals import ensure_portal
 from bridge.db import PortalRow, ThreadRow
 from bridge.ids import ChannelID, EventID, MessageID
@@ -134,13 +135,8 @@ async def relay_discord_thread_deletion(
     row = await ctx.stores.threads.by_thread(deletion.thread_id)
     if row is None:
         return []
-    redacted: list[EventID] = []
-    # Each link is forgotten once redacted: a retry after a failure redacts the rest.
-    for message in await ctx.stores.messages.in_channel(deletion.thread_id):
-        if message.event_id not in redacted:  # a long Matrix message split in parts: once
-            await ctx.matrix.redact(message.room_id, message.event_id, THREAD_DELETED)
-            redacted.append(message.event_id)
-        await ctx.stores.messages.forget_row(message)
+    rows = await ctx.stores.messages.in_channel(deletion.thread_id)
+    redacted = await redact_rows(ctx, rows, THREAD_DELETED)
     if await _bot_root(ctx, row):
         await ctx.matrix.redact(row.room_id, row.root_event_id, THREAD_DELETED)
         redacted.append(row.root_event_id)
