@@ -158,7 +158,7 @@ class Admin:
             if bridged:
                 return f"Channel {channel_id} is already bridged."
             channel = await self.ctx.discord.channel(channel_id)
-            if channel is None or channel.guild_id != self.ctx.config.discord.guild_id:
+            if channel is None or channel.guild_id not in self.ctx.config.discord.guild_ids:
                 return f"The bot cannot see a text channel {channel_id} in this server."
         elif not bridged:
             return f"Channel {channel_id} is not bridged."

@@ -88,6 +88,8 @@ log = logging.getLogger(__name__)
 # their own (no channel has these IDs).
 PROFILE_QUEUE = ChannelID(0)
 MODERATION_QUEUE = ChannelID(1)
+# Guild structure (channels created, moved, deleted; roles edited): one queue, in order.
+STRUCTURE_QUEUE = ChannelID(2)
 
 
 class SchemaOutdated(RuntimeError):
@@ -140,12 +142,17 @@ class Bridge:
                 ban=self._on_discord_ban,
                 unban=self._on_discord_unban,
                 roles=self._on_discord_roles,
+                structure=self._on_guild_structure,
+                guild_roles=self._on_guild_roles,
+                channel_deleted=self._on_channel_deleted,
                 channel_access=self._on_channel_access,
                 dm=self._on_discord_dm,
                 ready=self._on_discord_ready,
             ),
         )
-        self.discord_moderation = DiscordModeration(self.discord.client, config.discord.guild_id)
+        self.discord_moderation = DiscordModeration(
+            self.discord.client, config.discord.guilds[0].id
+        )
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
         self.media_key = link_key(tokens.as_token)
@@ -325,7 +332,7 @@ class Bridge:
     async def _on_discord_message(self, message: DiscordMessage) -> None:
         if self._ctx is None:
             return
-        if message.channel_id == self.config.moderation.mod_channel:
+        if self.config.discord.mod_channel_guild(message.channel_id) is not None:
             self._moderate(lambda m: m.on_discord_message(message))  # commands, never relayed
             return
         # A thread's messages queue behind its parent's: the starter is relayed first.
@@ -406,11 +413,11 @@ class Bridge:
         self._d2m(channel_id, lambda: relay_discord_pins(self.ctx, channel_id))
 
     async def _on_discord_ban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
-        if guild_id == self.config.discord.guild_id:
+        if guild_id in self.config.discord.guild_ids:
             self._moderate(lambda m: m.on_discord_ban(user_id))
 
     async def _on_discord_unban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
-        if guild_id == self.config.discord.guild_id:
+        if guild_id in self.config.discord.guild_ids:
             self._moderate(lambda m: m.on_discord_unban(user_id))
 
     def _d2m(
@@ -464,8 +471,39 @@ class Bridge:
         if moderation is not None:
             self._d2m(MODERATION_QUEUE, lambda: job(moderation))
 
-    async def _on_discord_roles(self, user_id: DiscordUserID) -> None:
+    async def _on_discord_roles(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
+        if guild_id not in self.config.discord.guild_ids:
+            return
         self._moderate(lambda m: m.on_discord_roles(user_id))
+        for hook in self.ctx.member_roles_changed:
+            self._d2m(STRUCTURE_QUEUE, functools.partial(hook, guild_id, user_id))
+
+    async def _on_guild_structure(self, guild_id: GuildID) -> None:
+        """A channel was created, moved, renamed or deleted, or the guild changed: the
+        channels bridged by category or guild rules are re-derived, then the hooks
+        (spaces) follow, all in one queue so that bursts apply in order."""
+        if self._ctx is None or guild_id not in self.config.discord.guild_ids:
+            return
+        self._d2m(STRUCTURE_QUEUE, functools.partial(self._structure_changed, guild_id))
+
+    async def _structure_changed(self, guild_id: GuildID) -> None:
+        if not self.started.is_set():
+            await self._until_started()
+        await self.reconfigure(None)  # category and guild rules may bridge or drop channels
+        for hook in self.ctx.structure_changed:
+            await hook(guild_id)
+
+    async def _on_guild_roles(self, guild_id: GuildID) -> None:
+        if self._ctx is None or guild_id not in self.config.discord.guild_ids:
+            return
+        for hook in self.ctx.guild_roles_changed:
+            self._d2m(STRUCTURE_QUEUE, functools.partial(hook, guild_id))
+
+    async def _on_channel_deleted(self, channel_id: ChannelID, guild_id: GuildID) -> None:
+        if self._ctx is None or guild_id not in self.config.discord.guild_ids:
+            return
+        for hook in self.ctx.channel_deleted:
+            self._d2m(STRUCTURE_QUEUE, functools.partial(hook, channel_id))
 
     async def _on_channel_access(self, channel_id: ChannelID) -> None:
         self._moderate(lambda m: m.on_channel_access(channel_id))

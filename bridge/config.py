@@ -19,7 +19,32 @@ from typing import Any, Literal
 
 import yaml
 
-from bridge.ids import ChannelID, GhostNamer, GuildID, RoomID
+from bridge.config_guilds import (
+    DEFAULT_POWER_RULES,
+    Access,
+    CategoryRule,
+    ChannelConfig,
+    GuildConfig,
+    PowerRule,
+    SpacesConfig,
+    parse_guilds,
+    parse_power_rules,
+    parse_spaces,
+)
+from bridge.ids import GhostNamer, GuildID, RoomID
+
+__all__ = [
+    "Access",
+    "CategoryRule",
+    "ChannelConfig",
+    "Config",
+    "ConfigError",
+    "GuildConfig",
+    "PowerRule",
+    "SpacesConfig",
+    "load_config",
+    "parse_config",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +55,7 @@ ROOM_ALIAS_RE = re.compile(r"^#[^:\s]+:\S+$")
 USER_ID_RE = re.compile(r"^@[^:\s]+:\S+$")
 LOCALPART_RE = re.compile(r"^[a-z0-9._=/+-]+$")
 
-Access = Literal["public", "members_only"]
+BanScope = Literal["guild", "party"]
 
 
 class ConfigError(ValueError):
@@ -75,14 +100,25 @@ class DatabaseConfig:
 class DiscordConfig:
     token: str = field(repr=False)
     api_base: str
-    guild_id: GuildID
+    # Every bridged guild (the bot is in each), in the config's order.
+    guilds: tuple[GuildConfig, ...]
 
+    @property
+    def guild_ids(self) -> tuple[GuildID, ...]:
+        return tuple(g.id for g in self.guilds)
 
-@dataclass(frozen=True)
-class ChannelConfig:
-    discord_channel: ChannelID
-    matrix_room: RoomID | None  # None means "create"
-    access: Access
+    def guild(self, guild_id: int | None) -> GuildConfig | None:
+        for guild in self.guilds:
+            if guild.id == guild_id:
+                return guild
+        return None
+
+    def mod_channel_guild(self, channel_id: int) -> GuildConfig | None:
+        """The guild whose moderators' channel ``channel_id`` is, if any."""
+        for guild in self.guilds:
+            if guild.mod_channel is not None and guild.mod_channel == channel_id:
+                return guild
+        return None
 
 
 @dataclass(frozen=True)
@@ -106,6 +142,10 @@ class BridgeConfig:
     delivery_error_notices: bool = True
     # How long a poll started in Matrix stays open on Discord (hours, 1 to 768).
     poll_duration_hours: int = 24
+    # One Matrix space per guild, categories as sub-spaces, a party space above them.
+    spaces: SpacesConfig = field(default_factory=SpacesConfig)
+    # Discord roles -> Matrix power levels of the ghosts (highest matching rule wins).
+    role_power_levels: tuple[PowerRule, ...] = DEFAULT_POWER_RULES
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -127,8 +167,10 @@ class ModerationConfig:
     policy_room: RoomID | None = None  # the bridge's own policy list; None: the bridge creates it
     subscriptions: tuple[str, ...] = ()  # other policy lists to follow: room IDs or aliases
     mod_room: RoomID | None = None  # moderators' room on Matrix (commands + log); None: created
-    mod_channel: ChannelID | None = None  # moderators' channel on Discord; None: none
     command_prefix: str = "!mod"
+    # "guild": a ban applies in the guild where it was made (its Discord server and its
+    # rooms); "party": in every bridged guild and every portal room.
+    ban_scope: BanScope = "guild"
 
 
 @dataclass(frozen=True)
@@ -154,6 +196,14 @@ class Config:
     members: MembersConfig = field(default_factory=MembersConfig)
     # "text": key=value lines; "json": one JSON object per line (for log shippers).
     log_format: str = "text"
+
+    def member_roles(self, guild_id: int | None) -> tuple[int, ...]:
+        """The roles that make a verified member of ``guild_id``: the guild's own
+        ``member_roles`` and the top-level ``members.role_ids`` (role IDs are unique
+        across Discord, so a role of another guild never matches)."""
+        guild = self.discord.guild(guild_id)
+        own = guild.member_roles if guild is not None else ()
+        return tuple(dict.fromkeys(own + self.members.role_ids))
 
     @property
     def namer(self) -> GhostNamer:
@@ -256,39 +306,6 @@ def _localpart(reader: _Reader, name: str, default: str) -> str:
     return value
 
 
-def _channels(reader: _Reader) -> tuple[ChannelConfig, ...]:
-    channels: list[ChannelConfig] = []
-    seen: set[int] = set()
-    for index, raw in enumerate(reader.items("channels")):
-        key = reader.key(f"channels[{index}]")
-        if not isinstance(raw, Mapping):
-            raise ConfigError(key, "expected a mapping with discord_channel and matrix_room")
-        item = _Reader(raw, f"{key}.")
-        channel_id = item.snowflake("discord_channel")
-        if channel_id in seen:
-            raise ConfigError(item.key("discord_channel"), f"channel {channel_id} listed twice")
-        seen.add(channel_id)
-        room = item.text("matrix_room", "create")
-        if room != "create" and not ROOM_ID_RE.match(room):
-            raise ConfigError(
-                item.key("matrix_room"),
-                f"expected 'create' or a room ID like !abc:server, got {room!r}",
-            )
-        access = item.text("access", "members_only")
-        if access not in ("public", "members_only"):
-            raise ConfigError(
-                item.key("access"), f"expected public or members_only, got {access!r}"
-            )
-        channels.append(
-            ChannelConfig(
-                discord_channel=ChannelID(channel_id),
-                matrix_room=None if room == "create" else RoomID(room),
-                access="public" if access == "public" else "members_only",
-            )
-        )
-    return tuple(channels)
-
-
 def _room_or_create(reader: _Reader, name: str) -> RoomID | None:
     room = reader.text(name, "create")
     if room == "create":
@@ -331,9 +348,11 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
             raise ConfigError(key, f"{room} listed twice")
         subscriptions.append(room)
 
-    mod_channel: ChannelID | None = None
     if mod.data.get("mod_channel") not in (None, ""):
-        mod_channel = ChannelID(mod.snowflake("mod_channel"))
+        mod.snowflake("mod_channel")  # validated here; it belongs to the (old) single guild
+    ban_scope = mod.text("ban_scope", "guild")
+    if ban_scope not in ("guild", "party"):
+        raise ConfigError(mod.key("ban_scope"), f"expected guild or party, got {ban_scope!r}")
 
     prefix = mod.text("command_prefix", "!mod")
     if any(char.isspace() for char in prefix):
@@ -347,8 +366,8 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
         policy_room=_room_or_create(mod, "policy_room"),
         subscriptions=tuple(subscriptions),
         mod_room=_room_or_create(mod, "mod_room"),
-        mod_channel=mod_channel,
         command_prefix=prefix,
+        ban_scope="party" if ban_scope == "party" else "guild",
     )
 
 
@@ -430,13 +449,20 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     database = DatabaseConfig(url=db_url, auto_migrate=db.boolean("auto_migrate", True))
 
     dc = root.section("discord")
+    br = root.section("bridge")
+    guilds, channels = parse_guilds(data, dc, br)
+    if isinstance(data.get("moderation"), Mapping) and len(guilds) > 1:
+        if data["moderation"].get("mod_channel") not in (None, ""):
+            raise ConfigError(
+                "moderation.mod_channel",
+                "with several guilds, give each its own discord.guilds[N].mod_channel",
+            )
     discord = DiscordConfig(
         token=_secret(dc, "token"),
         api_base=_http_url(dc, "api_base", DISCORD_API_BASE),
-        guild_id=GuildID(dc.snowflake("guild_id")),
+        guilds=guilds,
     )
 
-    br = root.section("bridge")
     template = br.text("ghost_displayname", "{name} (Discord)")
     if "{name}" not in template and "{username}" not in template:
         raise ConfigError(br.key("ghost_displayname"), "must contain {name} or {username}")
@@ -451,7 +477,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         ghost_displayname=template,
         webhook_name=br.text("webhook_name", "Passerelle"),
         auto_invite=tuple(invites),
-        channels=_channels(br),
+        channels=channels,
         discord_upload_limit_mb=br.integer("discord_upload_limit_mb", 10, lo=1, hi=500),
         public_media_url=(
             _http_url(br, "public_media_url") if br.data.get("public_media_url") else None
@@ -461,6 +487,8 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         sender_per_seconds=br.integer("sender_per_seconds", 10, lo=1, hi=86_400),
         delivery_error_notices=br.boolean("delivery_error_notices", True),
         poll_duration_hours=br.integer("poll_duration_hours", 24, lo=1, hi=768),
+        spaces=parse_spaces(br),
+        role_power_levels=parse_power_rules(br),
     )
 
     logging_section = data.get("logging") or {}

@@ -260,24 +260,24 @@ async def _discord_checks(session: aiohttp.ClientSession, config: Config) -> Asy
         yield skip("discord guild", "needs a valid token")
         return
     bot_id = str(me.body.get("id")) if isinstance(me.body, Mapping) else None
-    guild_id = int(config.discord.guild_id)
     try:
         guilds = await http_json(session, "GET", f"{base}/users/@me/guilds", auth)
     except NETWORK_ERRORS as exc:
         yield fail("discord guild", f"{unreachable} ({error_text(exc)})", DISCORD_BASE_HINT)
         return
-    check = guild_check(guilds, guild_id, bot_id)
-    yield check
-    if check.failed:
-        return
-    for key, channel_id in configured_channels(config):
-        name = f"discord channel {channel_id}"
-        try:
-            result = await http_json(session, "GET", f"{base}/channels/{channel_id}", auth)
-        except NETWORK_ERRORS as exc:
-            yield fail(name, f"{unreachable} ({error_text(exc)})", DISCORD_BASE_HINT)
+    for guild_id in config.discord.guild_ids:
+        check = guild_check(guilds, guild_id, bot_id)
+        yield check
+        if check.failed:
             continue
-        yield channel_check(key, channel_id, guild_id, result)
+        for key, channel_id in configured_channels(config, guild_id):
+            name = f"discord channel {channel_id}"
+            try:
+                result = await http_json(session, "GET", f"{base}/channels/{channel_id}", auth)
+            except NETWORK_ERRORS as exc:
+                yield fail(name, f"{unreachable} ({error_text(exc)})", DISCORD_BASE_HINT)
+                continue
+            yield channel_check(key, channel_id, guild_id, result)
 
 
 async def diagnose(config_path: Path) -> AsyncIterator[Check]:

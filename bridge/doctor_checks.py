@@ -334,8 +334,8 @@ def guild_check(result: HttpResult, guild_id: int, bot_id: str | None) -> Check:
     )
     return fail(
         name,
-        f"the bot is not in guild {guild_id} (discord.guild_id)",
-        f"invite it with {invite}, or fix discord.guild_id",
+        f"the bot is not in guild {guild_id} (discord.guilds)",
+        f"invite it with {invite}, or fix the guild's id in discord.guilds",
     )
 
 
@@ -363,12 +363,17 @@ def channel_check(key: str, channel_id: int, guild_id: int, result: HttpResult) 
     return fail(name, f"GET /channels/{channel_id} answered HTTP {result.status}", f"check {key}")
 
 
-def configured_channels(config: Config) -> list[tuple[str, int]]:
-    """(config key, channel ID) of every channel the bridge uses."""
-    channels = [
-        (f"bridge.channels[{i}].discord_channel", int(chan.discord_channel))
-        for i, chan in enumerate(config.bridge.channels)
-    ]
-    if config.moderation.mod_channel is not None:
-        channels.append(("moderation.mod_channel", int(config.moderation.mod_channel)))
+def configured_channels(config: Config, guild_id: int) -> list[tuple[str, int]]:
+    """(config key, channel ID) of every channel of ``guild_id`` the bridge uses."""
+    channels: list[tuple[str, int]] = []
+    for index, guild in enumerate(config.discord.guilds):
+        if guild.id != guild_id:
+            continue
+        key = f"discord.guilds[{index}]"
+        channels += [
+            (f"{key}.channels[{i}].discord_channel", int(chan.discord_channel))
+            for i, chan in enumerate(guild.channels)
+        ]
+        if guild.mod_channel is not None:
+            channels.append((f"{key}.mod_channel", int(guild.mod_channel)))
     return channels

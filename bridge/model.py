@@ -214,6 +214,13 @@ class DiscordThreadDeletion:
     guild_id: GuildID | None
 
 
+# Discord channel types the bridge knows (others are left alone).
+TEXT, VOICE, CATEGORY, ANNOUNCEMENT, STAGE, FORUM, MEDIA = 0, 2, 4, 5, 13, 15, 16
+# Channels whose messages are bridged into a portal room (forum and media channels:
+# their posts, as threads).
+BRIDGEABLE_TYPES = (TEXT, ANNOUNCEMENT, FORUM, MEDIA)
+
+
 @dataclass(frozen=True)
 class DiscordChannel:
     id: ChannelID
@@ -223,6 +230,37 @@ class DiscordChannel:
     # Whether @everyone can view it (moderation.members_only.channel_visibility);
     # "members_only" when unknown: fail closed.
     visibility: str = "members_only"
+    # Discord's channel type (TEXT, CATEGORY, FORUM ...), its category and position.
+    type: int = TEXT
+    parent_id: ChannelID | None = None
+    position: int = 0
+    # Forum and media channels: their tags (id, name).
+    tags: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def bridgeable(self) -> bool:
+        return self.type in BRIDGEABLE_TYPES
+
+
+@dataclass(frozen=True)
+class DiscordRole:
+    id: int
+    name: str
+    permissions: int
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class DiscordGuild:
+    """A guild as the bridge shows it on Matrix (its space) and maps its roles."""
+
+    id: GuildID
+    name: str
+    description: str = ""
+    # The icon's CDN URL (None: no icon).
+    icon_url: str | None = None
+    owner_id: DiscordUserID | None = None
+    roles: tuple[DiscordRole, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bridge.db import WebhookRow
-from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, RoomID, UserID
+from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, UserID
 from bridge.model import (
     DiscordAuthor,
     DiscordChannel,
+    DiscordGuild,
     DiscordMessage,
     DiscordSend,
     DiscordThread,
@@ -131,6 +132,21 @@ class DiscordPort(Protocol):
         ...
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None: ...
+
+    async def guild(self, guild_id: GuildID) -> DiscordGuild | None:
+        """The guild's name, description, icon and roles; None if the bot is not in it."""
+        ...
+
+    async def guild_channels(self, guild_id: GuildID) -> list[DiscordChannel] | None:
+        """Every channel of the guild (categories included), in Discord's order."""
+        ...
+
+    async def member_roles(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[frozenset[int], int, bool] | None:
+        """A member's role IDs, guild-wide permissions and whether they own the guild;
+        None when they are not a member."""
+        ...
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None: ...
 

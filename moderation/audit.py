@@ -48,6 +48,7 @@ async def record(
     line = describe(entry)
     if mctx.state.mod_room is not None:
         await mctx.matrix.notice(mctx.state.mod_room, line)
-    if mctx.config.mod_channel is not None:
-        await mctx.discord.post(mctx.config.mod_channel, line)
+    for guild in mctx.bridge.config.discord.guilds:
+        if guild.mod_channel is not None:
+            await mctx.discord.post(guild.mod_channel, line)
     return entry

@@ -89,9 +89,10 @@ async def on_matrix_message(
 
 async def on_discord_message(mctx: ModerationContext, message: DiscordMessage) -> bool:
     """A message in the moderators' channel; True when it was a command (answered)."""
-    channel = mctx.config.mod_channel
-    if channel is None or message.channel_id != channel or message.author.bot:
+    guild = mctx.bridge.config.discord.mod_channel_guild(message.channel_id)
+    if guild is None or guild.mod_channel is None or message.author.bot:
         return False
+    channel = guild.mod_channel
     parsed = parse_command(message.content, mctx.config.command_prefix)
     if parsed is None:
         return False

@@ -59,26 +59,18 @@ class StackOptions:
     bridge_subprocess: bool = False
 
 
-def bridge_config_data(
-    opts: StackOptions,
-    seed: dict[str, Any],
-    synapse_url: str,
-    api_base: str,
-    as_port: int,
-) -> dict[str, Any]:
-    """The bridge config the sandbox runs with: the seed's first guild, all its text channels.
-
-    Channels @everyone cannot view are bridged members_only; the rest public.
-    """
-    guild = seed["guilds"][0]
-    bot = next(u for u in seed["users"] if u.get("bot"))
+def _guild_config(guild: dict[str, Any], first: bool) -> dict[str, Any]:
+    """One entry of ``discord.guilds`` for a seed guild. The first guild lists its text
+    channels one by one (public unless @everyone cannot view them); the others are
+    bridged whole (``all_channels: public``: members-only where Discord hides them).
+    A text channel named ``moderators`` is the guild's moderators' channel."""
+    entry: dict[str, Any] = {"id": str(guild["id"])}
     channels = []
-    mod_channel: str | None = None
     for chan in guild.get("channels", []):
         if int(chan.get("type", 0)) != 0:
             continue
         if chan["name"] == MOD_CHANNEL_NAME:  # commands and the log, never bridged
-            mod_channel = str(chan["id"])
+            entry["mod_channel"] = str(chan["id"])
             continue
         hidden = any(
             str(ow.get("id")) == str(guild["id"]) and int(ow.get("deny", "0")) & 1024
@@ -91,6 +83,26 @@ def bridge_config_data(
                 "access": "members_only" if hidden else "public",
             }
         )
+    if first:
+        entry["channels"] = channels
+    else:
+        entry["all_channels"] = "public"
+    # Verified members: the guild's "Member" role (and the test users, see SandboxStack).
+    entry["member_roles"] = [str(r["id"]) for r in guild.get("roles", []) if r["name"] == "Member"]
+    return entry
+
+
+def bridge_config_data(
+    opts: StackOptions,
+    seed: dict[str, Any],
+    synapse_url: str,
+    api_base: str,
+    as_port: int,
+) -> dict[str, Any]:
+    """The bridge config the sandbox runs with: every guild of the seed (see
+    :func:`_guild_config`)."""
+    bot = next(u for u in seed["users"] if u.get("bot"))
+    guilds = [_guild_config(g, index == 0) for index, g in enumerate(seed["guilds"])]
     db_url = opts.database_url or f"sqlite:///{opts.workdir / 'passerelle.db'}"
     return {
         "homeserver": {"url": synapse_url, "server_name": SERVER_NAME},
@@ -104,23 +116,16 @@ def bridge_config_data(
             "bot_displayname": "Passerelle",
         },
         "database": {"url": db_url},
-        "discord": {"token": bot["token"], "api_base": api_base, "guild_id": str(guild["id"])},
+        "discord": {"token": bot["token"], "api_base": api_base, "guilds": guilds},
         "bridge": {
             "auto_invite": list(opts.auto_invite),
-            "channels": channels,
             # The bridge serves signed media links (webhook avatars, big files) itself.
             "public_media_url": f"http://127.0.0.1:{as_port}",
+            "spaces": {"party_name": "Le Parti"},
             **({"sender_burst": opts.sender_burst} if opts.sender_burst else {}),
         },
-        # Verified members: the seed's "Member" role (and the test users, see SandboxStack).
-        "members": {
-            "role_ids": [str(r["id"]) for r in guild.get("roles", []) if r["name"] == "Member"],
-            "allowlist": list(opts.members_allowlist),
-        },
-        "moderation": {
-            "moderators": list(opts.moderators),
-            **({"mod_channel": mod_channel} if mod_channel else {}),
-        },
+        "members": {"allowlist": list(opts.members_allowlist)},
+        "moderation": {"moderators": list(opts.moderators)},
         "logging": {"level": opts.log_level},
     }
 

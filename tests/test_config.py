@@ -49,7 +49,7 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
     assert config.appservice.registration == tmp_path / "reg.yaml"
     assert config.appservice.public_url == "http://127.0.0.1:29330"
     assert config.discord.api_base == "https://discord.com/api/v10"
-    assert config.discord.guild_id == 3000000000000000001
+    assert config.discord.guild_ids == (3000000000000000001,)
     first, second = config.bridge.channels
     assert first.matrix_room is None and first.access == "public"
     assert second.matrix_room == "!abc:example.org" and second.access == "members_only"

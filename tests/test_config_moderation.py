@@ -25,7 +25,8 @@ def test_defaults_when_the_section_is_absent(tmp_path: Path) -> None:
     mod = config.moderation
     assert mod.guild_wide_bans and mod.ban_on_discord and mod.kick_on_discord
     assert mod.moderators == () and mod.subscriptions == ()
-    assert mod.policy_room is None and mod.mod_room is None and mod.mod_channel is None
+    assert mod.policy_room is None and mod.mod_room is None and mod.ban_scope == "guild"
+    assert config.discord.guilds[0].mod_channel is None
     assert mod.command_prefix == "!mod"
 
 
@@ -51,8 +52,11 @@ def test_full_section(tmp_path: Path) -> None:
         "mod_room": "!mods:example.org",
         "mod_channel": "4000000000000000009",
         "command_prefix": "!ban-bot",
+        "ban_scope": "party",
     }
     config = parse_config(with_moderation(section), tmp_path / "config.yaml")
+    # The old single-guild key lands on that guild.
+    assert config.discord.guilds[0].mod_channel == 4000000000000000009
     assert config.moderation == ModerationConfig(
         guild_wide_bans=False,
         ban_on_discord=False,
@@ -61,8 +65,8 @@ def test_full_section(tmp_path: Path) -> None:
         policy_room="!policy:example.org",  # type: ignore[arg-type]
         subscriptions=("!list:matrix.org", "#community-bans:matrix.org"),
         mod_room="!mods:example.org",  # type: ignore[arg-type]
-        mod_channel=4000000000000000009,  # type: ignore[arg-type]
         command_prefix="!ban-bot",
+        ban_scope="party",
     )
 
 
@@ -77,8 +81,8 @@ def test_create_and_empty_values(tmp_path: Path) -> None:
     mod = parse_config(with_moderation(section), tmp_path / "config.yaml").moderation
     assert mod == ModerationConfig()
     # A channel ID written as a YAML number works as well.
-    mod = parse_config(with_moderation({"mod_channel": 4000000000000000009})).moderation
-    assert mod.mod_channel == 4000000000000000009
+    config = parse_config(with_moderation({"mod_channel": 4000000000000000009}))
+    assert config.discord.guilds[0].mod_channel == 4000000000000000009
 
 
 def test_example_config_documents_the_defaults() -> None:

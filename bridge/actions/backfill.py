@@ -98,7 +98,7 @@ async def backfill_channel(ctx: BridgeContext, channel_id: ChannelID) -> Backfil
     present = {m.id for m in history}
     gone = tuple(sorted(m for m in window if m not in present)) if history else ()
     if gone:
-        deletion = DiscordDeletion(channel_id, ctx.config.discord.guild_id, gone)
+        deletion = DiscordDeletion(channel_id, None, gone)
         await relay_discord_deletion(ctx, deletion)
     reactions = await backfill_reactions(ctx, history)
     if new or edited or gone or reactions.added or reactions.removed or reactions.deferred:

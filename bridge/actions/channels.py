@@ -15,7 +15,9 @@ from bridge.runtime_config import (
     compare,
     effective_channels,
     keep_restart_sections,
+    rule_channels,
     with_channels,
+    with_rules,
 )
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,15 @@ async def apply_config(
 ) -> ConfigChange:
     """Make ``file_config`` plus the stored channel overrides the running config."""
     overrides = await ctx.stores.channel_overrides.all()
-    wanted = with_channels(file_config, effective_channels(file_config.bridge.channels, overrides))
+    guilds = with_rules(file_config.discord.guilds, await ctx.stores.rule_overrides.all())
+    listings = {
+        guild.id: await ctx.discord.guild_channels(guild.id)
+        for guild in guilds
+        if guild.categories or guild.all_channels is not None
+    }
+    from_rules = rule_channels(guilds, listings)
+    channels = effective_channels(file_config.bridge.channels, overrides, from_rules)
+    wanted = with_channels(file_config, channels, guilds)
     change = compare(ctx.config, wanted)  # names what only a restart applies
     set_config(keep_restart_sections(ctx.config, wanted))
     for channel_id in change.added:

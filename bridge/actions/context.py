@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bridge.config import Config
 from bridge.db import PortalRow, Stores
-from bridge.ids import ChannelID, GhostNamer, RoomID, UserID, WebhookID
+from bridge.ids import ChannelID, DiscordUserID, GhostNamer, GuildID, RoomID, UserID, WebhookID
 from bridge.ports import DiscordPort, MatrixPort
 from moderation.state import ModerationState
 
@@ -37,6 +37,15 @@ class BridgeContext:
     discord_typing_at: dict[ChannelID, float] = field(default_factory=dict)
     # Called with each portal room created while running (e.g. moderators' power).
     portal_created: list[Callable[[PortalRow], Awaitable[None]]] = field(default_factory=list)
+    # Called, in the structure queue, when a guild's channels or the guild itself
+    # changed (after category rules were re-applied), when a guild's roles changed,
+    # when a member's roles changed (guild, member), and when a channel was deleted.
+    structure_changed: list[Callable[[GuildID], Awaitable[None]]] = field(default_factory=list)
+    guild_roles_changed: list[Callable[[GuildID], Awaitable[None]]] = field(default_factory=list)
+    member_roles_changed: list[Callable[[GuildID, DiscordUserID], Awaitable[None]]] = field(
+        default_factory=list
+    )
+    channel_deleted: list[Callable[[ChannelID], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def namer(self) -> GhostNamer:

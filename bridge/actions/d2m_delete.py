@@ -34,7 +34,7 @@ async def redact_rows(
 
 
 async def relay_discord_deletion(ctx: BridgeContext, deletion: DiscordDeletion) -> list[EventID]:
-    if deletion.guild_id is not None and deletion.guild_id != ctx.config.discord.guild_id:
+    if deletion.guild_id is not None and deletion.guild_id not in ctx.config.discord.guild_ids:
         return []
     redacted: list[EventID] = []
     for message_id in deletion.message_ids:

@@ -74,7 +74,7 @@ async def _poll_start(
 
 async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
     """Returns the Matrix event ID, or None when the message is not relayed."""
-    if message.guild_id != ctx.config.discord.guild_id:
+    if message.guild_id not in ctx.config.discord.guild_ids:
         return None
     if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
         return None  # our own relay of a Matrix message: never echo it back

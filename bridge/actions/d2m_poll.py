@@ -98,7 +98,7 @@ async def _voter_ghost(ctx: BridgeContext, vote: DiscordPollVote) -> UserID:
 async def relay_discord_poll_vote(ctx: BridgeContext, vote: DiscordPollVote) -> EventID | None:
     """The voter's current answers as a poll response; None when nothing is sent (a
     poll not bridged or over, a vote already relayed)."""
-    if vote.guild_id != ctx.config.discord.guild_id:
+    if vote.guild_id not in ctx.config.discord.guild_ids:
         return None
     poll = await ctx.stores.polls.get(vote.message_id)
     if poll is None:

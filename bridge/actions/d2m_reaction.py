@@ -25,7 +25,7 @@ EMOJI_MAX_BYTES = 2 * 1024 * 1024  # Discord caps emoji at 256 KiB
 
 
 async def _relayed(ctx: BridgeContext, reaction: DiscordReaction) -> bool:
-    if reaction.guild_id != ctx.config.discord.guild_id:
+    if reaction.guild_id not in ctx.config.discord.guild_ids:
         return False
     if reaction.user_id == ctx.discord.own_user_id():
         return False  # the bot's reaction stands for Matrix users: never echo it back
@@ -159,7 +159,7 @@ async def relay_discord_reaction_clear(
     Ghost reactions are redacted. Matrix users' reactions stay on Matrix but are
     forgotten: the bot's reaction that showed them on Discord is gone.
     """
-    if clear.guild_id != ctx.config.discord.guild_id:
+    if clear.guild_id not in ctx.config.discord.guild_ids:
         return []
     redacted: list[EventID] = []
     for row in await ctx.stores.reactions.forget_message(clear.message_id, clear.emoji):

@@ -91,7 +91,7 @@ def root_text(name: str | None) -> MatrixText:
 
 async def relay_discord_thread(ctx: BridgeContext, thread: DiscordThread) -> ThreadRow | None:
     """THREAD_CREATE: a new thread of a bridged channel gets its Matrix thread now."""
-    if thread.guild_id is not None and thread.guild_id != ctx.config.discord.guild_id:
+    if thread.guild_id is not None and thread.guild_id not in ctx.config.discord.guild_ids:
         return None
     if ctx.config.bridge.channel(thread.parent_id) is None:
         return None
@@ -130,7 +130,7 @@ async def relay_discord_thread_deletion(
     ctx: BridgeContext, deletion: DiscordThreadDeletion
 ) -> list[EventID]:
     """THREAD_DELETE: every event relayed in the thread is redacted, then the bot's root."""
-    if deletion.guild_id is not None and deletion.guild_id != ctx.config.discord.guild_id:
+    if deletion.guild_id is not None and deletion.guild_id not in ctx.config.discord.guild_ids:
         return []
     row = await ctx.stores.threads.by_thread(deletion.thread_id)
     if row is None:

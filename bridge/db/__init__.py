@@ -6,7 +6,12 @@ import logging
 
 from mautrix.util.async_db import Database
 
-from bridge.db.channels import ChannelOverride, ChannelOverrideStore
+from bridge.db.channels import (
+    ChannelOverride,
+    ChannelOverrideStore,
+    RuleOverride,
+    RuleOverrideStore,
+)
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
@@ -70,6 +75,8 @@ __all__ = [
     "PuppetStore",
     "ReactionRow",
     "ReactionStore",
+    "RuleOverride",
+    "RuleOverrideStore",
     "Side",
     "Stores",
     "ThreadRow",
@@ -114,4 +121,5 @@ class Stores:
         self.inflight = InflightStore(db)
         self.imports = HistoryImportStore(db)
         self.channel_overrides = ChannelOverrideStore(db)
+        self.rule_overrides = RuleOverrideStore(db)
         self.polls = PollStore(db)

@@ -22,6 +22,7 @@ from bridge.model import (
     DiscordChannel,
     DiscordDeletion,
     DiscordDM,
+    DiscordGuild,
     DiscordMessage,
     DiscordPollVote,
     DiscordReaction,
@@ -31,13 +32,13 @@ from bridge.model import (
     DiscordThreadDeletion,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
-from bridge.transport import discord_history, discord_reactions
+from bridge.transport import discord_guilds, discord_history, discord_reactions
 from bridge.transport.discord_endpoints import use_api_base
 from bridge.transport.discord_gateway import harden_parsers
+from bridge.transport.discord_guilds import channel_from, guild_from
 from bridge.transport.discord_media import (
     files_for,
 )
-from bridge.transport.discord_moderation import visibility_of
 from bridge.transport.discord_objects import (
     _profile_changed,
     author_from,
@@ -72,8 +73,16 @@ class DiscordHandlers:
     # A user was banned from / unbanned in a guild (guild, user).
     ban: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
     unban: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
-    # A member's roles changed, or they left (members-only access is re-checked).
-    roles: Callable[[DiscordUserID], Awaitable[None]] | None = None
+    # A member's roles changed, or they left (guild, member): members-only access and
+    # their ghost's power levels are re-checked.
+    roles: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
+    # A guild's structure changed: a channel created, moved, renamed or deleted, or the
+    # guild's name, description or icon (spaces follow; category rules are re-applied).
+    structure: Callable[[GuildID], Awaitable[None]] | None = None
+    # A guild's roles changed (created, edited, deleted): power levels are recomputed.
+    guild_roles: Callable[[GuildID], Awaitable[None]] | None = None
+    # A guild channel was deleted on Discord.
+    channel_deleted: Callable[[ChannelID, GuildID], Awaitable[None]] | None = None
     # A channel's permissions may have changed (CHANNEL_UPDATE, @everyone role update).
     channel_access: Callable[[ChannelID], Awaitable[None]] | None = None
     # A direct message to the bot.
@@ -125,22 +134,56 @@ class _Client(discord.Client):
             await self.owner.handlers.profile(author_from(after))
         roles = self.owner.handlers.roles
         if roles is not None and {r.id for r in before.roles} != {r.id for r in after.roles}:
-            await roles(DiscordUserID(after.id))
+            await roles(GuildID(after.guild.id), DiscordUserID(after.id))
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        if self.owner.handlers.roles is not None:
+            await self.owner.handlers.roles(GuildID(member.guild.id), DiscordUserID(member.id))
 
     async def on_member_remove(self, member: discord.Member) -> None:
         if self.owner.handlers.roles is not None:
-            await self.owner.handlers.roles(DiscordUserID(member.id))
+            await self.owner.handlers.roles(GuildID(member.guild.id), DiscordUserID(member.id))
+
+    async def _structure(self, guild_id: int) -> None:
+        if self.owner.handlers.structure is not None:
+            await self.owner.handlers.structure(GuildID(guild_id))
+
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        await self._structure(channel.guild.id)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        if self.owner.handlers.channel_deleted is not None:
+            await self.owner.handlers.channel_deleted(
+                ChannelID(channel.id), GuildID(channel.guild.id)
+            )
+        await self._structure(channel.guild.id)
 
     async def on_guild_channel_update(
         self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
     ) -> None:
         if self.owner.handlers.channel_access is not None:
             await self.owner.handlers.channel_access(ChannelID(after.id))
+        await self._structure(after.guild.id)
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        await self._structure(after.id)
+
+    async def _roles_changed(self, role: discord.Role) -> None:
+        if self.owner.handlers.guild_roles is not None:
+            await self.owner.handlers.guild_roles(GuildID(role.guild.id))
+
+    async def on_guild_role_create(self, role: discord.Role) -> None:
+        await self._roles_changed(role)
+
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        await self._roles_changed(role)
 
     async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
         if self.owner.handlers.channel_access is not None and after.is_default():
-            for channel in after.guild.text_channels:
-                await self.owner.handlers.channel_access(ChannelID(channel.id))
+            for channel in after.guild.channels:
+                if not isinstance(channel, discord.CategoryChannel):
+                    await self.owner.handlers.channel_access(ChannelID(channel.id))
+        await self._roles_changed(after)
 
     async def on_user_update(self, before: discord.User, after: discord.User) -> None:
         if self.owner.handlers.profile is None or not _profile_changed(before, after):
@@ -319,26 +362,34 @@ class DiscordTransport:
 
     # -- DiscordPort -----------------------------------------------------
 
-    async def _text_channel(self, channel_id: ChannelID) -> discord.TextChannel | None:
+    async def _text_channel(
+        self, channel_id: ChannelID
+    ) -> discord.TextChannel | discord.ForumChannel | None:
+        """A channel that can hold a portal: text and announcement channels, forums and
+        media channels (discord.py's ForumChannel covers both)."""
         channel = self.client.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.client.fetch_channel(channel_id)
             except (discord.NotFound, discord.Forbidden):
                 return None
-        return channel if isinstance(channel, discord.TextChannel) else None
+        return channel if isinstance(channel, discord.TextChannel | discord.ForumChannel) else None
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         channel = await self._text_channel(channel_id)
-        if channel is None:
-            return None
-        return DiscordChannel(
-            id=ChannelID(channel.id),
-            guild_id=GuildID(channel.guild.id),
-            name=channel.name,
-            topic=channel.topic or "",
-            visibility=visibility_of(channel),
-        )
+        return channel_from(channel) if channel is not None else None
+
+    async def guild(self, guild_id: GuildID) -> DiscordGuild | None:
+        guild = self.client.get_guild(guild_id)
+        return guild_from(guild) if guild is not None else None
+
+    async def guild_channels(self, guild_id: GuildID) -> list[DiscordChannel] | None:
+        return discord_guilds.guild_channels(self.client, guild_id)
+
+    async def member_roles(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[frozenset[int], int, bool] | None:
+        return discord_guilds.member_roles(self.client, guild_id, user_id)
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:
         channel = await self._text_channel(channel_id)

@@ -1,0 +1,78 @@
+"""A guild's structure as the bridge sees it: the guild itself (name, icon, roles),
+its channels with their categories and positions, and members' roles, translated
+from discord.py's cache into :mod:`bridge.model` dataclasses.
+
+Used for the Matrix spaces (one per guild, categories as sub-spaces), for bridging
+whole categories or guilds, and for mapping Discord roles to power levels.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bridge.convert.names import clean_name
+from bridge.ids import ChannelID, DiscordUserID, GuildID
+from bridge.model import DiscordChannel, DiscordGuild, DiscordRole
+from bridge.transport.discord_moderation import visibility_of
+
+log = logging.getLogger(__name__)
+
+
+def channel_from(channel: discord.abc.GuildChannel) -> DiscordChannel:
+    topic = getattr(channel, "topic", None)
+    tags: tuple[tuple[int, str], ...] = ()
+    if isinstance(channel, discord.ForumChannel):
+        tags = tuple((tag.id, tag.name) for tag in channel.available_tags)
+    return DiscordChannel(
+        id=ChannelID(channel.id),
+        guild_id=GuildID(channel.guild.id),
+        name=clean_name(channel.name) or str(channel.id),
+        topic=topic if isinstance(topic, str) else "",
+        visibility=visibility_of(channel),
+        type=int(channel.type.value),
+        parent_id=ChannelID(channel.category_id) if channel.category_id else None,
+        position=int(channel.position),
+        tags=tags,
+    )
+
+
+def role_from(role: discord.Role) -> DiscordRole:
+    return DiscordRole(
+        id=role.id, name=role.name, permissions=role.permissions.value, position=role.position
+    )
+
+
+def guild_from(guild: discord.Guild) -> DiscordGuild:
+    return DiscordGuild(
+        id=GuildID(guild.id),
+        name=clean_name(guild.name) or str(guild.id),
+        description=guild.description or "",
+        icon_url=guild.icon.url if guild.icon is not None else None,
+        owner_id=DiscordUserID(guild.owner_id) if guild.owner_id else None,
+        roles=tuple(role_from(r) for r in guild.roles),
+    )
+
+
+def guild_channels(client: discord.Client, guild_id: GuildID) -> list[DiscordChannel] | None:
+    """Every channel of a guild from the gateway's cache (None: the bot is not in it),
+    in Discord's order: by position, then by ID, as the client lists them."""
+    guild = client.get_guild(guild_id)
+    if guild is None:
+        return None
+    channels = sorted(guild.channels, key=lambda c: (c.position, c.id))
+    return [channel_from(c) for c in channels]
+
+
+def member_roles(
+    client: discord.Client, guild_id: GuildID, user_id: DiscordUserID
+) -> tuple[frozenset[int], int, bool] | None:
+    """A member's role IDs (@everyone included), their guild-wide permissions, and
+    whether they own the guild; None when they are not (known to be) a member."""
+    guild = client.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild is not None else None
+    if guild is None or member is None:
+        return None
+    roles = frozenset(r.id for r in member.roles)
+    return roles, member.guild_permissions.value, guild.owner_id == member.id
