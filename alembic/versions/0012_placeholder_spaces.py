@@ -1,0 +1,21 @@
+"""PLACEHOLDER for the spaces helper's 0012 (no-op), so 0013 can be tested on this branch.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
