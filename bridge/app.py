@@ -150,9 +150,7 @@ class Bridge:
                 ready=self._on_discord_ready,
             ),
         )
-        self.discord_moderation = DiscordModeration(
-            self.discord.client, config.discord.guilds[0].id
-        )
+        self.discord_moderation = DiscordModeration(self.discord.client)
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
         self.media_key = link_key(tokens.as_token)
@@ -414,11 +412,11 @@ class Bridge:
 
     async def _on_discord_ban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
         if guild_id in self.config.discord.guild_ids:
-            self._moderate(lambda m: m.on_discord_ban(user_id))
+            self._moderate(lambda m: m.on_discord_ban(guild_id, user_id))
 
     async def _on_discord_unban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
         if guild_id in self.config.discord.guild_ids:
-            self._moderate(lambda m: m.on_discord_unban(user_id))
+            self._moderate(lambda m: m.on_discord_unban(guild_id, user_id))
 
     def _d2m(
         self, key: ChannelID, job: Callable[[], Awaitable[object]], *, relay: bool = False
@@ -474,7 +472,7 @@ class Bridge:
     async def _on_discord_roles(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
         if guild_id not in self.config.discord.guild_ids:
             return
-        self._moderate(lambda m: m.on_discord_roles(user_id))
+        self._moderate(lambda m: m.on_discord_roles(guild_id, user_id))
         for hook in self.ctx.member_roles_changed:
             self._d2m(STRUCTURE_QUEUE, functools.partial(hook, guild_id, user_id))
 
@@ -569,7 +567,7 @@ class Bridge:
             if await moderation.on_matrix_event(raw):
                 return  # a moderator command, answered in the moderators' room
             sender = raw.get("sender")
-            if isinstance(sender, str) and await moderation.blocked(sender):
+            if isinstance(sender, str) and await moderation.blocked(sender, raw.get("room_id")):
                 log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
                 return
         if await unbridged_room(self.ctx, raw.get("room_id"), raw.get("event_id")):

@@ -1,21 +1,24 @@
-"""Shared bans: one moderation truth for both networks.
+"""Shared bans: one moderation truth for both networks, per guild.
 
-A ban is recorded once (``mod_ban``: side + target) and carried to the other
-side, then written to the bridge's own policy list. Which way it came decides
-nothing about the result:
+A ban is recorded per guild it holds in (``mod_ban``: side + target + guild; which
+guilds: :mod:`moderation.scope`) and carried to the other side, then, when it holds
+in every bridged guild, written to the bridge's own policy list. Which way it came
+decides nothing about the result:
 
 - a **Discord user** banned (on Discord, from Element by banning their ghost, by
-  command or by a policy rule naming their ghost) is banned from the guild and
-  their ghost from every portal room;
+  command or by a policy rule naming their ghost) is banned from the Discord server
+  of each guild of the ban and their ghost from those guilds' portal rooms;
 - a **Matrix user** banned (in a portal room, by command or by a rule) is banned
-  from every portal room when ``moderation.guild_wide_bans`` is on (else only
-  where it happened), and nothing of theirs is relayed to Discord any more.
+  from the portal rooms of each guild of the ban when ``moderation.guild_wide_bans``
+  is on (else only where it happened), and nothing of theirs is relayed to those
+  guilds' channels any more.
 
-Unbans reverse exactly that. Kicks map to kicks and leave no record. Every step
-lands in the moderation log (:mod:`moderation.audit`). Protected, whatever the
-source: the bridge bot and the ghosts' namespace as a whole, and the configured
-moderators (a ban of one of them stays where it was made and is logged as
-refused).
+A Discord user's linked Matrix account is banned with them, in the same guilds, and
+freed with them. Unbans reverse exactly that, in the guilds the unban applies in.
+Kicks map to kicks and leave no record. Every step lands in the moderation log
+(:mod:`moderation.audit`), one line per guild. Protected, whatever the source: the
+bridge bot and the ghosts' namespace as a whole, and the configured moderators (a
+ban of one of them stays where it was made and is logged as refused).
 """
 
 from __future__ import annotations
@@ -23,81 +26,43 @@ from __future__ import annotations
 import logging
 
 from bridge.db import BanOrigin, BanRow, Side
-from bridge.ids import DiscordUserID, RoomID, UserID
+from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 from moderation import audit
 from moderation.context import ModerationContext
 from moderation.gate import protected
-from moderation.policy import RuleKey
-from moderation.rule_set import mirror_own_write
+from moderation.scope import (
+    RULE_USER,
+    ban_in_rooms,
+    banned_everywhere,
+    guild_of_room,
+    remove_rule,
+    rule_state_key,
+    scope,
+    unban_in_rooms,
+    write_rule,
+)
+
+__all__ = [
+    "RULE_USER",
+    "ban_discord_user",
+    "ban_matrix_user",
+    "enforce_on_join",
+    "is_protected",
+    "on_discord_ban",
+    "on_discord_unban",
+    "on_matrix_membership",
+    "rule_state_key",
+    "unban_discord_user",
+    "unban_matrix_user",
+]
 
 log = logging.getLogger(__name__)
 
-RULE_USER = "m.policy.rule.user"
-BAN = "m.ban"
-
-
-def rule_state_key(entity: str) -> str:
-    """State key of the bridge's rule for ``entity`` (Draupnir's ``rule:`` spelling)."""
-    return f"rule:{entity}"
+Guilds = tuple[GuildID, ...]
 
 
 def is_protected(mctx: ModerationContext, mxid: str) -> bool:
     return protected(mctx.bridge, mxid)
-
-
-async def portal_rooms(mctx: ModerationContext) -> list[RoomID]:
-    return [p.room_id for p in await mctx.stores.portals.all()]
-
-
-async def _set_banned_in_rooms(
-    mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None, *, banned: bool
-) -> int:
-    """The bot (un)bans ``user`` in every portal room but ``skip`` where they are not
-    so already, room by room; returns how many changed."""
-    change = mctx.matrix.ban if banned else mctx.matrix.unban
-    changed = 0
-    for room_id in await portal_rooms(mctx):
-        if room_id == skip or (await mctx.matrix.membership(room_id, user) == "ban") == banned:
-            continue
-        changed += await change(room_id, user, reason)
-    return changed
-
-
-async def ban_in_rooms(
-    mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None = None
-) -> int:
-    """The bot bans ``user`` from every portal room; returns how many changed."""
-    return await _set_banned_in_rooms(mctx, user, reason, skip, banned=True)
-
-
-async def unban_in_rooms(
-    mctx: ModerationContext, user: UserID, reason: str, skip: RoomID | None = None
-) -> int:
-    return await _set_banned_in_rooms(mctx, user, reason, skip, banned=False)
-
-
-async def write_rule(
-    mctx: ModerationContext, entity: str, reason: str, rule: tuple[str, str] | None = None
-) -> None:
-    """Publish ``entity`` as banned in the bridge's policy list (unless the ban comes
-    from a rule there already: ``rule`` is the causing (list room, entity))."""
-    room = mctx.state.policy_room
-    if room is None or (rule is not None and rule == (room, entity)):
-        return
-    content = {"entity": entity, "recommendation": BAN, "reason": reason}
-    key = rule_state_key(entity)
-    event_id = await mctx.matrix.set_state(room, RULE_USER, key, content)
-    await mirror_own_write(mctx, room, RULE_USER, key, content, event_id)
-
-
-async def remove_rule(mctx: ModerationContext, entity: str) -> None:
-    """Blank the bridge's rule for ``entity`` (how Draupnir and Mjolnir remove rules)."""
-    room = mctx.state.policy_room
-    key = rule_state_key(entity)
-    if room is None or mctx.state.policy.get(RuleKey(room, "user", key)) is None:
-        return
-    event_id = await mctx.matrix.set_state(room, RULE_USER, key, {})
-    await mirror_own_write(mctx, room, RULE_USER, key, {}, event_id)
 
 
 def _sides(matrix: str, discord: str) -> str:
@@ -114,34 +79,42 @@ def _discord_reason(actor: str, reason: str) -> str:
     return f"{actor}: {reason}" if reason else actor
 
 
+def _origin_in(guild: GuildID, where: GuildID | None, origin: BanOrigin) -> BanOrigin:
+    """A Discord ban carried to another guild (ban_scope party) is recorded there as
+    'party': start-up never lifts it for want of a Discord ban in that guild (the
+    bridge may lack Ban Members there)."""
+    if where is not None and guild != where and origin in ("discord", "startup"):
+        return "party"
+    return origin
+
+
 async def _store_ban(
     mctx: ModerationContext,
     side: Side,
     target: str,
+    guild: GuildID,
     reason: str,
     actor: str,
     origin: BanOrigin,
     rule: tuple[str, str] | None,
-) -> BanRow:
-    """Record the shared ban (``rule``: the causing (list room, entity), if any)."""
+) -> bool:
+    """Record the ban in ``guild`` (``rule``: the causing (list room, entity), if any);
+    False when a copy would replace a ban made in that guild (kept)."""
+    if origin == "party" and await mctx.stores.bans.get(side, target, guild) is not None:
+        return False
     rule_room, rule_entity = rule if rule else (None, None)
-    row = BanRow(side, target, reason, actor, origin, rule_room=rule_room, rule_entity=rule_entity)
+    row = BanRow(
+        side,
+        target,
+        reason,
+        actor,
+        origin,
+        rule_room=rule_room,
+        rule_entity=rule_entity,
+        guild_id=guild,
+    )
     await mctx.stores.bans.put(row)
-    return row
-
-
-async def _spread_ban(
-    mctx: ModerationContext,
-    user: UserID,
-    reason: str,
-    rule: tuple[str, str] | None,
-    skip: RoomID | None = None,
-) -> int:
-    """Ban ``user`` from the portal rooms (but ``skip``), then publish the rule for them;
-    returns in how many rooms the ban is new."""
-    rooms = await ban_in_rooms(mctx, user, _room_reason("Banned", reason), skip=skip)
-    await write_rule(mctx, user, reason, rule)
-    return rooms
+    return True
 
 
 # -- Discord users -------------------------------------------------------------------
@@ -155,43 +128,72 @@ async def ban_discord_user(
     actor: str,
     origin: BanOrigin,
     source: str,
+    where: GuildID | None = None,
     on_discord: bool = True,
     rule: tuple[str, str] | None = None,
-) -> BanRow:
-    """Record the ban, ban on Discord (unless it came from there) and every room."""
+    guilds: Guilds | None = None,
+) -> Guilds:
+    """Record the ban in each guild of its scope (made in ``where``; None: in no guild;
+    ``guilds`` when given), ban on each of their Discord servers (but ``where``'s when
+    it came from there: ``on_discord`` False) and the ghost in their rooms. Returns
+    the guilds banned in."""
     ghost = mctx.namer.ghost_mxid(user_id)
-    row = await _store_ban(mctx, "discord", str(user_id), reason, actor, origin, rule)
-    discord_result = "banned on Discord already"
-    if on_discord:
-        if not mctx.config.ban_on_discord and origin != "command":
-            discord_result = "not banned (ban_on_discord is off)"
-        elif await mctx.discord.ban(user_id, _discord_reason(actor, reason), 0):
-            discord_result = "banned from the server"
-        else:
-            discord_result = "could not ban (the bridge lacks Ban Members, or they rank higher)"
-    rooms = await _spread_ban(mctx, ghost, reason, rule)
-    await audit.record(
-        mctx,
-        source=source,
-        actor=actor,
-        action="ban",
-        target=f"{ghost} (Discord user {user_id})",
-        reason=reason,
-        outcome=_sides(f"ghost banned from {rooms} more room(s)", discord_result),
-    )
-    # The same person's linked Matrix account is banned with them.
-    link = await mctx.stores.links.by_discord(user_id)
-    if link is not None and await mctx.stores.bans.get("matrix", link.mxid) is None:
-        await ban_matrix_user(
+    guilds = guilds if guilds is not None else scope(mctx, where)
+    stored: list[GuildID] = []
+    for guild in guilds:
+        if await _store_ban(
             mctx,
-            UserID(link.mxid),
-            reason=reason,
-            actor=actor,
-            origin=origin,
+            "discord",
+            str(user_id),
+            guild,
+            reason,
+            actor,
+            _origin_in(guild, where, origin),
+            rule,
+        ):
+            stored.append(guild)
+    for guild in guilds:
+        rooms = await ban_in_rooms(mctx, ghost, _room_reason("Banned", reason), (guild,))
+        if guild not in stored:
+            continue  # banned there already by a ban of that guild's own
+        discord_result = "banned on Discord already"
+        if on_discord or guild != where:
+            if not mctx.config.ban_on_discord and origin in ("matrix", "policy"):
+                discord_result = "not banned (ban_on_discord is off)"
+            elif await mctx.discord.ban(guild, user_id, _discord_reason(actor, reason), 0):
+                discord_result = "banned from the server"
+            else:
+                discord_result = "could not ban (the bridge lacks Ban Members, or they rank higher)"
+        await audit.record(
+            mctx,
             source=source,
-            rule=rule,
+            actor=actor,
+            action="ban",
+            target=f"{ghost} (Discord user {user_id})",
+            reason=reason,
+            outcome=_sides(f"ghost banned from {rooms} more room(s)", discord_result),
+            guild=guild,
         )
-    return row
+    if await banned_everywhere(mctx, "discord", str(user_id)):
+        await write_rule(mctx, ghost, reason, rule)
+    # The same person's linked Matrix account is banned with them, in the same guilds.
+    link = await mctx.stores.links.by_discord(user_id)
+    if link is not None:
+        missing = tuple(
+            [g for g in guilds if await mctx.stores.bans.get("matrix", link.mxid, g) is None]
+        )
+        if missing:
+            await ban_matrix_user(
+                mctx,
+                UserID(link.mxid),
+                reason=reason,
+                actor=actor,
+                origin=origin,
+                source=source,
+                guilds=missing,
+                rule=rule,
+            )
+    return tuple(stored)
 
 
 async def unban_discord_user(
@@ -201,42 +203,67 @@ async def unban_discord_user(
     reason: str,
     actor: str,
     source: str,
+    where: GuildID | None = None,
     on_discord: bool = True,
+    guilds: Guilds | None = None,
 ) -> bool:
-    """Lift a Discord user's shared ban everywhere; False when none was recorded."""
+    """Lift a Discord user's shared ban in each guild of the unban's scope (``guilds``
+    when given); False when none was recorded there."""
     ghost = mctx.namer.ghost_mxid(user_id)
-    row = await mctx.stores.bans.remove("discord", str(user_id))
-    rooms = await unban_in_rooms(mctx, ghost, _room_reason("Unbanned", reason))
-    if row is None:
-        return False  # e.g. the echo of our own unban: nothing recorded, nothing to log
-    discord_result = "unbanned already"
-    if on_discord:
-        ok = await mctx.discord.unban(user_id, _discord_reason(actor, reason))
-        discord_result = "unbanned" if ok else "could not unban"
-    await remove_rule(mctx, ghost)
-    await audit.record(
-        mctx,
-        source=source,
-        actor=actor,
-        action="unban",
-        target=f"{ghost} (Discord user {user_id})",
-        reason=reason,
-        outcome=_sides(f"ghost unbanned in {rooms} room(s)", discord_result),
-    )
+    guilds = guilds if guilds is not None else scope(mctx, where)
+    lifted: dict[GuildID, BanRow] = {}
+    for guild in guilds:
+        row = await mctx.stores.bans.remove("discord", str(user_id), guild)
+        if row is not None:
+            lifted[guild] = row
+    for guild in guilds:
+        rooms = await unban_in_rooms(mctx, ghost, _room_reason("Unbanned", reason), (guild,))
+        if guild not in lifted:
+            continue  # e.g. the echo of our own unban: nothing recorded, nothing to log
+        discord_result = "unbanned already"
+        if on_discord or guild != where:
+            ok = await mctx.discord.unban(guild, user_id, _discord_reason(actor, reason))
+            discord_result = "unbanned" if ok else "could not unban"
+        await audit.record(
+            mctx,
+            source=source,
+            actor=actor,
+            action="unban",
+            target=f"{ghost} (Discord user {user_id})",
+            reason=reason,
+            outcome=_sides(f"ghost unbanned in {rooms} room(s)", discord_result),
+            guild=guild,
+        )
+    if not lifted:
+        return False
+    await remove_rule(mctx, ghost)  # it no longer holds in every guild
     link = await mctx.stores.links.by_discord(user_id)
-    linked_ban = await mctx.stores.bans.get("matrix", link.mxid) if link is not None else None
-    if link is not None and linked_ban is not None and linked_ban.moderator == row.moderator:
-        await unban_matrix_user(mctx, UserID(link.mxid), reason=reason, actor=actor, source=source)
+    if link is not None:
+        # Freed with them where the linked account's ban came with theirs.
+        follow = []
+        for guild, row in lifted.items():
+            linked = await mctx.stores.bans.get("matrix", link.mxid, guild)
+            if linked is not None and linked.moderator == row.moderator:
+                follow.append(guild)
+        if follow:
+            await unban_matrix_user(
+                mctx,
+                UserID(link.mxid),
+                reason=reason,
+                actor=actor,
+                source=source,
+                guilds=tuple(follow),
+            )
     return True
 
 
-async def on_discord_ban(mctx: ModerationContext, user_id: DiscordUserID) -> None:
-    """GUILD_BAN_ADD: a Discord moderator (or the bridge itself) banned someone."""
-    if await mctx.stores.bans.get("discord", str(user_id)) is not None:
+async def on_discord_ban(mctx: ModerationContext, guild: GuildID, user_id: DiscordUserID) -> None:
+    """GUILD_BAN_ADD in ``guild``: a Discord moderator (or the bridge itself) banned someone."""
+    if await mctx.stores.bans.get("discord", str(user_id), guild) is not None:
         # Our own ban's echo, or a repeat: only make sure no room was missed.
-        await ban_in_rooms(mctx, mctx.namer.ghost_mxid(user_id), "Banned on Discord")
+        await ban_in_rooms(mctx, mctx.namer.ghost_mxid(user_id), "Banned on Discord", (guild,))
         return
-    moderator, reason = await mctx.discord.ban_author(user_id)
+    moderator, reason = await mctx.discord.ban_author(guild, user_id)
     actor = f"discord:{moderator}" if moderator else "a Discord moderator"
     await ban_discord_user(
         mctx,
@@ -245,18 +272,20 @@ async def on_discord_ban(mctx: ModerationContext, user_id: DiscordUserID) -> Non
         actor=actor,
         origin="discord",
         source="discord",
+        where=guild,
         on_discord=False,
     )
 
 
-async def on_discord_unban(mctx: ModerationContext, user_id: DiscordUserID) -> None:
-    """GUILD_BAN_REMOVE."""
+async def on_discord_unban(mctx: ModerationContext, guild: GuildID, user_id: DiscordUserID) -> None:
+    """GUILD_BAN_REMOVE in ``guild``."""
     await unban_discord_user(
         mctx,
         user_id,
         reason="unbanned on Discord",
         actor="a Discord moderator",
         source="discord",
+        where=guild,
         on_discord=False,
     )
 
@@ -272,11 +301,16 @@ async def ban_matrix_user(
     actor: str,
     origin: BanOrigin,
     source: str,
-    where: RoomID | None = None,
+    where: GuildID | None = None,
+    room: RoomID | None = None,
+    guilds: Guilds | None = None,
     rule: tuple[str, str] | None = None,
-) -> BanRow | None:
-    """Stop relaying ``user`` and ban them from every portal room (guild-wide bans) or
-    from ``where`` only. None when ``user`` is protected (logged as refused)."""
+) -> Guilds | None:
+    """Stop relaying ``user`` to the channels of each guild of the ban's scope (made in
+    ``where``, or ``guilds`` when given) and ban them from those guilds' portal rooms,
+    or from ``room`` only (where an Element ban was made, with guild_wide_bans off).
+    Returns the guilds banned in; None when ``user`` is protected (logged as refused)
+    or the ban stays in ``room``."""
     if is_protected(mctx, user):
         await audit.record(
             mctx,
@@ -286,9 +320,10 @@ async def ban_matrix_user(
             target=user,
             reason=reason,
             outcome="Moderators and the bridge are never banned across the bridge.",
+            guild=where,
         )
         return None
-    if where is not None and not mctx.config.guild_wide_bans:
+    if room is not None and not mctx.config.guild_wide_bans:
         # Only that room (the homeserver already applied it): nothing spreads, nothing
         # is recorded, so joining another room or relaying from it stays possible.
         await audit.record(
@@ -299,20 +334,28 @@ async def ban_matrix_user(
             target=user,
             reason=reason,
             outcome=_sides("banned in that room only (guild_wide_bans is off)", "unchanged"),
+            guild=where,
         )
         return None
-    row = await _store_ban(mctx, "matrix", user, reason, actor, origin, rule)
-    rooms = await _spread_ban(mctx, user, reason, rule, skip=where)
-    await audit.record(
-        mctx,
-        source=source,
-        actor=actor,
-        action="ban",
-        target=user,
-        reason=reason,
-        outcome=_sides(f"banned from {rooms} more room(s)", "nothing of theirs is relayed"),
-    )
-    return row
+    guilds = guilds if guilds is not None else scope(mctx, where)
+    for guild in guilds:
+        origin_here = _origin_in(guild, where, origin)
+        await _store_ban(mctx, "matrix", user, guild, reason, actor, origin_here, rule)
+    for guild in guilds:
+        rooms = await ban_in_rooms(mctx, user, _room_reason("Banned", reason), (guild,), room)
+        await audit.record(
+            mctx,
+            source=source,
+            actor=actor,
+            action="ban",
+            target=user,
+            reason=reason,
+            outcome=_sides(f"banned from {rooms} more room(s)", "nothing of theirs is relayed"),
+            guild=guild,
+        )
+    if await banned_everywhere(mctx, "matrix", user):
+        await write_rule(mctx, user, reason, rule)
+    return guilds
 
 
 async def unban_matrix_user(
@@ -322,22 +365,30 @@ async def unban_matrix_user(
     reason: str,
     actor: str,
     source: str,
-    where: RoomID | None = None,
+    where: GuildID | None = None,
+    room: RoomID | None = None,
+    guilds: Guilds | None = None,
 ) -> bool:
-    row = await mctx.stores.bans.remove("matrix", user)
-    if row is None:
+    """Lift a Matrix user's ban in each guild of the unban's scope (``guilds`` when
+    given; ``room``: where an Element unban was made, done already); False when none
+    was recorded there."""
+    guilds = guilds if guilds is not None else scope(mctx, where)
+    lifted = [g for g in guilds if await mctx.stores.bans.remove("matrix", user, g) is not None]
+    if not lifted:
         return False
-    rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", skip=where)
+    for guild in lifted:
+        rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", (guild,), room)
+        await audit.record(
+            mctx,
+            source=source,
+            actor=actor,
+            action="unban",
+            target=user,
+            reason=reason,
+            outcome=_sides(f"unbanned in {rooms} more room(s)", "relayed again"),
+            guild=guild,
+        )
     await remove_rule(mctx, user)
-    await audit.record(
-        mctx,
-        source=source,
-        actor=actor,
-        action="unban",
-        target=user,
-        reason=reason,
-        outcome=_sides(f"unbanned in {rooms} more room(s)", "relayed again"),
-    )
     return True
 
 
@@ -354,11 +405,15 @@ async def on_matrix_membership(
     reason: str,
 ) -> None:
     """A member event in a portal room: bans, unbans and kicks by room moderators
-    (the homeserver already checked their power level), and joins of banned users."""
+    (the homeserver already checked their power level), and joins of banned users.
+    What a room moderator does applies in the room's guild (and, with ban_scope party,
+    in every guild)."""
     if mctx.namer.is_bridge_owned(sender):
         return  # the bridge's own actions
-    if await mctx.stores.portals.by_room(room_id) is None:
+    portal = await mctx.stores.portals.by_room(room_id)
+    if portal is None:
         return
+    guild = portal.guild_id
     ghost_of = mctx.namer.parse_ghost(target)
     if membership == "join" and ghost_of is None:
         await enforce_on_join(mctx, room_id, target)
@@ -371,6 +426,7 @@ async def on_matrix_membership(
                 actor=sender,
                 origin="matrix",
                 source="matrix",
+                where=guild,
                 on_discord=True,
             )
         else:
@@ -381,32 +437,48 @@ async def on_matrix_membership(
                 actor=sender,
                 origin="matrix",
                 source="matrix",
-                where=room_id,
+                where=guild,
+                room=room_id,
             )
     elif membership == "leave" and sender != target and previous == "ban":
         if ghost_of is not None:
             await unban_discord_user(
-                mctx, ghost_of, reason=reason, actor=sender, source="matrix", on_discord=True
+                mctx,
+                ghost_of,
+                reason=reason,
+                actor=sender,
+                source="matrix",
+                where=guild,
+                on_discord=True,
             )
         else:
             await unban_matrix_user(
-                mctx, target, reason=reason, actor=sender, source="matrix", where=room_id
+                mctx,
+                target,
+                reason=reason,
+                actor=sender,
+                source="matrix",
+                where=guild,
+                room=room_id,
             )
     elif membership == "leave" and sender != target and previous == "join":
-        await _kick(mctx, sender, target, ghost_of, reason)
+        await _kick(mctx, guild, sender, target, ghost_of, reason)
 
 
 async def _kick(
     mctx: ModerationContext,
+    guild: GuildID,
     sender: UserID,
     target: UserID,
     ghost_of: DiscordUserID | None,
     reason: str,
 ) -> None:
+    """A kick of a ghost in a room of ``guild`` kicks the Discord user from that guild's
+    server (kicks are not carried to other guilds, whatever the ban scope)."""
     if ghost_of is None:
         outcome = _sides("kicked from the room", "nothing to do")
     elif mctx.config.kick_on_discord:
-        ok = await mctx.discord.kick(ghost_of, _discord_reason(sender, reason))
+        ok = await mctx.discord.kick(guild, ghost_of, _discord_reason(sender, reason))
         outcome = _sides("kicked", "kicked from the server" if ok else "could not kick")
     else:
         outcome = _sides("kicked", "not kicked (kick_on_discord is off)")
@@ -418,15 +490,17 @@ async def _kick(
         target=target,
         reason=reason,
         outcome=outcome,
+        guild=guild,
     )
 
 
 async def enforce_on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> bool:
-    """A banned Matrix user (recorded, or matching a policy rule) who joins a portal
-    room is banned from it at once."""
+    """A Matrix user banned in the room's guild (recorded, or matching a policy rule)
+    who joins one of its portal rooms is banned from it at once."""
     if is_protected(mctx, user):
         return False
-    row = await mctx.stores.bans.get("matrix", user)
+    guild = await guild_of_room(mctx, room_id)
+    row = await mctx.stores.bans.get("matrix", user, guild) if guild is not None else None
     match = mctx.state.policy.is_banned_user(user)
     if row is None and match is None:
         return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.model import DiscordDM, DiscordMessage
 from moderation import bans, linking, lists, run_commands
 from moderation import membership as membership_flows
@@ -88,25 +88,27 @@ class ModerationDispatch:
         if membership in ("join", "invite") and sender != self.mctx.namer.bot_mxid:
             await membership_flows.on_join(self.mctx, room_id, target)
 
-    async def blocked(self, sender: str) -> bool:
-        return await relay_blocked(self.mctx.bridge, UserID(sender))
+    async def blocked(self, sender: str, room_id: object = None) -> bool:
+        """Whether nothing of ``sender`` may reach Discord from ``room_id``."""
+        room = RoomID(room_id) if isinstance(room_id, str) else None
+        return await relay_blocked(self.mctx.bridge, UserID(sender), room)
 
     async def on_discord_message(self, message: DiscordMessage) -> None:
         """A message in the moderators' channel: a command, or nothing (never relayed)."""
         await run_commands.on_discord_message(self.mctx, message)
 
-    async def on_discord_ban(self, user_id: DiscordUserID) -> None:
-        await bans.on_discord_ban(self.mctx, user_id)
+    async def on_discord_ban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
+        await bans.on_discord_ban(self.mctx, guild_id, user_id)
 
-    async def on_discord_unban(self, user_id: DiscordUserID) -> None:
-        await bans.on_discord_unban(self.mctx, user_id)
+    async def on_discord_unban(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
+        await bans.on_discord_unban(self.mctx, guild_id, user_id)
 
     async def on_discord_dm(self, dm: DiscordDM) -> None:
         answer = await linking.on_discord_dm(self.mctx, dm)
         await self.mctx.discord.send_dm(dm.author_id, answer)
 
-    async def on_discord_roles(self, user_id: DiscordUserID) -> None:
-        await membership_flows.on_discord_roles(self.mctx, user_id)
+    async def on_discord_roles(self, guild_id: GuildID, user_id: DiscordUserID) -> None:
+        await membership_flows.on_discord_roles(self.mctx, guild_id, user_id)
 
     async def on_channel_access(self, channel_id: ChannelID) -> None:
         await membership_flows.on_channel_access(self.mctx, channel_id)

@@ -6,10 +6,11 @@ Afterwards every ``m.policy.rule.*`` state event in a followed list (the legacy
 ``m.room.rule.*`` and ``org.matrix.mjolnir.rule.*`` too) updates the rule set,
 which is kept in the ``policy_rule`` table. A new ``m.ban`` rule applies at once:
 
-- a user rule naming one ghost exactly bans that Discord user (guild and rooms);
+- a user rule naming one ghost exactly bans that Discord user (every guild's server
+  and every portal room: a list is the party's, whatever ``ban_scope``);
   wildcard rules never ban Discord users (they could sweep the whole namespace);
-- user and server rules ban the Matrix users they match from every portal room,
-  and stop relaying them; users who join later are banned on joining;
+- user and server rules ban the Matrix users they match from every portal room of
+  every guild, and stop relaying them; users who join later are banned on joining;
 - a server rule matching this homeserver is refused (it would ban every local
   user), and so is anything matching the bridge or a configured moderator.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.ids import DiscordUserID, RoomID, UserID
+from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 from moderation import audit
 from moderation.bans import (
     ban_discord_user,
@@ -40,6 +41,7 @@ from moderation.policy import (
     parse_policy_event,
 )
 from moderation.rule_set import mirror, rule_row
+from moderation.scope import unbanned_guilds
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +137,13 @@ async def carry_out(
         await apply_rule(mctx, after)
 
 
-async def portal_members(mctx: ModerationContext) -> set[UserID]:
-    """Matrix users (not ghosts, not the bot) joined to any portal room."""
+async def portal_members(mctx: ModerationContext, rooms: list[RoomID] | None = None) -> set[UserID]:
+    """Matrix users (not ghosts, not the bot) joined to any portal room (of ``rooms``)."""
     members: set[UserID] = set()
-    for portal in await mctx.stores.portals.all():
-        members.update(await mctx.matrix.joined_members(portal.room_id))
+    if rooms is None:
+        rooms = [portal.room_id for portal in await mctx.stores.portals.all()]
+    for room_id in rooms:
+        members.update(await mctx.matrix.joined_members(room_id))
     return {m for m in members if not mctx.namer.is_bridge_owned(m)}
 
 
@@ -166,7 +170,8 @@ async def apply_rule(
         namer = mctx.namer
         discord_id = ghost_discord_id(rule.entity, namer.user_prefix, namer.server_name)
         if discord_id is not None:
-            if await mctx.stores.bans.get("discord", str(discord_id)) is not None:
+            missing = await unbanned_guilds(mctx, "discord", str(discord_id))
+            if not missing:
                 return 0
             await ban_discord_user(
                 mctx,
@@ -176,6 +181,7 @@ async def apply_rule(
                 origin="policy",
                 source="policy",
                 rule=origin_rule,
+                guilds=missing,
             )
             return 1
     if rule.kind not in ("user", "server"):
@@ -187,9 +193,10 @@ async def apply_rule(
         value = user if rule.kind == "user" else (mxid_server(user) or "")
         if protected(mctx.bridge, user) or not glob_matches(rule.entity, value):
             continue
-        if await mctx.stores.bans.get("matrix", user) is not None:
+        missing = await unbanned_guilds(mctx, "matrix", user)
+        if not missing:
             continue
-        row = await ban_matrix_user(
+        done = await ban_matrix_user(
             mctx,
             user,
             reason=rule.reason,
@@ -197,31 +204,38 @@ async def apply_rule(
             origin="policy",
             source="policy",
             rule=origin_rule,
+            guilds=missing,
         )
-        banned += row is not None
+        banned += done is not None
     return banned
 
 
 async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
     """A ban rule was removed or changed: lift the bans it caused."""
     actor = f"policy:{mctx.state.list_rooms.get(RoomID(rule.source_room), rule.source_room)}"
-    lifted = 0
+    # Exactly the guilds where the rule caused each ban (a ban of a guild's own stays).
+    caused: dict[tuple[str, str], list[GuildID]] = {}
     for row in await mctx.stores.bans.by_rule(rule.source_room, rule.entity):
-        if row.side == "discord":
+        caused.setdefault((row.side, row.target), []).append(row.guild_id)
+    lifted = 0
+    for (side, target), guilds in caused.items():
+        if side == "discord":
             done = await unban_discord_user(
                 mctx,
-                DiscordUserID(int(row.target)),
+                DiscordUserID(int(target)),
                 reason="the policy rule was removed",
                 actor=actor,
                 source="policy",
+                guilds=tuple(guilds),
             )
         else:
             done = await unban_matrix_user(
                 mctx,
-                UserID(row.target),
+                UserID(target),
                 reason="the policy rule was removed",
                 actor=actor,
                 source="policy",
+                guilds=tuple(guilds),
             )
         lifted += done
     return lifted

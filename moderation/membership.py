@@ -1,12 +1,16 @@
 """Members-only portals reach verified members only, and fail closed.
 
-A Matrix user may be in a members-only portal when they are on the configured
-allowlist (``members.allowlist``), or when the Discord account they linked holds
-one of ``members.role_ids``. Everyone else (not linked, linked but not in the
-guild, without the role, or when the bridge cannot tell) is kicked on joining,
-and kicked again whenever they stop qualifying (the role removed on Discord,
-the member gone, the account unlinked). Verified members are invited
-(``members.auto_invite``) when they link and at start-up. Members-only rooms are
+A Matrix user may be in a members-only portal of guild G when they are on the
+configured allowlist (``members.allowlist``: party-wide), or when the Discord
+account they linked holds one of G's member roles (``config.member_roles(G)``:
+``discord.guilds[N].member_roles`` and ``members.role_ids``) *in G*. Each
+members-only portal decides with its own guild: a member of the Nord federation
+is not thereby a member of the Yvelines one. Everyone else (not linked, linked but
+not in G, without the role, or when the bridge cannot tell) is kicked on joining,
+and kicked again whenever they stop qualifying (the role removed on Discord, the
+member gone, the account unlinked). Verified members are invited
+(``members.auto_invite``) to the rooms of each guild where they qualify, when they
+link and at start-up; a role change in G re-checks the rooms of G. Members-only rooms are
 invite-only, unpublished, history visible to joined members only, no guests.
 
 A channel is members-only when the config says so *or* Discord's permissions
@@ -20,7 +24,7 @@ from __future__ import annotations
 import logging
 
 from bridge.db import PortalRow
-from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
+from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from moderation.context import ModerationContext
 from moderation.members_only import AccessDecision, access_decision, effective_access
 
@@ -32,14 +36,15 @@ KICK_REASON = (
 )
 
 
-async def decide(mctx: ModerationContext, user: UserID) -> AccessDecision:
+async def decide(mctx: ModerationContext, user: UserID, guild_id: GuildID) -> AccessDecision:
+    """Whether ``user`` may be in the members-only rooms of ``guild_id``."""
     link = await mctx.stores.links.by_matrix(user)
-    roles = await mctx.discord.member_roles(link.discord_id) if link is not None else None
+    roles = await mctx.discord.member_roles(guild_id, link.discord_id) if link is not None else None
     return access_decision(
         "members_only",
         linked_discord_id=link.discord_id if link is not None else None,
         discord_roles=roles,
-        member_role_ids=mctx.bridge.config.members.role_ids,
+        member_role_ids=mctx.bridge.config.member_roles(guild_id),
         allowlisted=user in mctx.bridge.config.members.allowlist,
     )
 
@@ -50,8 +55,15 @@ def exempt(mctx: ModerationContext, user: str) -> bool:
     return mctx.namer.is_bridge_owned(user)
 
 
-async def members_only_portals(mctx: ModerationContext) -> list[PortalRow]:
-    return [p for p in await mctx.stores.portals.all() if p.access != "public"]
+async def members_only_portals(
+    mctx: ModerationContext, guild_id: GuildID | None = None
+) -> list[PortalRow]:
+    """The members-only portals (of one guild)."""
+    return [
+        p
+        for p in await mctx.stores.portals.all()
+        if p.access != "public" and (guild_id is None or p.guild_id == guild_id)
+    ]
 
 
 async def on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> bool:
@@ -59,7 +71,7 @@ async def on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> boo
     portal = await mctx.stores.portals.by_room(room_id)
     if portal is None or portal.access == "public" or exempt(mctx, user):
         return False
-    decision = await decide(mctx, user)
+    decision = await decide(mctx, user, portal.guild_id)
     if decision.allowed:
         return False
     await mctx.matrix.kick(room_id, user, KICK_REASON)
@@ -67,14 +79,19 @@ async def on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> boo
     return True
 
 
-async def recheck(mctx: ModerationContext, user: UserID) -> tuple[int, int]:
-    """Bring one Matrix user's presence in members-only rooms in line with their access:
-    (invited, removed)."""
+async def recheck(
+    mctx: ModerationContext, user: UserID, guild_id: GuildID | None = None
+) -> tuple[int, int]:
+    """Bring one Matrix user's presence in members-only rooms (of one guild; None: of
+    every guild) in line with their access there: (invited, removed)."""
     if exempt(mctx, user):
         return 0, 0
-    decision = await decide(mctx, user)
+    decisions: dict[GuildID, AccessDecision] = {}
     invited = removed = 0
-    for portal in await members_only_portals(mctx):
+    for portal in await members_only_portals(mctx, guild_id):
+        if portal.guild_id not in decisions:
+            decisions[portal.guild_id] = await decide(mctx, user, portal.guild_id)
+        decision = decisions[portal.guild_id]
         state = await mctx.matrix.membership(portal.room_id, user)
         if decision.allowed:
             if mctx.bridge.config.members.auto_invite and state in (None, "leave"):
@@ -83,29 +100,34 @@ async def recheck(mctx: ModerationContext, user: UserID) -> tuple[int, int]:
             removed += await mctx.matrix.kick(portal.room_id, user, KICK_REASON)
     if invited or removed:
         log.info(
-            "members.rechecked user=%s allowed=%s reason=%s invited=%s removed=%s",
+            "members.rechecked user=%s guilds=%s invited=%s removed=%s",
             user,
-            decision.allowed,
-            decision.reason,
+            ",".join(f"{g}:{d.reason}" for g, d in decisions.items()),
             invited,
             removed,
         )
     return invited, removed
 
 
-async def on_discord_roles(mctx: ModerationContext, discord_id: DiscordUserID) -> None:
-    """A Discord member's roles changed (or they left): re-check their linked account."""
+async def on_discord_roles(
+    mctx: ModerationContext, guild_id: GuildID, discord_id: DiscordUserID
+) -> None:
+    """A Discord member's roles in ``guild_id`` changed (or they left it): re-check their
+    linked account in that guild's rooms."""
     link = await mctx.stores.links.by_discord(discord_id)
     if link is not None:
-        await recheck(mctx, UserID(link.mxid))
+        await recheck(mctx, UserID(link.mxid), guild_id)
 
 
 async def enforce_room(mctx: ModerationContext, room_id: RoomID) -> int:
     """Remove every joined or invited Matrix user without access (start-up, access change)."""
+    portal = await mctx.stores.portals.by_room(room_id)
+    if portal is None:
+        return 0
     removed = 0
     users = await mctx.matrix.joined_members(room_id) + await mctx.matrix.invited_members(room_id)
     for user in users:
-        if not exempt(mctx, user) and not (await decide(mctx, user)).allowed:
+        if not exempt(mctx, user) and not (await decide(mctx, user, portal.guild_id)).allowed:
             removed += await mctx.matrix.kick(room_id, user, KICK_REASON)
     return removed
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bridge.ids import ChannelID, DiscordUserID, EventID, RoomID, UserID
+from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, RoomID, UserID
 
 
 @dataclass(frozen=True)
@@ -26,30 +26,46 @@ class DiscordMember:
 
 
 class DiscordModerationPort(Protocol):
-    async def ban(self, user_id: DiscordUserID, reason: str, delete_seconds: int) -> bool:
+    """Every call that acts on a guild names it: one bridge serves several guilds."""
+
+    async def ban(
+        self, guild_id: GuildID, user_id: DiscordUserID, reason: str, delete_seconds: int
+    ) -> bool:
         """Ban from the guild; False when Discord refuses (permissions, hierarchy)."""
         ...
 
-    async def unban(self, user_id: DiscordUserID, reason: str) -> bool: ...
+    async def unban(self, guild_id: GuildID, user_id: DiscordUserID, reason: str) -> bool: ...
 
-    async def kick(self, user_id: DiscordUserID, reason: str) -> bool: ...
+    async def kick(self, guild_id: GuildID, user_id: DiscordUserID, reason: str) -> bool: ...
 
-    async def bans(self) -> list[DiscordBan]: ...
-
-    async def ban_author(self, user_id: DiscordUserID) -> tuple[DiscordUserID | None, str | None]:
-        """Who banned the user and why, from the audit log (None, None if unknown)."""
+    async def bans(self, guild_id: GuildID) -> list[DiscordBan] | None:
+        """The guild's bans; None when Discord would not list them (the bot not in the
+        guild, or without Ban Members): start-up then compares nothing for that guild."""
         ...
 
-    async def member(self, user_id: DiscordUserID) -> DiscordMember | None: ...
+    async def ban_author(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[DiscordUserID | None, str | None]:
+        """Who banned the user and why, from the guild's audit log (None, None if unknown)."""
+        ...
 
-    async def members(self) -> list[DiscordMember]: ...
+    async def member(self, guild_id: GuildID, user_id: DiscordUserID) -> DiscordMember | None: ...
+
+    async def members(self, guild_id: GuildID) -> list[DiscordMember]: ...
+
+    async def guild_name(self, guild_id: GuildID) -> str | None:
+        """The guild's name, for the moderation log (None when unknown)."""
+        ...
 
     async def post(self, channel_id: ChannelID, text: str) -> None:
         """The bot posts in a channel (pings nobody)."""
         ...
 
-    async def member_roles(self, user_id: DiscordUserID) -> tuple[int, ...] | None:
-        """The member's role IDs; None when they are not in the guild."""
+    async def member_roles(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[int, ...] | None:
+        """The member's role IDs in the guild; None when they are not in it (or the bridge
+        cannot tell)."""
         ...
 
     async def send_dm(self, user_id: DiscordUserID, text: str) -> bool: ...

@@ -1,13 +1,18 @@
 """mod_ban, policy_rule, mod_audit, bridge_room: what the moderation layer persists.
 
-- ``mod_ban``: the active shared bans, one row per (side, target). Side
+- ``mod_ban``: the active shared bans, one row per (side, target, guild): a ban
+  holds in the guilds it has a row for (``moderation.ban_scope``). Side
   ``discord`` targets a Discord user ID (decimal text), side ``matrix`` a
-  Matrix user ID. ``origin`` says where the ban came from; a ban caused by a
-  policy rule names that rule (``rule_room``, ``rule_entity``) so that
-  removing the rule lifts exactly the bans it caused.
+  Matrix user ID. Guild 0 marks rows written before bans were per guild
+  (migration 0013); :meth:`BanStore.adopt_legacy` gives them their guilds at
+  start-up, from the config the migration cannot see. ``origin`` says where the
+  ban came from ('party': carried from another guild's ban); a ban caused by a
+  policy rule names that rule (``rule_room``, ``rule_entity``) so that removing
+  the rule lifts exactly the bans it caused.
 - ``policy_rule``: the rules of every followed policy list, as last seen in the
   list room's state, keyed by (room, event type, state key).
-- ``mod_audit``: every moderation action, append-only, newest read first.
+- ``mod_audit``: every moderation action, append-only, newest read first; the guild
+  it concerns, when it concerns one.
 - ``bridge_room``: rooms the bridge created for itself, by purpose
   (``"policy"``, ``"moderation"`` ...), so that a restart reuses them.
 
@@ -22,10 +27,13 @@ from typing import Any, Literal, cast, get_args
 from mautrix.util.async_db import Connection, Database
 
 from bridge.db.common import fetch_all, fetch_one, now_ms, one_of
-from bridge.ids import RoomID
+from bridge.ids import GuildID, RoomID
 
 Side = Literal["discord", "matrix"]
-BanOrigin = Literal["discord", "matrix", "policy", "command", "startup"]
+# "party": carried to this guild from a ban made in another guild (ban_scope party).
+BanOrigin = Literal["discord", "matrix", "policy", "command", "startup", "party"]
+# The guild of rows recorded before bans were per guild (see BanStore.adopt_legacy).
+LEGACY_GUILD = GuildID(0)
 
 _SIDES: tuple[str, ...] = get_args(Side)
 _ORIGINS: tuple[str, ...] = get_args(BanOrigin)
@@ -56,6 +64,8 @@ class BanRow:
     # The policy list room whose rule caused the ban (origin "policy"), and that rule's entity.
     rule_room: str | None = None
     rule_entity: str | None = None
+    # The guild where the ban holds (LEGACY_GUILD: recorded before 0013, not yet adopted).
+    guild_id: GuildID = LEGACY_GUILD
 
     @classmethod
     def from_record(cls, rec: Any) -> BanRow:
@@ -68,10 +78,13 @@ class BanRow:
             created_at=int(rec["created_at"]),
             rule_room=rec["rule_room"],
             rule_entity=rec["rule_entity"],
+            guild_id=GuildID(int(rec["guild_id"])),
         )
 
 
-_BAN_COLUMNS = "side, target, reason, moderator, origin, created_at, rule_room, rule_entity"
+_BAN_COLUMNS = (
+    "side, target, reason, moderator, origin, created_at, rule_room, rule_entity, guild_id"
+)
 
 
 class BanStore:
@@ -79,25 +92,27 @@ class BanStore:
         self.db = db
 
     async def put(self, row: BanRow) -> bool:
-        """Record a ban, or update the reason, moderator, origin and rule of the existing
-        ban of (side, target) (its created_at is kept). True if it was not active before."""
+        """Record a ban in its guild, or update the reason, moderator, origin and rule of
+        the existing ban of (side, target, guild) (its created_at is kept). True if it was
+        not active before."""
         # Insert-or-update without a dialect-specific upsert result: the INSERT says
         # whether the row is new. The loop covers a removal racing between the two.
-        ban = (row.side, row.target, row.reason, row.moderator, row.origin)
+        ban = (row.side, row.target, row.guild_id, row.reason, row.moderator, row.origin)
         rule = (row.rule_room, row.rule_entity)
         for _ in range(3):
             inserted = await self.db.fetchval(
-                f"INSERT INTO mod_ban ({_BAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                " ON CONFLICT (side, target) DO NOTHING RETURNING 1",
+                "INSERT INTO mod_ban (side, target, guild_id, reason, moderator, origin,"
+                " rule_room, rule_entity, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                " ON CONFLICT (side, target, guild_id) DO NOTHING RETURNING 1",
                 *ban,
-                row.created_at or now_ms(),
                 *rule,
+                row.created_at or now_ms(),
             )
             if inserted is not None:
                 return True
             updated = await self.db.fetchval(
-                "UPDATE mod_ban SET reason=$3, moderator=$4, origin=$5, rule_room=$6,"
-                " rule_entity=$7 WHERE side=$1 AND target=$2 RETURNING 1",
+                "UPDATE mod_ban SET reason=$4, moderator=$5, origin=$6, rule_room=$7,"
+                " rule_entity=$8 WHERE side=$1 AND target=$2 AND guild_id=$3 RETURNING 1",
                 *ban,
                 *rule,
             )
@@ -105,37 +120,84 @@ class BanStore:
                 return False
         raise RuntimeError(f"ban of {row.side}:{row.target} kept changing while being stored")
 
-    async def get(self, side: Side, target: str) -> BanRow | None:
-        query = f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE side=$1 AND target=$2"
-        return await fetch_one(self.db, BanRow.from_record, query, side, target)
+    async def get(self, side: Side, target: str, guild_id: GuildID) -> BanRow | None:
+        query = f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE side=$1 AND target=$2 AND guild_id=$3"
+        return await fetch_one(self.db, BanRow.from_record, query, side, target, guild_id)
 
-    async def remove(self, side: Side, target: str) -> BanRow | None:
-        """Lift a ban: delete and return its row (None if there was none)."""
-        query = f"DELETE FROM mod_ban WHERE side=$1 AND target=$2 RETURNING {_BAN_COLUMNS}"
-        return await fetch_one(self.db, BanRow.from_record, query, side, target)
+    async def of(self, side: Side, target: str) -> list[BanRow]:
+        """The target's bans in every guild, by guild."""
+        query = f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE side=$1 AND target=$2 ORDER BY guild_id"
+        return await fetch_all(self.db, BanRow.from_record, query, side, target)
 
-    async def all(self, side: Side | None = None) -> list[BanRow]:
-        """Every active ban (of one side), oldest first."""
+    async def remove(self, side: Side, target: str, guild_id: GuildID) -> BanRow | None:
+        """Lift a ban in one guild: delete and return its row (None if there was none)."""
+        query = (
+            "DELETE FROM mod_ban WHERE side=$1 AND target=$2 AND guild_id=$3"
+            f" RETURNING {_BAN_COLUMNS}"
+        )
+        return await fetch_one(self.db, BanRow.from_record, query, side, target, guild_id)
+
+    async def all(self, side: Side | None = None, guild_id: GuildID | None = None) -> list[BanRow]:
+        """Every active ban (of one side, in one guild), oldest first."""
         select = f"SELECT {_BAN_COLUMNS} FROM mod_ban"
+        order = "ORDER BY created_at, side, target, guild_id"
         if side is None:
-            query = f"{select} ORDER BY created_at, side, target"
-            return await fetch_all(self.db, BanRow.from_record, query)
-        query = f"{select} WHERE side=$1 ORDER BY created_at, target"
-        return await fetch_all(self.db, BanRow.from_record, query, side)
+            return await fetch_all(self.db, BanRow.from_record, f"{select} {order}")
+        if guild_id is None:
+            query = f"{select} WHERE side=$1 {order}"
+            return await fetch_all(self.db, BanRow.from_record, query, side)
+        query = f"{select} WHERE side=$1 AND guild_id=$2 {order}"
+        return await fetch_all(self.db, BanRow.from_record, query, side, guild_id)
 
     async def by_rule(self, rule_room: str, rule_entity: str) -> list[BanRow]:
-        """The bans a policy rule caused, oldest first."""
+        """The bans a policy rule caused (in every guild), oldest first."""
         query = (
             f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE rule_room=$1 AND rule_entity=$2"
-            " ORDER BY created_at, side, target"
+            " ORDER BY created_at, side, target, guild_id"
         )
         return await fetch_all(self.db, BanRow.from_record, query, rule_room, rule_entity)
 
-    async def is_banned(self, side: Side, target: str) -> bool:
-        value = await self.db.fetchval(
-            "SELECT 1 FROM mod_ban WHERE side=$1 AND target=$2", side, target
-        )
+    async def is_banned(self, side: Side, target: str, guild_id: GuildID | None = None) -> bool:
+        """Banned in ``guild_id`` (None: in any guild)."""
+        if guild_id is None:
+            value = await self.db.fetchval(
+                "SELECT 1 FROM mod_ban WHERE side=$1 AND target=$2 LIMIT 1", side, target
+            )
+        else:
+            value = await self.db.fetchval(
+                "SELECT 1 FROM mod_ban WHERE side=$1 AND target=$2 AND guild_id=$3",
+                side,
+                target,
+                guild_id,
+            )
         return value is not None
+
+    async def adopt_legacy(
+        self, discord_guilds: tuple[GuildID, ...], matrix_guilds: tuple[GuildID, ...]
+    ) -> int:
+        """Give the rows recorded before bans were per guild (guild 0) their guilds, in
+        one transaction: Discord users' bans to ``discord_guilds`` (the first configured
+        guild: the only one the bridge banned in then), Matrix users' bans to
+        ``matrix_guilds`` (every guild: they were banned from every portal room).
+        A guild where the target has a ban already keeps that one. Returns how many
+        legacy rows there were."""
+        targets = {"discord": discord_guilds, "matrix": matrix_guilds}
+        conn: Connection
+        async with self.db.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT {_BAN_COLUMNS} FROM mod_ban WHERE guild_id=$1", LEGACY_GUILD
+            )
+            for rec in rows:
+                for guild_id in targets.get(rec["side"], ()):
+                    await conn.execute(
+                        f"INSERT INTO mod_ban ({_BAN_COLUMNS})"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                        " ON CONFLICT (side, target, guild_id) DO NOTHING",
+                        *(rec[c] for c in _BAN_COLUMNS.split(", ")[:-1]),
+                        guild_id,
+                    )
+            await conn.execute("DELETE FROM mod_ban WHERE guild_id=$1", LEGACY_GUILD)
+        return len(rows)
 
 
 # -- policy_rule -------------------------------------------------------------
@@ -248,6 +310,8 @@ class AuditEntry:
     # Set by the store on insert when 0.
     at: int = 0
     id: int | None = None
+    # The guild the action concerns (None: none in particular, e.g. a policy rule added).
+    guild_id: GuildID | None = None
 
     @classmethod
     def from_record(cls, rec: Any) -> AuditEntry:
@@ -260,10 +324,11 @@ class AuditEntry:
             outcome=rec["outcome"],
             at=int(rec["created_at"]),
             id=int(rec["id"]),
+            guild_id=GuildID(int(rec["guild_id"])) if rec["guild_id"] is not None else None,
         )
 
 
-_AUDIT_COLUMNS = "id, source, actor, action, target, reason, outcome, created_at"
+_AUDIT_COLUMNS = "id, source, actor, action, target, reason, outcome, created_at, guild_id"
 
 
 class AuditStore:
@@ -273,8 +338,8 @@ class AuditStore:
     async def add(self, entry: AuditEntry) -> int:
         """Append an entry (its ``id`` is ignored); returns the id it was given."""
         new_id = await self.db.fetchval(
-            "INSERT INTO mod_audit (source, actor, action, target, reason, outcome, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO mod_audit (source, actor, action, target, reason, outcome, created_at,"
+            " guild_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             entry.source,
             entry.actor,
             entry.action,
@@ -282,6 +347,7 @@ class AuditStore:
             entry.reason,
             entry.outcome,
             entry.at or now_ms(),
+            entry.guild_id,
         )
         return int(new_id)
 

@@ -37,39 +37,55 @@ def visibility_of(channel: discord.abc.GuildChannel) -> str:
 
 
 class DiscordModeration:
-    def __init__(self, client: discord.Client, guild_id: GuildID) -> None:
-        self.client = client
-        self.guild_id = guild_id
+    """Not bound to a guild: every call that acts on one names it."""
 
-    async def _call(self, what: str, user_id: DiscordUserID, coro: object) -> bool:
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def _call(
+        self, what: str, guild_id: GuildID, user_id: DiscordUserID, coro: object
+    ) -> bool:
         try:
             await coro  # type: ignore[misc]
         except discord.NotFound:
-            log.info("discord.%s-target-gone user=%s", what, user_id)
+            log.info("discord.%s-target-gone guild=%s user=%s", what, guild_id, user_id)
             return what == "unban"  # nothing to lift is fine; nobody to ban/kick is not
         except discord.Forbidden as exc:
-            log.warning("discord.%s-refused user=%s code=%s", what, user_id, exc.code)
+            log.warning(
+                "discord.%s-refused guild=%s user=%s code=%s", what, guild_id, user_id, exc.code
+            )
+            return False
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord.%s-failed guild=%s user=%s status=%s", what, guild_id, user_id, exc.status
+            )
             return False
         return True
 
-    async def ban(self, user_id: DiscordUserID, reason: str, delete_seconds: int) -> bool:
+    async def ban(
+        self, guild_id: GuildID, user_id: DiscordUserID, reason: str, delete_seconds: int
+    ) -> bool:
         http = self.client.http
-        call = http.ban(user_id, self.guild_id, delete_seconds, reason=_reason(reason))
-        return await self._call("ban", user_id, call)
+        call = http.ban(user_id, guild_id, delete_seconds, reason=_reason(reason))
+        return await self._call("ban", guild_id, user_id, call)
 
-    async def unban(self, user_id: DiscordUserID, reason: str) -> bool:
-        call = self.client.http.unban(user_id, self.guild_id, reason=_reason(reason))
-        return await self._call("unban", user_id, call)
+    async def unban(self, guild_id: GuildID, user_id: DiscordUserID, reason: str) -> bool:
+        call = self.client.http.unban(user_id, guild_id, reason=_reason(reason))
+        return await self._call("unban", guild_id, user_id, call)
 
-    async def kick(self, user_id: DiscordUserID, reason: str) -> bool:
-        call = self.client.http.kick(user_id, self.guild_id, reason=_reason(reason))
-        return await self._call("kick", user_id, call)
+    async def kick(self, guild_id: GuildID, user_id: DiscordUserID, reason: str) -> bool:
+        call = self.client.http.kick(user_id, guild_id, reason=_reason(reason))
+        return await self._call("kick", guild_id, user_id, call)
 
-    async def bans(self) -> list[DiscordBan]:
+    async def bans(self, guild_id: GuildID) -> list[DiscordBan] | None:
         found: list[DiscordBan] = []
         after: int | None = None
         while True:
-            page = await self.client.http.get_bans(self.guild_id, 1000, after=after)
+            try:
+                page = await self.client.http.get_bans(guild_id, 1000, after=after)
+            except discord.HTTPException as exc:
+                log.warning("discord.bans-unavailable guild=%s status=%s", guild_id, exc.status)
+                return None
             found += [
                 DiscordBan(DiscordUserID(int(b["user"]["id"])), b.get("reason")) for b in page
             ]
@@ -77,15 +93,17 @@ class DiscordModeration:
                 return found
             after = int(page[-1]["user"]["id"])
 
-    async def ban_author(self, user_id: DiscordUserID) -> tuple[DiscordUserID | None, str | None]:
+    async def ban_author(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[DiscordUserID | None, str | None]:
         try:
             data = await self.client.http.get_audit_logs(
-                self.guild_id,
+                guild_id,
                 limit=10,
                 action_type=AUDIT_MEMBER_BAN_ADD,  # type: ignore[arg-type]
             )
         except discord.HTTPException as exc:
-            log.info("discord.audit-log-unavailable status=%s", exc.status)
+            log.info("discord.audit-log-unavailable guild=%s status=%s", guild_id, exc.status)
             return None, None
         for entry in data.get("audit_log_entries", []):
             if str(entry.get("target_id")) == str(user_id):
@@ -102,8 +120,10 @@ class DiscordModeration:
             is_owner=member.guild.owner_id == member.id,
         )
 
-    async def member(self, user_id: DiscordUserID) -> DiscordMember | None:
-        guild = self.client.get_guild(self.guild_id)
+    async def _guild_member(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> discord.Member | None:
+        guild = self.client.get_guild(guild_id)
         if guild is None:
             return None
         found = guild.get_member(user_id)
@@ -112,11 +132,19 @@ class DiscordModeration:
                 found = await guild.fetch_member(user_id)
             except discord.HTTPException:
                 return None
-        return self._member(found)
+        return found
 
-    async def members(self) -> list[DiscordMember]:
-        guild = self.client.get_guild(self.guild_id)
+    async def member(self, guild_id: GuildID, user_id: DiscordUserID) -> DiscordMember | None:
+        found = await self._guild_member(guild_id, user_id)
+        return self._member(found) if found is not None else None
+
+    async def members(self, guild_id: GuildID) -> list[DiscordMember]:
+        guild = self.client.get_guild(guild_id)
         return [self._member(m) for m in guild.members] if guild is not None else []
+
+    async def guild_name(self, guild_id: GuildID) -> str | None:
+        guild = self.client.get_guild(guild_id)
+        return guild.name if guild is not None else None
 
     async def post(self, channel_id: ChannelID, text: str) -> None:
         channel = self.client.get_channel(channel_id)
@@ -128,16 +156,12 @@ class DiscordModeration:
         except discord.HTTPException as exc:
             log.warning("discord.post-failed channel=%s status=%s", channel_id, exc.status)
 
-    async def member_roles(self, user_id: DiscordUserID) -> tuple[int, ...] | None:
-        guild = self.client.get_guild(self.guild_id)
-        if guild is None:
-            return None
-        member = guild.get_member(user_id)
+    async def member_roles(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[int, ...] | None:
+        member = await self._guild_member(guild_id, user_id)
         if member is None:
-            try:
-                member = await guild.fetch_member(user_id)
-            except discord.HTTPException:
-                return None
+            return None
         return tuple(r.id for r in member.roles if not r.is_default())
 
     async def send_dm(self, user_id: DiscordUserID, text: str) -> bool:

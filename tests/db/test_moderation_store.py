@@ -12,11 +12,14 @@ import pytest
 
 from bridge.db import AuditEntry, BanRow, PolicyRuleRow, Stores, open_database
 from bridge.db.migrate import current_revision, upgrade_head
+from bridge.ids import GuildID
 
 POLICY = "!policy:x"
 OTHER_LIST = "!list:elsewhere"
 GHOST = "@_discord_2000000000000000002:x"
 BOB = "2000000000000000002"
+G1 = GuildID(3000000000000000001)
+G2 = GuildID(3000000000000000002)
 
 
 def rule(
@@ -40,30 +43,34 @@ async def test_schema_is_at_0004_or_later(stores: Stores, database_url: str) -> 
 
 async def test_ban_put_get_remove(stores: Stores) -> None:
     bans = stores.bans
-    assert await bans.get("matrix", "@spam:evil") is None
+    assert await bans.get("matrix", "@spam:evil", G1) is None
     assert not await bans.is_banned("matrix", "@spam:evil")
     before = int(time.time() * 1000)
-    row = BanRow("matrix", "@spam:evil", "spam", "@mod:x", "matrix")
+    row = BanRow("matrix", "@spam:evil", "spam", "@mod:x", "matrix", guild_id=G1)
     assert await bans.put(row) is True
-    held = await bans.get("matrix", "@spam:evil")
+    held = await bans.get("matrix", "@spam:evil", G1)
     assert held is not None
     assert before <= held.created_at <= int(time.time() * 1000) + 1
-    assert held == BanRow("matrix", "@spam:evil", "spam", "@mod:x", "matrix", held.created_at)
+    assert held == BanRow(
+        "matrix", "@spam:evil", "spam", "@mod:x", "matrix", held.created_at, guild_id=G1
+    )
     assert await bans.is_banned("matrix", "@spam:evil")
     # The same target on the other side is another ban.
     assert not await bans.is_banned("discord", "@spam:evil")
-    assert await bans.get("discord", "@spam:evil") is None
-    assert await bans.remove("matrix", "@spam:evil") == held
-    assert await bans.remove("matrix", "@spam:evil") is None
+    assert await bans.get("discord", "@spam:evil", G1) is None
+    assert await bans.remove("matrix", "@spam:evil", G1) == held
+    assert await bans.remove("matrix", "@spam:evil", G1) is None
     assert not await bans.is_banned("matrix", "@spam:evil")
     assert await bans.all() == []
 
 
 async def test_ban_put_updates_in_place_and_keeps_created_at(stores: Stores) -> None:
     bans = stores.bans
-    first = BanRow("discord", BOB, "raid", "discord:1000000000000000001", "discord", 1000)
+    first = BanRow(
+        "discord", BOB, "raid", "discord:1000000000000000001", "discord", 1000, guild_id=G1
+    )
     assert await bans.put(first) is True
-    assert await bans.get("discord", BOB) == first
+    assert await bans.get("discord", BOB, G1) == first
     # Another ban of the same person (say a policy rule now matches them) updates the row.
     again = BanRow(
         "discord",
@@ -74,9 +81,10 @@ async def test_ban_put_updates_in_place_and_keeps_created_at(stores: Stores) -> 
         5000,
         rule_room=POLICY,
         rule_entity="@_discord_*:x",
+        guild_id=G1,
     )
     assert await bans.put(again) is False
-    held = await bans.get("discord", BOB)
+    held = await bans.get("discord", BOB, G1)
     assert held == BanRow(
         "discord",
         BOB,
@@ -86,11 +94,12 @@ async def test_ban_put_updates_in_place_and_keeps_created_at(stores: Stores) -> 
         1000,  # the ban is as old as it first was
         rule_room=POLICY,
         rule_entity="@_discord_*:x",
+        guild_id=G1,
     )
     # ... and the rule can be cleared again by a manual ban.
-    manual = BanRow("discord", BOB, "by hand", "@mod:x", "command")
+    manual = BanRow("discord", BOB, "by hand", "@mod:x", "command", guild_id=G1)
     assert await bans.put(manual) is False
-    held = await bans.get("discord", BOB)
+    held = await bans.get("discord", BOB, G1)
     assert held is not None
     assert (held.reason, held.origin, held.rule_room, held.rule_entity) == (
         "by hand",
@@ -101,17 +110,17 @@ async def test_ban_put_updates_in_place_and_keeps_created_at(stores: Stores) -> 
     assert held.created_at == 1000
     assert len(await bans.all()) == 1
     # Once removed, the next ban is new again.
-    assert await bans.remove("discord", BOB) is not None
+    assert await bans.remove("discord", BOB, G1) is not None
     assert await bans.put(manual) is True
 
 
 async def test_ban_listing_is_oldest_first_and_filters_by_side(stores: Stores) -> None:
     bans = stores.bans
     rows = [
-        BanRow("matrix", "@c:x", "", "@mod:x", "matrix", 3000),
-        BanRow("discord", "42", "", "discord:7", "discord", 1000),
-        BanRow("matrix", "@a:x", "", "@mod:x", "command", 2000),
-        BanRow("discord", "43", "", "@mod:x", "startup", 4000),
+        BanRow("matrix", "@c:x", "", "@mod:x", "matrix", 3000, guild_id=G1),
+        BanRow("discord", "42", "", "discord:7", "discord", 1000, guild_id=G1),
+        BanRow("matrix", "@a:x", "", "@mod:x", "command", 2000, guild_id=G1),
+        BanRow("discord", "43", "", "@mod:x", "startup", 4000, guild_id=G1),
     ]
     for row in rows:
         assert await bans.put(row)
@@ -133,6 +142,7 @@ async def test_bans_by_rule(stores: Stores) -> None:
             2000,
             POLICY,
             "*:spam.example",
+            guild_id=G1,
         ),
         BanRow(
             "matrix",
@@ -143,8 +153,19 @@ async def test_bans_by_rule(stores: Stores) -> None:
             1000,
             POLICY,
             "*:spam.example",
+            guild_id=G1,
         ),
-        BanRow("discord", BOB, "", f"policy:{POLICY}", "policy", 3000, POLICY, "*:spam.example"),
+        BanRow(
+            "discord",
+            BOB,
+            "",
+            f"policy:{POLICY}",
+            "policy",
+            3000,
+            POLICY,
+            "*:spam.example",
+            guild_id=G1,
+        ),
     ]
     for row in by_glob:
         assert await bans.put(row)
@@ -158,15 +179,16 @@ async def test_bans_by_rule(stores: Stores) -> None:
         500,
         OTHER_LIST,
         "*:spam.example",
+        guild_id=G1,
     )
     assert await bans.put(elsewhere)
-    assert await bans.put(BanRow("matrix", "@z:x", "", "@mod:x", "matrix", 100))
+    assert await bans.put(BanRow("matrix", "@z:x", "", "@mod:x", "matrix", 100, guild_id=G1))
     assert await bans.by_rule(POLICY, "*:spam.example") == [by_glob[1], by_glob[0], by_glob[2]]
     assert await bans.by_rule(OTHER_LIST, "*:spam.example") == [elsewhere]
     assert await bans.by_rule(POLICY, "@z:x") == []
     # Lifting the rule's bans one by one empties the list.
     for row in await bans.by_rule(POLICY, "*:spam.example"):
-        assert await bans.remove(row.side, row.target) == row
+        assert await bans.remove(row.side, row.target, G1) == row
     assert await bans.by_rule(POLICY, "*:spam.example") == []
     assert [r.target for r in await bans.all()] == ["@z:x", "@y:spam.example"]
 
@@ -174,10 +196,52 @@ async def test_bans_by_rule(stores: Stores) -> None:
 async def test_ban_refuses_unknown_side_or_origin(stores: Stores) -> None:
     errors = (sqlite3.IntegrityError, asyncpg.CheckViolationError)
     with pytest.raises(errors):
-        await stores.bans.put(BanRow("irc", "nick", "", "@mod:x", "matrix"))  # type: ignore[arg-type]
+        await stores.bans.put(BanRow("irc", "nick", "", "@mod:x", "matrix", guild_id=G1))  # type: ignore[arg-type]
     with pytest.raises(errors):
-        await stores.bans.put(BanRow("matrix", "@a:x", "", "@mod:x", "gossip"))  # type: ignore[arg-type]
+        await stores.bans.put(BanRow("matrix", "@a:x", "", "@mod:x", "gossip", guild_id=G1))  # type: ignore[arg-type]
     assert await stores.bans.all() == []
+
+
+async def test_bans_are_per_guild(stores: Stores) -> None:
+    bans = stores.bans
+    assert await bans.put(BanRow("discord", BOB, "raid", "@mod:x", "discord", 1000, guild_id=G1))
+    # The same person in another guild is another ban, with its own origin.
+    assert await bans.put(BanRow("discord", BOB, "raid", "@mod:x", "party", 2000, guild_id=G2))
+    assert await bans.is_banned("discord", BOB, G1) and await bans.is_banned("discord", BOB, G2)
+    assert await bans.is_banned("discord", BOB)  # in any guild
+    assert [r.guild_id for r in await bans.of("discord", BOB)] == [G1, G2]
+    assert [r.origin for r in await bans.all("discord", G2)] == ["party"]
+    removed = await bans.remove("discord", BOB, G1)
+    assert removed is not None and removed.guild_id == G1
+    assert not await bans.is_banned("discord", BOB, G1)
+    assert await bans.is_banned("discord", BOB, G2) and await bans.is_banned("discord", BOB)
+    assert await bans.get("discord", BOB, G1) is None
+
+
+async def test_legacy_bans_are_adopted_by_their_guilds(stores: Stores) -> None:
+    bans = stores.bans
+    # Rows of before 0013 (guild 0): a Discord user's and a Matrix user's ban.
+    await bans.put(BanRow("discord", BOB, "raid", "discord:7", "discord", 1000))
+    await bans.put(BanRow("matrix", "@a:x", "spam", "@mod:x", "command", 2000, POLICY, "@a:x"))
+    # A guild where the Matrix user has a ban of its own keeps it.
+    await bans.put(BanRow("matrix", "@a:x", "own", "@mod2:x", "matrix", 3000, guild_id=G2))
+    assert await bans.adopt_legacy((G1,), (G1, G2)) == 2
+    assert await bans.adopt_legacy((G1,), (G1, G2)) == 0  # once
+    (discord_row,) = await bans.of("discord", BOB)
+    assert discord_row == BanRow("discord", BOB, "raid", "discord:7", "discord", 1000, guild_id=G1)
+    matrix_rows = await bans.of("matrix", "@a:x")
+    assert [(r.guild_id, r.reason, r.rule_entity) for r in matrix_rows] == [
+        (G1, "spam", "@a:x"),
+        (G2, "own", None),
+    ]
+    assert len(await bans.all()) == 3
+
+
+async def test_audit_entries_name_their_guild(stores: Stores) -> None:
+    await stores.audit.add(AuditEntry("discord", "d:1", "ban", "@g:x", "", "", guild_id=G2))
+    await stores.audit.add(AuditEntry("policy", "p", "rule-add", "@s:x", "", ""))
+    newest, oldest = await stores.audit.recent()
+    assert (oldest.guild_id, newest.guild_id) == (G2, None)
 
 
 # -- policy rules ------------------------------------------------------------

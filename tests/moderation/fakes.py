@@ -45,66 +45,120 @@ BAN_MEMBERS = 1 << 2
 
 
 class FakeDiscordModeration:
-    """Discord's guild: bans, kicks, members, the audit log and posts, all recorded."""
+    """Discord's guilds: bans, kicks, members, the audit log and posts, all recorded.
+
+    Per guild (``bans_in``, ``members_in``, ``roles_in``); ``guild_bans``,
+    ``guild_members`` and ``roles`` are the first guild's (``GUILD``), for tests of a
+    single-guild deployment. Every call record starts with the guild it acted on."""
 
     def __init__(self) -> None:
-        # Discord's current guild bans: user -> reason.
-        self.guild_bans: dict[DiscordUserID, str | None] = {}
-        self.ban_calls: list[tuple[DiscordUserID, str, int]] = []
-        self.unban_calls: list[tuple[DiscordUserID, str]] = []
-        self.kick_calls: list[tuple[DiscordUserID, str]] = []
-        # What Discord answers (False: missing permission or hierarchy).
+        # Discord's current bans, by guild: user -> reason.
+        self.bans_in: dict[GuildID, dict[DiscordUserID, str | None]] = {}
+        self.ban_calls: list[tuple[GuildID, DiscordUserID, str, int]] = []
+        self.unban_calls: list[tuple[GuildID, DiscordUserID, str]] = []
+        self.kick_calls: list[tuple[GuildID, DiscordUserID, str]] = []
+        # What Discord answers (False: missing permission or hierarchy); per guild in
+        # ``refuses_bans_in``.
         self.may_ban = True
+        self.refuses_bans_in: set[GuildID] = set()
         self.may_kick = True
-        # The audit log: user -> (moderator, reason) of their ban.
-        self.authors: dict[DiscordUserID, tuple[DiscordUserID | None, str | None]] = {}
-        self.guild_members: dict[DiscordUserID, DiscordMember] = {}
+        # Guilds whose ban list Discord would not give (bans() answers None).
+        self.bans_unlisted: set[GuildID] = set()
+        # The audit log: (guild, user) -> (moderator, reason) of their ban; ``authors``
+        # is the first guild's.
+        self.authors_in: dict[
+            GuildID, dict[DiscordUserID, tuple[DiscordUserID | None, str | None]]
+        ] = {}
+        self.members_in: dict[GuildID, dict[DiscordUserID, DiscordMember]] = {}
         self.posts: list[tuple[ChannelID, str]] = []
         # Each guild member's role IDs (members-only filter); absent: not in the guild.
-        self.roles: dict[DiscordUserID, tuple[int, ...]] = {}
+        self.roles_in: dict[GuildID, dict[DiscordUserID, tuple[int, ...]]] = {}
+        # Guilds the bridge cannot ask about (Discord unreachable): member_roles is None.
+        self.unreachable: set[GuildID] = set()
+        self.names: dict[GuildID, str] = {}
         self.dms: list[tuple[DiscordUserID, str]] = []
         self.may_dm = True
 
+    @property
+    def guild_bans(self) -> dict[DiscordUserID, str | None]:
+        return self.bans_in.setdefault(GUILD, {})
+
+    @guild_bans.setter
+    def guild_bans(self, value: dict[DiscordUserID, str | None]) -> None:
+        self.bans_in[GUILD] = value
+
+    @property
+    def authors(self) -> dict[DiscordUserID, tuple[DiscordUserID | None, str | None]]:
+        return self.authors_in.setdefault(GUILD, {})
+
+    @property
+    def guild_members(self) -> dict[DiscordUserID, DiscordMember]:
+        return self.members_in.setdefault(GUILD, {})
+
+    @property
+    def roles(self) -> dict[DiscordUserID, tuple[int, ...]]:
+        return self.roles_in.setdefault(GUILD, {})
+
     def add_member(
-        self, user_id: int, *names: str, permissions: int = 0, is_owner: bool = False
+        self,
+        user_id: int,
+        *names: str,
+        permissions: int = 0,
+        is_owner: bool = False,
+        guild: GuildID = GUILD,
     ) -> DiscordUserID:
         uid = DiscordUserID(user_id)
-        self.guild_members[uid] = DiscordMember(uid, names, permissions, is_owner)
+        self.members_in.setdefault(guild, {})[uid] = DiscordMember(
+            uid, names, permissions, is_owner
+        )
         return uid
 
-    async def ban(self, user_id: DiscordUserID, reason: str, delete_seconds: int) -> bool:
-        self.ban_calls.append((user_id, reason, delete_seconds))
-        if not self.may_ban:
+    async def ban(
+        self, guild_id: GuildID, user_id: DiscordUserID, reason: str, delete_seconds: int
+    ) -> bool:
+        self.ban_calls.append((guild_id, user_id, reason, delete_seconds))
+        if not self.may_ban or guild_id in self.refuses_bans_in:
             return False
-        self.guild_bans[user_id] = reason
+        self.bans_in.setdefault(guild_id, {})[user_id] = reason
         return True
 
-    async def unban(self, user_id: DiscordUserID, reason: str) -> bool:
-        self.unban_calls.append((user_id, reason))
-        self.guild_bans.pop(user_id, None)
+    async def unban(self, guild_id: GuildID, user_id: DiscordUserID, reason: str) -> bool:
+        self.unban_calls.append((guild_id, user_id, reason))
+        self.bans_in.setdefault(guild_id, {}).pop(user_id, None)
         return True
 
-    async def kick(self, user_id: DiscordUserID, reason: str) -> bool:
-        self.kick_calls.append((user_id, reason))
+    async def kick(self, guild_id: GuildID, user_id: DiscordUserID, reason: str) -> bool:
+        self.kick_calls.append((guild_id, user_id, reason))
         return self.may_kick
 
-    async def bans(self) -> list[DiscordBan]:
-        return [DiscordBan(uid, reason) for uid, reason in self.guild_bans.items()]
+    async def bans(self, guild_id: GuildID) -> list[DiscordBan] | None:
+        if guild_id in self.bans_unlisted:
+            return None
+        return [DiscordBan(uid, r) for uid, r in self.bans_in.get(guild_id, {}).items()]
 
-    async def ban_author(self, user_id: DiscordUserID) -> tuple[DiscordUserID | None, str | None]:
-        return self.authors.get(user_id, (None, None))
+    async def ban_author(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[DiscordUserID | None, str | None]:
+        return self.authors_in.get(guild_id, {}).get(user_id, (None, None))
 
-    async def member(self, user_id: DiscordUserID) -> DiscordMember | None:
-        return self.guild_members.get(user_id)
+    async def member(self, guild_id: GuildID, user_id: DiscordUserID) -> DiscordMember | None:
+        return self.members_in.get(guild_id, {}).get(user_id)
 
-    async def members(self) -> list[DiscordMember]:
-        return list(self.guild_members.values())
+    async def members(self, guild_id: GuildID) -> list[DiscordMember]:
+        return list(self.members_in.get(guild_id, {}).values())
+
+    async def guild_name(self, guild_id: GuildID) -> str | None:
+        return self.names.get(guild_id)
 
     async def post(self, channel_id: ChannelID, text: str) -> None:
         self.posts.append((channel_id, text))
 
-    async def member_roles(self, user_id: DiscordUserID) -> tuple[int, ...] | None:
-        return self.roles.get(user_id)
+    async def member_roles(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> tuple[int, ...] | None:
+        if guild_id in self.unreachable:
+            return None
+        return self.roles_in.get(guild_id, {}).get(user_id)
 
     async def send_dm(self, user_id: DiscordUserID, text: str) -> bool:
         self.dms.append((user_id, text))

@@ -155,9 +155,9 @@ async def test_discord_ban_bans_ghost_everywhere_writes_rule_and_logs(tmp_path: 
         h.matrix.memberships[(ROOM_B, ghost)] = "ban"  # already banned there
         h.discord.authors[UID] = (DISCORD_MOD, "raiding")
 
-        await ModerationDispatch(h.mctx).on_discord_ban(UID)
+        await ModerationDispatch(h.mctx).on_discord_ban(GUILD, UID)
 
-        row = await h.stores.bans.get("discord", str(UID))
+        row = await h.stores.bans.get("discord", str(UID), GUILD)
         assert row is not None
         assert (row.reason, row.moderator, row.origin) == (
             "raiding",
@@ -190,8 +190,8 @@ async def test_discord_ban_bans_ghost_everywhere_writes_rule_and_logs(tmp_path: 
 
 async def test_discord_ban_without_audit_log_names_a_discord_moderator(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
-        await bans.on_discord_ban(h.mctx, UID)
-        row = await h.stores.bans.get("discord", str(UID))
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
+        row = await h.stores.bans.get("discord", str(UID), GUILD)
         assert row is not None and row.moderator == "a Discord moderator" and row.reason == ""
         assert h.matrix.ban_calls == [
             (ROOM_A, h.ghost(UID), "Banned"),
@@ -202,24 +202,24 @@ async def test_discord_ban_without_audit_log_names_a_discord_moderator(tmp_path:
 async def test_discord_ban_repeat_or_echo_is_not_logged_twice(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         ghost = h.ghost(UID)
-        await bans.on_discord_ban(h.mctx, UID)
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
         # A room the first pass missed (e.g. the ban was undone by hand there).
         h.matrix.memberships[(ROOM_B, ghost)] = "join"
         h.discord.authors[UID] = (DISCORD_MOD, "other reason")
 
-        await bans.on_discord_ban(h.mctx, UID)
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
 
         assert len(await h.audits()) == 1
         assert len(h.matrix.set_state_calls) == 1
         assert h.matrix.ban_calls[-1] == (ROOM_B, ghost, "Banned on Discord")
         assert h.matrix.bans_in(ROOM_A) == {ghost} and h.matrix.bans_in(ROOM_B) == {ghost}
-        row = await h.stores.bans.get("discord", str(UID))
+        row = await h.stores.bans.get("discord", str(UID), GUILD)
         assert row is not None and row.reason == ""  # the first record stands
 
 
 async def test_own_rule_echo_does_not_ban_again(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
-        await bans.on_discord_ban(h.mctx, UID)
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
         calls = len(h.matrix.ban_calls)
         await echo_own_rules(h)
         assert h.discord.ban_calls == [] and len(h.matrix.ban_calls) == calls
@@ -230,12 +230,12 @@ async def test_own_rule_echo_does_not_ban_again(tmp_path: Path) -> None:
 async def test_discord_unban_lifts_room_bans_and_rule(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         ghost = h.ghost(UID)
-        await bans.on_discord_ban(h.mctx, UID)
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
         seen = await echo_own_rules(h)
 
-        await ModerationDispatch(h.mctx).on_discord_unban(UID)
+        await ModerationDispatch(h.mctx).on_discord_unban(GUILD, UID)
 
-        assert await h.stores.bans.get("discord", str(UID)) is None
+        assert await h.stores.bans.get("discord", str(UID), GUILD) is None
         assert h.matrix.unban_calls == [
             (ROOM_A, ghost, "Unbanned: unbanned on Discord"),
             (ROOM_B, ghost, "Unbanned: unbanned on Discord"),
@@ -254,8 +254,8 @@ async def test_discord_unban_lifts_room_bans_and_rule(tmp_path: Path) -> None:
 async def test_unban_before_the_rule_echo_leaves_no_rule(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         ghost = h.ghost(UID)
-        await bans.on_discord_ban(h.mctx, UID)
-        await bans.on_discord_unban(h.mctx, UID)  # before the homeserver echoed the rule
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
+        await bans.on_discord_unban(h.mctx, GUILD, UID)  # before the homeserver echoed the rule
         await echo_own_rules(h)
         assert h.matrix.set_state_calls[-1] == (POLICY_ROOM, RULE_USER, f"rule:{ghost}", {})
         assert not await h.stores.bans.is_banned("discord", str(UID))
@@ -266,7 +266,7 @@ async def test_discord_unban_without_record_unbans_rooms_quietly(tmp_path: Path)
     async with moderation_context(tmp_path) as h:
         ghost = h.ghost(UID)
         h.matrix.memberships[(ROOM_A, ghost)] = "ban"
-        await bans.on_discord_unban(h.mctx, UID)
+        await bans.on_discord_unban(h.mctx, GUILD, UID)
         assert h.matrix.unban_calls == [(ROOM_A, ghost, "Unbanned: unbanned on Discord")]
         assert await h.audits() == []
         assert h.matrix.notices == [] and h.discord.posts == []
@@ -285,22 +285,22 @@ async def test_element_ban_of_ghost_bans_on_discord_with_reason(tmp_path: Path) 
         consumed = await member_event(h, ROOM_A, ROOM_ADMIN, ghost, "ban", "join", "spam")
 
         assert consumed is False  # the relay sees membership events too
-        assert h.discord.ban_calls == [(UID, f"{ROOM_ADMIN}: spam", 0)]
+        assert h.discord.ban_calls == [(GUILD, UID, f"{ROOM_ADMIN}: spam", 0)]
         assert h.matrix.ban_calls == [(ROOM_B, ghost, "Banned: spam")]
-        row = await h.stores.bans.get("discord", str(UID))
+        row = await h.stores.bans.get("discord", str(UID), GUILD)
         assert row is not None and (row.moderator, row.origin) == (ROOM_ADMIN, "matrix")
         (entry,) = await h.audits()
         assert (entry.source, entry.actor, entry.action) == ("matrix", ROOM_ADMIN, "ban")
         assert "banned from the server" in entry.outcome
         # Discord's GUILD_BAN_ADD echo of that ban: nothing new.
-        await bans.on_discord_ban(h.mctx, UID)
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
         assert len(await h.audits()) == 1 and len(h.discord.ban_calls) == 1
 
 
 async def test_element_ban_of_ghost_without_reason(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         await member_event(h, ROOM_A, ROOM_ADMIN, h.ghost(UID), "ban", "join")
-        assert h.discord.ban_calls == [(UID, ROOM_ADMIN, 0)]
+        assert h.discord.ban_calls == [(GUILD, UID, ROOM_ADMIN, 0)]
 
 
 async def test_element_ban_of_ghost_with_ban_on_discord_off(tmp_path: Path) -> None:
@@ -332,7 +332,7 @@ async def test_element_ban_of_matrix_user_is_guild_wide(tmp_path: Path) -> None:
         h.matrix.join_member(ROOM_B, ALICE)
         await member_event(h, ROOM_A, ROOM_ADMIN, ALICE, "ban", "join", "spam")
 
-        row = await h.stores.bans.get("matrix", ALICE)
+        row = await h.stores.bans.get("matrix", ALICE, GUILD)
         assert row is not None and (row.moderator, row.origin) == (ROOM_ADMIN, "matrix")
         assert h.matrix.ban_calls == [(ROOM_B, ALICE, "Banned: spam")]
         assert h.discord.ban_calls == []
@@ -406,19 +406,19 @@ async def test_element_unban_of_ghost_unbans_on_discord(tmp_path: Path) -> None:
         ghost = h.ghost(UID)
         await member_event(h, ROOM_A, ROOM_ADMIN, ghost, "ban", "join", "spam")
         await member_event(h, ROOM_A, ROOM_ADMIN, ghost, "leave", "ban", "sorry")
-        assert h.discord.unban_calls == [(UID, f"{ROOM_ADMIN}: sorry")]
+        assert h.discord.unban_calls == [(GUILD, UID, f"{ROOM_ADMIN}: sorry")]
         assert UID not in h.discord.guild_bans
         assert h.matrix.unban_calls == [(ROOM_B, ghost, "Unbanned: sorry")]
         assert not await h.stores.bans.is_banned("discord", str(UID))
         # Discord's GUILD_BAN_REMOVE echo: nothing recorded any more, nothing logged.
-        await bans.on_discord_unban(h.mctx, UID)
+        await bans.on_discord_unban(h.mctx, GUILD, UID)
         assert [e.action for e in await h.audits()] == ["ban", "unban"]
 
 
 async def test_element_kick_of_ghost_kicks_on_discord(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         await member_event(h, ROOM_A, ROOM_ADMIN, h.ghost(UID), "leave", "join", "calm down")
-        assert h.discord.kick_calls == [(UID, f"{ROOM_ADMIN}: calm down")]
+        assert h.discord.kick_calls == [(GUILD, UID, f"{ROOM_ADMIN}: calm down")]
         assert await h.stores.bans.all() == []
         (entry,) = await h.audits()
         assert entry.action == "kick" and "kicked from the server" in entry.outcome
@@ -479,7 +479,9 @@ async def test_member_events_outside_portal_rooms_are_ignored(tmp_path: Path) ->
 
 async def test_join_of_banned_user_is_banned_in_that_room(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
-        await h.stores.bans.put(BanRow("matrix", ALICE, "spam", MODERATOR, "command"))
+        await h.stores.bans.put(
+            BanRow("matrix", ALICE, "spam", MODERATOR, "command", guild_id=GUILD)
+        )
         await member_event(h, ROOM_B, ALICE, ALICE, "join", "leave")
         assert h.matrix.ban_calls == [(ROOM_B, ALICE, "Banned: spam")]
         assert await h.audits() == []  # enforcement of an existing ban, not a new action
@@ -495,7 +497,7 @@ async def test_join_of_rule_matching_user_is_banned_in_that_room(tmp_path: Path)
 async def test_join_of_ordinary_user_moderator_or_ghost_is_left_alone(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         await push_state(h, rule_event(SUB_LIST, "example.org*", event_type=RULE_SERVER))
-        await h.stores.bans.put(BanRow("discord", str(UID), "", "x", "discord"))
+        await h.stores.bans.put(BanRow("discord", str(UID), "", "x", "discord", guild_id=GUILD))
         await member_event(h, ROOM_A, ALICE, ALICE, "join", None)
         await member_event(h, ROOM_A, MODERATOR, MODERATOR, "join", None)  # matches the rule
         await member_event(h, ROOM_A, h.ghost(UID), h.ghost(UID), "join", None)
@@ -509,7 +511,9 @@ async def test_relay_gate(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         ctx = h.mctx.bridge
         assert not await relay_blocked(ctx, ALICE)
-        await h.stores.bans.put(BanRow("matrix", ALICE, "spam", MODERATOR, "command"))
+        await h.stores.bans.put(
+            BanRow("matrix", ALICE, "spam", MODERATOR, "command", guild_id=GUILD)
+        )
         assert await relay_blocked(ctx, ALICE)
         assert await ModerationDispatch(h.mctx).blocked(ALICE)
 
@@ -518,7 +522,7 @@ async def test_relay_gate(tmp_path: Path) -> None:
         assert await relay_blocked(ctx, SPAMMER)  # glob, case-insensitive
 
         # Moderators never, even with a record and a matching rule.
-        await h.stores.bans.put(BanRow("matrix", MODERATOR, "x", "y", "command"))
+        await h.stores.bans.put(BanRow("matrix", MODERATOR, "x", "y", "command", guild_id=GUILD))
         await push_state(h, rule_event(SUB_LIST, "example.org", event_type=RULE_SERVER))
         assert not await relay_blocked(ctx, MODERATOR)
         assert not await relay_blocked(ctx, BOT)
@@ -535,10 +539,10 @@ async def test_exact_ghost_rule_bans_the_discord_user_once(tmp_path: Path) -> No
         assert await push_state(h, rule_event(SUB_LIST, ghost, reason="scam links"))
 
         assert h.discord.ban_calls == [
-            (UID, "policy:#community:other.example: scam links", 0),
+            (GUILD, UID, "policy:#community:other.example: scam links", 0),
         ]
         assert h.matrix.bans_in(ROOM_A) == {ghost} and h.matrix.bans_in(ROOM_B) == {ghost}
-        row = await h.stores.bans.get("discord", str(UID))
+        row = await h.stores.bans.get("discord", str(UID), GUILD)
         assert row is not None
         assert (row.origin, row.rule_room, row.rule_entity) == ("policy", SUB_LIST, ghost)
         stored = await h.stores.policy_rules.all(SUB_LIST)
@@ -555,7 +559,7 @@ async def test_exact_ghost_rule_bans_the_discord_user_once(tmp_path: Path) -> No
 async def test_ghost_rule_is_case_insensitive(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         await push_state(h, rule_event(SUB_LIST, f"@_discord_{UID}:EXAMPLE.org"))
-        assert [call[0] for call in h.discord.ban_calls] == [UID]
+        assert [call[1] for call in h.discord.ban_calls] == [UID]
 
 
 async def test_glob_user_rule_bans_matching_portal_members_only(tmp_path: Path) -> None:
@@ -571,7 +575,7 @@ async def test_glob_user_rule_bans_matching_portal_members_only(tmp_path: Path) 
         banned = {user for _room, user, _reason in h.matrix.ban_calls}
         assert banned == {ALICE, CAROL}
         for target in (ALICE, CAROL):
-            row = await h.stores.bans.get("matrix", target)
+            row = await h.stores.bans.get("matrix", target, GUILD)
             assert row is not None
             assert (row.origin, row.rule_room, row.rule_entity) == ("policy", SUB_LIST, "@*")
         assert h.matrix.bans_in(ROOM_A) == {ALICE, CAROL}
@@ -611,7 +615,7 @@ async def test_rule_removal_lifts_the_bans_it_caused(tmp_path: Path) -> None:
         await push_state(h, rule_event(SUB_LIST, None, state_key=f"rule:{ghost}"))
         assert not await h.stores.bans.is_banned("discord", str(UID))
         assert h.discord.unban_calls == [
-            (UID, "policy:#community:other.example: the policy rule was removed")
+            (GUILD, UID, "policy:#community:other.example: the policy rule was removed")
         ]
         assert h.matrix.bans_in(ROOM_A) >= {SPAMMER} and ghost not in h.matrix.bans_in(ROOM_A)
 
@@ -760,15 +764,17 @@ async def test_reconcile_discord_bans(tmp_path: Path) -> None:
         )
         h.discord.guild_bans = {missed: "raid while down", kept_m: None}
         for uid, origin in ((lifted_d, "discord"), (lifted_s, "startup"), (kept_m, "matrix")):
-            await h.stores.bans.put(BanRow("discord", str(uid), "", "x", origin))  # type: ignore[arg-type]
+            await h.stores.bans.put(BanRow("discord", str(uid), "", "x", origin, guild_id=GUILD))  # type: ignore[arg-type]
             h.matrix.memberships[(ROOM_A, h.ghost(uid))] = "ban"
         matrix_only = DiscordUserID(5000000000000000010)  # banned on Matrix, ban_on_discord off
-        await h.stores.bans.put(BanRow("discord", str(matrix_only), "", "x", "matrix"))
+        await h.stores.bans.put(
+            BanRow("discord", str(matrix_only), "", "x", "matrix", guild_id=GUILD)
+        )
 
         added, lifted = await startup.reconcile_discord_bans(h.mctx)
 
         assert (added, lifted) == (1, 2)
-        row = await h.stores.bans.get("discord", str(missed))
+        row = await h.stores.bans.get("discord", str(missed), GUILD)
         assert row is not None and (row.origin, row.reason) == ("startup", "raid while down")
         assert h.matrix.bans_in(ROOM_A) == {h.ghost(missed), h.ghost(kept_m)}
         assert h.matrix.bans_in(ROOM_B) == {h.ghost(missed)}
@@ -868,7 +874,7 @@ async def test_discord_moderator_bans_matrix_user(tmp_path: Path) -> None:
         )
         reply = h.discord.posts[-1]
         assert reply[0] == MOD_CHANNEL and reply[1].startswith(f"Banned {ALICE}")
-        row = await h.stores.bans.get("matrix", ALICE)
+        row = await h.stores.bans.get("matrix", ALICE, GUILD)
         assert row is not None and row.moderator == f"discord:{DISCORD_MOD}"
         assert h.matrix.bans_in(ROOM_A) == h.matrix.bans_in(ROOM_B) == {ALICE}
         (entry,) = await h.audits()
@@ -880,14 +886,14 @@ async def test_command_ban_of_discord_user(tmp_path: Path) -> None:
         answer = await matrix_command(h, f"!mod ban <@{UID}> scam")
         assert answer == f"Banned Discord user {UID} on Discord and in every bridged room."
         # Commands ban on Discord even with ban_on_discord off (that is for Element's button).
-        assert h.discord.ban_calls == [(UID, f"{MODERATOR}: scam", 0)]
+        assert h.discord.ban_calls == [(GUILD, UID, f"{MODERATOR}: scam", 0)]
         assert h.matrix.bans_in(ROOM_A) == {h.ghost(UID)}
-        row = await h.stores.bans.get("discord", str(UID))
+        row = await h.stores.bans.get("discord", str(UID), GUILD)
         assert row is not None and row.origin == "command"
         # By ghost MXID, too.
         answer = await matrix_command(h, f"!mod ban {h.ghost(OTHER_UID)}")
         assert answer is not None and str(OTHER_UID) in answer
-        assert h.discord.ban_calls[-1][0] == OTHER_UID
+        assert h.discord.ban_calls[-1][1] == OTHER_UID
 
 
 async def test_command_ban_refusals(tmp_path: Path) -> None:
@@ -915,7 +921,7 @@ async def test_command_unban(tmp_path: Path) -> None:
         assert await matrix_command(h, f"!mod unban {UID} appeal") == (
             f"Unbanned Discord user {UID} on both sides."
         )
-        assert h.discord.unban_calls == [(UID, f"{MODERATOR}: appeal")]
+        assert h.discord.unban_calls == [(GUILD, UID, f"{MODERATOR}: appeal")]
         assert h.ghost(UID) not in h.matrix.bans_in(ROOM_A)
         assert await matrix_command(h, f"!mod unban {ALICE}") == (
             f"Unbanned {ALICE} in every bridged room."
@@ -924,7 +930,7 @@ async def test_command_unban(tmp_path: Path) -> None:
         assert await matrix_command(h, f"!mod unban {ALICE}") == f"{ALICE} has no shared ban."
         # A Discord ban the bridge never recorded is lifted on Discord anyway.
         await matrix_command(h, f"!mod unban {OTHER_UID} old ban")
-        assert h.discord.unban_calls[-1] == (OTHER_UID, f"{MODERATOR}: old ban")
+        assert h.discord.unban_calls[-1] == (GUILD, OTHER_UID, f"{MODERATOR}: old ban")
         assert [e.action for e in await h.audits()] == ["ban", "ban", "unban", "unban"]
 
 
@@ -937,7 +943,7 @@ async def test_command_kick(tmp_path: Path) -> None:
         )
         assert h.matrix.kick_calls == [(ROOM_A, ALICE, "cool off"), (ROOM_B, ALICE, "cool off")]
         assert await matrix_command(h, f"!mod kick {UID}") == f"{UID}: kicked from the server."
-        assert h.discord.kick_calls == [(UID, MODERATOR)]
+        assert h.discord.kick_calls == [(GUILD, UID, MODERATOR)]
         h.discord.may_kick = False
         assert await matrix_command(h, f"!mod kick {OTHER_UID} x") == (
             f"{OTHER_UID}: could not kick."
@@ -1019,7 +1025,7 @@ async def test_command_listings_and_help(tmp_path: Path) -> None:
     async with moderation_context(tmp_path) as h:
         assert await matrix_command(h, "!mod bans") == "No shared bans."
         await matrix_command(h, f"!mod ban {ALICE} flooding")
-        await bans.on_discord_ban(h.mctx, UID)
+        await bans.on_discord_ban(h.mctx, GUILD, UID)
         answer = await matrix_command(h, "!mod bans")
         assert answer is not None and answer.startswith("2 shared ban(s):")
         assert f"- {ALICE} by {MODERATOR}: flooding" in answer

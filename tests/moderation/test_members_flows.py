@@ -187,7 +187,7 @@ async def test_decide_and_on_join(tmp_path: Path, user: UserID, allowed: bool, r
         configure(h)
         await people(h)
         await members_only(h, CHANNEL_B)
-        decision = await membership.decide(h.mctx, user)
+        decision = await membership.decide(h.mctx, user, GUILD)
         assert (decision.allowed, decision.reason) == (allowed, reason)
 
         h.matrix.join_member(ROOM_B, user)
@@ -203,7 +203,7 @@ async def test_allowlisted_and_linked_without_role_is_still_allowed(tmp_path: Pa
     async with moderation_context(tmp_path) as h:
         configure(h, allowlist=(DAVE,))
         await people(h)
-        assert (await membership.decide(h.mctx, DAVE)).reason == "allowlisted"
+        assert (await membership.decide(h.mctx, DAVE, GUILD)).reason == "allowlisted"
 
 
 async def test_no_member_role_configured_nobody_linked_is_a_member(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ async def test_no_member_role_configured_nobody_linked_is_a_member(tmp_path: Pat
         configure(h, role_ids=(), allowlist=())
         await people(h)
         await members_only(h, CHANNEL_B)
-        decision = await membership.decide(h.mctx, ALICE)
+        decision = await membership.decide(h.mctx, ALICE, GUILD)
         assert (decision.allowed, decision.reason) == (False, "no_member_role")
         assert await membership.on_join(h.mctx, ROOM_B, ALICE) is True
 
@@ -369,16 +369,16 @@ async def test_discord_role_changes_recheck_the_linked_account(tmp_path: Path) -
         dispatch = ModerationDispatch(h.mctx)
 
         h.discord.roles[ALICE_UID] = (OTHER_ROLE,)  # the member role removed
-        await dispatch.on_discord_roles(ALICE_UID)
+        await dispatch.on_discord_roles(GUILD, ALICE_UID)
         assert h.matrix.kick_calls == [(ROOM_B, ALICE, KICK_REASON)]
 
         h.discord.roles[ALICE_UID] = (MEMBER_ROLE,)  # given back
-        await membership.on_discord_roles(h.mctx, ALICE_UID)
+        await membership.on_discord_roles(h.mctx, GUILD, ALICE_UID)
         assert h.matrix.invite_calls == [(ROOM_B, ALICE)]
 
         h.matrix.join_member(ROOM_B, ALICE)
         del h.discord.roles[ALICE_UID]  # left the guild
-        await membership.on_discord_roles(h.mctx, ALICE_UID)
+        await membership.on_discord_roles(h.mctx, GUILD, ALICE_UID)
         assert h.matrix.kick_calls[-1] == (ROOM_B, ALICE, KICK_REASON)
         assert len(h.matrix.kick_calls) == 2
 
@@ -390,9 +390,9 @@ async def test_discord_roles_of_unlinked_user_do_nothing(tmp_path: Path) -> None
         await members_only(h, CHANNEL_B)
         h.matrix.join_member(ROOM_B, BOB)  # someone not linked: not this Discord user
         h.discord.roles[NEW_UID] = (MEMBER_ROLE,)
-        await membership.on_discord_roles(h.mctx, NEW_UID)
+        await membership.on_discord_roles(h.mctx, GUILD, NEW_UID)
         h.discord.roles.pop(NEW_UID)
-        await membership.on_discord_roles(h.mctx, NEW_UID)
+        await membership.on_discord_roles(h.mctx, GUILD, NEW_UID)
         assert h.matrix.kick_calls == []
         assert h.matrix.invite_calls == []
 
