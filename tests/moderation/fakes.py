@@ -38,6 +38,21 @@ SUB_LIST = RoomID("!community-list:other.example")
 MOD_ROOM = RoomID("!mods:example.org")
 MOD_CHANNEL = ChannelID(4000000000000000099)
 
+# A second and a third guild (multi_guild_context): G2 has a public and a members-only
+# portal, G3 one public portal; each guild has its moderators' channel.
+GUILD_2 = GuildID(3000000000000000002)
+GUILD_3 = GuildID(3000000000000000003)
+CHANNEL_C = ChannelID(4100000000000000001)
+CHANNEL_D = ChannelID(4100000000000000002)
+CHANNEL_E = ChannelID(4200000000000000001)
+ROOM_C = RoomID("!portal-c:example.org")
+ROOM_D = RoomID("!portal-d:example.org")
+ROOM_E = RoomID("!portal-e:example.org")
+MOD_CHANNEL_2 = ChannelID(4100000000000000099)
+MOD_CHANNEL_3 = ChannelID(4200000000000000099)
+MEMBER_ROLE_1 = 7000000000000000011
+MEMBER_ROLE_2 = 7000000000000000021
+
 MODERATOR = UserID("@mod:example.org")
 BOT = UserID("@passerelle:example.org")
 
@@ -291,17 +306,61 @@ def moderation_config(**moderation: Any) -> dict[str, Any]:
     return data
 
 
+def multi_guild_config(**moderation: Any) -> dict[str, Any]:
+    """Three guilds: GUILD (rooms A and B, public), GUILD_2 (C public, D members-only,
+    member role MEMBER_ROLE_2) and GUILD_3 (E public), each with a moderators' channel."""
+    data = copy.deepcopy(VALID)
+    del data["discord"]["guild_id"]
+    data["bridge"]["channels"] = []
+
+    def channel(chan: int, room: str, access: str) -> dict[str, Any]:
+        return {"discord_channel": str(chan), "matrix_room": room, "access": access}
+
+    data["discord"]["guilds"] = [
+        {
+            "id": str(GUILD),
+            "channels": [
+                channel(CHANNEL_A, ROOM_A, "public"),
+                channel(CHANNEL_B, ROOM_B, "public"),
+            ],
+            "member_roles": [str(MEMBER_ROLE_1)],
+            "mod_channel": str(MOD_CHANNEL),
+        },
+        {
+            "id": str(GUILD_2),
+            "channels": [
+                channel(CHANNEL_C, ROOM_C, "public"),
+                channel(CHANNEL_D, ROOM_D, "members_only"),
+            ],
+            "member_roles": [str(MEMBER_ROLE_2)],
+            "mod_channel": str(MOD_CHANNEL_2),
+        },
+        {
+            "id": str(GUILD_3),
+            "channels": [channel(CHANNEL_E, ROOM_E, "public")],
+            "mod_channel": str(MOD_CHANNEL_3),
+        },
+    ]
+    data["moderation"] = {"moderators": [MODERATOR], **moderation}
+    return data
+
+
 @asynccontextmanager
-async def moderation_context(tmp_path: Path, **moderation: Any) -> AsyncIterator[Harness]:
+async def moderation_context(
+    tmp_path: Path, *, guilds: int = 1, **moderation: Any
+) -> AsyncIterator[Harness]:
     """A running bridge's moderation state over a fresh SQLite database.
 
-    ``moderation``: keys of the config's ``moderation`` section (moderators, guild_wide_bans ...).
+    ``moderation``: keys of the config's ``moderation`` section (moderators, guild_wide_bans,
+    ban_scope ...). ``guilds=3``: the three guilds of :func:`multi_guild_config`, with
+    their portals (D members-only).
     """
     url = f"sqlite://{tmp_path / 'moderation.db'}"
     await asyncio.to_thread(upgrade_head, url)
     db = open_database(url)
     await db.start()
-    config = parse_config(moderation_config(**moderation), tmp_path / "config.yaml")
+    data = multi_guild_config(**moderation) if guilds > 1 else moderation_config(**moderation)
+    config = parse_config(data, tmp_path / "config.yaml")
     relay_matrix, relay_discord = FakeMatrix(), FakeDiscord()
     bridge = BridgeContext(config, Stores(db), relay_matrix, relay_discord)
     matrix, discord = FakeMatrixModeration(), FakeDiscordModeration()
@@ -310,6 +369,16 @@ async def moderation_context(tmp_path: Path, **moderation: Any) -> AsyncIterator
         for channel, room, name in ((CHANNEL_A, ROOM_A, "campaign"), (CHANNEL_B, ROOM_B, "lore")):
             await bridge.stores.portals.upsert(PortalRow(channel, GUILD, room, name, "", "public"))
             matrix.join_member(room, BOT)
+        if guilds > 1:
+            for channel, guild, room, name, access in (
+                (CHANNEL_C, GUILD_2, ROOM_C, "nord", "public"),
+                (CHANNEL_D, GUILD_2, ROOM_D, "adherents", "members_only"),
+                (CHANNEL_E, GUILD_3, ROOM_E, "accueil", "public"),
+            ):
+                row = PortalRow(channel, guild, room, name, "", access)
+                await bridge.stores.portals.upsert(row)
+                matrix.join_member(room, BOT)
+            discord.names.update({GUILD: "HQ", GUILD_2: "Nord", GUILD_3: "Yvelines"})
         mctx.state.policy_room = POLICY_ROOM
         mctx.state.list_rooms[POLICY_ROOM] = "the bridge's own list"
         mctx.state.list_rooms[SUB_LIST] = "#community:other.example"
