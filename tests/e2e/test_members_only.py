@@ -281,3 +281,67 @@ async def test_a_channel_hidden_on_discord_becomes_members_only_and_back(
 async def _join_rule(user: MatrixUser, room: RoomID) -> str:
     rules = await user.client.get_state_event(room, EventType.ROOM_JOIN_RULES)
     return str(rules.join_rule)
+
+
+NORD = 3000000000000000002
+NORD_MEMBERS = ChannelID(4100000000000000013)  # #adherents-nord, hidden from @everyone
+NORD_MEMBER_ROLE = 3000000000000000021
+
+
+async def test_a_member_in_nord_is_not_thereby_a_member_in_hq(
+    stack: SandboxStack,
+    matrix_erin: MatrixUser,
+    matrix_carol: MatrixUser,
+    discord_bob: DiscordUser,
+) -> None:
+    """Each members-only room decides with its own guild: Bob holds the Member role in
+    Nord, not in HQ, so Erin (linked to Bob) is invited to #adherents-nord and kept
+    there, but refused in HQ's #members; Nord's role removed, she leaves Nord's room."""
+    nord_members = await room_of(stack, NORD_MEMBERS)
+    hq_members = await room_of(stack, MEMBERS)
+    portal = await stack.bridge.ctx.stores.portals.by_room(nord_members)  # type: ignore[union-attr]
+    assert portal is not None and portal.access == "members_only" and portal.guild_id == NORD
+    await matrix_carol.join(nord_members)  # allowlisted: a member everywhere
+    erin = matrix_erin.user_id
+    # Erin links her account to Bob's (a code from Discord, sent on Matrix).
+    bot_user = await discord_bob.client.fetch_user(BOT)
+    await bot_user.send("!link")
+    reply, _ = await discord_bob.wait_for_message(
+        lambda m: isinstance(m.channel, discord.DMChannel) and "Your code is" in m.content
+    )
+    code = reply.content.split("Your code is ", 1)[1].split(".", 1)[0]
+    bot_mxid = stack.config.namer.bot_mxid  # type: ignore[union-attr]
+    dm = await matrix_erin.client.create_room(invitees=[bot_mxid], is_direct=True)
+    await eventually(lambda: _is(membership_of(matrix_erin, dm, bot_mxid), "join"), "no bot")
+    await matrix_erin.send_text(dm, f"!link {code}")
+    await matrix_erin.wait_for_event(
+        dm, lambda e: e["sender"] == bot_mxid and "Linked" in e["content"].get("body", "")
+    )
+    emulator = stack.emulator
+    assert emulator is not None
+    try:
+        # Nord gives Bob its Member role: invited to Nord's members room only.
+        emulator.set_member_roles(str(NORD), str(BOB), [str(NORD_MEMBER_ROLE)])
+        await eventually(
+            lambda: _is(membership_of(matrix_carol, nord_members, erin), "invite"),
+            "the Nord member was not invited to Nord's members room",
+        )
+        await matrix_erin.join(nord_members)
+        assert await membership_of(matrix_carol, hq_members, erin) in (None, "leave")
+        # Invited to HQ's members room by someone: the bridge withdraws it.
+        await matrix_carol.client.invite_user(hq_members, erin)
+        await eventually(
+            lambda: _is(membership_of(matrix_carol, hq_members, erin), "leave"),
+            "a Nord member was let into HQ's members room",
+        )
+        assert await membership_of(matrix_carol, nord_members, erin) == "join"  # kept
+    finally:
+        emulator.set_member_roles(str(NORD), str(BOB), [])
+    await eventually(
+        lambda: _is(membership_of(matrix_carol, nord_members, erin), "leave"),
+        "the former Nord member stayed in Nord's members room",
+    )
+    await matrix_erin.send_text(dm, "!unlink")
+    await matrix_erin.wait_for_event(
+        dm, lambda e: e["sender"] == bot_mxid and "Unlinked" in e["content"].get("body", "")
+    )

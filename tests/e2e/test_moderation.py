@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from mautrix.types import EventType, RoomID
 
-from bridge.ids import ChannelID, DiscordUserID
+from bridge.ids import ChannelID, DiscordUserID, GuildID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.conftest import matrix_token
@@ -24,6 +24,7 @@ PUBLIC = ChannelID(4000000000000000001)
 MEMBERS = ChannelID(4000000000000000002)
 MOD_CHANNEL = ChannelID(4000000000000000003)
 GUILD = "3000000000000000001"
+GUILD_ID = GuildID(int(GUILD))
 CAROL_DISCORD = DiscordUserID(2000000000000000003)
 MALLORY = DiscordUserID(2000000000000000004)
 TRENT = DiscordUserID(2000000000000000005)
@@ -67,8 +68,10 @@ async def discord_carol(stack: SandboxStack) -> AsyncIterator[DiscordUser]:
     await user.close()
 
 
-async def rooms(stack: SandboxStack) -> list[RoomID]:
-    return [p.room_id for p in await stack.bridge.ctx.stores.portals.all()]  # type: ignore[union-attr]
+async def rooms(stack: SandboxStack, guild: str | None = GUILD) -> list[RoomID]:
+    """The portal rooms of ``guild`` (HQ by default; None: of every guild)."""
+    portals = await stack.bridge.ctx.stores.portals.all()  # type: ignore[union-attr]
+    return [p.room_id for p in portals if guild is None or str(p.guild_id) == guild]
 
 
 async def membership(user: MatrixUser, room: RoomID, target: str) -> str | None:
@@ -132,9 +135,10 @@ async def test_discord_ban_bans_the_ghost_everywhere_and_redacts_its_messages(
             and (e.get("redacts") or e["content"].get("redacts")) == spam["event_id"]
         ),
     )
-    # Written to the bridge's policy list and the moderation log, with who and why.
-    rule = await eventually(lambda: rule_for(matrix_carol, stack, ghost), "no policy rule")
-    assert rule == {"entity": ghost, "recommendation": "m.ban", "reason": "spam"}
+    # ban_scope guild: HQ's ban holds in HQ only, so the party's policy list does not
+    # carry it (test_ban_scope.py covers the other guilds' rooms) ...
+    assert await rule_for(matrix_carol, stack, ghost) == {}
+    # ... and the moderation log has it, with who and why.
     stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
 
     async def logged() -> Any:
@@ -162,7 +166,7 @@ async def test_discord_ban_bans_the_ghost_everywhere_and_redacts_its_messages(
     await eventually(
         lambda: _is(rule_for(matrix_carol, stack, ghost), {}), "the rule was not removed"
     )
-    assert await stack.bridge.ctx.stores.bans.get("discord", str(MALLORY)) is None  # type: ignore[union-attr]
+    assert await stack.bridge.ctx.stores.bans.get("discord", str(MALLORY), GUILD_ID) is None  # type: ignore[union-attr]
 
 
 async def _is(value: Awaitable[Any], expected: Any) -> bool:
@@ -220,17 +224,21 @@ async def test_element_ban_of_a_matrix_user_applies_in_every_room_and_stops_rela
     await matrix_carol.client.ban_user(public, dave, reason="flooding")
     await eventually(lambda: _is(membership(matrix_carol, members, dave), "ban"), "not guild-wide")
     stores = stack.bridge.ctx.stores  # type: ignore[union-attr]
-    row = await stores.bans.get("matrix", dave)
+    row = await stores.bans.get("matrix", dave, GUILD_ID)
     assert row is not None and row.moderator == "@carol:localhost" and row.reason == "flooding"
     from moderation.gate import relay_blocked
 
-    assert await relay_blocked(stack.bridge.ctx, dave)  # type: ignore[union-attr]
-    await eventually(lambda: rule_for(matrix_carol, stack, dave), "no rule for the Matrix user")
+    assert await relay_blocked(stack.bridge.ctx, dave, public)  # type: ignore[union-attr]
+    # ban_scope guild: HQ's rooms only; not published in the party's list.
+    nord = (await rooms(stack, "3000000000000000002"))[0]
+    assert await membership(matrix_carol, nord, dave) == "join"
+    assert not await relay_blocked(stack.bridge.ctx, dave, nord)  # type: ignore[union-attr]
+    assert await rule_for(matrix_carol, stack, dave) == {}
     await matrix_carol.client.unban_user(public, dave, reason="calmed down")
     await eventually(
         lambda: _is(membership(matrix_carol, members, dave), "leave"), "still banned elsewhere"
     )
-    assert not await relay_blocked(stack.bridge.ctx, dave)  # type: ignore[union-attr]
+    assert not await relay_blocked(stack.bridge.ctx, dave, public)  # type: ignore[union-attr]
     await rejoin(matrix_carol, matrix_dave, members, public)
 
 
@@ -357,7 +365,7 @@ async def test_bans_made_while_the_bridge_was_down_are_applied_at_start(
     finally:
         await stack.start_bridge()
     await eventually(lambda: _is(membership(matrix_carol, members, ghost), "ban"), "missed ban")
-    row = await stack.bridge.ctx.stores.bans.get("discord", str(MALLORY))  # type: ignore[union-attr]
+    row = await stack.bridge.ctx.stores.bans.get("discord", str(MALLORY), GUILD_ID)  # type: ignore[union-attr]
     assert row is not None and row.origin == "startup" and row.reason == "while you slept"
     await stack.stop_bridge()
     try:
@@ -426,7 +434,7 @@ async def test_a_followed_list_applies_its_rules_and_their_removal(
         lambda: _is(membership(matrix_carol, members, matrix_dave.user_id), "ban"),
         "the followed list's rule was not applied at start-up",
     )
-    row = await stack.bridge.ctx.stores.bans.get("matrix", matrix_dave.user_id)  # type: ignore[union-attr]
+    row = await stack.bridge.ctx.stores.bans.get("matrix", matrix_dave.user_id, GUILD_ID)  # type: ignore[union-attr]
     assert row is not None and row.origin == "policy" and row.rule_room == community
     # Blanking the rule in the community list lifts the ban, live.
     await matrix_carol.client.send_state_event(community, rule_type, {}, "rule:dave")
