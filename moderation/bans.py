@@ -206,6 +206,8 @@ async def unban_discord_user(
     """Lift a Discord user's shared ban everywhere; False when none was recorded."""
     ghost = mctx.namer.ghost_mxid(user_id)
     row = await mctx.stores.bans.remove("discord", str(user_id))
+    if row is not None:
+        await remove_rule(mctx, ghost)  # first, as for Matrix users (unban_matrix_user)
     rooms = await unban_in_rooms(mctx, ghost, _room_reason("Unbanned", reason))
     if row is None:
         return False  # e.g. the echo of our own unban: nothing recorded, nothing to log
@@ -213,7 +215,6 @@ async def unban_discord_user(
     if on_discord:
         ok = await mctx.discord.unban(user_id, _discord_reason(actor, reason))
         discord_result = "unbanned" if ok else "could not unban"
-    await remove_rule(mctx, ghost)
     await audit.record(
         mctx,
         source=source,
@@ -327,8 +328,10 @@ async def unban_matrix_user(
     row = await mctx.stores.bans.remove("matrix", user)
     if row is None:
         return False
-    rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", skip=where)
+    # The rule goes first: while it stands, the user's relay stays blocked and a rejoin
+    # of a room already unbanned would be refused again (enforce_on_join).
     await remove_rule(mctx, user)
+    rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", skip=where)
     await audit.record(
         mctx,
         source=source,

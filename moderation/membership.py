@@ -39,7 +39,11 @@ async def decide(mctx: ModerationContext, user: UserID) -> AccessDecision:
         "members_only",
         linked_discord_id=link.discord_id if link is not None else None,
         discord_roles=roles,
-        member_role_ids=mctx.bridge.config.members.role_ids,
+        member_role_ids=tuple(
+            role
+            for guild in mctx.bridge.config.discord.guilds
+            for role in mctx.bridge.config.member_roles(guild.id)
+        ),
         allowlisted=user in mctx.bridge.config.members.allowlist,
     )
 
