@@ -1,4 +1,5 @@
-"""REST: guilds, channels, roles, members, bans and permission overwrites."""
+"""REST: guilds and members (nicknames, roles). Channels: rest_channels.py; roles:
+rest_roles.py; bans and kicks: rest_moderation.py."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import audit, errors, payloads, rest_moderation, rest_threads
+from sandbox.discord import audit, errors, payloads, rest_moderation
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
-    channel_for,
     ctx_of,
     current_user,
     guild_for,
@@ -18,7 +18,7 @@ from sandbox.discord.context import (
     read_json,
     snowflake_param,
 )
-from sandbox.discord.gateway import GUILD_MEMBERS, GUILDS
+from sandbox.discord.gateway import GUILD_MEMBERS
 from sandbox.discord.state import Guild, Member, User
 
 
@@ -45,12 +45,6 @@ async def get_guild(request: web.Request) -> web.Response:
 async def list_emojis(request: web.Request) -> web.Response:
     guild = guild_for(request, current_user(request))
     return json_reply([payloads.emoji(e) for e in guild.emojis.values()])
-
-
-async def get_guild_channels(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    guild = guild_for(request, current_user(request))
-    return json_reply([payloads.channel(c) for c in state.channels_of(guild)])
 
 
 async def get_guild_roles(request: web.Request) -> web.Response:
@@ -199,98 +193,3 @@ def _record_role_changes(
     ]
     if changes:
         _audit_member(request, guild, actor_id, member, audit.MEMBER_ROLE_UPDATE, changes, reason)
-
-
-# -- channels ------------------------------------------------------------------------
-
-
-async def get_channel(request: web.Request) -> web.Response:
-    user = current_user(request)
-    channel = channel_for(request, user, allow_dm=True)
-    if channel.is_dm:
-        return json_reply(payloads.dm_channel(ctx_of(request).state, channel, user.id))
-    return json_reply(payloads.channel(channel))
-
-
-def _channel_updated(request: web.Request, channel_id: str) -> None:
-    ctx = ctx_of(request)
-    channel = ctx.state.channels[channel_id]
-    ctx.hub.dispatch_guild("CHANNEL_UPDATE", payloads.channel(channel), channel.guild_id, GUILDS)
-
-
-async def patch_channel(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    channel = channel_for(request, user)
-    if channel.is_thread:  # threads: name, archived, locked (sandbox/discord/rest_threads.py)
-        return await rest_threads.patch_thread(request, channel)
-    if not state.can(channel.id, user.id, perms.MANAGE_CHANNELS):
-        raise errors.missing_permissions()
-    body = await read_json(request)
-    if "name" in body:
-        name = body["name"]
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            raise errors.invalid_form(
-                "name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
-            )
-        channel.name = name
-    if "topic" in body:
-        topic = body["topic"]
-        if topic is not None and (not isinstance(topic, str) or len(topic) > 1024):
-            raise errors.invalid_form(
-                "topic", "BASE_TYPE_MAX_LENGTH", "Must be 1024 or fewer in length."
-            )
-        channel.topic = topic or None
-    if "nsfw" in body:
-        channel.nsfw = bool(body["nsfw"])
-    if "position" in body and isinstance(body["position"], int):
-        channel.position = body["position"]
-    if "permission_overwrites" in body and body["permission_overwrites"] is not None:
-        if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
-            raise errors.missing_permissions()
-        channel.overwrites = [_overwrite(ow) for ow in body["permission_overwrites"]]
-    _channel_updated(request, channel.id)
-    return json_reply(payloads.channel(channel))
-
-
-def _overwrite(raw: Any, overwrite_id: str | None = None) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise errors.invalid_form(
-            "permission_overwrites",
-            "DICT_TYPE_CONVERT",
-            "Only dictionaries may be used in a DictType",
-        )
-    kind = int(raw.get("type", 0))
-    if kind not in (0, 1):
-        raise errors.invalid_form("type", "BASE_TYPE_CHOICES", "Value must be one of (0, 1).")
-    return {
-        "id": str(overwrite_id or raw.get("id")),
-        "type": kind,
-        "allow": str(int(raw.get("allow") or 0)),
-        "deny": str(int(raw.get("deny") or 0)),
-    }
-
-
-async def put_overwrite(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    channel = channel_for(request, user)
-    if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
-        raise errors.missing_permissions()
-    oid = snowflake_param(request, "overwrite_id", errors.unknown_role())
-    new = _overwrite(await read_json(request), oid)
-    channel.overwrites = [ow for ow in channel.overwrites if ow["id"] != oid] + [new]
-    _channel_updated(request, channel.id)
-    return no_content()
-
-
-async def delete_overwrite(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    channel = channel_for(request, user)
-    if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
-        raise errors.missing_permissions()
-    oid = snowflake_param(request, "overwrite_id", errors.unknown_role())
-    channel.overwrites = [ow for ow in channel.overwrites if ow["id"] != oid]
-    _channel_updated(request, channel.id)
-    return no_content()

@@ -1,0 +1,103 @@
+"""Test controls for what people do in the Discord client: guild settings, channels,
+roles and forum posts. :class:`sandbox.discord.server.Emulator` has these methods.
+
+Each does what the REST handler does (same validation, same dispatches) without the
+permission checks and without an audit entry, as :meth:`Emulator.set_member_roles`.
+Invalid arguments raise the :class:`~sandbox.discord.errors.ApiError` REST would answer;
+unknown ids raise ``KeyError``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any
+
+from sandbox.discord import rest_channels
+from sandbox.discord.context import Ctx
+from sandbox.discord.state import Channel
+
+log = logging.getLogger(__name__)
+
+
+class Unset(enum.Enum):
+    """The type of :data:`KEEP`."""
+
+    KEEP = 0
+
+
+KEEP = Unset.KEEP  # "leave this as it is" (where None has a meaning of its own)
+
+
+class Controls:
+    """Guild, channel, role and forum controls (mixed into the Emulator)."""
+
+    ctx: Ctx
+
+    def _guild_channel(self, channel_id: str) -> Channel:
+        channel = self.ctx.state.channels[str(channel_id)]
+        if channel.is_thread or channel.is_dm:
+            raise KeyError(f"not a guild channel: {channel_id}")
+        return channel
+
+    # -- channels ----------------------------------------------------------------------
+
+    def create_channel(
+        self,
+        guild_id: str,
+        name: str,
+        *,
+        type: int = 0,
+        parent_id: str | None = None,
+        position: int | None = None,
+        topic: str | None = None,
+        overwrites: list[dict[str, Any]] | None = None,
+        available_tags: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """A channel created in the Discord client: CHANNEL_CREATE; returns its id.
+        ``overwrites``: ``{id, type, allow, deny}``; ``available_tags`` (forum and media
+        channels): ``{name, moderated, emoji_id, emoji_name}`` (ids are made up)."""
+        guild = self.ctx.state.guilds[str(guild_id)]
+        if type not in rest_channels.GUILD_CHANNEL_TYPES:
+            raise ValueError(f"not a guild channel type: {type}")
+        body: dict[str, Any] = {"name": name, "position": position, "topic": topic}
+        if parent_id is not None:
+            body["parent_id"] = str(parent_id)
+        if overwrites is not None:
+            body["permission_overwrites"] = overwrites
+        if available_tags is not None:
+            body["available_tags"] = available_tags
+        values = rest_channels.fields(self.ctx, guild, body, type)
+        return rest_channels.create(self.ctx, guild, type, values).id
+
+    def move_channel(
+        self,
+        channel_id: str,
+        *,
+        position: int | None = None,
+        parent_id: str | Unset | None = KEEP,
+    ) -> None:
+        """A channel dragged in the Discord client: a new ``position`` and/or category
+        (``parent_id=None``: out of any category). CHANNEL_UPDATE when something changed."""
+        channel = self._guild_channel(channel_id)
+        guild = self.ctx.state.guilds[channel.guild_id]
+        body: dict[str, Any] = {"position": position}
+        if parent_id is not KEEP:
+            body["parent_id"] = parent_id
+        values = rest_channels.fields(self.ctx, guild, body, channel.type, channel)
+        rest_channels.apply(self.ctx, channel, values)
+
+    def rename_channel(self, channel_id: str, name: str, topic: str | Unset | None = KEEP) -> None:
+        """A channel renamed (and its topic changed, unless KEEP) in the Discord client."""
+        channel = self._guild_channel(channel_id)
+        guild = self.ctx.state.guilds[channel.guild_id]
+        body: dict[str, Any] = {"name": name}
+        if topic is not KEEP:
+            body["topic"] = topic
+        values = rest_channels.fields(self.ctx, guild, body, channel.type, channel)
+        rest_channels.apply(self.ctx, channel, values)
+
+    def delete_channel(self, channel_id: str) -> None:
+        """A channel deleted in the Discord client: CHANNEL_DELETE (and, for a category,
+        CHANNEL_UPDATE for each child, whose ``parent_id`` becomes null)."""
+        rest_channels.delete(self.ctx, self._guild_channel(channel_id))
