@@ -13,7 +13,7 @@ import enum
 import logging
 from typing import Any
 
-from sandbox.discord import rest_channels
+from sandbox.discord import rest_channels, rest_roles
 from sandbox.discord.context import Ctx
 from sandbox.discord.state import Channel
 
@@ -101,3 +101,44 @@ class Controls:
         """A channel deleted in the Discord client: CHANNEL_DELETE (and, for a category,
         CHANNEL_UPDATE for each child, whose ``parent_id`` becomes null)."""
         rest_channels.delete(self.ctx, self._guild_channel(channel_id))
+
+    # -- roles ---------------------------------------------------------------------------
+
+    def create_role(
+        self, guild_id: str, name: str, permissions: int = 0, position: int | None = None
+    ) -> str:
+        """A role created in the Discord client: GUILD_ROLE_CREATE (at position 1, or at
+        ``position``: the roles it passes move, GUILD_ROLE_UPDATE each); returns its id."""
+        guild = self.ctx.state.guilds[str(guild_id)]
+        values = rest_roles.role_fields({"name": name, "permissions": str(permissions)})
+        role = rest_roles.create(self.ctx, guild, values)
+        if position is not None:
+            rest_roles.reorder(self.ctx, guild, {role.id: position})
+        return role.id
+
+    def edit_role(
+        self,
+        guild_id: str,
+        role_id: str,
+        *,
+        name: str | None = None,
+        permissions: int | None = None,
+        position: int | None = None,
+    ) -> None:
+        """A role edited in the Discord client: GUILD_ROLE_UPDATE (and, when it moves, for
+        each role whose position changes)."""
+        guild = self.ctx.state.guilds[str(guild_id)]
+        role = guild.roles[str(role_id)]
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if permissions is not None:
+            body["permissions"] = str(permissions)
+        rest_roles.apply(self.ctx, guild, role, rest_roles.role_fields(body))
+        if position is not None:
+            rest_roles.reorder(self.ctx, guild, {role.id: position})
+
+    def delete_role(self, guild_id: str, role_id: str) -> None:
+        """A role deleted in the Discord client: GUILD_ROLE_DELETE; members lose it."""
+        guild = self.ctx.state.guilds[str(guild_id)]
+        rest_roles.delete(self.ctx, guild, guild.roles[str(role_id)])

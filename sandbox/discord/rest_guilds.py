@@ -47,11 +47,6 @@ async def list_emojis(request: web.Request) -> web.Response:
     return json_reply([payloads.emoji(e) for e in guild.emojis.values()])
 
 
-async def get_guild_roles(request: web.Request) -> web.Response:
-    guild = guild_for(request, current_user(request))
-    return json_reply([payloads.role(r) for r in guild.roles.values()])
-
-
 async def list_members(request: web.Request) -> web.Response:
     state = ctx_of(request).state
     guild = guild_for(request, current_user(request))
