@@ -13,7 +13,7 @@ import enum
 import logging
 from typing import Any
 
-from sandbox.discord import rest_channels, rest_roles
+from sandbox.discord import rest_channels, rest_guilds, rest_roles
 from sandbox.discord.context import Ctx
 from sandbox.discord.state import Channel
 
@@ -39,6 +39,30 @@ class Controls:
         if channel.is_thread or channel.is_dm:
             raise KeyError(f"not a guild channel: {channel_id}")
         return channel
+
+    # -- guild -------------------------------------------------------------------------
+
+    def update_guild(
+        self,
+        guild_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        new_icon: bool = False,
+    ) -> None:
+        """Guild settings changed in the Discord client: GUILD_UPDATE when something
+        changed. None leaves a field as it is (``description=""`` clears it); ``new_icon``
+        draws a new icon (a new hash, served on the CDN)."""
+        guild = self.ctx.state.guilds[str(guild_id)]
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if description is not None:
+            body["description"] = description
+        values = rest_guilds.guild_fields(self.ctx, guild, body)
+        if new_icon:
+            values["icon"] = rest_guilds.drawn_icon(guild)
+        rest_guilds.apply_guild(self.ctx, guild, values)
 
     # -- channels ----------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ ROUTES: list[Route] = [
     Route("GET", "/oauth2/applications/@me", rest_users.get_my_application),
     # guilds
     Route("GET", "/guilds/{guild_id}", rest_guilds.get_guild),
+    Route("PATCH", "/guilds/{guild_id}", rest_guilds.patch_guild),
     Route("GET", "/guilds/{guild_id}/channels", rest_channels.get_guild_channels),
     Route("POST", "/guilds/{guild_id}/channels", rest_channels.create_guild_channel),
     Route("PATCH", "/guilds/{guild_id}/channels", rest_channels.patch_positions),
@@ -159,6 +160,7 @@ def build_app(ctx: Ctx) -> web.Application:
         table[added] = route
     app[ROUTE_KEY] = table
     app.router.add_get("/cdn/avatars/{user_id}/{filename}", cdn.user_avatar)
+    app.router.add_get("/cdn/icons/{guild_id}/{filename}", cdn.guild_icon)
     app.router.add_get("/cdn/embed/avatars/{filename}", cdn.default_avatar)
     app.router.add_get("/cdn/emojis/{filename}", cdn.custom_emoji)
     app.router.add_get("/cdn/attachments/{channel_id}/{attachment_id}/{filename}", cdn.attachment)
