@@ -68,7 +68,7 @@ async def measure_move(
         if target is None or before is None or target == before:
             raise RuntimeError(f"no distinct sub-spaces found for {channel} / {neighbour}")
         start = time.perf_counter()
-        stack.emu.move_channel(channel, parent_id=category_id(guild, destination))
+        stack.emu.move_channel(str(channel), parent_id=str(category_id(guild, destination)))
         deadline = start + 30
         while time.perf_counter() < deadline:
             children = await _state(session, stack, target, "m.space.child")

@@ -30,6 +30,15 @@ TRACTAGE, PORTE, ACCUEIL = (
 )
 
 
+def channels_now(stack: SandboxStack) -> set[int]:
+    assert stack.bridge is not None
+    return {int(c.discord_channel) for c in stack.bridge.config.bridge.channels}
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
 async def bridged(stack: SandboxStack) -> dict[int, str]:
     assert stack.bridge is not None
     return {int(c.discord_channel): c.access for c in stack.bridge.config.bridge.channels}
@@ -95,7 +104,25 @@ async def test_rules_by_command_category_then_guild(
         assert f"{TRACTAGE} (public, by category)" in listing
         refused = await ask(stack, admin_carol, "!bridge add category 4100000000000000012", "No ")
         assert "No category 4100000000000000012" in refused  # a text channel, not a category
+        # Moved on Discord: into the category, bridged; out of it, no longer (notice).
+        assert stack.emulator is not None
+        room = await room_of(stack, TRACTAGE)
+        stack.emulator.move_channel(str(ACCUEIL), parent_id=str(CAMPAGNE))
+        stack.emulator.move_channel(str(TRACTAGE), parent_id=None)
+        await eventually(
+            lambda: _async(int(ACCUEIL) in channels_now(stack)), "moved in, not bridged"
+        )
+        await eventually(
+            lambda: _async(int(TRACTAGE) not in channels_now(stack)), "moved out, still bridged"
+        )
+        await admin_carol.join(room)
+        await admin_carol.wait_for_event(
+            room, lambda e: "no longer bridged" in e["content"].get("body", ""), timeout=15
+        )
     finally:
+        if stack.emulator is not None:
+            stack.emulator.move_channel(str(TRACTAGE), parent_id=str(CAMPAGNE))
+            stack.emulator.move_channel(str(ACCUEIL), parent_id=None)
         await ask(stack, admin_carol, f"!bridge remove category {CAMPAGNE}", "no longer")
         await ask(stack, admin_carol, f"!bridge add guild {YVELINES} public", "now bridged")
     assert int(ACCUEIL) in await bridged(stack)
@@ -107,7 +134,7 @@ async def test_a_channel_created_in_a_bridged_guild_gets_its_room(
     """Nord is bridged whole: a channel created there on Discord is bridged at once."""
     assert stack.emulator is not None and stack.bridge is not None
     created = ChannelID(
-        int(stack.emulator.create_channel(int(NORD), "nouveau", parent_id=4100000000000000001))
+        int(stack.emulator.create_channel(str(NORD), "nouveau", parent_id="4100000000000000001"))
     )
 
     async def portal() -> object:
