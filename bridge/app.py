@@ -170,6 +170,8 @@ class Bridge:
         self._ctx: BridgeContext | None = None
         self.admin: Admin | None = None
         self.started = asyncio.Event()
+        # Guilds whose structure run is queued and not started yet (bursts coalesce).
+        self._structure_pending: set[GuildID] = set()
 
     @property
     def ctx(self) -> BridgeContext:
@@ -484,9 +486,13 @@ class Bridge:
         (spaces) follow, all in one queue so that bursts apply in order."""
         if self._ctx is None or guild_id not in self.config.discord.guild_ids:
             return
+        if guild_id in self._structure_pending:
+            return  # a burst (a category reordered): the queued run will see it all
+        self._structure_pending.add(guild_id)
         self._d2m(STRUCTURE_QUEUE, functools.partial(self._structure_changed, guild_id))
 
     async def _structure_changed(self, guild_id: GuildID) -> None:
+        self._structure_pending.discard(guild_id)  # what changes from now on queues again
         if not self.started.is_set():
             await self._until_started()
         await self.reconfigure(None)  # category and guild rules may bridge or drop channels
