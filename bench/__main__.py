@@ -1,6 +1,6 @@
 """``python -m bench <name> [--quick]``: run benchmarks against the sandbox stack.
 
-Names: latency, overhead, throughput, memory, startup, all. See bench/README.md.
+Names: latency, overhead, throughput, memory, startup, guilds, all. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -61,6 +61,12 @@ async def _startup(opts: Options) -> None:
     await scale_suite(opts, memory=False, startup=True)
 
 
+async def _guilds(opts: Options) -> None:
+    from bench.guilds import guilds_suite
+
+    await guilds_suite(opts)
+
+
 async def _all(opts: Options) -> None:
     from bench.scale import scale_suite
     from bench.suites import latency_suite
@@ -78,6 +84,7 @@ SUITES: dict[str, Callable[[Options], Coroutine[object, object, None]]] = {
     "throughput": _throughput,
     "memory": _memory,
     "startup": _startup,
+    "guilds": _guilds,
     "all": _all,
 }
 

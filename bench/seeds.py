@@ -75,3 +75,61 @@ def make_seed(channels: int, users: int = 2) -> dict[str, Any]:
             }
         ],
     }
+
+
+def make_guilds_seed(guilds: int, channels: int, per_category: int = 20) -> dict[str, Any]:
+    """``guilds`` guilds of ``channels`` public text channels each, grouped in categories
+    of ``per_category`` (the party's structure at scale). The sandbox config lists the
+    first guild's channels one by one and bridges the others whole (``all_channels``)."""
+    seed = make_seed(1)
+    template = seed["guilds"][0]
+    seed["guilds"] = []
+    for g in range(guilds):
+        guild_id = GUILD_ID + g * 1000
+        categories = (channels + per_category - 1) // per_category
+        chans: list[dict[str, Any]] = [
+            {
+                "id": str(category_id(g, c)),
+                "name": f"Catégorie {c}",
+                "type": 4,
+                "position": c,
+            }
+            for c in range(categories)
+        ]
+        chans += [
+            {
+                "id": str(guild_channel_id(g, i)),
+                "name": f"g{g}-chan-{i:04d}",
+                "type": 0,
+                "topic": f"Guild {g} channel {i}",
+                "position": i % per_category,
+                "parent_id": str(category_id(g, i // per_category)),
+            }
+            for i in range(channels)
+        ]
+        seed["guilds"].append(
+            {
+                **template,
+                "id": str(guild_id),
+                "name": f"Fédération {g}",
+                "roles": [
+                    {"id": str(guild_id), "name": "@everyone", "permissions": EVERYONE_PERMISSIONS},
+                    {"id": str(guild_id + 11), "name": "Member", "permissions": "0"},
+                    {"id": str(guild_id + 12), "name": "Bridge", "permissions": "8"},
+                ],
+                "channels": chans,
+                "members": [
+                    {"user_id": str(BOT_ID), "roles": [str(guild_id + 12)]},
+                    {"user_id": str(FIRST_USER), "roles": [str(guild_id + 11)]},
+                ],
+            }
+        )
+    return seed
+
+
+def guild_channel_id(guild: int, index: int) -> int:
+    return FIRST_CHANNEL + guild * 100_000 + index
+
+
+def category_id(guild: int, index: int) -> int:
+    return FIRST_CHANNEL + guild * 100_000 + 90_000 + index

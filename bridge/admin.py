@@ -2,7 +2,9 @@
 
 Only the Matrix users listed in ``moderation.moderators`` may use it. Verbs:
 ``status``, ``channels``, ``add <channel> [public|members-only]``,
-``remove <channel>``, ``reload``, ``resync <channel>``, ``backfill <channel>``,
+``remove <channel>``, ``add|remove category <id> [public|members-only]`` and
+``add|remove guild <id> [public|members-only]`` (every channel of a category or a
+guild, now and later), ``reload``, ``resync <channel>``, ``backfill <channel>``,
 ``import <channel>`` (the whole history, with progress notices). Parsing is
 pure (:func:`parse_admin`); :class:`Admin` runs the commands.
 """
@@ -21,9 +23,9 @@ from bridge.actions.history_import import PageRunner, import_history
 from bridge.actions.pins import relay_discord_pins
 from bridge.actions.portals import ensure_portal
 from bridge.config import Access, Config, ConfigError, load_config
-from bridge.db import ImportRow
-from bridge.ids import ChannelID, RoomID, UserID
-from bridge.model import MatrixText
+from bridge.db import ImportRow, RuleOverride
+from bridge.ids import ChannelID, GuildID, RoomID, UserID
+from bridge.model import CATEGORY, MatrixText
 from bridge.runtime_config import ConfigChange
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,10 @@ HELP = (
     f"{PREFIX} add <channel id> [public|members-only] — bridge a channel "
     "(members-only unless said; Discord's permissions must agree for public)\n"
     f"{PREFIX} remove <channel id> — stop bridging a channel (its room stays)\n"
+    f"{PREFIX} add category <category id> [public|members-only] — bridge every channel "
+    "of a Discord category, and those created or moved there later\n"
+    f"{PREFIX} add guild <guild id> [public|members-only] — the same for a whole server\n"
+    f"{PREFIX} remove category|guild <id> — stop that rule (rooms stay)\n"
     f"{PREFIX} reload — read the config file again and apply what can be\n"
     f"{PREFIX} resync <channel id> — refresh a portal's room (name, topic, pins)\n"
     f"{PREFIX} backfill <channel id> — relay what Discord has that Matrix misses\n"
@@ -44,11 +50,17 @@ HELP = (
 )
 
 
+RULE_KINDS = ("category", "guild")
+
+
 @dataclass(frozen=True)
 class AdminCommand:
     verb: str
     channel_id: ChannelID | None = None
     access: Access | None = None
+    # "channel", or a rule: "category" (channel_id holds the category's ID) or "guild"
+    # (channel_id holds the guild's ID).
+    kind: str = "channel"
 
 
 def parse_admin(body: str) -> AdminCommand | str | None:
@@ -60,16 +72,26 @@ def parse_admin(body: str) -> AdminCommand | str | None:
     if verb not in VERBS:
         return f"Unknown command '{verb}'. Try: {PREFIX} help"
     if verb in CHANNEL_VERBS:
+        kind = "channel"
+        if verb in ("add", "remove") and len(words) > 2 and words[2].casefold() in RULE_KINDS:
+            kind = words[2].casefold()
+            del words[2]
+        what = "channel id" if kind == "channel" else f"{kind} id"
         arg = words[2].strip("<#>") if len(words) > 2 else ""
         if not arg.isdigit():
-            return f"Usage: {PREFIX} {verb} <channel id> (e.g. {PREFIX} {verb} 123456789)"
+            example = "" if kind == "channel" else f"{kind} "
+            return (
+                f"Usage: {PREFIX} {verb} {example}<{what}> "
+                f"(e.g. {PREFIX} {verb} {example}123456789)"
+            )
         access: Access | None = None
         if verb == "add":
             option = words[3].casefold().replace("_", "-") if len(words) > 3 else "members-only"
             if option not in ("public", "members-only"):
-                return f"Usage: {PREFIX} add <channel id> [public|members-only]"
+                example = "" if kind == "channel" else f"{kind} "
+                return f"Usage: {PREFIX} add {example}<{what}> [public|members-only]"
             access = "public" if option == "public" else "members_only"
-        return AdminCommand(verb, ChannelID(int(arg)), access)
+        return AdminCommand(verb, ChannelID(int(arg)), access, kind)
     return AdminCommand(verb)
 
 
@@ -121,6 +143,8 @@ class Admin:
             return await self._reload()
         channel_id = command.channel_id
         assert channel_id is not None
+        if command.verb in ("add", "remove") and command.kind != "channel":
+            return await self._add_remove_rule(command, channel_id, actor)
         if command.verb in ("add", "remove"):
             return await self._add_remove(command, channel_id, actor)
         if self.ctx.config.bridge.channel(channel_id) is None:
@@ -171,6 +195,40 @@ class Admin:
         where = f" in {portal.room_id}" if portal else ""
         return f"Channel {channel_id} is now bridged ({command.access}){where}."
 
+    async def _rule_guild(self, command: AdminCommand, target: int) -> GuildID | None:
+        """The configured guild a rule command names (the guild, or the category's)."""
+        guild_ids = self.ctx.config.discord.guild_ids
+        if command.kind == "guild":
+            return GuildID(target) if target in guild_ids else None
+        for guild_id in guild_ids:
+            for chan in await self.ctx.discord.guild_channels(guild_id) or []:
+                if chan.id == target and chan.type == CATEGORY:
+                    return guild_id
+        return None
+
+    async def _add_remove_rule(self, command: AdminCommand, target: int, actor: str) -> str:
+        guild_id = await self._rule_guild(command, target)
+        if guild_id is None:
+            where = "a bridged server" if command.kind == "category" else "discord.guilds"
+            return f"No {command.kind} {target} in {where}."
+        add = command.verb == "add"
+        before = {c.discord_channel for c in self.ctx.config.bridge.channels}
+        rule = RuleOverride(command.kind, target, guild_id, add, command.access or "members_only")
+        await self.ctx.stores.rule_overrides.put(rule, actor)
+        change = await self.state.reconfigure(None)
+        after = {c.discord_channel for c in self.ctx.config.bridge.channels}
+        if add:
+            return (
+                f"The {command.kind} {target} is now bridged ({rule.access}): "
+                f"{len(after - before)} channel(s) added; channels created or moved there "
+                "later will be bridged too."
+            )
+        log.info("rule.removed kind=%s target=%s %s", command.kind, target, change.summary())
+        return (
+            f"The {command.kind} {target} is no longer bridged as a whole: "
+            f"{len(before - after)} channel(s) stopped; their rooms stay as they are."
+        )
+
     def _start_import(self, channel_id: ChannelID, room_id: RoomID) -> str:
         running = self.imports.get(channel_id)
         if running is not None and not running.done():
@@ -218,5 +276,14 @@ class Admin:
         for chan in self.ctx.config.bridge.channels:
             portal = rooms.get(chan.discord_channel)
             where = f"{portal.name} -> {portal.room_id}" if portal else "no room yet"
-            lines.append(f"{chan.discord_channel} ({chan.access}): {where}")
+            how = "" if chan.source == "channel" else f", by {chan.source}"
+            lines.append(f"{chan.discord_channel} ({chan.access}{how}): {where}")
+        for guild in self.ctx.config.discord.guilds:
+            if guild.all_channels is not None:
+                lines.append(f"Rule: every channel of guild {guild.id} ({guild.all_channels})")
+            for rule in guild.categories:
+                lines.append(
+                    f"Rule: every channel of category {rule.category_id} in guild {guild.id}"
+                    f" ({rule.access})"
+                )
         return "\n".join(lines) or "No channels are bridged."

@@ -41,7 +41,7 @@ from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
 from bridge.admin import Admin, AdminState
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
-from bridge.db.migrate import current_revision, head_revision, upgrade_head
+from bridge.db.migrate import SchemaOutdated, prepare_schema
 from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
@@ -71,6 +71,7 @@ from bridge.ratelimit import SenderLimiter
 from bridge.registration import Tokens
 from bridge.retry import Verdict
 from bridge.runtime_config import ConfigChange
+from bridge.structure import StructureEvents
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
 from bridge.transport.discord import DiscordHandlers, DiscordTransport
 from bridge.transport.discord_moderation import DiscordModeration
@@ -82,31 +83,14 @@ from moderation.dispatch import ModerationDispatch
 from moderation.membership import start_members
 from moderation.startup import start_moderation
 
+__all__ = ["Bridge", "SchemaOutdated"]
+
 log = logging.getLogger(__name__)
 
 # Profile updates and moderation are not tied to a channel: they run in queues of
 # their own (no channel has these IDs).
 PROFILE_QUEUE = ChannelID(0)
 MODERATION_QUEUE = ChannelID(1)
-# Guild structure (channels created, moved, deleted; roles edited): one queue, in order.
-STRUCTURE_QUEUE = ChannelID(2)
-
-
-class SchemaOutdated(RuntimeError):
-    pass
-
-
-async def prepare_schema(config: Config) -> None:
-    url = config.database.url
-    if config.database.auto_migrate:
-        await asyncio.to_thread(upgrade_head, url)
-        return
-    current, head = await current_revision(url), head_revision()
-    if current != head:
-        raise SchemaOutdated(
-            f"database schema is at {current or 'nothing'}, this version needs {head}: "
-            "run `python -m bridge migrate -c CONFIG`"
-        )
 
 
 class Bridge:
@@ -121,6 +105,12 @@ class Bridge:
             tokens.as_token,
             config.namer.bot_mxid,
             config.appservice.bot_displayname,
+        )
+        self.structure = StructureEvents(
+            lambda: self._ctx,
+            lambda key, job: self._d2m(key, job),
+            lambda: self.reconfigure(None),
+            self._until_started,
         )
         self.discord = DiscordTransport(
             config.discord.token,
@@ -142,9 +132,9 @@ class Bridge:
                 ban=self._on_discord_ban,
                 unban=self._on_discord_unban,
                 roles=self._on_discord_roles,
-                structure=self._on_guild_structure,
-                guild_roles=self._on_guild_roles,
-                channel_deleted=self._on_channel_deleted,
+                structure=self.structure.on_structure,
+                guild_roles=self.structure.on_guild_roles,
+                channel_deleted=self.structure.on_channel_deleted,
                 channel_access=self._on_channel_access,
                 dm=self._on_discord_dm,
                 ready=self._on_discord_ready,
@@ -176,7 +166,7 @@ class Bridge:
         return self._ctx
 
     async def start(self) -> None:
-        await prepare_schema(self.config)
+        await prepare_schema(self.config.database.url, self.config.database.auto_migrate)
         self.db = open_database(self.config.database.url)
         await self.db.start()
         stores = Stores(self.db)
@@ -473,35 +463,7 @@ class Bridge:
         if guild_id not in self.config.discord.guild_ids:
             return
         self._moderate(lambda m: m.on_discord_roles(guild_id, user_id))
-        for hook in self.ctx.member_roles_changed:
-            self._d2m(STRUCTURE_QUEUE, functools.partial(hook, guild_id, user_id))
-
-    async def _on_guild_structure(self, guild_id: GuildID) -> None:
-        """A channel was created, moved, renamed or deleted, or the guild changed: the
-        channels bridged by category or guild rules are re-derived, then the hooks
-        (spaces) follow, all in one queue so that bursts apply in order."""
-        if self._ctx is None or guild_id not in self.config.discord.guild_ids:
-            return
-        self._d2m(STRUCTURE_QUEUE, functools.partial(self._structure_changed, guild_id))
-
-    async def _structure_changed(self, guild_id: GuildID) -> None:
-        if not self.started.is_set():
-            await self._until_started()
-        await self.reconfigure(None)  # category and guild rules may bridge or drop channels
-        for hook in self.ctx.structure_changed:
-            await hook(guild_id)
-
-    async def _on_guild_roles(self, guild_id: GuildID) -> None:
-        if self._ctx is None or guild_id not in self.config.discord.guild_ids:
-            return
-        for hook in self.ctx.guild_roles_changed:
-            self._d2m(STRUCTURE_QUEUE, functools.partial(hook, guild_id))
-
-    async def _on_channel_deleted(self, channel_id: ChannelID, guild_id: GuildID) -> None:
-        if self._ctx is None or guild_id not in self.config.discord.guild_ids:
-            return
-        for hook in self.ctx.channel_deleted:
-            self._d2m(STRUCTURE_QUEUE, functools.partial(hook, channel_id))
+        await self.structure.on_member_roles(guild_id, user_id)
 
     async def _on_channel_access(self, channel_id: ChannelID) -> None:
         self._moderate(lambda m: m.on_channel_access(channel_id))

@@ -449,6 +449,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     database = DatabaseConfig(url=db_url, auto_migrate=db.boolean("auto_migrate", True))
 
     dc = root.section("discord")
+    token = _secret(dc, "token")  # the secret first: the commonest mistake
     br = root.section("bridge")
     guilds, channels = parse_guilds(data, dc, br)
     if isinstance(data.get("moderation"), Mapping) and len(guilds) > 1:
@@ -458,7 +459,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
                 "with several guilds, give each its own discord.guilds[N].mod_channel",
             )
     discord = DiscordConfig(
-        token=_secret(dc, "token"),
+        token=token,
         api_base=_http_url(dc, "api_base", DISCORD_API_BASE),
         guilds=guilds,
     )

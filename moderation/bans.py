@@ -216,6 +216,9 @@ async def unban_discord_user(
         row = await mctx.stores.bans.remove("discord", str(user_id), guild)
         if row is not None:
             lifted[guild] = row
+    if lifted:
+        # The rule first (it no longer holds in every guild), as for Matrix users.
+        await remove_rule(mctx, ghost)
     for guild in guilds:
         rooms = await unban_in_rooms(mctx, ghost, _room_reason("Unbanned", reason), (guild,))
         if guild not in lifted:
@@ -236,7 +239,6 @@ async def unban_discord_user(
         )
     if not lifted:
         return False
-    await remove_rule(mctx, ghost)  # it no longer holds in every guild
     link = await mctx.stores.links.by_discord(user_id)
     if link is not None:
         # Freed with them where the linked account's ban came with theirs.
@@ -376,6 +378,9 @@ async def unban_matrix_user(
     lifted = [g for g in guilds if await mctx.stores.bans.remove("matrix", user, g) is not None]
     if not lifted:
         return False
+    # The rule goes first: while it stands, the user's relay stays blocked and a rejoin
+    # of a room already unbanned would be refused again (enforce_on_join).
+    await remove_rule(mctx, user)
     for guild in lifted:
         rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", (guild,), room)
         await audit.record(
@@ -388,7 +393,6 @@ async def unban_matrix_user(
             outcome=_sides(f"unbanned in {rooms} more room(s)", "relayed again"),
             guild=guild,
         )
-    await remove_rule(mctx, user)
     return True
 
 

@@ -73,9 +73,11 @@ def print_connection(stack: SandboxStack) -> None:
     for user in stack.seed["users"]:
         kind = "bridge bot" if user.get("bot") else "user"
         print(f"  Discord {kind:<10}: {user['username']:<12} token: {user['token']}")
-    for chan in stack.config.bridge.channels:
+    guild_names = {int(g["id"]): g["name"] for g in stack.seed["guilds"]}
+    for chan in stack.bridge.config.bridge.channels:  # the running list: rules expanded
         alias = stack.config.namer.portal_alias(chan.discord_channel)
-        print(f"  Portal            : {alias}  ({chan.access})")
+        guild = guild_names.get(int(chan.guild_id or 0), "")
+        print(f"  Portal            : {alias}  ({chan.access}; {guild})")
     print(f"  Bridge config     : {stack.config.path}")
     print(f"  Database          : {stack.config.database.url}\n")
 

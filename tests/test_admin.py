@@ -51,6 +51,25 @@ def test_errors_are_plain(body: str, says: str) -> None:
         ("!bridge remove 42", AdminCommand("remove", ChannelID(42))),
         ("!bridge reload", AdminCommand("reload")),
         ("!bridge add 42 everyone", "Usage: !bridge add <channel id> [public|members-only]"),
+        (
+            "!bridge add category 41 public",
+            AdminCommand("add", ChannelID(41), "public", kind="category"),
+        ),
+        ("!bridge add Guild 7", AdminCommand("add", ChannelID(7), "members_only", kind="guild")),
+        ("!bridge remove category 41", AdminCommand("remove", ChannelID(41), kind="category")),
+        (
+            "!bridge add category",
+            "Usage: !bridge add category <category id> (e.g. !bridge add category 123456789)",
+        ),
+        (
+            "!bridge add guild 7 all",
+            "Usage: !bridge add guild <guild id> [public|members-only]",
+        ),
+        # Only add and remove take rules: "category" is not a channel ID for the others.
+        (
+            "!bridge resync category 41",
+            "Usage: !bridge resync <channel id> (e.g. !bridge resync 123456789)",
+        ),
     ],
 )
 def test_channel_verbs(body: str, expected: AdminCommand | str) -> None:

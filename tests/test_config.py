@@ -105,10 +105,14 @@ def test_example_config_is_complete_but_refuses_placeholders(tmp_path: Path) -> 
         parse_config(data)
     assert info.value.key == "discord.token"
     data["discord"]["token"] = "real-token-value"
-    data["discord"]["guild_id"] = "1"
+    data["discord"]["guilds"][0]["id"] = "1"
     data["database"]["url"] = "sqlite:///tmp/x.db"
     config = parse_config(data, tmp_path / "c.yaml")
     assert config.bridge.channels[0].access == "members_only"
+    assert config.bridge.channels[0].guild_id == 1
+    assert (
+        config.discord.guilds[0].categories == () and config.discord.guilds[0].all_channels is None
+    )
 
 
 def test_load_config_plain_errors(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -63,3 +64,20 @@ async def current_revision(url: str) -> str | None:
             )
     finally:
         await engine.dispose()
+
+
+class SchemaOutdated(RuntimeError):
+    pass
+
+
+async def prepare_schema(url: str, auto_migrate: bool) -> None:
+    """Bring the schema to head (``auto_migrate``), or refuse an outdated one."""
+    if auto_migrate:
+        await asyncio.to_thread(upgrade_head, url)
+        return
+    current, head = await current_revision(url), head_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `python -m bridge migrate -c CONFIG`"
+        )

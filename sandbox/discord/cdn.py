@@ -1,4 +1,5 @@
-"""The CDN: user avatars, default avatars, custom emoji and uploaded attachments."""
+"""The CDN: user avatars, guild icons, default avatars, custom emoji, stickers and
+uploaded attachments."""
 
 from __future__ import annotations
 
@@ -36,6 +37,24 @@ async def user_avatar(request: web.Request) -> web.Response:
     # Always a PNG, whatever extension was asked for (clients sniff the bytes); a new
     # avatar hash gives a new picture.
     return _png(_avatar_png(f"{user.id}:{user.avatar}"))
+
+
+async def guild_icon(request: web.Request) -> web.Response:
+    """``/cdn/icons/{guild}/{hash}.png`` (any image extension): an uploaded icon as sent,
+    else (seeded ``icon: true`` or the ``update_guild`` control) a drawn PNG."""
+    state = ctx_of(request).state
+    guild_id = request.match_info["guild_id"]
+    stem, _, ext = request.match_info["filename"].rpartition(".")
+    guild = state.guilds.get(guild_id)
+    if guild is None or guild.icon is None or stem != guild.icon or ext not in IMAGE_EXTS:
+        raise web.HTTPNotFound(text="404: Not Found")
+    uploaded = state.guild_icons.get(f"{guild_id}/{stem}")
+    if uploaded is not None:
+        return web.Response(
+            body=uploaded.data,
+            headers={"Content-Type": uploaded.content_type, "Cache-Control": "public"},
+        )
+    return _png(_avatar_png(f"icon:{guild.id}:{guild.icon}"))
 
 
 async def default_avatar(request: web.Request) -> web.Response:

@@ -23,10 +23,12 @@ from sandbox.discord import (
     errors,
     payloads,
     polls,
+    rest_channels,
     rest_guilds,
     rest_messages,
     rest_moderation,
     rest_pins,
+    rest_roles,
     rest_threads,
     rest_users,
 )
@@ -62,8 +64,16 @@ ROUTES: list[Route] = [
     Route("GET", "/oauth2/applications/@me", rest_users.get_my_application),
     # guilds
     Route("GET", "/guilds/{guild_id}", rest_guilds.get_guild),
-    Route("GET", "/guilds/{guild_id}/channels", rest_guilds.get_guild_channels),
-    Route("GET", "/guilds/{guild_id}/roles", rest_guilds.get_guild_roles),
+    Route("PATCH", "/guilds/{guild_id}", rest_guilds.patch_guild),
+    Route("GET", "/guilds/{guild_id}/channels", rest_channels.get_guild_channels),
+    Route("POST", "/guilds/{guild_id}/channels", rest_channels.create_guild_channel),
+    Route("PATCH", "/guilds/{guild_id}/channels", rest_channels.patch_positions),
+    Route("GET", "/guilds/{guild_id}/roles", rest_roles.list_roles),
+    Route("POST", "/guilds/{guild_id}/roles", rest_roles.create_role),
+    Route("PATCH", "/guilds/{guild_id}/roles", rest_roles.patch_positions),
+    Route("GET", "/guilds/{guild_id}/roles/{role_id}", rest_roles.get_role),
+    Route("PATCH", "/guilds/{guild_id}/roles/{role_id}", rest_roles.patch_role),
+    Route("DELETE", "/guilds/{guild_id}/roles/{role_id}", rest_roles.delete_role),
     Route("GET", "/guilds/{guild_id}/members", rest_guilds.list_members),
     Route("GET", "/guilds/{guild_id}/members/{user_id}", rest_guilds.get_member),
     Route("PATCH", "/guilds/{guild_id}/members/{user_id}", rest_guilds.patch_member),
@@ -85,13 +95,15 @@ ROUTES: list[Route] = [
     Route("GET", "/guilds/{guild_id}/webhooks", hooks.list_guild_webhooks),
     Route("GET", "/guilds/{guild_id}/emojis", rest_guilds.list_emojis),
     # channels
-    Route("GET", "/channels/{channel_id}", rest_guilds.get_channel),
-    Route("PATCH", "/channels/{channel_id}", rest_guilds.patch_channel),
-    Route("DELETE", "/channels/{channel_id}", rest_threads.delete_channel),
+    Route("GET", "/channels/{channel_id}", rest_channels.get_channel),
+    Route("PATCH", "/channels/{channel_id}", rest_channels.patch_channel),
+    Route("DELETE", "/channels/{channel_id}", rest_channels.delete_channel),
     Route("POST", "/channels/{channel_id}/threads", rest_threads.start_thread),
-    Route("PUT", "/channels/{channel_id}/permissions/{overwrite_id}", rest_guilds.put_overwrite),
+    Route("PUT", "/channels/{channel_id}/permissions/{overwrite_id}", rest_channels.put_overwrite),
     Route(
-        "DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", rest_guilds.delete_overwrite
+        "DELETE",
+        "/channels/{channel_id}/permissions/{overwrite_id}",
+        rest_channels.delete_overwrite,
     ),
     Route("POST", "/channels/{channel_id}/typing", rest_messages.trigger_typing),
     Route("GET", "/channels/{channel_id}/messages/pins", rest_pins.list_pins),
@@ -148,6 +160,7 @@ def build_app(ctx: Ctx) -> web.Application:
         table[added] = route
     app[ROUTE_KEY] = table
     app.router.add_get("/cdn/avatars/{user_id}/{filename}", cdn.user_avatar)
+    app.router.add_get("/cdn/icons/{guild_id}/{filename}", cdn.guild_icon)
     app.router.add_get("/cdn/embed/avatars/{filename}", cdn.default_avatar)
     app.router.add_get("/cdn/emojis/{filename}", cdn.custom_emoji)
     app.router.add_get("/cdn/attachments/{channel_id}/{attachment_id}/{filename}", cdn.attachment)

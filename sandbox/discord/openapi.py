@@ -28,6 +28,7 @@ from sandbox.specs import specs_dir
 log = logging.getLogger(__name__)
 
 SPEC_URI = "urn:discord-openapi"
+GUILD_MEDIA = 16  # a channel type Discord documents and sends, missing from the spec's enums
 
 
 def spec_path() -> Path:
@@ -165,12 +166,27 @@ class Contract:
             return []
         if "application/json" not in content:
             return [f"{where}: JSON body where the spec documents none"]
+        body = _spec_gaps(body)
         validator = self._validator(f"{SPEC_URI}#{pointer}/content/application~1json/schema")
         out = []
         for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
             at = "/".join(str(p) for p in err.absolute_path) or "<root>"
             out.append(f"{where}: at {at}: {_short(err)}")
         return out
+
+
+def _spec_gaps(body: Any) -> Any:
+    """``body`` with what the spec has not caught up with made spec-shaped: a media
+    channel (type 16, documented by Discord, absent from every channel-type enum of the
+    spec) is checked as the forum channel (15) it mirrors."""
+    if isinstance(body, list):
+        return [_spec_gaps(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    out = {k: _spec_gaps(v) for k, v in body.items()}
+    if out.get("type") == GUILD_MEDIA and "available_tags" in out and "guild_id" in out:
+        out["type"] = 15
+    return out
 
 
 def _short(err: Any) -> str:

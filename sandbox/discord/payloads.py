@@ -122,7 +122,7 @@ def channel(ch: Channel) -> Json:
         "guild_id": ch.guild_id,
         "name": ch.name,
         "position": ch.position,
-        "flags": 0,
+        "flags": ch.flags,
         "parent_id": ch.parent_id,
         "permission_overwrites": [dict(ow) for ow in ch.overwrites],
         "nsfw": ch.nsfw,
@@ -136,6 +136,22 @@ def channel(ch: Channel) -> Json:
         )
     elif ch.type == 2:
         data.update(bitrate=64000, user_limit=0, rtc_region=None, last_message_id=None)
+    elif ch.is_forum:
+        # last_message_id: the newest post (thread) in a forum or media channel
+        data.update(
+            topic=ch.topic,
+            last_message_id=ch.last_message_id,
+            rate_limit_per_user=0,
+            default_thread_rate_limit_per_user=0,
+            available_tags=[dict(t) for t in ch.available_tags],
+            default_reaction_emoji=dict(ch.default_reaction_emoji)
+            if ch.default_reaction_emoji
+            else None,
+            default_sort_order=ch.default_sort_order,
+            default_tag_setting=None,
+        )
+        if ch.type == 15:  # the layout is a forum setting (not for media channels)
+            data["default_forum_layout"] = ch.default_forum_layout
     return data
 
 
@@ -179,7 +195,7 @@ def guild(state: State, g: Guild) -> Json:
     return {
         "id": g.id,
         "name": g.name,
-        "icon": None,
+        "icon": g.icon,
         "description": g.description,
         "home_header": None,
         "splash": None,
@@ -222,6 +238,18 @@ def guild(state: State, g: Guild) -> Json:
     }
 
 
+def guild_update(state: State, g: Guild) -> Json:
+    """The gateway GUILD_UPDATE (a guild object, as ``PATCH /guilds/{id}`` returns)."""
+    data = guild(state, g)
+    del data["approximate_member_count"], data["approximate_presence_count"]
+    return data
+
+
+def role_event(g: Guild, r: Role) -> Json:
+    """GUILD_ROLE_CREATE / GUILD_ROLE_UPDATE data."""
+    return {"guild_id": g.id, "role": role(r)}
+
+
 def emoji(e: Emoji) -> Json:
     """A guild custom emoji (EmojiResponse)."""
     return {
@@ -237,8 +265,7 @@ def emoji(e: Emoji) -> Json:
 
 def guild_create(state: State, g: Guild, for_user: str) -> Json:
     """The gateway GUILD_CREATE for one guild, as ``for_user`` sees it."""
-    data = guild(state, g)
-    del data["approximate_member_count"], data["approximate_presence_count"]
+    data = guild_update(state, g)
     member_of = g.members.get(for_user)
     data.update(
         joined_at=member_of.joined_at if member_of else None,
@@ -263,7 +290,7 @@ def guild_create(state: State, g: Guild, for_user: str) -> Json:
 
 def thread(ch: Channel) -> Json:
     """A thread channel (ThreadResponse): type 10/11/12 with its parent and metadata."""
-    return {
+    data: Json = {
         "id": ch.id,
         "type": ch.type,
         "guild_id": ch.guild_id,
@@ -271,7 +298,7 @@ def thread(ch: Channel) -> Json:
         "parent_id": ch.parent_id,
         "owner_id": ch.owner_id,
         "last_message_id": ch.last_message_id,
-        "flags": 0,
+        "flags": ch.flags,
         "rate_limit_per_user": 0,
         "last_pin_timestamp": None,
         "thread_metadata": dict(ch.thread_metadata or {}),
@@ -279,6 +306,9 @@ def thread(ch: Channel) -> Json:
         "member_count": len(ch.thread_member_ids),
         "total_message_sent": ch.total_message_sent,
     }
+    if ch.applied_tags is not None:  # a post in a forum or media channel
+        data["applied_tags"] = list(ch.applied_tags)
+    return data
 
 
 # -- webhooks ----------------------------------------------------------------------

@@ -1,15 +1,22 @@
-"""REST: guilds, channels, roles, members, bans and permission overwrites."""
+"""REST: guilds (settings, icon) and members (nicknames, roles). Channels:
+rest_channels.py; roles: rest_roles.py; bans and kicks: rest_moderation.py."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import logging
+import re
+import secrets
 from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import audit, errors, payloads, rest_moderation, rest_threads
+from sandbox.discord import audit, errors, payloads, rest_moderation
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
-    channel_for,
+    Ctx,
     ctx_of,
     current_user,
     guild_for,
@@ -19,7 +26,15 @@ from sandbox.discord.context import (
     snowflake_param,
 )
 from sandbox.discord.gateway import GUILD_MEMBERS, GUILDS
-from sandbox.discord.state import Guild, Member, User
+from sandbox.discord.png import image_size
+from sandbox.discord.state import Attachment, Guild, Member, User
+
+log = logging.getLogger(__name__)
+
+IMAGE_DATA = re.compile(r"data:(image/(?:png|jpeg|gif));base64,(.*)", re.DOTALL)
+MAX_ICON = 10 * 1024 * 1024
+# Guild attribute -> audit log change key (Discord logs the icon as icon_hash).
+GUILD_AUDIT_KEYS = {"name": "name", "description": "description", "icon": "icon_hash"}
 
 
 def _need_guild(request: web.Request, guild: Guild, user: User, needed: int) -> None:
@@ -42,20 +57,104 @@ async def get_guild(request: web.Request) -> web.Response:
     return json_reply(payloads.guild(ctx_of(request).state, guild))
 
 
+# -- guild settings ----------------------------------------------------------------------
+
+
+def _icon(ctx: Ctx, guild: Guild, value: Any) -> str | None:
+    """An icon given as image data (``data:image/png;base64,...``): stored for the CDN
+    under a new hash. None removes the icon."""
+    if value is None:
+        return None
+    found = IMAGE_DATA.fullmatch(value) if isinstance(value, str) else None
+    try:
+        data = base64.b64decode(found.group(2), validate=True) if found else b""
+    except (binascii.Error, ValueError):
+        data = b""
+    if not data or len(data) > MAX_ICON or image_size(data) is None:
+        raise errors.invalid_form("icon", "IMAGE_INVALID", "Invalid image data")
+    assert found is not None
+    digest = hashlib.md5(data + guild.id.encode(), usedforsecurity=False).hexdigest()
+    ctx.state.guild_icons[f"{guild.id}/{digest}"] = Attachment(data, found.group(1))
+    return digest
+
+
+def drawn_icon(guild: Guild) -> str:
+    """A new icon hash with no uploaded image: the CDN draws one (a new picture)."""
+    return hashlib.md5(
+        f"icon:{guild.id}:{secrets.token_hex(4)}".encode(), usedforsecurity=False
+    ).hexdigest()
+
+
+def guild_fields(ctx: Ctx, guild: Guild, body: dict[str, Any]) -> dict[str, Any]:
+    """A ``PATCH /guilds/{id}`` body as the Guild attributes to set: name (2-100),
+    description (0-300; empty clears it), icon (image data or null)."""
+    out: dict[str, Any] = {}
+    if body.get("name") is not None:
+        name = body["name"]
+        if not isinstance(name, str) or not 2 <= len(name.strip()) <= 100:
+            raise errors.invalid_form(
+                "name", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."
+            )
+        out["name"] = name.strip()
+    if "description" in body:
+        text = body["description"]
+        if text is not None and (not isinstance(text, str) or len(text) > 300):
+            raise errors.invalid_form(
+                "description", "BASE_TYPE_MAX_LENGTH", "Must be 300 or fewer in length."
+            )
+        out["description"] = text or None
+    if "icon" in body:
+        out["icon"] = _icon(ctx, guild, body["icon"])
+    return out
+
+
+def apply_guild(ctx: Ctx, guild: Guild, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Set guild attributes; GUILD_UPDATE to its members when something changed."""
+    changed: dict[str, tuple[Any, Any]] = {}
+    for key, value in values.items():
+        old = getattr(guild, key)
+        if old != value:
+            changed[key] = (old, value)
+            setattr(guild, key, value)
+    if changed:
+        data = payloads.guild_update(ctx.state, guild)
+        ctx.hub.dispatch_guild("GUILD_UPDATE", data, guild.id, GUILDS)
+        log.info("guild updated id=%s changed=%s", guild.id, ",".join(changed))
+    return changed
+
+
+async def patch_guild(request: web.Request) -> web.Response:
+    """``PATCH /guilds/{id}`` (MANAGE_GUILD): GUILD_UPDATE and a GUILD_UPDATE (1) audit
+    entry; answers the guild (GuildResponse)."""
+    ctx = ctx_of(request)
+    user = current_user(request)
+    guild = guild_for(request, user)
+    _need_guild(request, guild, user, perms.MANAGE_GUILD)
+    changed = apply_guild(ctx, guild, guild_fields(ctx, guild, await read_json(request)))
+    if changed:
+        changes = []
+        for key, (old, new) in changed.items():
+            change: dict[str, Any] = {"key": GUILD_AUDIT_KEYS[key]}
+            if old is not None:
+                change["old_value"] = old
+            if new is not None:
+                change["new_value"] = new
+            changes.append(change)
+        audit.record(
+            ctx,
+            guild,
+            audit.GUILD_UPDATE,
+            user_id=user.id,
+            target_id=guild.id,
+            reason=audit.reason_of(request),
+            changes=changes,
+        )
+    return json_reply(payloads.guild_update(ctx.state, guild))
+
+
 async def list_emojis(request: web.Request) -> web.Response:
     guild = guild_for(request, current_user(request))
     return json_reply([payloads.emoji(e) for e in guild.emojis.values()])
-
-
-async def get_guild_channels(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    guild = guild_for(request, current_user(request))
-    return json_reply([payloads.channel(c) for c in state.channels_of(guild)])
-
-
-async def get_guild_roles(request: web.Request) -> web.Response:
-    guild = guild_for(request, current_user(request))
-    return json_reply([payloads.role(r) for r in guild.roles.values()])
 
 
 async def list_members(request: web.Request) -> web.Response:
@@ -199,98 +298,3 @@ def _record_role_changes(
     ]
     if changes:
         _audit_member(request, guild, actor_id, member, audit.MEMBER_ROLE_UPDATE, changes, reason)
-
-
-# -- channels ------------------------------------------------------------------------
-
-
-async def get_channel(request: web.Request) -> web.Response:
-    user = current_user(request)
-    channel = channel_for(request, user, allow_dm=True)
-    if channel.is_dm:
-        return json_reply(payloads.dm_channel(ctx_of(request).state, channel, user.id))
-    return json_reply(payloads.channel(channel))
-
-
-def _channel_updated(request: web.Request, channel_id: str) -> None:
-    ctx = ctx_of(request)
-    channel = ctx.state.channels[channel_id]
-    ctx.hub.dispatch_guild("CHANNEL_UPDATE", payloads.channel(channel), channel.guild_id, GUILDS)
-
-
-async def patch_channel(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    channel = channel_for(request, user)
-    if channel.is_thread:  # threads: name, archived, locked (sandbox/discord/rest_threads.py)
-        return await rest_threads.patch_thread(request, channel)
-    if not state.can(channel.id, user.id, perms.MANAGE_CHANNELS):
-        raise errors.missing_permissions()
-    body = await read_json(request)
-    if "name" in body:
-        name = body["name"]
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            raise errors.invalid_form(
-                "name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
-            )
-        channel.name = name
-    if "topic" in body:
-        topic = body["topic"]
-        if topic is not None and (not isinstance(topic, str) or len(topic) > 1024):
-            raise errors.invalid_form(
-                "topic", "BASE_TYPE_MAX_LENGTH", "Must be 1024 or fewer in length."
-            )
-        channel.topic = topic or None
-    if "nsfw" in body:
-        channel.nsfw = bool(body["nsfw"])
-    if "position" in body and isinstance(body["position"], int):
-        channel.position = body["position"]
-    if "permission_overwrites" in body and body["permission_overwrites"] is not None:
-        if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
-            raise errors.missing_permissions()
-        channel.overwrites = [_overwrite(ow) for ow in body["permission_overwrites"]]
-    _channel_updated(request, channel.id)
-    return json_reply(payloads.channel(channel))
-
-
-def _overwrite(raw: Any, overwrite_id: str | None = None) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise errors.invalid_form(
-            "permission_overwrites",
-            "DICT_TYPE_CONVERT",
-            "Only dictionaries may be used in a DictType",
-        )
-    kind = int(raw.get("type", 0))
-    if kind not in (0, 1):
-        raise errors.invalid_form("type", "BASE_TYPE_CHOICES", "Value must be one of (0, 1).")
-    return {
-        "id": str(overwrite_id or raw.get("id")),
-        "type": kind,
-        "allow": str(int(raw.get("allow") or 0)),
-        "deny": str(int(raw.get("deny") or 0)),
-    }
-
-
-async def put_overwrite(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    channel = channel_for(request, user)
-    if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
-        raise errors.missing_permissions()
-    oid = snowflake_param(request, "overwrite_id", errors.unknown_role())
-    new = _overwrite(await read_json(request), oid)
-    channel.overwrites = [ow for ow in channel.overwrites if ow["id"] != oid] + [new]
-    _channel_updated(request, channel.id)
-    return no_content()
-
-
-async def delete_overwrite(request: web.Request) -> web.Response:
-    state = ctx_of(request).state
-    user = current_user(request)
-    channel = channel_for(request, user)
-    if not state.can(channel.id, user.id, perms.MANAGE_ROLES):
-        raise errors.missing_permissions()
-    oid = snowflake_param(request, "overwrite_id", errors.unknown_role())
-    channel.overwrites = [ow for ow in channel.overwrites if ow["id"] != oid]
-    _channel_updated(request, channel.id)
-    return no_content()

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, payloads
+from sandbox.discord import errors, forums, payloads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -272,7 +272,8 @@ def _thread_created_notice(ctx: Ctx, parent: Channel, thread: Channel, user_id: 
 
 
 async def patch_thread(request: web.Request, thread: Channel) -> web.Response:
-    """``PATCH /channels/{thread_id}``: name, archived, locked, auto_archive_duration.
+    """``PATCH /channels/{thread_id}``: name, archived, locked, auto_archive_duration and,
+    on a forum post, applied_tags.
 
     The owner may rename and (un)archive their thread; others need MANAGE_THREADS,
     and locking always does."""
@@ -291,6 +292,11 @@ async def patch_thread(request: web.Request, thread: Channel) -> web.Response:
         meta.update(archived=bool(body["archived"]), archive_timestamp=now_iso())
     if "locked" in body:
         meta["locked"] = bool(body["locked"])
+    if "applied_tags" in body and thread.applied_tags is not None:  # a forum post
+        forum = ctx.state.channels[thread.parent_id or ""]
+        thread.applied_tags = forums.applied_tags(
+            ctx, forum, body["applied_tags"], user.id, thread.applied_tags
+        )
     thread.thread_metadata = meta
     starter = ctx.state.messages.get(thread.id)
     if starter is not None and "thread" in starter:
@@ -299,15 +305,9 @@ async def patch_thread(request: web.Request, thread: Channel) -> web.Response:
     return json_reply(payloads.thread(thread))
 
 
-async def delete_channel(request: web.Request) -> web.Response:
-    """``DELETE /channels/{channel_id}``: threads only (needs MANAGE_THREADS); deleting
-    other channels is not emulated (50024)."""
-    ctx = ctx_of(request)
-    user = current_user(request)
-    thread = channel_for(request, user)
-    if not thread.is_thread:
-        raise wrong_channel_type()
-    if not ctx.state.can(thread.id, user.id, perms.MANAGE_THREADS):
+def delete_thread(ctx: Ctx, thread: Channel, user_id: str) -> web.Response:
+    """``DELETE /channels/{thread_id}`` (needs MANAGE_THREADS): the thread and its messages."""
+    if not ctx.state.can(thread.id, user_id, perms.MANAGE_THREADS):
         raise errors.missing_permissions()
     data = {
         "id": thread.id,

@@ -57,7 +57,7 @@ async def get_my_guilds(request: web.Request) -> web.Response:
             {
                 "id": g.id,
                 "name": g.name,
-                "icon": None,
+                "icon": g.icon,
                 "banner": None,
                 "owner": g.owner_id == user.id,
                 "permissions": str(state.guild_permissions(g.id, user.id)),

@@ -19,16 +19,22 @@ APPLICATION_KEYS = {"id", "name", "description", "owner_id", "flags"}
 USER_KEYS = {"id", "username", "global_name", "bot", "token", "avatar", "discriminator"}
 GUILD_KEYS = {"id", "name", "owner_id", "roles", "channels", "members", "description"}
 GUILD_KEYS |= {"emojis"}
-GUILD_KEYS |= {"stickers"}
+GUILD_KEYS |= {"stickers", "icon"}
 STICKER_KEYS = {"id", "name", "format_type", "description", "tags"}
 STICKER_FORMATS = {1, 2, 3, 4}  # PNG, APNG, Lottie, GIF
 EMOJI_KEYS = {"id", "name", "animated"}
 ROLE_KEYS = {"id", "name", "permissions", "position", "color", "hoist", "mentionable"}
 CHANNEL_KEYS = {"id", "name", "type", "topic", "position", "permission_overwrites", "parent_id"}
 CHANNEL_KEYS |= {"nsfw"}
+FORUM_KEYS = {"available_tags", "default_reaction_emoji", "default_sort_order"}
+FORUM_KEYS |= {"default_forum_layout"}
+CHANNEL_KEYS |= FORUM_KEYS
+TAG_KEYS = {"id", "name", "moderated", "emoji_id", "emoji_name"}
+REACTION_KEYS = {"emoji_id", "emoji_name"}
 OVERWRITE_KEYS = {"id", "type", "allow", "deny"}
 MEMBER_KEYS = {"user_id", "roles", "nick", "joined_at"}
-CHANNEL_TYPES = {0, 2, 4, 5}  # text, voice, category, announcement
+CHANNEL_TYPES = {0, 2, 4, 5, 15, 16}  # text, voice, category, announcement, forum, media
+FORUM_TYPES = {15, 16}
 
 
 class SeedError(ValueError):
@@ -165,10 +171,12 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
         co = _keys(w, c, CHANNEL_KEYS, {"id", "name"})
         kind = _int(f"{w}.type", co.get("type", 0))
         if kind not in CHANNEL_TYPES:
-            raise SeedError(f"{w}.type: unsupported channel type {kind} (use 0, 2, 4 or 5)")
+            raise SeedError(f"{w}.type: unsupported channel type {kind} (use 0, 2, 4, 5, 15 or 16)")
         parent = co.get("parent_id")
+        channel: dict[str, Any] = _forum_fields(w, co, kind)
         channels.append(
             {
+                **channel,
                 "id": _snowflake(f"{w}.id", co["id"]),
                 "name": _str(f"{w}.name", co["name"]),
                 "type": kind,
@@ -184,6 +192,7 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
                 ],
             }
         )
+    _check_parents(where, channels)
     members: list[dict[str, Any]] = []
     for i, m in enumerate(_list(f"{where}.members", obj.get("members"))):
         w = f"{where}.members[{i}]"
@@ -214,11 +223,74 @@ def _guild(where: str, raw: Any, user_ids: set[str]) -> dict[str, Any]:
         "name": _str(f"{where}.name", obj["name"]),
         "owner_id": owner,
         "description": _str(f"{where}.description", obj.get("description"), optional=True),
+        "icon": _bool(f"{where}.icon", obj.get("icon", False)),
         "roles": roles,
         "channels": channels,
         "members": members,
         "emojis": emojis,
         "stickers": _stickers(where, obj),
+    }
+
+
+def _check_parents(where: str, channels: list[dict[str, Any]]) -> None:
+    """A ``parent_id`` names a category (type 4) of the same guild."""
+    categories = {c["id"] for c in channels if c["type"] == 4}
+    for i, c in enumerate(channels):
+        if c["parent_id"] is not None and (c["type"] == 4 or c["parent_id"] not in categories):
+            raise SeedError(
+                f"{where}.channels[{i}].parent_id: {c['parent_id']} is not a category of this guild"
+            )
+
+
+def _forum_fields(where: str, obj: dict[str, Any], kind: int) -> dict[str, Any]:
+    """``available_tags``, ``default_reaction_emoji``, ``default_sort_order`` and
+    ``default_forum_layout``: only on forum (15) and media (16) channels."""
+    present = sorted(k for k in FORUM_KEYS if k in obj)
+    if kind not in FORUM_TYPES:
+        if present:
+            raise SeedError(f"{where}.{present[0]}: only forum (15) and media (16) channels")
+        return {}
+    tags: list[dict[str, Any]] = []
+    for i, raw in enumerate(_list(f"{where}.available_tags", obj.get("available_tags"))):
+        w = f"{where}.available_tags[{i}]"
+        tag = _keys(w, raw, TAG_KEYS, {"id", "name"})
+        name = _str(f"{w}.name", tag["name"])
+        assert name is not None
+        if len(name) > 20:
+            raise SeedError(f"{w}.name: at most 20 characters")
+        emoji_id = tag.get("emoji_id")
+        tags.append(
+            {
+                "id": _snowflake(f"{w}.id", tag["id"]),
+                "name": name,
+                "moderated": _bool(f"{w}.moderated", tag.get("moderated", False)),
+                "emoji_id": None if emoji_id is None else _snowflake(f"{w}.emoji_id", emoji_id),
+                "emoji_name": _str(f"{w}.emoji_name", tag.get("emoji_name"), optional=True),
+            }
+        )
+    if len(tags) > 20:
+        raise SeedError(f"{where}.available_tags: at most 20 tags")
+    _unique(f"{where}.available_tags", [t["id"] for t in tags])
+    reaction = obj.get("default_reaction_emoji")
+    if reaction is not None:
+        w = f"{where}.default_reaction_emoji"
+        ro = _keys(w, reaction, REACTION_KEYS, set())
+        emoji_id = ro.get("emoji_id")
+        reaction = {
+            "emoji_id": None if emoji_id is None else _snowflake(f"{w}.emoji_id", emoji_id),
+            "emoji_name": _str(f"{w}.emoji_name", ro.get("emoji_name"), optional=True),
+        }
+    order = obj.get("default_sort_order")
+    if order is not None and _int(f"{where}.default_sort_order", order) not in (0, 1):
+        raise SeedError(f"{where}.default_sort_order: expected 0 (latest activity) or 1 (creation)")
+    layout = _int(f"{where}.default_forum_layout", obj.get("default_forum_layout", 0))
+    if layout not in (0, 1, 2):
+        raise SeedError(f"{where}.default_forum_layout: expected 0, 1 (list) or 2 (gallery)")
+    return {
+        "available_tags": tags,
+        "default_reaction_emoji": reaction,
+        "default_sort_order": order,
+        "default_forum_layout": layout,
     }
 
 
@@ -286,6 +358,9 @@ def validate_seed(data: Any) -> dict[str, Any]:
     ]
     all_ids = [g["id"] for g in guilds] + [c["id"] for g in guilds for c in g["channels"]]
     all_ids += [e["id"] for g in guilds for e in g["emojis"]]
+    # Role ids are snowflakes too: unique across guilds (@everyone's is its guild's id).
+    all_ids += [r["id"] for g in guilds for r in g["roles"] if r["id"] != g["id"]]
+    all_ids += [s["id"] for g in guilds for s in g["stickers"]]
     _unique("guilds", all_ids)
     application = None
     if top.get("application") is not None:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from sandbox.discord import payloads, polls
 from sandbox.discord.context import API_PREFIX, Ctx
+from sandbox.discord.controls import KEEP, Controls
 from sandbox.discord.faults import FaultSwitch
 from sandbox.discord.gateway import GUILD_MEMBERS, GatewayHub
 from sandbox.discord.http import build_app
@@ -26,13 +27,16 @@ from sandbox.discord.ratelimit import RateLimiter
 from sandbox.discord.seed import SeedError, load_seed, validate_seed
 from sandbox.discord.state import State
 
-__all__ = ["Emulator", "SeedError", "load_seed"]
+__all__ = ["KEEP", "Emulator", "SeedError", "load_seed"]
 
 log = logging.getLogger(__name__)
 
 
-class Emulator:
-    """Discord REST v10 + gateway + CDN on one local aiohttp server."""
+class Emulator(Controls):
+    """Discord REST v10 + gateway + CDN on one local aiohttp server.
+
+    Test controls for guilds, channels, roles and forum posts come from
+    :class:`sandbox.discord.controls.Controls`."""
 
     def __init__(
         self,

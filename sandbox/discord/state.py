@@ -18,6 +18,8 @@ from sandbox.discord.snowflake import SnowflakeGenerator, now_iso
 log = logging.getLogger(__name__)
 
 DM_CHANNEL = 1  # channel type of a direct message between two users
+CATEGORY = 4  # a guild category: other channels' parent_id
+FORUM_TYPES = (15, 16)  # forum and media channels: they only contain threads (posts)
 
 
 @dataclass
@@ -64,10 +66,22 @@ class Channel:
     total_message_sent: int = 0
     # DM channels (type 1) only: the two participants. Their guild_id is "".
     recipient_ids: list[str] = field(default_factory=list)
+    flags: int = 0
+    # Forum (15) and media (16) channels only: see sandbox/discord/forums.py.
+    available_tags: list[dict[str, Any]] = field(default_factory=list)
+    default_reaction_emoji: dict[str, Any] | None = None
+    default_sort_order: int | None = None
+    default_forum_layout: int = 0
+    # Posts (threads of a forum or media channel) only: the ids of their tags.
+    applied_tags: list[str] | None = None
 
     @property
     def is_thread(self) -> bool:
         return self.type in (10, 11, 12)
+
+    @property
+    def is_forum(self) -> bool:
+        return self.type in FORUM_TYPES
 
     @property
     def is_dm(self) -> bool:
@@ -108,6 +122,7 @@ class Guild:
     name: str
     owner_id: str
     description: str | None = None
+    icon: str | None = None  # icon hash, or None
     roles: dict[str, Role] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     channel_ids: list[str] = field(default_factory=list)
@@ -125,6 +140,11 @@ class Attachment:
 def avatar_hash(user_id: str) -> str:
     """A stable 32-hex-digit avatar hash for a seeded user with ``avatar: true``."""
     return hashlib.md5(f"avatar:{user_id}".encode(), usedforsecurity=False).hexdigest()
+
+
+def icon_hash(guild_id: str) -> str:
+    """A stable 32-hex-digit icon hash for a seeded guild with ``icon: true``."""
+    return hashlib.md5(f"icon:{guild_id}".encode(), usedforsecurity=False).hexdigest()
 
 
 class State:
@@ -151,6 +171,8 @@ class State:
         self.audit_logs: dict[str, list[dict[str, Any]]] = {}
         # the two participants' ids (sorted) -> their DM channel id
         self.dm_channels: dict[tuple[str, str], str] = {}
+        # "{guild_id}/{hash}" -> an icon uploaded with PATCH /guilds/{id} (seeded ones are drawn)
+        self.guild_icons: dict[str, Attachment] = {}
         self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
         self._tokens: dict[str, str] = {}
         self._load(seed)
@@ -175,6 +197,7 @@ class State:
         for g in seed.get("guilds", []):
             guild = Guild(id=g["id"], name=g["name"], owner_id=g["owner_id"])
             guild.description = g.get("description")
+            guild.icon = icon_hash(guild.id) if g.get("icon") else None
             for r in g["roles"]:
                 guild.roles[r["id"]] = Role(
                     id=r["id"],
@@ -196,6 +219,10 @@ class State:
                     nsfw=bool(c.get("nsfw", False)),
                     parent_id=c.get("parent_id"),
                     overwrites=[dict(ow) for ow in c.get("permission_overwrites", [])],
+                    available_tags=[dict(t) for t in c.get("available_tags", [])],
+                    default_reaction_emoji=c.get("default_reaction_emoji"),
+                    default_sort_order=c.get("default_sort_order"),
+                    default_forum_layout=int(c.get("default_forum_layout", 0)),
                 )
                 self.channels[channel.id] = channel
                 self.channel_messages[channel.id] = []
@@ -276,6 +303,14 @@ class State:
 
     def channels_of(self, guild: Guild) -> list[Channel]:
         return [self.channels[c] for c in guild.channel_ids if c in self.channels]
+
+    def add_channel(self, channel: Channel) -> None:
+        """Store a new channel (a thread, or a guild channel listed in its guild)."""
+        self.channels[channel.id] = channel
+        self.channel_messages.setdefault(channel.id, [])
+        guild = self.guilds.get(channel.guild_id)
+        if guild is not None and not channel.is_thread and channel.id not in guild.channel_ids:
+            guild.channel_ids.append(channel.id)
 
     def open_dm(self, user_id: str, recipient_id: str) -> Channel:
         """The DM channel between two users, created on first use (as Discord does)."""
@@ -365,7 +400,8 @@ class State:
         channel = self.channels.get(channel_id)
         if channel is not None:
             channel.last_message_id = message["id"]
-            if channel.is_thread:
+            # A forum post's starter message (the thread's own id) is not counted.
+            if channel.is_thread and message["id"] != channel.id:
                 channel.message_count += 1
                 channel.total_message_sent += 1
 
@@ -376,7 +412,7 @@ class State:
             if message_id in ids:
                 ids.remove(message_id)
             channel = self.channels.get(message["channel_id"])
-            if channel is not None and channel.is_thread:
+            if channel is not None and channel.is_thread and message_id != channel.id:
                 channel.message_count = max(0, channel.message_count - 1)
             self.reactions.pop(message_id, None)
             self.poll_votes.pop(message_id, None)

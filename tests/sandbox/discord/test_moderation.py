@@ -342,6 +342,9 @@ async def test_discordpy_ban_with_reason_and_message_deletion(
     in_thread = (await post(api, contract, thread["id"], "thread spam"))["id"]
     for _ in range(4):  # the four MESSAGE_CREATEs
         await bot.next_message()
+    # The overwrite was audited as Discord does (CHANNEL_OVERWRITE_CREATE, 13).
+    entry = await next_of(events["on_audit_log_entry_create"])
+    assert entry.action is discord.AuditLogAction.overwrite_create
 
     guild = client.get_guild(int(GUILD))
     assert guild is not None
@@ -372,7 +375,11 @@ async def test_discordpy_ban_with_reason_and_message_deletion(
     unban = await next_of(events["on_audit_log_entry_create"])
     assert unban.action is discord.AuditLogAction.unban and unban.reason == "appeal"
     oldest = [e.action async for e in guild.audit_logs(oldest_first=True)]
-    assert oldest == [discord.AuditLogAction.ban, discord.AuditLogAction.unban]
+    assert oldest == [
+        discord.AuditLogAction.overwrite_create,
+        discord.AuditLogAction.ban,
+        discord.AuditLogAction.unban,
+    ]
 
 
 async def test_discordpy_kick_hierarchy_and_audit_visibility(

@@ -253,8 +253,19 @@ async def test_archive_lock_and_delete(api: Api, contract: Contract, emu: Emulat
     assert tid not in emu.state.channels and emu.state.messages_in(tid) == []
     got = await call(api, contract, "GET", f"/channels/{CAMPAIGN}/messages/{starter['id']}")
     assert "thread" not in got
-    status, body, _ = await api.call("DELETE", f"/channels/{CAMPAIGN}", TOKENS[BOT])
-    assert (status, body["code"]) == (400, 50024)  # only threads are deletable here
+    # Deleting the parent channel (MANAGE_CHANNELS) takes its threads along.
+    other = await call(
+        api,
+        contract,
+        "POST",
+        f"/channels/{CAMPAIGN}/threads",
+        json={"name": "x", "type": 11},
+        expect=201,
+    )
+    status, body, _ = await api.call("DELETE", f"/channels/{CAMPAIGN}", TOKENS[BOB])
+    assert (status, body["code"]) == (403, 50013)
+    await call(api, contract, "DELETE", f"/channels/{CAMPAIGN}")
+    assert CAMPAIGN not in emu.state.channels and other["id"] not in emu.state.channels
 
 
 async def test_webhook_posts_edits_and_deletes_in_a_thread(

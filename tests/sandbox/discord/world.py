@@ -109,3 +109,42 @@ def make_seed() -> dict[str, Any]:
             }
         ],
     }
+
+
+# A second guild (for multi-guild tests): the bot and bob are in it, alice owns it.
+GUILD2 = "3000000000000000002"
+GUILD2_MOD_ROLE = "3000000000000000021"
+GUILD2_CATEGORY = "4000000000000000011"
+GUILD2_GENERAL = "4000000000000000012"
+
+
+def with_second_guild(seed: dict[str, Any]) -> dict[str, Any]:
+    """``seed`` plus GUILD2 (a category with one text channel); returns ``seed``."""
+    seed["guilds"].append(
+        {
+            "id": GUILD2,
+            "name": "Second Front",
+            "owner_id": ALICE,
+            "icon": True,
+            "roles": [
+                {"id": GUILD2, "name": "@everyone", "permissions": "104324673"},
+                {"id": GUILD2_MOD_ROLE, "name": "Admin", "permissions": "8"},
+            ],
+            "channels": [
+                {"id": GUILD2_CATEGORY, "name": "Front", "type": 4, "position": 0},
+                {
+                    "id": GUILD2_GENERAL,
+                    "name": "general",
+                    "type": 0,
+                    "parent_id": GUILD2_CATEGORY,
+                    "position": 0,
+                },
+            ],
+            "members": [
+                {"user_id": BOT, "roles": [GUILD2_MOD_ROLE]},
+                {"user_id": ALICE, "roles": []},
+                {"user_id": BOB, "roles": []},
+            ],
+        }
+    )
+    return seed
