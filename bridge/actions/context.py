@@ -46,6 +46,8 @@ class BridgeContext:
         default_factory=list
     )
     channel_deleted: list[Callable[[ChannelID], Awaitable[None]]] = field(default_factory=list)
+    # Held while power levels are computed and written (bridge.actions.power).
+    power_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def namer(self) -> GhostNamer:

@@ -8,6 +8,7 @@ whole categories or guilds, and for mapping Discord roles to power levels.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -76,3 +77,33 @@ def member_roles(
         return None
     roles = frozenset(r.id for r in member.roles)
     return roles, member.guild_permissions.value, guild.owner_id == member.id
+
+
+# How long to wait for the gateway to list a guild's members (its cache may be partial:
+# the bridge does not ask for every member at start-up).
+CHUNK_TIMEOUT = 30.0
+
+
+async def guild_members(
+    client: discord.Client, guild_id: GuildID
+) -> dict[DiscordUserID, tuple[frozenset[int], int, bool]] | None:
+    """Every member's role IDs, guild-wide permissions and ownership (as
+    :func:`member_roles`); None when the bot is not in the guild. A guild whose members
+    are not all cached yet is listed through the gateway first (once; then the cache
+    follows joins, leaves and role changes)."""
+    guild = client.get_guild(guild_id)
+    if guild is None:
+        return None
+    if not guild.chunked:
+        try:
+            await asyncio.wait_for(guild.chunk(cache=True), CHUNK_TIMEOUT)
+        except (TimeoutError, discord.HTTPException, discord.ClientException) as exc:
+            log.warning("discord.members-partial guild=%s error=%s", guild_id, exc)
+    return {
+        DiscordUserID(m.id): (
+            frozenset(r.id for r in m.roles),
+            m.guild_permissions.value,
+            guild.owner_id == m.id,
+        )
+        for m in guild.members
+    }

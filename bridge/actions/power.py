@@ -1,0 +1,122 @@
+"""Discord roles -> Matrix power levels: the ghosts of a guild's members get, in each
+of the guild's portal rooms, the level their roles give them
+(``bridge.role_power_levels``, :mod:`bridge.convert.power`).
+
+A guild's levels are computed once (every member with a non-zero level, from the
+gateway's member cache: a moderator's ghost has its level before they ever speak),
+then applied room by room: one ``m.room.power_levels`` event per room, only where it
+differs. Room reads come from the bot's state cache, so a pass over a guild of
+hundreds of rooms where nothing changed costs no request.
+
+Recomputed at start-up, when a guild's roles change (created, edited, deleted),
+when a member's roles change (or they join or leave), when a portal room is created
+(it gets the current levels), and when the config is reloaded (rules, moderators).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from bridge.actions.context import BridgeContext
+from bridge.convert.power import member_level, merge_power_levels
+from bridge.db import PortalRow
+from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
+
+log = logging.getLogger(__name__)
+
+
+async def guild_ghost_levels(ctx: BridgeContext, guild_id: GuildID) -> dict[UserID, int] | None:
+    """The level of each ghost of the guild's members that has one; None when the
+    guild's members cannot be listed (then nothing is changed)."""
+    members = await ctx.discord.guild_members(guild_id)
+    if members is None:
+        return None
+    rules = ctx.config.bridge.role_power_levels
+    own = ctx.discord.own_user_id()  # the bridge's bot posts as the Matrix users
+    levels: dict[UserID, int] = {}
+    for user_id, (role_ids, permissions, is_owner) in members.items():
+        level = member_level(rules, role_ids, permissions, is_owner)
+        if level > 0 and user_id != own:
+            levels[ctx.namer.ghost_mxid(user_id)] = level
+    return levels
+
+
+async def apply_power_levels(
+    ctx: BridgeContext, room_ids: Iterable[RoomID], levels: dict[UserID, int]
+) -> int:
+    """Give ``levels`` (a guild's ghost levels) in each room; how many rooms changed.
+
+    Reusable for any room of the guild (its portal rooms, its space)."""
+    moderators = ctx.config.moderation.moderators
+    changed = 0
+    for room_id in room_ids:
+        content = await ctx.matrix.room_power_levels(room_id)
+        if content is None:
+            continue
+        merged = merge_power_levels(content, levels, ctx.namer, moderators)
+        if merged is not None and await ctx.matrix.set_room_power_levels(room_id, merged):
+            changed += 1
+    return changed
+
+
+async def guild_rooms(ctx: BridgeContext, guild_id: GuildID) -> list[RoomID]:
+    return [p.room_id for p in await ctx.stores.portals.all() if p.guild_id == guild_id]
+
+
+async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
+    """Recompute a guild's levels and apply them to its portal rooms."""
+    async with ctx.power_lock:
+        levels = await guild_ghost_levels(ctx, guild_id)
+        if levels is None:
+            log.warning("power.skipped guild=%s reason=guild-unavailable", guild_id)
+            return 0
+        rooms = await guild_rooms(ctx, guild_id)
+        changed = await apply_power_levels(ctx, rooms, levels)
+    if changed:
+        log.info(
+            "power.applied guild=%s ghosts=%s rooms=%s changed=%s",
+            guild_id,
+            len(levels),
+            len(rooms),
+            changed,
+        )
+    return changed
+
+
+async def sync_all_power(ctx: BridgeContext) -> int:
+    """Every bridged guild (start-up, config reloads)."""
+    changed = 0
+    for guild_id in ctx.config.discord.guild_ids:
+        try:
+            changed += await sync_guild_power(ctx, guild_id)
+        except Exception:  # one guild's failure leaves the others' levels right
+            log.exception("power.failed guild=%s", guild_id)
+    return changed
+
+
+async def _portal_created(ctx: BridgeContext, row: PortalRow) -> None:
+    async with ctx.power_lock:
+        levels = await guild_ghost_levels(ctx, row.guild_id)
+        if levels is not None and await apply_power_levels(ctx, [row.room_id], levels):
+            log.info(
+                "power.applied guild=%s room=%s ghosts=%s", row.guild_id, row.room_id, len(levels)
+            )
+
+
+async def install_power(ctx: BridgeContext) -> None:
+    """Apply every guild's levels now, then follow role, member and portal changes."""
+
+    async def on_roles(guild_id: GuildID) -> None:
+        await sync_guild_power(ctx, guild_id)
+
+    async def on_member(guild_id: GuildID, user_id: DiscordUserID) -> None:
+        await sync_guild_power(ctx, guild_id)
+
+    async def on_portal(row: PortalRow) -> None:
+        await _portal_created(ctx, row)
+
+    ctx.guild_roles_changed.append(on_roles)
+    ctx.member_roles_changed.append(on_member)
+    ctx.portal_created.append(on_portal)
+    await sync_all_power(ctx)
