@@ -16,6 +16,7 @@ from bridge.model import (
     MatrixMedia,
     MatrixMessage,
     MatrixText,
+    RoomPowerLevels,
 )
 
 
@@ -72,8 +73,8 @@ class MatrixPort(Protocol):
 
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool: ...
 
-    async def room_power_levels(self, room_id: RoomID) -> dict[str, Any] | None:
-        """The room's ``m.room.power_levels`` content as the bot sees it; None if unreadable."""
+    async def room_power_levels(self, room_id: RoomID) -> RoomPowerLevels | None:
+        """The room's ``m.room.power_levels`` as the bot sees it; None if unreadable."""
         ...
 
     async def set_room_power_levels(self, room_id: RoomID, content: dict[str, Any]) -> bool:

@@ -51,10 +51,12 @@ async def apply_power_levels(
     moderators = ctx.config.moderation.moderators
     changed = 0
     for room_id in room_ids:
-        content = await ctx.matrix.room_power_levels(room_id)
-        if content is None:
+        current = await ctx.matrix.room_power_levels(room_id)
+        if current is None:
             continue
-        merged = merge_power_levels(content, levels, ctx.namer, moderators)
+        merged = merge_power_levels(
+            current.content, levels, ctx.namer, moderators, current.creators
+        )
         if merged is not None and await ctx.matrix.set_room_power_levels(room_id, merged):
             changed += 1
     return changed

@@ -14,9 +14,12 @@ What the merge touches, and what it never does:
 - Ghost entries only are managed: a ghost that lost its level loses its entry; a
   level set by a human for a real Matrix user is never changed or removed.
 - The bot keeps its level, and ghosts stay *below* it: a ghost's level is capped at
-  the bot's level - 1 (99 when the bot has 100, as in every room it created). In
-  Matrix, nobody may change the level of a user whose level equals theirs, so a
-  ghost at the bot's level could never be lowered again by the bridge.
+  the bot's level - 1 (99 when the bot has 100). In Matrix, nobody may change the
+  level of a user whose level equals theirs, so a ghost at the bot's level could never
+  be lowered again by the bridge. In rooms of version 12 and later that the bot
+  created, creators have unlimited power (and no entry): then there is no cap below
+  100, and an administrator's ghost gets 100.
+- Creators of such rooms are never given an entry (the homeserver refuses it).
 - Entries the bot may not change (a level >= its own) are left alone.
 - Configured Matrix moderators (``moderation.moderators``) keep at least the room's
   ban level (as at start-up, :func:`moderation.startup.moderators_may_ban`), so the
@@ -58,8 +61,16 @@ def level_of(value: object, default: int) -> int:
     return default
 
 
-def ghost_cap(content: Mapping[str, Any], bot: UserID) -> int:
+# Levels the rules give are 0..100: with unlimited power, the bot caps nobody.
+UNLIMITED = 1 << 53
+
+
+def ghost_cap(
+    content: Mapping[str, Any], bot: UserID, creators: Collection[str] = frozenset()
+) -> int:
     """The highest level the bridge gives a ghost in a room: the bot's level - 1."""
+    if bot in creators:
+        return UNLIMITED - 1
     users = content.get("users")
     default = level_of(content.get("users_default"), _DEFAULT_USERS_LEVEL)
     own = users.get(bot) if isinstance(users, Mapping) else None
@@ -71,20 +82,24 @@ def merge_power_levels(
     ghost_levels: Mapping[UserID, int],
     namer: GhostNamer,
     moderators: Collection[str] = (),
+    creators: Collection[str] = frozenset(),
 ) -> dict[str, Any] | None:
     """``content`` with the ghosts' levels of ``ghost_levels`` (every ghost with a
     non-zero level in the room's guild; a ghost left out has no level), the cap and the
-    moderators' floor applied; None when it is already so."""
+    moderators' floor applied; None when it is already so. ``creators``: the room's
+    creators when they have unlimited power (room versions 12+)."""
     bot = namer.bot_mxid
     raw_users = content.get("users")
     current: dict[str, Any] = dict(raw_users) if isinstance(raw_users, Mapping) else {}
     default = level_of(content.get("users_default"), _DEFAULT_USERS_LEVEL)
-    bot_level = level_of(current.get(bot), default)
+    bot_level = UNLIMITED if bot in creators else level_of(current.get(bot), default)
     cap = bot_level - 1
     users = dict(current)
 
     def may_change(user: str) -> bool:
-        return user != bot and level_of(users.get(user), default) < bot_level
+        if user == bot or user in creators:
+            return False
+        return level_of(users.get(user), default) < bot_level
 
     # Ghosts that no longer have a level (or a level not above the default) lose it.
     for user in list(users):

@@ -23,11 +23,12 @@ from mautrix.types import (
 )
 
 from bridge.ids import EventID, RoomID, UserID
-from bridge.model import MatrixMedia, MatrixMessage, MatrixText
-from bridge.transport import matrix_events, matrix_power
+from bridge.model import MatrixMedia, MatrixMessage, MatrixText, RoomPowerLevels
+from bridge.transport import matrix_events
 from bridge.transport.appservice_http import MediaStream
 from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
 from bridge.transport.matrix_media import MatrixMediaClient
+from bridge.transport.matrix_power import MatrixPower
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class MatrixTransport:
         self._media: MatrixMediaClient | None = None
         # (room, user) -> (display name, avatar mxc) from their member event
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
+        self.power = MatrixPower(lambda: self.bot)
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -371,11 +373,11 @@ class MatrixTransport:
         levels = await self.bot.get_power_levels(room_id)
         return bool(levels.get_user_level(redactor) >= levels.redact)
 
-    async def room_power_levels(self, room_id: RoomID) -> dict[str, Any] | None:
-        return await matrix_power.read_power_levels(self.bot, room_id)
+    async def room_power_levels(self, room_id: RoomID) -> RoomPowerLevels | None:
+        return await self.power.read(room_id)
 
     async def set_room_power_levels(self, room_id: RoomID, content: dict[str, Any]) -> bool:
-        return await matrix_power.write_power_levels(self.bot, room_id, content)
+        return await self.power.write(room_id, content)
 
     async def _profile(self, room_id: RoomID, user_id: UserID) -> tuple[str | None, str | None]:
         key = (room_id, user_id)

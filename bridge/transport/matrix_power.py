@@ -1,37 +1,90 @@
 """Matrix side of power levels: read and replace a room's ``m.room.power_levels`` as
 the bridge bot (for :mod:`bridge.actions.power`). Reads come from mautrix's state
-cache (kept current by the appservice's events); a write updates it."""
+cache (kept current by the appservice's events); a write updates it.
+
+Room versions 12 and later give a room's creators unlimited power and no entry in
+``users``: each room's creators are read once from its ``m.room.create`` event (which
+never changes) and kept.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
-from mautrix.errors import MatrixRequestError
+from mautrix.errors import IntentError, MatrixRequestError
 from mautrix.types import PowerLevelStateEventContent
 
 from bridge.ids import RoomID
+from bridge.model import RoomPowerLevels
 
 log = logging.getLogger(__name__)
 
-
-async def read_power_levels(bot: IntentAPI, room_id: RoomID) -> dict[str, Any] | None:
-    """The room's power-levels content (a copy), None when the bot cannot read it."""
-    try:
-        levels = await bot.get_power_levels(room_id)
-    except MatrixRequestError as exc:
-        log.warning("matrix.power-read-failed room=%s errcode=%s", room_id, exc.errcode)
-        return None
-    return dict(levels.serialize())
+# Room versions before 12 (MSC4289) whose creators have no special power, besides
+# every version below 12 given as a number.
+_CREATOR_POWER_VERSIONS = frozenset({"org.matrix.hydra.11"})
 
 
-async def write_power_levels(bot: IntentAPI, room_id: RoomID, content: dict[str, Any]) -> bool:
-    """Replace the room's power levels; False when the homeserver refuses."""
-    try:
-        levels = PowerLevelStateEventContent.deserialize(content)  # type: ignore[arg-type]
-        await bot.set_power_levels(room_id, levels)
-    except MatrixRequestError as exc:
-        log.warning("matrix.power-write-failed room=%s errcode=%s", room_id, exc.errcode)
-        return False
-    return True
+def creators_have_power(room_version: str) -> bool:
+    """Whether the room version gives its creators unlimited power (12 and later)."""
+    if room_version in _CREATOR_POWER_VERSIONS:
+        return True
+    return room_version.isdigit() and int(room_version) >= 12
+
+
+def creators_of(create_event: dict[str, Any]) -> frozenset[str]:
+    """The creators with unlimited power from a full ``m.room.create`` event (empty for
+    older room versions)."""
+    content = create_event.get("content")
+    content = content if isinstance(content, dict) else {}
+    if not creators_have_power(str(content.get("room_version") or "1")):
+        return frozenset()
+    extra = content.get("additional_creators")
+    creators = {str(u) for u in extra if isinstance(u, str)} if isinstance(extra, list) else set()
+    sender = create_event.get("sender")
+    if isinstance(sender, str):
+        creators.add(sender)
+    return frozenset(creators)
+
+
+class MatrixPower:
+    def __init__(self, bot: Callable[[], IntentAPI]) -> None:
+        self._bot = bot
+        self._creators: dict[RoomID, frozenset[str]] = {}
+
+    async def _room_creators(self, room_id: RoomID) -> frozenset[str]:
+        if room_id not in self._creators:
+            event = await self._bot().api.request(
+                Method.GET,
+                Path.v3.rooms[room_id].state["m.room.create"][""],
+                query_params={"format": "event"},
+            )
+            self._creators[room_id] = creators_of(event if isinstance(event, dict) else {})
+        return self._creators[room_id]
+
+    async def read(self, room_id: RoomID) -> RoomPowerLevels | None:
+        """The room's power levels (a copy of the content) and its creators with
+        unlimited power; None when the bot cannot read them."""
+        try:
+            levels = await self._bot().get_power_levels(room_id)
+            creators = await self._room_creators(room_id)
+        except MatrixRequestError as exc:
+            log.warning("matrix.power-read-failed room=%s errcode=%s", room_id, exc.errcode)
+            return None
+        return RoomPowerLevels(dict(levels.serialize()), creators)
+
+    async def write(self, room_id: RoomID, content: dict[str, Any]) -> bool:
+        """Replace the room's power levels; False when the homeserver refuses."""
+        try:
+            levels = PowerLevelStateEventContent.deserialize(content)  # type: ignore[arg-type]
+            await self._bot().set_power_levels(room_id, levels)
+        except MatrixRequestError as exc:
+            log.warning("matrix.power-write-failed room=%s errcode=%s", room_id, exc.errcode)
+            return False
+        except IntentError as exc:  # mautrix: the bot's own level is too low
+            log.warning("matrix.power-write-failed room=%s error=%s", room_id, exc)
+            return False
+        return True

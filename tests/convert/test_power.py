@@ -110,6 +110,33 @@ def test_merge_power_levels(
     }
 
 
+@pytest.mark.parametrize(
+    ("content", "ghosts", "moderators", "creators", "expected_users"),
+    [
+        # Room version 12+: the bot created the room, has unlimited power and no entry.
+        ({"users": {}}, {G1: 100, G2: 50}, (), {BOT}, {G1: 100, G2: 50}),
+        ({"users": {G1: 100}}, {}, (), {BOT}, {}),  # and may lower anyone
+        ({"users": {G1: 50}}, {G1: 50}, (MOD,), {BOT}, {G1: 50, MOD: 50}),
+        # A moderator who created the room has unlimited power: never an entry.
+        ({"users": {BOT: 100}}, {}, (MOD,), {MOD}, None),
+        # A human created it and gave the bot 100: capped at 99 again.
+        ({"users": {BOT: 100}}, {G1: 100}, (), {HUMAN}, {BOT: 100, G1: 99}),
+    ],
+)
+def test_merge_with_unlimited_creators(
+    content: dict[str, Any],
+    ghosts: dict[UserID, int],
+    moderators: tuple[str, ...],
+    creators: set[str],
+    expected_users: dict[str, Any] | None,
+) -> None:
+    merged = merge_power_levels(content, ghosts, NAMER, moderators, frozenset(creators))
+    if expected_users is None:
+        assert merged is None
+    else:
+        assert merged is not None and merged["users"] == expected_users
+
+
 def test_merge_does_not_mutate_its_input() -> None:
     content = levels({BOT: 100, G1: 50})
     merge_power_levels(content, {G2: 50}, NAMER)
@@ -127,3 +154,4 @@ def test_merge_does_not_mutate_its_input() -> None:
 )
 def test_ghost_cap(content: dict[str, Any], cap: int) -> None:
     assert ghost_cap(content, BOT) == cap
+    assert ghost_cap(content, BOT, {BOT}) >= 100  # a creator of a room version 12+
