@@ -3,10 +3,11 @@ of the guild's portal rooms, the level their roles give them
 (``bridge.role_power_levels``, :mod:`bridge.convert.power`).
 
 A guild's levels are computed once (every member with a non-zero level, from the
-gateway's member cache: a moderator's ghost has its level before they ever speak),
-then applied room by room: one ``m.room.power_levels`` event per room, only where it
-differs. Room reads come from the bot's state cache, so a pass over a guild of
-hundreds of rooms where nothing changed costs no request.
+gateway's member cache: a moderator's ghost has its level, and is registered with
+its profile, before they ever speak), then applied room by room: one
+``m.room.power_levels`` event per room, only where it differs. Room reads come from
+the bot's state cache, so a pass over a guild of hundreds of rooms where nothing
+changed costs no request.
 
 Recomputed at start-up, when a guild's roles change (created, edited, deleted),
 when a member's roles change (or they join or leave), when a portal room is created
@@ -19,6 +20,7 @@ import logging
 from collections.abc import Iterable
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.puppets import sync_puppet
 from bridge.convert.power import member_level, merge_power_levels
 from bridge.db import PortalRow
 from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
@@ -26,20 +28,47 @@ from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 log = logging.getLogger(__name__)
 
 
-async def guild_ghost_levels(ctx: BridgeContext, guild_id: GuildID) -> dict[UserID, int] | None:
-    """The level of each ghost of the guild's members that has one; None when the
-    guild's members cannot be listed (then nothing is changed)."""
+async def guild_member_levels(
+    ctx: BridgeContext, guild_id: GuildID
+) -> dict[DiscordUserID, int] | None:
+    """The level of each member of the guild that has one; None when the guild's
+    members cannot be listed (then nothing is changed)."""
     members = await ctx.discord.guild_members(guild_id)
     if members is None:
         return None
     rules = ctx.config.bridge.role_power_levels
     own = ctx.discord.own_user_id()  # the bridge's bot posts as the Matrix users
-    levels: dict[UserID, int] = {}
+    levels: dict[DiscordUserID, int] = {}
     for user_id, (role_ids, permissions, is_owner) in members.items():
         level = member_level(rules, role_ids, permissions, is_owner)
         if level > 0 and user_id != own:
-            levels[ctx.namer.ghost_mxid(user_id)] = level
+            levels[user_id] = level
     return levels
+
+
+def ghost_levels(ctx: BridgeContext, levels: dict[DiscordUserID, int]) -> dict[UserID, int]:
+    return {ctx.namer.ghost_mxid(user_id): level for user_id, level in levels.items()}
+
+
+async def ensure_ghosts(
+    ctx: BridgeContext, guild_id: GuildID, users: Iterable[DiscordUserID]
+) -> int:
+    """Register, with their profile, the ghosts of members with a level who never
+    spoke: Element then lists them by name among the room's privileged users."""
+    made = 0
+    for user_id in users:
+        if await ctx.stores.puppets.get(user_id) is not None:
+            continue
+        author = await ctx.discord.member_profile(guild_id, user_id)
+        if author is None:
+            continue
+        try:
+            await sync_puppet(ctx, author)
+        except Exception:  # the level works without a profile; the log says why not
+            log.exception("power.ghost-failed guild=%s user=%s", guild_id, user_id)
+            continue
+        made += 1
+    return made
 
 
 async def apply_power_levels(
@@ -69,10 +98,12 @@ async def guild_rooms(ctx: BridgeContext, guild_id: GuildID) -> list[RoomID]:
 async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
     """Recompute a guild's levels and apply them to its portal rooms."""
     async with ctx.power_lock:
-        levels = await guild_ghost_levels(ctx, guild_id)
-        if levels is None:
+        members = await guild_member_levels(ctx, guild_id)
+        if members is None:
             log.warning("power.skipped guild=%s reason=guild-unavailable", guild_id)
             return 0
+        await ensure_ghosts(ctx, guild_id, members)
+        levels = ghost_levels(ctx, members)
         rooms = await guild_rooms(ctx, guild_id)
         changed = await apply_power_levels(ctx, rooms, levels)
     if changed:
@@ -99,8 +130,11 @@ async def sync_all_power(ctx: BridgeContext) -> int:
 
 async def _portal_created(ctx: BridgeContext, row: PortalRow) -> None:
     async with ctx.power_lock:
-        levels = await guild_ghost_levels(ctx, row.guild_id)
-        if levels is not None and await apply_power_levels(ctx, [row.room_id], levels):
+        members = await guild_member_levels(ctx, row.guild_id)
+        if members is None:
+            return
+        levels = ghost_levels(ctx, members)
+        if await apply_power_levels(ctx, [row.room_id], levels):
             log.info(
                 "power.applied guild=%s room=%s ghosts=%s", row.guild_id, row.room_id, len(levels)
             )

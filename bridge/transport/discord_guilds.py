@@ -15,8 +15,9 @@ import discord
 
 from bridge.convert.names import clean_name
 from bridge.ids import ChannelID, DiscordUserID, GuildID
-from bridge.model import DiscordChannel, DiscordGuild, DiscordRole
+from bridge.model import DiscordAuthor, DiscordChannel, DiscordGuild, DiscordRole
 from bridge.transport.discord_moderation import visibility_of
+from bridge.transport.discord_objects import author_from
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +108,12 @@ async def guild_members(
         )
         for m in guild.members
     }
+
+
+def member_author(
+    client: discord.Client, guild_id: GuildID, user_id: DiscordUserID
+) -> DiscordAuthor | None:
+    """A cached member's profile (nickname first), None when not (known as) a member."""
+    guild = client.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild is not None else None
+    return author_from(member) if member is not None else None

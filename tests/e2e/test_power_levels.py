@@ -114,6 +114,10 @@ async def test_start_up_levels_follow_each_guilds_roles(
     seen = await users_seen_by(matrix_alice, public_nord)
     assert seen.get(ghost(stack, CAROL)) == await admin_level(stack, public_nord)
     assert ghost(stack, BOB) not in seen and seen.get(MATRIX_MODERATOR) == 50
+    # The ghosts with a level are registered with their profile, spoken or not.
+    for user, name in ((CAROL, "Carol"), (ALICE, "Alice")):
+        displayname = await matrix_alice.client.get_displayname(ghost(stack, user))  # type: ignore[arg-type]
+        assert displayname is not None and name in displayname
 
 
 async def test_a_role_with_ban_members_follows_edits_in_its_guild_only(
