@@ -4,7 +4,7 @@ cache (kept current by the appservice's events); a write updates it.
 
 Room versions 12 and later give a room's creators unlimited power and no entry in
 ``users``: each room's creators are read once from its ``m.room.create`` event (which
-never changes) and kept.
+never changes) and kept in mautrix's state cache.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
 from mautrix.errors import IntentError, MatrixRequestError
-from mautrix.types import PowerLevelStateEventContent
+from mautrix.types import EventType, PowerLevelStateEventContent, StateEvent
 
 from bridge.ids import RoomID
 from bridge.model import RoomPowerLevels
@@ -53,17 +52,18 @@ def creators_of(create_event: dict[str, Any]) -> frozenset[str]:
 class MatrixPower:
     def __init__(self, bot: Callable[[], IntentAPI]) -> None:
         self._bot = bot
-        self._creators: dict[RoomID, frozenset[str]] = {}
 
     async def _room_creators(self, room_id: RoomID) -> frozenset[str]:
-        if room_id not in self._creators:
-            event = await self._bot().api.request(
-                Method.GET,
-                Path.v3.rooms[room_id].state["m.room.create"][""],
-                query_params={"format": "event"},
-            )
-            self._creators[room_id] = creators_of(event if isinstance(event, dict) else {})
-        return self._creators[room_id]
+        """From mautrix's cache of create events (which its own power checks fill too)."""
+        bot = self._bot()
+        event = await bot.state_store.get_create(room_id)
+        if event is None:
+            fetched = await bot.get_state_event(room_id, EventType.ROOM_CREATE, format="event")
+            if not isinstance(fetched, StateEvent):
+                return frozenset()
+            await bot.state_store.set_create(fetched)
+            event = fetched
+        return creators_of(event.serialize())
 
     async def read(self, room_id: RoomID) -> RoomPowerLevels | None:
         """The room's power levels (a copy of the content) and its creators with
