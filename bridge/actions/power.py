@@ -16,6 +16,7 @@ when a member's roles change (or they join or leave), when a portal room is crea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -26,6 +27,10 @@ from bridge.db import PortalRow
 from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 
 log = logging.getLogger(__name__)
+
+# Rooms written at once: at a first start every room needs one event; the homeserver
+# handles rooms in parallel.
+ROOMS_AT_ONCE = 4
 
 
 async def guild_member_levels(
@@ -78,17 +83,19 @@ async def apply_power_levels(
 
     Reusable for any room of the guild (its portal rooms, its space)."""
     moderators = ctx.config.moderation.moderators
-    changed = 0
-    for room_id in room_ids:
-        current = await ctx.matrix.room_power_levels(room_id)
-        if current is None:
-            continue
-        merged = merge_power_levels(
-            current.content, levels, ctx.namer, moderators, current.creators
-        )
-        if merged is not None and await ctx.matrix.set_room_power_levels(room_id, merged):
-            changed += 1
-    return changed
+    slots = asyncio.Semaphore(ROOMS_AT_ONCE)
+
+    async def one(room_id: RoomID) -> bool:
+        async with slots:
+            current = await ctx.matrix.room_power_levels(room_id)
+            if current is None:
+                return False
+            merged = merge_power_levels(
+                current.content, levels, ctx.namer, moderators, current.creators
+            )
+            return merged is not None and await ctx.matrix.set_room_power_levels(room_id, merged)
+
+    return sum(await asyncio.gather(*(one(r) for r in dict.fromkeys(room_ids))))
 
 
 async def guild_rooms(ctx: BridgeContext, guild_id: GuildID) -> list[RoomID]:
