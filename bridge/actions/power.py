@@ -25,6 +25,7 @@ from bridge.actions.puppets import sync_puppet
 from bridge.convert.power import member_level, merge_power_levels
 from bridge.db import PortalRow
 from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
+from bridge.runtime_config import ConfigChange
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,12 @@ async def sync_all_power(ctx: BridgeContext) -> int:
         except Exception:  # one guild's failure leaves the others' levels right
             log.exception("power.failed guild=%s", guild_id)
     return changed
+
+
+async def config_changed(ctx: BridgeContext, change: ConfigChange) -> int:
+    """After a reload: the rules or the moderators may differ (new portals got their
+    levels when created; a pass changes nothing when neither differs)."""
+    return await sync_all_power(ctx) if change.other_changes else 0
 
 
 async def _portal_created(ctx: BridgeContext, row: PortalRow) -> None:

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+import yaml
 from mautrix.types import EventType
 
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID
@@ -27,6 +28,7 @@ ALICE = DiscordUserID(2000000000000000001)  # owns HQ
 BOB = DiscordUserID(2000000000000000002)  # no role anywhere
 CAROL = DiscordUserID(2000000000000000003)  # Moderator (Ban Members) in HQ; owns Nord, Yvelines
 NORD_DISCUSSION = ChannelID(4100000000000000012)
+NORD_MEMBER_ROLE = 3000000000000000021
 MATRIX_MODERATOR = "@carol:localhost"  # moderation.moderators of the test stack
 BAN_MEMBERS = 1 << 2
 ADMINISTRATOR = 1 << 3
@@ -224,3 +226,31 @@ async def test_moderators_and_ghosts_have_their_level_in_rooms_bridged_later(
     assert users.get(MATRIX_MODERATOR, 0) >= 50
     assert users.get(ghost(stack, CAROL)) == 50
     assert users.get(ghost(stack, ALICE)) == await admin_level(stack, room)
+
+
+async def test_rules_changed_by_a_reload(
+    stack: SandboxStack,
+    admin_carol: MatrixUser,  # noqa: F811
+) -> None:
+    """A rule for one role added to the config file applies on ``!bridge reload``, and
+    goes when the file is set back."""
+    assert stack.bridge is not None and stack.bridge.config.path is not None
+    path = stack.bridge.config.path
+    original = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(original)
+    data["bridge"]["role_power_levels"] = [
+        {"permission": "administrator", "level": 100},
+        {"permission": "ban_members", "level": 50},
+        {"role": str(NORD_MEMBER_ROLE), "level": 10},
+    ]
+    nord = await guild_rooms(stack, NORD)
+    alice = ghost(stack, ALICE)  # a Member in Nord
+    try:
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        await ask(stack, admin_carol, "!bridge reload", "Config reloaded")
+        await eventually(lambda: level_everywhere(stack, nord, alice, 10), "no level 10")
+        assert await level_everywhere(stack, await guild_rooms(stack, YVELINES), alice, None)
+    finally:
+        path.write_text(original, encoding="utf-8")
+        await ask(stack, admin_carol, "!bridge reload", "Config reloaded")
+    await eventually(lambda: level_everywhere(stack, nord, alice, None), "level 10 stayed")
