@@ -46,8 +46,11 @@ class BridgeContext:
         default_factory=list
     )
     channel_deleted: list[Callable[[ChannelID], Awaitable[None]]] = field(default_factory=list)
-    # Held while power levels are computed and written (bridge.actions.power).
+    # Held while power levels are computed and written (bridge.actions.power), and
+    # each guild's members' levels as last applied (a member change that changes no
+    # level then costs nothing).
     power_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    power_levels: dict[GuildID, dict[DiscordUserID, int]] = field(default_factory=dict)
 
     @property
     def namer(self) -> GhostNamer:

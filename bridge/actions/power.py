@@ -10,7 +10,8 @@ the bot's state cache, so a pass over a guild of hundreds of rooms where nothing
 changed costs no request.
 
 Recomputed at start-up, when a guild's roles change (created, edited, deleted),
-when a member's roles change (or they join or leave), when a portal room is created
+when a member's roles change (or they join or leave; only when their level differs
+from the one last applied), when a portal room is created
 (it gets the current levels), and when the config is reloaded (rules, moderators).
 """
 
@@ -114,6 +115,7 @@ async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
         levels = ghost_levels(ctx, members)
         rooms = await guild_rooms(ctx, guild_id)
         changed = await apply_power_levels(ctx, rooms, levels)
+        ctx.power_levels[guild_id] = members
     if changed:
         log.info(
             "power.applied guild=%s ghosts=%s rooms=%s changed=%s",
@@ -123,6 +125,21 @@ async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
             changed,
         )
     return changed
+
+
+async def member_changed(ctx: BridgeContext, guild_id: GuildID, user_id: DiscordUserID) -> int:
+    """A member's roles changed (or they joined or left): the guild is recomputed only
+    when their level differs from the one last applied (most joins and role changes
+    change no level: in a large guild they cost one look-up)."""
+    applied = ctx.power_levels.get(guild_id)
+    if applied is not None:
+        member = await ctx.discord.member_roles(guild_id, user_id)
+        level = 0
+        if member is not None and user_id != ctx.discord.own_user_id():
+            level = member_level(ctx.config.bridge.role_power_levels, *member)
+        if applied.get(user_id, 0) == level:
+            return 0
+    return await sync_guild_power(ctx, guild_id)
 
 
 async def sync_all_power(ctx: BridgeContext) -> int:
@@ -161,7 +178,7 @@ async def install_power(ctx: BridgeContext) -> None:
         await sync_guild_power(ctx, guild_id)
 
     async def on_member(guild_id: GuildID, user_id: DiscordUserID) -> None:
-        await sync_guild_power(ctx, guild_id)
+        await member_changed(ctx, guild_id, user_id)
 
     async def on_portal(row: PortalRow) -> None:
         await _portal_created(ctx, row)

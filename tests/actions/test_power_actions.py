@@ -74,7 +74,13 @@ class Members:
         async def member_profile(guild_id: GuildID, user_id: DiscordUserID) -> DiscordAuthor:
             return DiscordAuthor(user_id, f"user{user_id % 10}", nick=f"Nick {user_id % 10}")
 
+        async def member_roles(
+            guild_id: GuildID, user_id: DiscordUserID
+        ) -> tuple[frozenset[int], int, bool] | None:
+            return self.guilds.get(guild_id, {}).get(user_id)
+
         discord.guild_members = guild_members  # type: ignore[attr-defined]
+        discord.member_roles = member_roles  # type: ignore[attr-defined]
         discord.member_profile = member_profile  # type: ignore[attr-defined]
 
 
@@ -154,8 +160,20 @@ async def test_install_applies_now_and_to_new_portals(
     assert rooms.users(new.room_id) == {ghost(ctx, MOD): 50, "@carol:example.org": 50}
     # A member's roles changed: the guild is recomputed.
     members.guilds[GUILD][PLAIN] = (frozenset(), BAN, False)
+    listed = members.listed
     await ctx.member_roles_changed[0](GUILD, PLAIN)
-    assert rooms.users(ROOMS[0])[ghost(ctx, PLAIN)] == 50
+    assert rooms.users(ROOMS[0])[ghost(ctx, PLAIN)] == 50 and members.listed == listed + 1
+    # A change that changes no level (a role without power, a member joining, the
+    # bridge's own user) costs no pass.
+    members.guilds[GUILD][PLAIN] = (frozenset({7}), BAN, False)
+    members.guilds[GUILD][DiscordUserID(2000000000000000009)] = (frozenset(), 0, False)
+    for user in (PLAIN, DiscordUserID(2000000000000000009), BOT_USER):
+        await ctx.member_roles_changed[0](GUILD, user)
+    assert members.listed == listed + 1
+    # A member who left loses their level.
+    del members.guilds[GUILD][PLAIN]
+    await ctx.member_roles_changed[0](GUILD, PLAIN)
+    assert ghost(ctx, PLAIN) not in rooms.users(ROOMS[0]) and members.listed == listed + 2
     # Ghosts with a level are registered with their profile, once; not the bot's user.
     assert matrix.ghosts[ghost(ctx, MOD)][0] is not None
     assert ghost(ctx, BOT_USER) not in matrix.ghosts
