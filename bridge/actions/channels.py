@@ -51,8 +51,9 @@ async def apply_config(
     for channel_id in change.removed:
         log.info("channel.unbridged channel=%s", channel_id)
         portal = await ctx.stores.portals.by_channel(channel_id)
+        text = ctx.retire_notices.pop(channel_id, RETIRED)
         if announce and portal is not None:
-            notice = MatrixText(RETIRED, msgtype="m.notice")
+            notice = MatrixText(text, msgtype="m.notice")
             await ctx.matrix.send_text(portal.room_id, ctx.namer.bot_mxid, notice, None)
     return change
 
