@@ -75,6 +75,16 @@ class Spaces:
     async def on_portal_created(self, row: PortalRow) -> None:
         await self.reconcile(row.guild_id)
 
+    async def on_member_joined(self, room_id: RoomID, user_id: UserID) -> None:
+        """Someone joined a portal room: invite them to its guild's space and to the
+        party space (once each: who leaves a space is not invited again)."""
+        portal = await self.ctx.stores.portals.by_room(room_id)
+        if portal is None or not self.ctx.config.bridge.spaces.enabled:
+            return
+        party = await self.ctx.stores.spaces.get("party", PARTY_ID)
+        party_room = party.room_id if party and self.ctx.config.bridge.spaces.party else None
+        await self._invite_once(portal.guild_id, {user_id}, party_room)
+
     async def on_channel_deleted(self, channel_id: ChannelID) -> None:
         """Unlink the room of a deleted channel (``!bridge remove``'s path) and take it
         out of its space."""
@@ -217,9 +227,6 @@ class Spaces:
         """Invite the Matrix people in the guild's portal rooms (not the bridge's own
         users) to its new guild space and to the party space, once each."""
         stores, namer = self.ctx.stores, self.ctx.namer
-        guild_space = await stores.spaces.get("guild", guild_id)
-        if guild_space is None:
-            return
         people: set[UserID] = set()
         for portal in await stores.portals.all():
             if portal.guild_id != guild_id:
@@ -230,10 +237,16 @@ class Spaces:
                 log.warning("space.members-failed room=%s error=%s", portal.room_id, exc)
                 continue
             people.update(m for m in members if not namer.is_bridge_owned(m))
-        for space_room in (guild_space.room_id, party):
+        await self._invite_once(guild_id, people, party)
+
+    async def _invite_once(
+        self, guild_id: GuildID, people: set[UserID], party: RoomID | None
+    ) -> None:
+        guild_space = await self.ctx.stores.spaces.get("guild", guild_id)
+        for space_room in (guild_space.room_id if guild_space else None, party):
             if space_room is None:
                 continue
-            done = await stores.spaces.invited(space_room)
+            done = await self.ctx.stores.spaces.invited(space_room)
             for user_id in sorted(people - done):
                 try:
                     await self.ctx.matrix.invite(space_room, user_id)
@@ -241,8 +254,8 @@ class Spaces:
                     log.info(
                         "space.invite-failed space=%s user=%s error=%s", space_room, user_id, exc
                     )
-                await stores.spaces.add_invited(space_room, user_id)
-            log.info("space.invited space=%s users=%s", space_room, len(people - done))
+                await self.ctx.stores.spaces.add_invited(space_room, user_id)
+                log.info("space.invited space=%s user=%s", space_room, user_id)
 
 
 async def install_spaces(
@@ -260,4 +273,29 @@ async def install_spaces(
     ctx.structure_changed.append(spaces.reconcile)
     ctx.portal_created.append(spaces.on_portal_created)
     ctx.channel_deleted.append(spaces.on_channel_deleted)
+    ctx.member_joined.append(spaces.on_member_joined)
     return spaces
+
+
+async def on_member_event(ctx: BridgeContext, raw: dict[str, Any]) -> None:
+    """A pushed Matrix event: a join of someone not the bridge's, to the joined hooks
+    (best effort: the event's relay goes on whatever happens here)."""
+    user_id, room_id = raw.get("state_key"), raw.get("room_id")
+    if raw.get("type") != "m.room.member" or not ctx.member_joined:
+        return
+    content = raw.get("content")
+    if not isinstance(content, dict) or content.get("membership") != "join":
+        return
+    if not isinstance(user_id, str) or not isinstance(room_id, str):
+        return
+    unsigned = raw.get("unsigned")
+    previous = unsigned.get("prev_content") if isinstance(unsigned, dict) else None
+    if isinstance(previous, dict) and previous.get("membership") == "join":
+        return  # a profile change
+    if ctx.namer.is_bridge_owned(user_id):
+        return
+    for hook in ctx.member_joined:
+        try:
+            await hook(RoomID(room_id), UserID(user_id))
+        except Exception:
+            log.exception("space.member-hook-failed room=%s user=%s", room_id, user_id)
