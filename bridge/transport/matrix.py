@@ -243,9 +243,7 @@ class MatrixTransport:
     async def create_space(
         self, name: str, topic: str, avatar_mxc: str | None, join_rule: dict[str, Any]
     ) -> RoomID:
-        room_id = await matrix_spaces.create_space(
-            self.bot, self.bot_mxid, name, topic, avatar_mxc, join_rule
-        )
+        room_id = await matrix_spaces.create_space(self.bot, name, topic, avatar_mxc, join_rule)
         await self.state_store.joined(room_id, self.bot_mxid)
         return room_id
 

@@ -34,13 +34,13 @@ def space_initial_state(join_rule: dict[str, Any], avatar_mxc: str | None) -> li
 
 async def create_space(
     bot: IntentAPI,
-    bot_mxid: UserID,
     name: str,
     topic: str,
     avatar_mxc: str | None,
     join_rule: dict[str, Any],
 ) -> RoomID:
-    """A space room owned by the bot (power 100, the only one who may change it)."""
+    """A space room owned by the bot: its creator (power 100, or above every level in
+    room version 12), the only one who may change it."""
     room_id = await bot.create_room(
         visibility=RoomDirectoryVisibility.PRIVATE,
         preset=RoomCreatePreset.PUBLIC
@@ -51,7 +51,6 @@ async def create_space(
         initial_state=space_initial_state(join_rule, avatar_mxc),
         creation_content={"type": "m.space"},
         power_level_override={
-            "users": {bot_mxid: 100},
             "events_default": 100,  # nobody posts in a space
             "state_default": 100,
             "invite": 0,

@@ -64,20 +64,16 @@ async def space_of(stack: SandboxStack, kind: str, discord_id: int) -> RoomID:
 async def state_content(
     stack: SandboxStack, room_id: str, event_type: str, state_key: str = ""
 ) -> dict[str, Any]:
-    """A state event's content as the homeserver has it now ({} when absent)."""
+    """A state event's content as the homeserver has it now, raw ({} when absent)."""
+    from mautrix.api import Method, Path
     from mautrix.errors import MNotFound
-    from mautrix.types import EventType
-    from mautrix.types import RoomID as MxRoomID
 
     assert stack.bridge is not None
-    kind = EventType.find(event_type, EventType.Class.STATE)
+    path = Path.v3.rooms[room_id].state[event_type][state_key]  # type: ignore[index]
     try:
-        content = await stack.bridge.matrix.bot.get_state_event(
-            MxRoomID(room_id), kind, state_key=state_key
-        )
+        data = await stack.bridge.matrix.bot.api.request(Method.GET, path)
     except MNotFound:
         return {}
-    data = content.serialize()
     return data if isinstance(data, dict) else {}
 
 
