@@ -55,6 +55,9 @@ async def apply_config(
         if announce and portal is not None:
             notice = MatrixText(text, msgtype="m.notice")
             await ctx.matrix.send_text(portal.room_id, ctx.namer.bot_mxid, notice, None)
+    if change.added or change.removed or change.access_changed:
+        for hook in ctx.channels_changed:
+            await hook()
     return change
 
 

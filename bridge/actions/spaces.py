@@ -72,6 +72,12 @@ class Spaces:
             if created:
                 await self._invite(guild_id, party)
 
+    async def on_channels_changed(self) -> None:
+        """Channels bridged or unbridged by a command, a reload or a rule: every guild
+        (only what differs is sent)."""
+        if self.ctx.config.bridge.spaces.enabled:
+            await self.reconcile_all()
+
     async def on_portal_created(self, row: PortalRow) -> None:
         await self.reconcile(row.guild_id)
 
@@ -274,6 +280,7 @@ async def install_spaces(
     ctx.portal_created.append(spaces.on_portal_created)
     ctx.channel_deleted.append(spaces.on_channel_deleted)
     ctx.member_joined.append(spaces.on_member_joined)
+    ctx.channels_changed.append(spaces.on_channels_changed)
     return spaces
 
 
