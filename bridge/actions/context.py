@@ -51,9 +51,6 @@ class BridgeContext:
     channels_changed: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Called when a Matrix user (not one of the bridge's) joined a portal room.
     member_joined: list[Callable[[RoomID, UserID], Awaitable[None]]] = field(default_factory=list)
-    # The notice a room gets when its channel stops being bridged, when it is not the
-    # usual one (its Discord channel was deleted); taken by bridge.actions.channels.
-    retire_notices: dict[ChannelID, str] = field(default_factory=dict)
 
     @property
     def namer(self) -> GhostNamer:

@@ -31,11 +31,6 @@ from bridge.ids import ChannelID, GuildID, RoomID, UserID
 
 log = logging.getLogger(__name__)
 
-DELETED = (
-    "The Discord channel #{name} was deleted: this room is no longer bridged. "
-    "Its history stays here."
-)
-
 
 def join_rule(space: DesiredSpace) -> dict[str, Any]:
     if space.restricted_to is None:
@@ -97,8 +92,7 @@ class Spaces:
         portal = await self.ctx.stores.portals.by_channel(channel_id)
         if portal is None:
             return
-        if self.ctx.config.bridge.channel(channel_id) is not None:
-            self.ctx.retire_notices[channel_id] = DELETED.format(name=portal.name)
+        if self.ctx.config.bridge.channel(channel_id) is not None:  # a notice says why
             await self.ctx.stores.channel_overrides.put(
                 channel_id, False, None, "discord:channel-deleted"
             )
