@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
+from mautrix.api import Method, Path
 from mautrix.appservice import AppServiceAPI, IntentAPI
 from mautrix.appservice.state_store import ASStateStore
 from mautrix.client.state_store.memory import MemoryStateStore
@@ -24,11 +26,12 @@ from mautrix.types import (
 
 from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixMedia, MatrixMessage, MatrixText, RoomPowerLevels
-from bridge.transport import matrix_events
+from bridge.transport import matrix_events, matrix_spaces
 from bridge.transport.appservice_http import MediaStream
 from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
 from bridge.transport.matrix_media import MatrixMediaClient
 from bridge.transport.matrix_power import MatrixPower
+from bridge.transport.matrix_txn import UncertainSends, find_sent
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ class MatrixTransport:
         self._media: MatrixMediaClient | None = None
         # (room, user) -> (display name, avatar mxc) from their member event
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
+        # Sends whose answer was lost (bridge.transport.matrix_txn).
+        self._uncertain = UncertainSends()
         self.power = MatrixPower(lambda: self.bot)
 
     async def start(self) -> None:
@@ -172,14 +177,9 @@ class MatrixTransport:
         timestamp_ms: int | None,
         txn_id: str | None = None,
     ) -> EventID:
-        event_id = await self.intent(sender).send_message_event(
-            room_id,
-            EventType.ROOM_MESSAGE,
-            text.to_content(),  # type: ignore[arg-type]
-            timestamp=timestamp_ms,
-            txn_id=txn_id,
+        return await self._send(
+            room_id, sender, EventType.ROOM_MESSAGE, text.to_content(), timestamp_ms, txn_id
         )
-        return EventID(event_id)
 
     async def send_event(
         self,
@@ -190,14 +190,80 @@ class MatrixTransport:
         timestamp_ms: int | None,
         txn_id: str | None = None,
     ) -> EventID:
-        event_id = await self.intent(sender).send_message_event(
-            room_id,
-            EventType.find(event_type, EventType.Class.MESSAGE),
-            content,  # type: ignore[arg-type]
-            timestamp=timestamp_ms,
-            txn_id=txn_id,
-        )
+        kind = EventType.find(event_type, EventType.Class.MESSAGE)
+        return await self._send(room_id, sender, kind, content, timestamp_ms, txn_id)
+
+    async def _send(
+        self,
+        room_id: RoomID,
+        sender: UserID,
+        event_type: EventType,
+        content: dict[str, Any],
+        timestamp_ms: int | None,
+        txn_id: str | None,
+    ) -> EventID:
+        """Send one message event. With a transaction ID, mautrix does not retry by
+        itself: the caller's retry comes back here, where a try whose answer was lost is
+        first looked for in the room (see :mod:`bridge.transport.matrix_txn`)."""
+        intent = self.intent(sender)
+        if txn_id is None:
+            return EventID(
+                await intent.send_message_event(
+                    room_id,
+                    event_type,
+                    content,  # type: ignore[arg-type]
+                    timestamp=timestamp_ms,
+                )
+            )
+        since = self._uncertain.started(txn_id)
+        if since is not None:
+            found = await self._find_sent(
+                intent, room_id, sender, event_type, content, timestamp_ms, since
+            )
+            if found is not None:
+                self._uncertain.forget(txn_id)
+                log.info("matrix.send-found txn=%s event=%s room=%s", txn_id, found, room_id)
+                return found
+        started = int(time.time() * 1000)
+        try:
+            event_id = await intent.send_message_event(
+                room_id,
+                event_type,
+                content,  # type: ignore[arg-type]
+                timestamp=timestamp_ms,
+                txn_id=txn_id,
+                retry_count=0,
+            )
+        except MatrixRequestError as exc:
+            if exc.http_status == 0 or exc.http_status >= 500:  # no clear "no"
+                self._uncertain.mark(txn_id, since or started)
+            raise
+        except Exception:  # connection lost, timeout: it may have been stored
+            self._uncertain.mark(txn_id, since or started)
+            raise
+        self._uncertain.forget(txn_id)
         return EventID(event_id)
+
+    async def _find_sent(
+        self,
+        intent: IntentAPI,
+        room_id: RoomID,
+        sender: UserID,
+        event_type: EventType,
+        content: dict[str, Any],
+        timestamp_ms: int | None,
+        since_ms: int,
+    ) -> EventID | None:
+        """The event an uncertain send made, among the room's latest 50 (as the sender,
+        who is joined since it sent)."""
+        resp = await intent.api.request(
+            Method.GET,
+            Path.v3.rooms[room_id].messages,
+            query_params={"dir": "b", "limit": "50"},
+        )
+        chunk = resp.get("chunk") if isinstance(resp, dict) else None
+        events = [e for e in chunk or [] if isinstance(e, dict)]
+        return find_sent(events, sender, str(event_type), content, timestamp_ms, since_ms)
 
     async def create_portal_room(
         self, name: str, topic: str, alias_localpart: str, public: bool, invite: list[UserID]
@@ -239,6 +305,26 @@ class MatrixTransport:
                 await self.bot.set_room_topic(room_id, topic)
         except MatrixRequestError as exc:
             log.warning("matrix.adopt-room-metadata-failed room=%s error=%s", room_id, exc.message)
+
+    # -- spaces (bridge.transport.matrix_spaces) ---------------------------------
+
+    async def create_space(
+        self, name: str, topic: str, avatar_mxc: str | None, join_rule: dict[str, Any]
+    ) -> RoomID:
+        room_id = await matrix_spaces.create_space(self.bot, name, topic, avatar_mxc, join_rule)
+        await self.state_store.joined(room_id, self.bot_mxid)
+        return room_id
+
+    async def set_room_state(
+        self, room_id: RoomID, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        await matrix_spaces.set_state(self.bot, room_id, event_type, state_key, content)
+
+    async def joined_members(self, room_id: RoomID) -> list[UserID]:
+        return await matrix_spaces.joined_members(self.bot, room_id)
+
+    async def invite(self, room_id: RoomID, user_id: UserID) -> None:
+        await self.bot.invite_user(room_id, user_id)
 
     async def send_edit(
         self,
@@ -335,14 +421,9 @@ class MatrixTransport:
     ) -> EventID:
         sticker = media.event_type == "m.sticker"
         event_type = EventType.STICKER if sticker else EventType.ROOM_MESSAGE
-        event_id = await self.intent(sender).send_message_event(
-            room_id,
-            event_type,
-            media.to_content(),  # type: ignore[arg-type]
-            timestamp=timestamp_ms,
-            txn_id=txn_id,
+        return await self._send(
+            room_id, sender, event_type, media.to_content(), timestamp_ms, txn_id
         )
-        return EventID(event_id)
 
     async def pinned_events(self, room_id: RoomID) -> list[EventID]:
         try:
