@@ -1,5 +1,5 @@
 """Discord roles -> Matrix power levels: the ghosts of a guild's members get, in each
-of the guild's portal rooms, the level their roles give them
+of the guild's portal rooms and spaces, the level their roles give them
 (``bridge.role_power_levels``, :mod:`bridge.convert.power`).
 
 A guild's levels are computed once (every member with a non-zero level, from the
@@ -11,8 +11,9 @@ changed costs no request.
 
 Recomputed at start-up, when a guild's roles change (created, edited, deleted),
 when a member's roles change (or they join or leave; only when their level differs
-from the one last applied), when a portal room is created
-(it gets the current levels), and when the config is reloaded (rules, moderators).
+from the one last applied), when a portal room is created (it gets the current
+levels), after a structure change (a new category's space gets them), and when the
+config is reloaded (rules, moderators).
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ async def apply_power_levels(
 
 
 async def guild_rooms(ctx: BridgeContext, guild_id: GuildID) -> list[RoomID]:
-    return [p.room_id for p in await ctx.stores.portals.all() if p.guild_id == guild_id]
+    """The guild's portal rooms and its spaces (the guild's, its categories', its
+    members'; not the party space, which spans guilds)."""
+    portals = [p.room_id for p in await ctx.stores.portals.all() if p.guild_id == guild_id]
+    return portals + [s.room_id for s in await ctx.stores.spaces.of_guild(guild_id)]
 
 
 async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
@@ -184,6 +188,7 @@ async def install_power(ctx: BridgeContext) -> None:
         await _portal_created(ctx, row)
 
     ctx.guild_roles_changed.append(on_roles)
+    ctx.structure_changed.append(on_roles)  # after the spaces' hook: new spaces
     ctx.member_roles_changed.append(on_member)
     ctx.portal_created.append(on_portal)
     await sync_all_power(ctx)

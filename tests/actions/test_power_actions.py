@@ -12,7 +12,7 @@ import pytest
 
 from bridge.actions.context import BridgeContext
 from bridge.actions.power import install_power, sync_all_power, sync_guild_power
-from bridge.db import PortalRow
+from bridge.db import PortalRow, SpaceRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.model import DiscordAuthor, RoomPowerLevels
 from tests.actions.fakes import BOT_USER, GUILD, FakeDiscord, FakeMatrix, fake_context
@@ -23,6 +23,7 @@ PLAIN = DiscordUserID(2000000000000000002)
 BAN, ADMIN = 1 << 2, 1 << 3
 ROOMS = [RoomID(f"!r{i}:test") for i in range(3)]
 OTHER_ROOM = RoomID("!other:test")
+SPACE = RoomID("!space:test")  # the guild's space
 
 
 class Rooms:
@@ -100,6 +101,7 @@ async def world(
         await ctx.stores.portals.upsert(
             PortalRow(ChannelID(4100000000000000001), OTHER, OTHER_ROOM, "o", "", "public")
         )
+        await ctx.stores.spaces.put(SpaceRow("guild", GUILD, GUILD, SPACE, "HQ", ""))
         yield ctx, Rooms(matrix, str(ctx.namer.bot_mxid)), Members(discord), matrix
 
 
@@ -111,9 +113,9 @@ async def test_a_guild_is_computed_once_and_written_once_per_room(
     world: tuple[BridgeContext, Rooms, Members, FakeMatrix],
 ) -> None:
     ctx, rooms, members, _ = world
-    assert await sync_guild_power(ctx, GUILD) == 3
-    assert members.listed == 1 and sorted(rooms.writes) == sorted(ROOMS)
-    for room in ROOMS:
+    assert await sync_guild_power(ctx, GUILD) == 4
+    assert members.listed == 1 and sorted(rooms.writes) == sorted([*ROOMS, SPACE])
+    for room in [*ROOMS, SPACE]:
         assert rooms.users(room) == {ghost(ctx, MOD): 50, "@carol:example.org": 50}
     assert OTHER_ROOM not in rooms.levels  # another guild's room is not touched
     # Nothing changed: no write.
@@ -132,7 +134,7 @@ async def test_levels_follow_the_members_roles(
     assert rooms.users(OTHER_ROOM) == {ghost(ctx, PLAIN): 100, "@carol:example.org": 50}
     members.guilds[GUILD][MOD] = (frozenset(), 0, False)
     members.guilds[GUILD][PLAIN] = (frozenset(), ADMIN, False)
-    assert await sync_guild_power(ctx, GUILD) == 3
+    assert await sync_guild_power(ctx, GUILD) == 4
     assert rooms.users(ROOMS[0]) == {ghost(ctx, PLAIN): 100, "@carol:example.org": 50}
 
 
@@ -144,7 +146,7 @@ async def test_nothing_changes_when_the_guild_or_a_room_cannot_be_read(
     assert await sync_guild_power(ctx, GUILD) == 0 and rooms.writes == []
     members.guilds[GUILD] = {MOD: (frozenset(), BAN, False)}
     rooms.unreadable.add(ROOMS[1])
-    assert await sync_guild_power(ctx, GUILD) == 2 and ROOMS[1] not in rooms.writes
+    assert await sync_guild_power(ctx, GUILD) == 3 and ROOMS[1] not in rooms.writes
 
 
 async def test_install_applies_now_and_to_new_portals(
@@ -152,7 +154,7 @@ async def test_install_applies_now_and_to_new_portals(
 ) -> None:
     ctx, rooms, members, matrix = world
     await install_power(ctx)
-    assert sorted(rooms.writes) == sorted(ROOMS)  # every configured guild's rooms at once
+    assert sorted(rooms.writes) == sorted([*ROOMS, SPACE])  # every configured guild's rooms
     assert len(ctx.guild_roles_changed) == len(ctx.member_roles_changed) == 1
     new = PortalRow(ChannelID(4000000000000000009), GUILD, RoomID("!new:test"), "n", "", "public")
     for hook in ctx.portal_created:

@@ -98,6 +98,13 @@ async def test_start_up_levels_follow_each_guilds_roles(
         assert ghost(stack, BOT_USER) not in users  # the bridge's own Discord user
         assert users.get(bot, 100) == 100  # never lowered (no entry: a v12 creator)
         assert users.get(MATRIX_MODERATOR, 0) >= 50
+    # The guild's spaces (its own, its categories', its members') get the same levels.
+    spaces = await stack.bridge.ctx.stores.spaces.of_guild(HQ)  # type: ignore[union-attr]
+    assert any(s.kind == "guild" for s in spaces)
+    for space in spaces:
+        users = await users_in(stack, space.room_id)
+        assert users.get(ghost(stack, CAROL)) == 50, space.kind
+        assert users.get(ghost(stack, ALICE)) == await admin_level(stack, space.room_id)
     for room in nord:
         users = await users_in(stack, room)
         assert users.get(ghost(stack, CAROL)) == await admin_level(stack, room)  # the owner
