@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 
 from bridge.actions.context import BridgeContext
@@ -109,7 +110,8 @@ async def guild_rooms(ctx: BridgeContext, guild_id: GuildID) -> list[RoomID]:
 
 
 async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
-    """Recompute a guild's levels and apply them to its portal rooms."""
+    """Recompute a guild's levels and apply them to its portal rooms and spaces."""
+    started = time.monotonic()
     async with ctx.power_lock:
         members = await guild_member_levels(ctx, guild_id)
         if members is None:
@@ -120,14 +122,15 @@ async def sync_guild_power(ctx: BridgeContext, guild_id: GuildID) -> int:
         rooms = await guild_rooms(ctx, guild_id)
         changed = await apply_power_levels(ctx, rooms, levels)
         ctx.power_levels[guild_id] = members
-    if changed:
-        log.info(
-            "power.applied guild=%s ghosts=%s rooms=%s changed=%s",
-            guild_id,
-            len(levels),
-            len(rooms),
-            changed,
-        )
+    log.log(
+        logging.INFO if changed else logging.DEBUG,
+        "power.applied guild=%s ghosts=%s rooms=%s changed=%s ms=%d",
+        guild_id,
+        len(levels),
+        len(rooms),
+        changed,
+        (time.monotonic() - started) * 1000,
+    )
     return changed
 
 
