@@ -207,12 +207,14 @@ class _Client(discord.Client):
         if self.owner.handlers.thread_update is None:
             return
         name = payload.data.get("name")
+        tags = payload.data.get("applied_tags")
         await self.owner.handlers.thread_update(
             DiscordThread(
                 id=ChannelID(payload.thread_id),
                 guild_id=GuildID(payload.guild_id),
                 parent_id=ChannelID(payload.parent_id),
                 name=clean_name(name if isinstance(name, str) else ""),
+                applied_tags=tuple(int(t) for t in tags or () if str(t).isdigit()),
             )
         )
 
@@ -435,6 +437,7 @@ class DiscordTransport:
                 allowed_mentions=mentions,
                 files=files_for(send) if send.files else discord.utils.MISSING,
                 thread=_thread_object(send.thread_id),
+                thread_name=send.thread_name or discord.utils.MISSING,
                 poll=poll_object(send.poll) if send.poll else discord.utils.MISSING,
                 wait=True,
             )
@@ -498,6 +501,10 @@ class DiscordTransport:
             raise
         log.info("discord.thread-created channel=%s thread=%s", channel_id, data["id"])
         return ChannelID(int(data["id"]))
+
+    async def active_threads(self, channel_id: ChannelID) -> list[DiscordThread]:
+        found = await discord_history.active_threads(self.client, channel_id)
+        return [thread_from(t) for t in found]
 
     async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
         channel = self.client.get_channel(channel_id)

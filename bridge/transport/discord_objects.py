@@ -169,6 +169,7 @@ def thread_from(thread: discord.Thread) -> DiscordThread:
         parent_id=ChannelID(thread.parent_id),
         name=clean_name(thread.name),  # "" when nothing visible: shown as "unnamed"
         owner_id=DiscordUserID(thread.owner_id) if thread.owner_id else None,
+        applied_tags=tuple(tag.id for tag in thread.applied_tags),
     )
 
 
