@@ -1,0 +1,153 @@
+"""Forum (type 15) and media (type 16) channels through real Synapse + the Discord
+emulator + the bridge: each post is a Matrix thread in the forum's room, rooted at
+its first message under the post's title and tags; replies go both ways; tag and
+title changes edit the root; a Matrix message outside any thread creates a post."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import discord
+import pytest
+
+from bridge.ids import ChannelID, DiscordUserID
+from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.discord.png import solid_png
+from sandbox.stack import SandboxStack
+from tests.e2e.waits import room_of
+
+pytestmark = pytest.mark.e2e
+
+FORUM = ChannelID(4000000000000000004)  # #propositions: tags Logement 🏠, Transports, Urgent
+MEDIA = ChannelID(4000000000000000005)  # #affiches: tag Affiche
+BOB = DiscordUserID(2000000000000000002)
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def has_body(event: dict[str, Any], marker: str) -> bool:
+    return event["type"] == "m.room.message" and marker in event["content"].get("body", "")
+
+
+def thread_of(event: dict[str, Any]) -> str | None:
+    relates = event["content"].get("m.relates_to") or {}
+    return relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
+
+
+def edit_of(event: dict[str, Any], target: str) -> bool:
+    relates = event["content"].get("m.relates_to") or {}
+    return relates.get("rel_type") == "m.replace" and relates.get("event_id") == target
+
+
+async def forum_channel(user: DiscordUser, channel_id: int) -> discord.ForumChannel:
+    channel = user.client.get_channel(channel_id) or await user.client.fetch_channel(channel_id)
+    assert isinstance(channel, discord.ForumChannel)
+    return channel
+
+
+def tags_named(channel: discord.ForumChannel, *names: str) -> list[discord.ForumTag]:
+    by_name = {t.name: t for t in channel.available_tags}
+    return [by_name[n] for n in names]
+
+
+async def test_a_discord_post_is_a_matrix_thread_both_ways(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, FORUM)
+    ghost = stack.config.namer.ghost_mxid(BOB)  # type: ignore[union-attr]
+    marker, reply_marker, answer_marker = tag(), tag(), tag()
+    forum = await forum_channel(discord_bob, FORUM)
+    made = await forum.create_thread(
+        name=f"Cheaper buses {marker}",
+        content=f"Half price for students {marker}",
+        applied_tags=tags_named(forum, "Logement", "Transports"),
+    )
+    post = made.thread
+    assert made.message.id == post.id
+    root, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, marker))
+    assert root["sender"] == ghost
+    assert root["content"]["body"] == (
+        f"Cheaper buses {marker}\nTags: 🏠 Logement, Transports\n\nHalf price for students {marker}"
+    )
+    assert f"<strong>Cheaper buses {marker}</strong>" in root["content"]["formatted_body"]
+    assert "m.relates_to" not in root["content"]  # a thread root, in the forum's room
+    # A reply in the post arrives in the root's thread.
+    await discord_bob.send_in_thread(post.id, f"me too {reply_marker}")
+    reply, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, reply_marker))
+    assert reply["sender"] == ghost and thread_of(reply) == root["event_id"]
+    # The starter was relayed once: as the root, never again as a message.
+    with pytest.raises(TimeoutError):
+        await matrix_alice.wait_for_event(room, lambda e: has_body(e, marker), 2)
+    # Tags and title changed on Discord: the root is edited.
+    await post.edit(name=f"Free buses {marker}", applied_tags=tags_named(forum, "Transports"))
+    edit, _ = await matrix_alice.wait_for_event(room, lambda e: edit_of(e, root["event_id"]))
+    assert edit["sender"] == ghost
+    assert edit["content"]["m.new_content"]["body"] == (
+        f"Free buses {marker}\nTags: Transports\n\nHalf price for students {marker}"
+    )
+    # Element answers in the thread: the message lands in the Discord post.
+    await matrix_alice.send_in_thread(
+        room, root["event_id"], f"answer {answer_marker}", latest=reply["event_id"]
+    )
+    message, _ = await discord_bob.wait_for_message(lambda m: answer_marker in m.content)
+    assert message.content == f"answer {answer_marker}"
+    assert isinstance(message.channel, discord.Thread) and message.channel.id == post.id
+    assert message.channel.parent_id == FORUM
+    assert message.webhook_id in stack.bridge.ctx.own_webhooks  # type: ignore[union-attr]
+
+
+async def test_a_matrix_message_outside_threads_creates_a_post(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, FORUM)
+    marker, answer_marker = tag(), tag()
+    event_id = await matrix_alice.send_text(
+        room, f"Night buses {marker}\nThe last bus leaves too early."
+    )
+    message, _ = await discord_bob.wait_for_message(lambda m: marker in m.content)
+    post = message.channel
+    assert isinstance(post, discord.Thread) and post.parent_id == FORUM
+    assert post.name == f"Night buses {marker}" and message.id == post.id
+    assert message.content == f"Night buses {marker}\nThe last bus leaves too early."
+    assert message.webhook_id in stack.bridge.ctx.own_webhooks  # type: ignore[union-attr]
+    # Bob answers in the post: the answer is in the Matrix thread of Alice's message.
+    await discord_bob.send_in_thread(post.id, f"good idea {answer_marker}")
+    answer, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, answer_marker))
+    assert thread_of(answer) == event_id
+    # Alice's own message does not come back from Discord.
+    with pytest.raises(TimeoutError):
+        await matrix_alice.wait_for_event(
+            room, lambda e: has_body(e, marker) and e["sender"] != matrix_alice.user_id, 2
+        )
+
+
+async def test_a_media_channel_post_with_an_attachment(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, MEDIA)
+    marker = tag()
+    media = await forum_channel(discord_bob, MEDIA)
+    assert media.type == discord.ChannelType.media
+    picture = solid_png((200, 40, 40))
+    made = await media.create_thread(
+        name=f"Poster {marker}",
+        applied_tags=tags_named(media, "Affiche"),
+        file=discord.File(io.BytesIO(picture), filename=f"poster-{marker}.png"),
+    )
+    root, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, f"Poster {marker}"))
+    assert root["content"]["body"] == f"Poster {marker}\nTags: Affiche"
+    image, _ = await matrix_alice.wait_for_event(
+        room,
+        lambda e: (
+            e["content"].get("msgtype") == "m.image"
+            and e["content"].get("body") == f"poster-{marker}.png"
+        ),
+    )
+    assert thread_of(image) == root["event_id"]
+    data, _ = await matrix_alice.download(image["content"]["url"])
+    assert data == picture
+    assert made.message.attachments[0].filename == f"poster-{marker}.png"
