@@ -151,3 +151,31 @@ async def test_a_media_channel_post_with_an_attachment(
     data, _ = await matrix_alice.download(image["content"]["url"])
     assert data == picture
     assert made.message.attachments[0].filename == f"poster-{marker}.png"
+
+
+async def test_a_post_created_while_the_bridge_was_away_is_read_back(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    room = await room_of(stack, FORUM)
+    known, marker, reply_marker = tag(), tag(), tag()
+    forum = await forum_channel(discord_bob, FORUM)
+    # A post Matrix has seen (backfill reads back posts newer than the newest seen).
+    await forum.create_thread(name=f"Seen {known}", content=f"seen {known}")
+    await matrix_alice.wait_for_event(room, lambda e: has_body(e, known))
+    await stack.stop_bridge()
+    try:
+        made = await forum.create_thread(
+            name=f"Meanwhile {marker}",
+            content=f"posted while away {marker}",
+            applied_tags=tags_named(forum, "Transports"),
+        )
+        await discord_bob.send_in_thread(made.thread.id, f"reply while away {reply_marker}")
+    finally:
+        await stack.start_bridge()
+    root, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, marker), 30)
+    assert root["content"]["body"] == (
+        f"Meanwhile {marker}\nTags: Transports\n\nposted while away {marker}"
+    )
+    reply, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, reply_marker), 30)
+    assert thread_of(reply) == root["event_id"]
+    assert reply["origin_server_ts"] >= root["origin_server_ts"]
