@@ -179,3 +179,29 @@ async def test_a_post_created_while_the_bridge_was_away_is_read_back(
     reply, _ = await matrix_alice.wait_for_event(room, lambda e: has_body(e, reply_marker), 30)
     assert thread_of(reply) == root["event_id"]
     assert reply["origin_server_ts"] >= root["origin_server_ts"]
+
+
+async def test_a_forum_requiring_tags_refuses_matrix_posts_with_a_plain_notice(
+    stack: SandboxStack, matrix_alice: MatrixUser
+) -> None:
+    from sandbox.discord.forums import REQUIRE_TAG
+
+    assert stack.emulator is not None
+    room = await room_of(stack, FORUM)
+    forum = stack.emulator.state.channels[str(FORUM)]
+    forum.flags |= REQUIRE_TAG  # set on Discord by a moderator
+    try:
+        event_id = await matrix_alice.send_text(room, f"Untagged idea {tag()}")
+        notice, _ = await matrix_alice.wait_for_event(
+            room,
+            lambda e: (
+                e["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+                == event_id
+            ),
+            timeout=30,
+        )
+    finally:
+        forum.flags &= ~REQUIRE_TAG
+    assert notice["sender"] == stack.config.namer.bot_mxid  # type: ignore[union-attr]
+    assert "requires tags on new posts" in notice["content"]["body"]
+    assert "reply in a post's thread instead" in notice["content"]["body"]
