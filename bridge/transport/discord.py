@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import discord
 
-from bridge.convert.names import clean_name
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
 from bridge.model import (
@@ -47,6 +46,7 @@ from bridge.transport.discord_objects import (
     poll_vote_from,
     reaction_from,
     thread_from,
+    thread_update_from,
 )
 from bridge.transport.discord_reactions import emoji_api_form
 
@@ -204,19 +204,8 @@ class _Client(discord.Client):
             await self.owner.handlers.thread(thread_from(thread))
 
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
-        if self.owner.handlers.thread_update is None:
-            return
-        name = payload.data.get("name")
-        tags = payload.data.get("applied_tags")
-        await self.owner.handlers.thread_update(
-            DiscordThread(
-                id=ChannelID(payload.thread_id),
-                guild_id=GuildID(payload.guild_id),
-                parent_id=ChannelID(payload.parent_id),
-                name=clean_name(name if isinstance(name, str) else ""),
-                applied_tags=tuple(int(t) for t in tags or () if str(t).isdigit()),
-            )
-        )
+        if self.owner.handlers.thread_update is not None:
+            await self.owner.handlers.thread_update(thread_update_from(payload))
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         if self.owner.handlers.thread_delete is not None:

@@ -173,6 +173,19 @@ def thread_from(thread: discord.Thread) -> DiscordThread:
     )
 
 
+def thread_update_from(payload: discord.RawThreadUpdateEvent) -> DiscordThread:
+    """THREAD_UPDATE as Discord sent it (name and a post's tags as they are now)."""
+    name = payload.data.get("name")
+    tags = payload.data.get("applied_tags")
+    return DiscordThread(
+        id=ChannelID(payload.thread_id),
+        guild_id=GuildID(payload.guild_id),
+        parent_id=ChannelID(payload.parent_id),
+        name=clean_name(name if isinstance(name, str) else ""),
+        applied_tags=tuple(int(t) for t in tags or () if str(t).isdigit()),
+    )
+
+
 def reaction_from(
     payload: discord.RawReactionActionEvent, thread_parent_id: ChannelID | None = None
 ) -> DiscordReaction:
