@@ -175,9 +175,10 @@ async def relay_discord_thread_deletion(
     row = await ctx.stores.threads.by_thread(deletion.thread_id)
     if row is None:
         return []
+    bot_root = await _bot_root(ctx, row)  # (a forum post's root is its starter: in rows)
     rows = await ctx.stores.messages.in_channel(deletion.thread_id)
     redacted = await redact_rows(ctx, rows, THREAD_DELETED)
-    if await _bot_root(ctx, row):
+    if bot_root:
         await ctx.matrix.redact(row.room_id, row.root_event_id, THREAD_DELETED)
         redacted.append(row.root_event_id)
     await ctx.stores.threads.forget(deletion.thread_id)

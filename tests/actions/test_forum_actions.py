@@ -156,3 +156,18 @@ async def test_a_reply_in_an_unseen_post_roots_it_at_its_starter_first(tmp_path:
         assert bodies == ["Cheaper buses\nTags: 🏠 Housing\n\nthe proposal", "late reply"]
         assert matrix.sent[1][2].thread_root == "$ev1"
         assert await ctx.stores.messages.by_discord(MessageID(int(POST)))
+
+
+async def test_a_post_deleted_on_discord_is_redacted_root_included(tmp_path: Path) -> None:
+    from bridge.actions.d2m_thread import relay_discord_thread_deletion
+    from bridge.model import DiscordThreadDeletion
+
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        make_forum(discord)
+        discord.threads[POST] = post()
+        await relay_discord_message(ctx, in_post(int(POST), "proposal"))
+        await relay_discord_message(ctx, in_post(5002, "reply"))
+        gone = await relay_discord_thread_deletion(ctx, DiscordThreadDeletion(POST, CHANNEL, GUILD))
+        assert sorted(gone) == ["$ev1", "$ev2"]
+        assert await ctx.stores.threads.by_thread(POST) is None
+        assert sorted(event for _, event, _ in matrix.redactions) == ["$ev1", "$ev2"]

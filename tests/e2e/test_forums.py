@@ -16,13 +16,17 @@ from bridge.ids import ChannelID, DiscordUserID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.discord.png import solid_png
 from sandbox.stack import SandboxStack
-from tests.e2e.waits import room_of
+from tests.e2e.waits import eventually, room_of
 
 pytestmark = pytest.mark.e2e
 
 FORUM = ChannelID(4000000000000000004)  # #propositions: tags Logement 🏠, Transports, Urgent
 MEDIA = ChannelID(4000000000000000005)  # #affiches: tag Affiche
 BOB = DiscordUserID(2000000000000000002)
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 def tag() -> str:
@@ -123,6 +127,22 @@ async def test_a_matrix_message_outside_threads_creates_a_post(
         await matrix_alice.wait_for_event(
             room, lambda e: has_body(e, marker) and e["sender"] != matrix_alice.user_id, 2
         )
+    # Her edit reaches the post's first message (the forum's webhook, in the post).
+    await matrix_alice.send_content(
+        room,
+        {
+            "msgtype": "m.text",
+            "body": f"* Night buses {marker}\nEdited.",
+            "m.new_content": {"msgtype": "m.text", "body": f"Night buses {marker}\nEdited."},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        },
+    )
+    assert stack.emulator is not None
+    state = stack.emulator.state
+    await eventually(
+        lambda: _true(state.messages[str(post.id)]["content"] == f"Night buses {marker}\nEdited."),
+        "the edit did not reach the post",
+    )
 
 
 async def test_a_media_channel_post_with_an_attachment(
