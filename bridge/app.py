@@ -34,6 +34,7 @@ from bridge.actions.m2d_undelivered import notify_undelivered
 from bridge.actions.pins import relay_discord_pins, relay_matrix_pins
 from bridge.actions.portals import ensure_all_portals, ensure_portal
 from bridge.actions.puppets import refresh_puppet
+from bridge.actions.spaces import install_spaces, on_member_event
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
 from bridge.admin import Admin, AdminState
 from bridge.config import Config
@@ -188,6 +189,7 @@ class Bridge:
         await self.discord.start()
         await apply_config(self._ctx, self.file_config, self._set_config, announce=False)
         portals = await ensure_all_portals(self._ctx)
+        await install_spaces(self._ctx, lambda: self.reconfigure(None))
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
         try:
             await start_moderation(mctx)
@@ -529,6 +531,7 @@ class Bridge:
             if isinstance(sender, str) and await moderation.blocked(sender, raw.get("room_id")):
                 log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
                 return
+        await on_member_event(self.ctx, raw)  # spaces: newcomers are invited
         if await unbridged_room(self.ctx, raw.get("room_id"), raw.get("event_id")):
             return
         event = self.matrix.parse_event(raw)

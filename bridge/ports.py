@@ -55,6 +55,24 @@ class MatrixPort(Protocol):
 
     async def adopt_room(self, room_id: RoomID, name: str, topic: str) -> None: ...
 
+    # -- spaces (bridge.transport.matrix_spaces) ---------------------------------
+
+    async def create_space(
+        self, name: str, topic: str, avatar_mxc: str | None, join_rule: dict[str, Any]
+    ) -> RoomID:
+        """A space room (``m.space``) owned by the bot, with this ``m.room.join_rules``."""
+        ...
+
+    async def set_room_state(
+        self, room_id: RoomID, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        """A state event sent by the bot (space children and parents, name, avatar ...)."""
+        ...
+
+    async def joined_members(self, room_id: RoomID) -> list[UserID]: ...
+
+    async def invite(self, room_id: RoomID, user_id: UserID) -> None: ...
+
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None: ...
 
     async def send_edit(

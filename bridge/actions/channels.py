@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bridge.actions.context import BridgeContext
 from bridge.actions.portals import ensure_portal
 from bridge.config import Config
+from bridge.db import PortalRow
 from bridge.ids import RoomID
 from bridge.model import MatrixText
 from bridge.runtime_config import (
@@ -23,6 +24,10 @@ from bridge.runtime_config import (
 log = logging.getLogger(__name__)
 
 RETIRED = "This room is no longer bridged to Discord: messages here stay on Matrix."
+DELETED = (
+    "The Discord channel #{name} was deleted: this room is no longer bridged. "
+    "Its history stays here."
+)
 
 
 async def apply_config(
@@ -52,9 +57,21 @@ async def apply_config(
         log.info("channel.unbridged channel=%s", channel_id)
         portal = await ctx.stores.portals.by_channel(channel_id)
         if announce and portal is not None:
-            notice = MatrixText(RETIRED, msgtype="m.notice")
+            notice = MatrixText(await _retired_text(ctx, portal), msgtype="m.notice")
             await ctx.matrix.send_text(portal.room_id, ctx.namer.bot_mxid, notice, None)
+    if change.added or change.removed or change.access_changed:
+        for hook in ctx.channels_changed:
+            await hook()
     return change
+
+
+async def _retired_text(ctx: BridgeContext, portal: PortalRow) -> str:
+    """The notice of a room no longer bridged: says so when the channel was deleted."""
+    try:
+        gone = await ctx.discord.channel(portal.discord_channel_id) is None
+    except Exception:  # Discord unreachable: the usual notice
+        gone = False
+    return DELETED.format(name=portal.name) if gone else RETIRED
 
 
 async def unbridged_room(ctx: BridgeContext, room_id: object, event_id: object) -> bool:

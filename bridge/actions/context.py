@@ -46,6 +46,11 @@ class BridgeContext:
         default_factory=list
     )
     channel_deleted: list[Callable[[ChannelID], Awaitable[None]]] = field(default_factory=list)
+    # Called after a config change bridged or unbridged channels (command, reload,
+    # category rule), once the new config is in force.
+    channels_changed: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Called when a Matrix user (not one of the bridge's) joined a portal room.
+    member_joined: list[Callable[[RoomID, UserID], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def namer(self) -> GhostNamer:

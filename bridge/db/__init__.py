@@ -37,6 +37,7 @@ from bridge.db.polls import PollRow, PollStore
 from bridge.db.portals import PortalRow, PortalStore
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
+from bridge.db.spaces import SpaceRow, SpaceStore
 from bridge.db.threads import ThreadRow, ThreadStore
 from bridge.db.txns import TransactionStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
@@ -78,6 +79,8 @@ __all__ = [
     "RuleOverride",
     "RuleOverrideStore",
     "Side",
+    "SpaceRow",
+    "SpaceStore",
     "Stores",
     "ThreadRow",
     "ThreadStore",
@@ -123,3 +126,4 @@ class Stores:
         self.channel_overrides = ChannelOverrideStore(db)
         self.rule_overrides = RuleOverrideStore(db)
         self.polls = PollStore(db)
+        self.spaces = SpaceStore(db)

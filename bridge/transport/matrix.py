@@ -24,7 +24,7 @@ from mautrix.types import (
 
 from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixMedia, MatrixMessage, MatrixText
-from bridge.transport import matrix_events
+from bridge.transport import matrix_events, matrix_spaces
 from bridge.transport.appservice_http import MediaStream
 from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
 from bridge.transport.matrix_media import MatrixMediaClient
@@ -237,6 +237,26 @@ class MatrixTransport:
                 await self.bot.set_room_topic(room_id, topic)
         except MatrixRequestError as exc:
             log.warning("matrix.adopt-room-metadata-failed room=%s error=%s", room_id, exc.message)
+
+    # -- spaces (bridge.transport.matrix_spaces) ---------------------------------
+
+    async def create_space(
+        self, name: str, topic: str, avatar_mxc: str | None, join_rule: dict[str, Any]
+    ) -> RoomID:
+        room_id = await matrix_spaces.create_space(self.bot, name, topic, avatar_mxc, join_rule)
+        await self.state_store.joined(room_id, self.bot_mxid)
+        return room_id
+
+    async def set_room_state(
+        self, room_id: RoomID, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        await matrix_spaces.set_state(self.bot, room_id, event_type, state_key, content)
+
+    async def joined_members(self, room_id: RoomID) -> list[UserID]:
+        return await matrix_spaces.joined_members(self.bot, room_id)
+
+    async def invite(self, room_id: RoomID, user_id: UserID) -> None:
+        await self.bot.invite_user(room_id, user_id)
 
     async def send_edit(
         self,

@@ -47,3 +47,53 @@ async def room_of(stack: SandboxStack, channel: ChannelID) -> RoomID:
     portal = await stack.bridge.ctx.stores.portals.by_channel(channel)
     assert portal is not None
     return portal.room_id
+
+
+# -- spaces -------------------------------------------------------------------------
+
+
+async def space_of(stack: SandboxStack, kind: str, discord_id: int) -> RoomID:
+    """The room of a bridge space: kind party (id 0), guild, members (the guild's id),
+    category (its id)."""
+    assert stack.bridge is not None
+    row = await stack.bridge.ctx.stores.spaces.get(kind, discord_id)
+    assert row is not None, f"no {kind} space for {discord_id}"
+    return row.room_id
+
+
+async def state_content(
+    stack: SandboxStack, room_id: str, event_type: str, state_key: str = ""
+) -> dict[str, Any]:
+    """A state event's content as the homeserver has it now, raw ({} when absent)."""
+    from mautrix.api import Method, Path
+    from mautrix.errors import MNotFound
+
+    assert stack.bridge is not None
+    path = Path.v3.rooms[room_id].state[event_type][state_key]  # type: ignore[index]
+    try:
+        data = await stack.bridge.matrix.bot.api.request(Method.GET, path)
+    except MNotFound:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def wait_for_space_child(
+    stack: SandboxStack,
+    space: str,
+    child: str,
+    order: str | None = None,
+    present: bool = True,
+    timeout: float = 5,
+) -> float:
+    """Wait until the space's ``m.space.child`` for ``child`` is there (with ``order``
+    when given), or gone (``present=False``); polled every 10 ms. Returns
+    ``time.monotonic()`` when it was seen (for benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        content = await state_content(stack, space, "m.space.child", child)
+        seen = time.monotonic()
+        there = bool(content.get("via"))
+        if there == present and (not present or order is None or content.get("order") == order):
+            return seen
+        assert seen < deadline, f"m.space.child {child} in {space}: {content} after {timeout}s"
+        await asyncio.sleep(0.01)
