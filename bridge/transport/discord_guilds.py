@@ -24,7 +24,7 @@ def channel_from(channel: discord.abc.GuildChannel) -> DiscordChannel:
     topic = getattr(channel, "topic", None)
     tags: tuple[ForumTag, ...] = ()
     if isinstance(channel, discord.ForumChannel):
-        tags = tuple(forum_tag(tag) for tag in channel.available_tags)
+        tags = tuple(forum_tag(tag, channel.guild) for tag in channel.available_tags)
     return DiscordChannel(
         id=ChannelID(channel.id),
         guild_id=GuildID(channel.guild.id),
@@ -38,11 +38,17 @@ def channel_from(channel: discord.abc.GuildChannel) -> DiscordChannel:
     )
 
 
-def forum_tag(tag: discord.ForumTag) -> ForumTag:
+def forum_tag(tag: discord.ForumTag, guild: discord.Guild) -> ForumTag:
+    """A forum tag with its emoji: unicode as is, a custom one as ``:name:`` (Discord
+    sends only its ID: the name comes from the guild's emoji)."""
     emoji = tag.emoji
     shown: str | None = None
-    if emoji is not None and emoji.name:
-        shown = f":{emoji.name}:" if emoji.id else emoji.name
+    if emoji is not None and emoji.id:
+        custom = discord.utils.get(guild.emojis, id=emoji.id)
+        name = emoji.name or (custom.name if custom is not None else "")
+        shown = f":{name}:" if name else None
+    elif emoji is not None and emoji.name:
+        shown = emoji.name
     return ForumTag(tag.id, clean_name(tag.name) or str(tag.id), shown)
 
 

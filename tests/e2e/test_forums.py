@@ -20,7 +20,8 @@ from tests.e2e.waits import eventually, room_of
 
 pytestmark = pytest.mark.e2e
 
-FORUM = ChannelID(4000000000000000004)  # #propositions: tags Logement 🏠, Transports, Urgent
+# #propositions: tags Logement 🏠, Transports, Urgent 🔥, Passerelle (a custom emoji)
+FORUM = ChannelID(4000000000000000004)
 MEDIA = ChannelID(4000000000000000005)  # #affiches: tag Affiche
 BOB = DiscordUserID(2000000000000000002)
 
@@ -87,11 +88,14 @@ async def test_a_discord_post_is_a_matrix_thread_both_ways(
     with pytest.raises(TimeoutError):
         await matrix_alice.wait_for_event(room, lambda e: has_body(e, marker), 2)
     # Tags and title changed on Discord: the root is edited.
-    await post.edit(name=f"Free buses {marker}", applied_tags=tags_named(forum, "Transports"))
+    await post.edit(
+        name=f"Free buses {marker}", applied_tags=tags_named(forum, "Transports", "Passerelle")
+    )
     edit, _ = await matrix_alice.wait_for_event(room, lambda e: edit_of(e, root["event_id"]))
     assert edit["sender"] == ghost
     assert edit["content"]["m.new_content"]["body"] == (
-        f"Free buses {marker}\nTags: Transports\n\nHalf price for students {marker}"
+        f"Free buses {marker}\nTags: Transports, :passerelle: Passerelle\n\n"
+        f"Half price for students {marker}"
     )
     # Element answers in the thread: the message lands in the Discord post.
     await matrix_alice.send_in_thread(
