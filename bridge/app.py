@@ -16,6 +16,7 @@ from bridge.actions.channels import apply_config, unbridged_room
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
+from bridge.actions.d2m_forum import relay_thread_update
 from bridge.actions.d2m_message import relay_discord_message
 from bridge.actions.d2m_poll import relay_discord_poll_end, relay_discord_poll_vote
 from bridge.actions.d2m_reaction import (
@@ -23,11 +24,7 @@ from bridge.actions.d2m_reaction import (
     relay_discord_reaction_clear,
     relay_discord_reaction_remove,
 )
-from bridge.actions.d2m_thread import (
-    relay_discord_thread,
-    relay_discord_thread_deletion,
-    relay_discord_thread_update,
-)
+from bridge.actions.d2m_thread import relay_discord_thread, relay_discord_thread_deletion
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_poll import ignore_matrix_vote, relay_matrix_poll
@@ -388,7 +385,7 @@ class Bridge:
     async def _on_discord_thread_update(self, thread: DiscordThread) -> None:
         if self._ctx is None:
             return
-        self._d2m(thread.parent_id, lambda: relay_discord_thread_update(self.ctx, thread))
+        self._d2m(thread.parent_id, lambda: relay_thread_update(self.ctx, thread))
 
     async def _on_discord_thread_delete(self, deletion: DiscordThreadDeletion) -> None:
         if self._ctx is None:

@@ -204,6 +204,8 @@ class DiscordThread:
     parent_id: ChannelID
     name: str
     owner_id: DiscordUserID | None = None
+    # A forum or media post: the IDs of its tags (see DiscordChannel.tags).
+    applied_tags: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,20 @@ BRIDGEABLE_TYPES = (TEXT, ANNOUNCEMENT, FORUM, MEDIA)
 
 
 @dataclass(frozen=True)
+class ForumTag:
+    """One of a forum's (or media channel's) ``available_tags``: ``emoji`` is the
+    unicode emoji, or ``:name:`` for a custom one."""
+
+    id: int
+    name: str
+    emoji: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.emoji} {self.name}" if self.emoji else self.name
+
+
+@dataclass(frozen=True)
 class DiscordChannel:
     id: ChannelID
     guild_id: GuildID
@@ -235,12 +251,17 @@ class DiscordChannel:
     type: int = TEXT
     parent_id: ChannelID | None = None
     position: int = 0
-    # Forum and media channels: their tags (id, name).
-    tags: tuple[tuple[int, str], ...] = ()
+    # Forum and media channels: their tags.
+    tags: tuple[ForumTag, ...] = ()
 
     @property
     def bridgeable(self) -> bool:
         return self.type in BRIDGEABLE_TYPES
+
+    @property
+    def is_forum(self) -> bool:
+        """A forum or media channel: nothing is posted in it, only in its posts (threads)."""
+        return self.type in (FORUM, MEDIA)
 
 
 @dataclass(frozen=True)
@@ -452,6 +473,8 @@ class DiscordSend:
     files: tuple[tuple[str, bytes, bool], ...] = ()
     # Post into this thread of the webhook's channel (``?thread_id=``).
     thread_id: ChannelID | None = None
+    # In a forum or media channel: create a post of this title (``thread_name``).
+    thread_name: str | None = None
     # A poll posted with the message (Discord gives its answers answer_id 1..N in order).
     poll: DiscordPollCreate | None = None
 

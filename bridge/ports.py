@@ -212,6 +212,10 @@ class DiscordPort(Protocol):
         """Start a public thread from a message (its ID is the message's); the bot owns it."""
         ...
 
+    async def active_threads(self, channel_id: ChannelID) -> list[DiscordThread]:
+        """The channel's active (unarchived) threads: a forum's open posts."""
+        ...
+
     async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
         """The thread with this ID (cache first); None if it is no thread or is gone."""
         ...

@@ -59,15 +59,20 @@ class StackOptions:
     bridge_subprocess: bool = False
 
 
+# Text, forum and media channels (listed for the first guild).
+BRIDGED_TYPES = (0, 15, 16)
+
+
 def _guild_config(guild: dict[str, Any], first: bool) -> dict[str, Any]:
-    """One entry of ``discord.guilds`` for a seed guild. The first guild lists its text
-    channels one by one (public unless @everyone cannot view them); the others are
-    bridged whole (``all_channels: public``: members-only where Discord hides them).
+    """One entry of ``discord.guilds`` for a seed guild. The first guild lists its text,
+    forum and media channels one by one (public unless @everyone cannot view them); the
+    others are bridged whole (``all_channels: public``: members-only where Discord hides
+    them).
     A text channel named ``moderators`` is the guild's moderators' channel."""
     entry: dict[str, Any] = {"id": str(guild["id"])}
     channels = []
     for chan in guild.get("channels", []):
-        if int(chan.get("type", 0)) != 0:
+        if int(chan.get("type", 0)) not in BRIDGED_TYPES:
             continue
         if chan["name"] == MOD_CHANNEL_NAME:  # commands and the log, never bridged
             entry["mod_channel"] = str(chan["id"])

@@ -11,7 +11,8 @@ reconciled with the ghost reactions relayed for them: reactions added meanwhile
 are relayed, removed ones redacted (:mod:`bridge.actions.backfill_reactions`,
 which reads who reacted only where a count differs, within its own bounds).
 The channel's bridged threads are read back the same way, the most recent
-``THREADS`` of them (older ones reach Matrix when next active).
+``THREADS`` of them (older ones reach Matrix when next active); a forum's posts
+created meanwhile are read back whole (:func:`bridge.actions.d2m_forum.backfill_posts`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bridge.actions.backfill_reactions import backfill_reactions
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import relay_discord_deletion
 from bridge.actions.d2m_edit import relay_discord_edit
+from bridge.actions.d2m_forum import backfill_posts
 from bridge.actions.d2m_message import relay_discord_message
 from bridge.actions.d2m_poll import relay_discord_poll_end
 from bridge.ids import ChannelID, MessageID
@@ -60,6 +62,7 @@ async def backfill_with_threads(ctx: BridgeContext, channel_id: ChannelID) -> Ba
     """The channel, then its most recent bridged threads (in the channel's queue, as
     live thread messages are)."""
     total = await backfill_channel(ctx, channel_id)
+    total += Backfilled(new=await backfill_posts(ctx, channel_id))
     threads = sorted(
         await ctx.stores.threads.in_parent(channel_id),
         key=lambda t: t.thread_channel_id,

@@ -14,7 +14,9 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import redact_rows
 from bridge.actions.d2m_message import convert_text
+from bridge.actions.d2m_thread import post_header
 from bridge.actions.puppets import sync_puppet
+from bridge.convert.d2m.forum import post_root
 from bridge.db import MessageRow
 from bridge.db.messages import text_digest
 from bridge.ids import EventID
@@ -48,6 +50,13 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal, with_reply=False)
+    header = None
+    if int(message.id) == int(message.channel_id):  # a forum post's first message
+        post = await ctx.stores.threads.by_thread(message.channel_id)
+        if post is not None and post.root_event_id == original.event_id:
+            header = await post_header(ctx, post.thread_channel_id, post.parent_channel_id)
+    if header is not None:  # a forum post's root: its title and tags stay
+        text = post_root(header, text)
     if text is None:
         if len(rows) > 1:  # the files stay; the text went
             await redact_rows(ctx, [original], TEXT_REMOVED)

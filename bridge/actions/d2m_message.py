@@ -14,14 +14,22 @@ from bridge.actions.d2m_media import (
     relay_media_only,
 )
 from bridge.actions.d2m_poll import relay_poll_result, relay_poll_start
-from bridge.actions.d2m_thread import ensure_thread_root, sent_in_thread, thread_parent
+from bridge.actions.d2m_thread import (
+    ensure_thread_root,
+    forum_of,
+    is_post_starter,
+    post_header,
+    sent_in_thread,
+    thread_parent,
+)
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
 from bridge.actions.typing import stop_ghost_typing
+from bridge.convert.d2m.forum import post_root
 from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
-from bridge.db import MessageRow, PortalRow
+from bridge.db import MessageRow, PortalRow, ThreadRow
 from bridge.db.messages import text_digest
-from bridge.ids import EventID, UserID
+from bridge.ids import ChannelID, EventID, MessageID, UserID
 from bridge.model import DiscordMessage, MatrixText
 
 log = logging.getLogger(__name__)
@@ -94,11 +102,18 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal)
+    # A forum post's first message: the root of its thread, under its title and tags.
+    header = None
+    if parent_id is not None and is_post_starter(message, parent_id):
+        header = await post_header(ctx, message.channel_id, parent_id)
+    if header is not None:
+        text = post_root(header, text)
     if text is None and not has_media(message) and message.poll is None:
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None
     thread: Relation | None = None
-    if parent_id is not None:
+    if parent_id is not None and header is None:
+        await _post_starter_first(ctx, message.channel_id, parent_id)
         row = await ensure_thread_root(ctx, message.channel_id, parent_id, portal)
         thread = Relation(None, row.root_event_id, row.latest_event_id)
     ghost = await sync_puppet(ctx, message.author)
@@ -127,7 +142,20 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
         )
         if message.edited_ms is not None:  # already edited (read back by backfill)
             await ctx.stores.messages.set_edited(message.id, message.edited_ms)
-        if thread is not None:
+        if header is not None and parent_id is not None:  # the post's root: files follow in it
+            await ctx.stores.threads.insert(
+                ThreadRow(
+                    message.channel_id,
+                    parent_id,
+                    portal.room_id,
+                    sent[0],
+                    "discord",
+                    name=header.title,
+                )
+            )
+            log.info("d2m.post-rooted post=%s forum=%s root=%s", message.id, parent_id, sent[0])
+            thread = Relation(None, sent[0], sent[0])
+        elif thread is not None:
             thread = replace(thread, thread_latest=sent[0])
         thread = await _poll_start(ctx, message, portal, ghost, thread, sent)
         sent += await relay_discord_media(ctx, message, portal, ghost, thread=thread)
@@ -147,3 +175,17 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
         event_id,
     )
     return event_id
+
+
+async def _post_starter_first(
+    ctx: BridgeContext, thread_id: ChannelID, parent_id: ChannelID
+) -> None:
+    """A message in a forum post never rooted on Matrix (created while the bridge was
+    away): its starter message, read back from Discord, is relayed first as the root."""
+    if await ctx.stores.threads.by_thread(thread_id) is not None:
+        return
+    if await forum_of(ctx, parent_id) is None:
+        return
+    found = await ctx.discord.messages_after(thread_id, MessageID(thread_id - 1), 1)
+    if found and int(found[0].id) == int(thread_id):
+        await relay_discord_message(ctx, found[0])

@@ -7,6 +7,11 @@ starter that was never relayed) gets a root sent by the bridge bot,
 "Thread: <name>". Either way the link is recorded in ``stores.threads`` so that
 every later message of the thread, and Matrix replies in it, find it.
 
+A post of a forum or media channel is a thread too, whose starter message lives in
+the thread and has its ID: that message, relayed with the post's title and tags
+(:mod:`bridge.convert.d2m.forum`), is the root; THREAD_CREATE sends nothing
+(:mod:`bridge.actions.d2m_forum` relays what changes later).
+
 A rename edits the bot's root (a starter message's event is the author's and
 stays). A deleted thread is deleted on Matrix too: every event relayed in it is
 redacted, and the bot's root with them. Archiving and locking are not relayed:
@@ -21,9 +26,16 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_delete import redact_rows
 from bridge.actions.portals import ensure_portal
+from bridge.convert.d2m.forum import PostHeader, applied
 from bridge.db import PortalRow, ThreadRow
 from bridge.ids import ChannelID, EventID, MessageID
-from bridge.model import DiscordMessage, DiscordThread, DiscordThreadDeletion, MatrixText
+from bridge.model import (
+    DiscordChannel,
+    DiscordMessage,
+    DiscordThread,
+    DiscordThreadDeletion,
+    MatrixText,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +54,32 @@ async def thread_parent(ctx: BridgeContext, message: DiscordMessage) -> ChannelI
         return None  # a bridged channel is no thread
     row = await ctx.stores.threads.by_thread(message.channel_id)
     return row.parent_channel_id if row is not None else None
+
+
+async def forum_of(ctx: BridgeContext, channel_id: ChannelID) -> DiscordChannel | None:
+    """The channel if it is a forum or media channel (whose threads are posts)."""
+    channel = await ctx.discord.channel(channel_id)
+    return channel if channel is not None and channel.is_forum else None
+
+
+def is_post_starter(message: DiscordMessage, parent_id: ChannelID | None) -> bool:
+    """The first message of a forum post: it lives in the post and has its ID (in a
+    text channel, a thread's starter lives in the channel)."""
+    return parent_id is not None and int(message.id) == int(message.channel_id)
+
+
+async def post_header(
+    ctx: BridgeContext, thread_id: ChannelID, parent_id: ChannelID
+) -> PostHeader | None:
+    """The title and tags of a forum or media post; None when ``parent_id`` is no forum."""
+    forum = await forum_of(ctx, parent_id)
+    if forum is None:
+        return None
+    thread = await ctx.discord.thread(thread_id)
+    if thread is None:
+        row = await ctx.stores.threads.by_thread(thread_id)
+        return PostHeader(row.name if row is not None and row.name else "")
+    return PostHeader(thread.name, applied(thread.applied_tags, forum.tags))
 
 
 async def ensure_thread_root(
@@ -98,6 +136,8 @@ async def relay_discord_thread(ctx: BridgeContext, thread: DiscordThread) -> Thr
     portal = await ensure_portal(ctx, thread.parent_id)
     if portal is None:
         return None
+    if await forum_of(ctx, thread.parent_id) is not None:
+        return None  # a post: its starter message, which follows, is the root
     return await ensure_thread_root(ctx, thread.id, thread.parent_id, portal, thread.name)
 
 
@@ -135,9 +175,10 @@ async def relay_discord_thread_deletion(
     row = await ctx.stores.threads.by_thread(deletion.thread_id)
     if row is None:
         return []
+    bot_root = await _bot_root(ctx, row)  # (a forum post's root is its starter: in rows)
     rows = await ctx.stores.messages.in_channel(deletion.thread_id)
     redacted = await redact_rows(ctx, rows, THREAD_DELETED)
-    if await _bot_root(ctx, row):
+    if bot_root:
         await ctx.matrix.redact(row.room_id, row.root_event_id, THREAD_DELETED)
         redacted.append(row.root_event_id)
     await ctx.stores.threads.forget(deletion.thread_id)

@@ -14,9 +14,9 @@ import logging
 from dataclasses import replace
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_sender import sender_avatar_url, sender_name
 from bridge.actions.m2d_thread import thread_channel
-from bridge.actions.webhooks import send_once
 from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, upload_send
 from bridge.ids import MessageID
 from bridge.media_links import media_link
@@ -47,13 +47,13 @@ async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list
     send = replace(await _build_send(ctx, upload, username, limit), avatar_url=avatar)
     # In a Matrix thread: into the Discord thread of its root (started if needed).
     channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
-    try:
-        discord_id = await send_once(ctx, channel_id, send, message.room_id, message.event_id)
+    try:  # (in a forum's room, outside any thread: a new post)
+        discord_id, _ = await send_part(ctx, portal, channel_id, send, message)
     except MediaTooLarge:  # Discord's limit is lower than the configured one
         log.warning("m2d.media-refused event=%s reason=413", message.event_id)
         send = _link(ctx, upload, username, len(send.files[0][1]), TOO_LARGE)
         send = replace(send, avatar_url=avatar)
-        discord_id = await send_once(ctx, channel_id, send, message.room_id, message.event_id)
+        discord_id, _ = await send_part(ctx, portal, channel_id, send, message)
     log.info(
         "m2d.media-relayed event=%s room=%s channel=%s message=%s upload=%s",
         message.event_id,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_media import relay_matrix_media
 from bridge.actions.m2d_sender import sender_avatar_url
 from bridge.actions.m2d_thread import thread_channel
-from bridge.actions.webhooks import send_once
 from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
@@ -39,13 +39,13 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
         log.debug("m2d.duplicate event=%s", message.event_id)
         return []
     # In a Matrix thread: into the Discord thread of its root (started if needed).
+    # Outside any thread in a forum's room: a new post (bridge.actions.m2d_forum).
     channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     created: list[MessageID] = []
     for part, send in enumerate(sends):
         # Parts already posted (before a crash) are not posted again.
-        created.append(
-            await send_once(ctx, channel_id, send, message.room_id, message.event_id, part)
-        )
+        sent, channel_id = await send_part(ctx, portal, channel_id, send, message, part)
+        created.append(sent)
     log.info(
         "m2d.relayed event=%s room=%s channel=%s messages=%s",
         message.event_id,

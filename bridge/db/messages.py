@@ -157,6 +157,14 @@ class MessageMap:
             digest,
         )
 
+    async def set_digest(self, message_id: MessageID, digest: str) -> None:
+        """The text part as relayed now (a forum post's root, edited for its tags)."""
+        await self.db.execute(
+            "UPDATE message SET text_digest=$2 WHERE discord_message_id=$1 AND part=0",
+            message_id,
+            digest,
+        )
+
     async def forget_discord(self, message_id: MessageID) -> list[MessageRow]:
         """Remove and return the links of a Discord message (it was deleted)."""
         rows = await self.by_discord(message_id)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import discord
 
-from bridge.convert.names import clean_name
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
 from bridge.model import (
@@ -47,6 +46,7 @@ from bridge.transport.discord_objects import (
     poll_vote_from,
     reaction_from,
     thread_from,
+    thread_update_from,
 )
 from bridge.transport.discord_reactions import emoji_api_form
 
@@ -204,17 +204,8 @@ class _Client(discord.Client):
             await self.owner.handlers.thread(thread_from(thread))
 
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
-        if self.owner.handlers.thread_update is None:
-            return
-        name = payload.data.get("name")
-        await self.owner.handlers.thread_update(
-            DiscordThread(
-                id=ChannelID(payload.thread_id),
-                guild_id=GuildID(payload.guild_id),
-                parent_id=ChannelID(payload.parent_id),
-                name=clean_name(name if isinstance(name, str) else ""),
-            )
-        )
+        if self.owner.handlers.thread_update is not None:
+            await self.owner.handlers.thread_update(thread_update_from(payload))
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         if self.owner.handlers.thread_delete is not None:
@@ -445,6 +436,7 @@ class DiscordTransport:
                 allowed_mentions=mentions,
                 files=files_for(send) if send.files else discord.utils.MISSING,
                 thread=_thread_object(send.thread_id),
+                thread_name=send.thread_name or discord.utils.MISSING,
                 poll=poll_object(send.poll) if send.poll else discord.utils.MISSING,
                 wait=True,
             )
@@ -508,6 +500,10 @@ class DiscordTransport:
             raise
         log.info("discord.thread-created channel=%s thread=%s", channel_id, data["id"])
         return ChannelID(int(data["id"]))
+
+    async def active_threads(self, channel_id: ChannelID) -> list[DiscordThread]:
+        found = await discord_history.active_threads(self.client, channel_id)
+        return [thread_from(t) for t in found]
 
     async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
         channel = self.client.get_channel(channel_id)

@@ -15,7 +15,7 @@ import discord
 
 from bridge.convert.names import clean_name
 from bridge.ids import ChannelID, DiscordUserID, GuildID
-from bridge.model import DiscordAuthor, DiscordChannel, DiscordGuild, DiscordRole
+from bridge.model import DiscordAuthor, DiscordChannel, DiscordGuild, DiscordRole, ForumTag
 from bridge.transport.discord_moderation import visibility_of
 from bridge.transport.discord_objects import author_from
 
@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 
 def channel_from(channel: discord.abc.GuildChannel) -> DiscordChannel:
     topic = getattr(channel, "topic", None)
-    tags: tuple[tuple[int, str], ...] = ()
+    tags: tuple[ForumTag, ...] = ()
     if isinstance(channel, discord.ForumChannel):
-        tags = tuple((tag.id, tag.name) for tag in channel.available_tags)
+        tags = tuple(forum_tag(tag, channel.guild) for tag in channel.available_tags)
     return DiscordChannel(
         id=ChannelID(channel.id),
         guild_id=GuildID(channel.guild.id),
@@ -38,6 +38,20 @@ def channel_from(channel: discord.abc.GuildChannel) -> DiscordChannel:
         position=int(channel.position),
         tags=tags,
     )
+
+
+def forum_tag(tag: discord.ForumTag, guild: discord.Guild) -> ForumTag:
+    """A forum tag with its emoji: unicode as is, a custom one as ``:name:`` (Discord
+    sends only its ID: the name comes from the guild's emoji)."""
+    emoji = tag.emoji
+    shown: str | None = None
+    if emoji is not None and emoji.id:
+        custom = discord.utils.get(guild.emojis, id=emoji.id)
+        name = emoji.name or (custom.name if custom is not None else "")
+        shown = f":{name}:" if name else None
+    elif emoji is not None and emoji.name:
+        shown = emoji.name
+    return ForumTag(tag.id, clean_name(tag.name) or str(tag.id), shown)
 
 
 def role_from(role: discord.Role) -> DiscordRole:

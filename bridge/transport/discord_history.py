@@ -40,3 +40,17 @@ async def messages_after(
     except discord.Forbidden:
         log.warning("discord.history-forbidden channel=%s", channel_id)
     return found
+
+
+async def active_threads(client: discord.Client, channel_id: ChannelID) -> list[discord.Thread]:
+    """The channel's active (unarchived) threads, a forum's open posts; [] when Discord
+    would not say."""
+    channel = client.get_channel(channel_id)
+    if not isinstance(channel, discord.abc.GuildChannel):
+        return []
+    try:
+        threads = await channel.guild.active_threads()
+    except discord.HTTPException as exc:
+        log.warning("discord.active-threads-failed channel=%s status=%s", channel_id, exc.status)
+        return []
+    return [t for t in threads if t.parent_id == channel_id]

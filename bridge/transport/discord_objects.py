@@ -169,6 +169,20 @@ def thread_from(thread: discord.Thread) -> DiscordThread:
         parent_id=ChannelID(thread.parent_id),
         name=clean_name(thread.name),  # "" when nothing visible: shown as "unnamed"
         owner_id=DiscordUserID(thread.owner_id) if thread.owner_id else None,
+        applied_tags=tuple(tag.id for tag in thread.applied_tags),
+    )
+
+
+def thread_update_from(payload: discord.RawThreadUpdateEvent) -> DiscordThread:
+    """THREAD_UPDATE as Discord sent it (name and a post's tags as they are now)."""
+    name = payload.data.get("name")
+    tags = payload.data.get("applied_tags")
+    return DiscordThread(
+        id=ChannelID(payload.thread_id),
+        guild_id=GuildID(payload.guild_id),
+        parent_id=ChannelID(payload.parent_id),
+        name=clean_name(name if isinstance(name, str) else ""),
+        applied_tags=tuple(int(t) for t in tags or () if str(t).isdigit()),
     )
 
 

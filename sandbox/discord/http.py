@@ -21,6 +21,7 @@ from sandbox.discord import (
     audit,
     cdn,
     errors,
+    forum_posts,
     payloads,
     polls,
     rest_channels,
@@ -94,11 +95,12 @@ ROUTES: list[Route] = [
     Route("GET", "/guilds/{guild_id}/audit-logs", audit.list_audit_log),
     Route("GET", "/guilds/{guild_id}/webhooks", hooks.list_guild_webhooks),
     Route("GET", "/guilds/{guild_id}/emojis", rest_guilds.list_emojis),
+    Route("GET", "/guilds/{guild_id}/threads/active", forum_posts.active_threads),
     # channels
     Route("GET", "/channels/{channel_id}", rest_channels.get_channel),
     Route("PATCH", "/channels/{channel_id}", rest_channels.patch_channel),
     Route("DELETE", "/channels/{channel_id}", rest_channels.delete_channel),
-    Route("POST", "/channels/{channel_id}/threads", rest_threads.start_thread),
+    Route("POST", "/channels/{channel_id}/threads", forum_posts.start_thread),
     Route("PUT", "/channels/{channel_id}/permissions/{overwrite_id}", rest_channels.put_overwrite),
     Route(
         "DELETE",

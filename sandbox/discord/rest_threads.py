@@ -130,7 +130,7 @@ def _parent(request: web.Request) -> tuple[Channel, str]:
     return channel, user.id
 
 
-def _name(body: dict[str, Any]) -> str:
+def check_name(body: dict[str, Any]) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= 100:
         raise errors.invalid_form(
@@ -139,7 +139,7 @@ def _name(body: dict[str, Any]) -> str:
     return name
 
 
-def _archive_duration(body: dict[str, Any]) -> int:
+def archive_duration(body: dict[str, Any]) -> int:
     value = body.get("auto_archive_duration")
     if value is None:
         return 1440
@@ -152,7 +152,7 @@ def _archive_duration(body: dict[str, Any]) -> int:
     return int(value)
 
 
-def _new_thread(
+def new_thread(
     ctx: Ctx,
     *,
     thread_id: str,
@@ -204,14 +204,14 @@ async def start_thread_from_message(request: web.Request) -> web.Response:
     if mid in ctx.state.channels:
         raise thread_exists()
     body = await read_json(request)
-    thread = _new_thread(
+    thread = new_thread(
         ctx,
         thread_id=mid,
         parent=parent,
         owner_id=user_id,
-        name=_name(body),
+        name=check_name(body),
         kind=10 if parent.type == 5 else 11,
-        duration=_archive_duration(body),
+        duration=archive_duration(body),
         invitable=True,
     )
     msg["thread"] = payloads.thread(thread)
@@ -225,7 +225,7 @@ async def start_thread(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     parent, user_id = _parent(request)
     body = await read_json(request)
-    name = _name(body)
+    name = check_name(body)
     kind = body.get("type")
     if kind is None:
         kind = 12
@@ -234,14 +234,14 @@ async def start_thread(request: web.Request) -> web.Response:
     needed = perms.CREATE_PRIVATE_THREADS if kind == 12 else perms.CREATE_PUBLIC_THREADS
     if not ctx.state.can(parent.id, user_id, needed):
         raise errors.missing_permissions()
-    thread = _new_thread(
+    thread = new_thread(
         ctx,
         thread_id=ctx.state.ids.next_str(),
         parent=parent,
         owner_id=user_id,
         name=name,
         kind=int(kind),
-        duration=_archive_duration(body),
+        duration=archive_duration(body),
         invitable=body.get("invitable") is not False,
     )
     dispatch_thread(ctx, "THREAD_CREATE", thread, newly_created=True)
@@ -285,9 +285,9 @@ async def patch_thread(request: web.Request, thread: Channel) -> web.Response:
         raise errors.missing_permissions()
     meta = thread.thread_metadata if thread.thread_metadata is not None else {}
     if "name" in body:
-        thread.name = _name(body)
+        thread.name = check_name(body)
     if "auto_archive_duration" in body:
-        meta["auto_archive_duration"] = _archive_duration(body)
+        meta["auto_archive_duration"] = archive_duration(body)
     if "archived" in body and bool(body["archived"]) != bool(meta.get("archived")):
         meta.update(archived=bool(body["archived"]), archive_timestamp=now_iso())
     if "locked" in body:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import errors, messaging, payloads, rest_threads
+from sandbox.discord import errors, forum_posts, messaging, payloads, rest_threads
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -174,25 +174,31 @@ async def execute_webhook(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     hook = _hook_with_token(request)
     # ?thread_id= posts into a thread of the webhook's channel
-    channel = rest_threads.webhook_channel(ctx, hook, request.query.get("thread_id"))
+    thread_id = request.query.get("thread_id")
+    channel = rest_threads.webhook_channel(ctx, hook, thread_id)
     payload, uploads = await messaging.read_body(request)
     username = _check_name("username", payload.get("username"), optional=True)
     avatar_url = payload.get("avatar_url")
-    msg = messaging.new_message(
-        ctx,
-        channel,
-        payload,
-        uploads,
-        author=payloads.webhook_author(hook["id"], username or hook["name"]),
-        can_mention_everyone=True,
-        webhook_id=hook["id"],
-        application_id=hook.get("application_id"),
-    )
-    rest_threads.stamp(ctx, channel, msg)
-    ctx.state.add_message(msg)
+    author = payloads.webhook_author(hook["id"], username or hook["name"])
+    if channel.is_forum:  # a new post named thread_name (with its starter message)
+        msg = forum_posts.webhook_post(ctx, hook, channel, payload, uploads, author)
+    else:
+        msg = messaging.new_message(
+            ctx,
+            channel,
+            payload,
+            uploads,
+            author=author,
+            can_mention_everyone=True,
+            webhook_id=hook["id"],
+            application_id=hook.get("application_id"),
+        )
+        rest_threads.stamp(ctx, channel, msg)
+        ctx.state.add_message(msg)
     if isinstance(avatar_url, str) and avatar_url:
         ctx.state.webhook_avatar_urls[msg["id"]] = avatar_url
-    dispatch_created(ctx, msg)
+    if not channel.is_forum:
+        dispatch_created(ctx, msg)
     if request.query.get("wait", "false").lower() in ("true", "1"):
         return json_reply(msg)
     return no_content()

@@ -282,6 +282,9 @@ class FakeDiscord:
     async def thread(self, channel_id: ChannelID) -> DiscordThread | None:
         return self.threads.get(channel_id)
 
+    async def active_threads(self, channel_id: ChannelID) -> list[DiscordThread]:
+        return [t for t in self.threads.values() if t.parent_id == channel_id]
+
     async def delete_message(
         self, channel_id: ChannelID, message_id: MessageID, reason: str
     ) -> bool:

@@ -42,6 +42,12 @@ def test_which_events_get_a_notice() -> None:
         (404, 10003, "the Discord channel no longer exists"),
         (400, 50083, "the Discord thread is archived"),
         (400, 160005, "the Discord thread is locked"),
+        (
+            400,
+            40067,
+            "this Discord forum requires tags on new posts, which Matrix cannot add:"
+            " reply in a post's thread instead",
+        ),
         (413, 40005, "the file is too large for Discord"),
         (413, 0, "the file is too large for Discord"),
         (403, 99999, "the bridge is not allowed to post in this Discord channel"),

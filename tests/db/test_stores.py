@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from bridge.db import MessageRow, PortalRow, PuppetRow, Stores, WebhookRow
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
@@ -90,3 +91,15 @@ async def test_a_reused_transaction_id_with_new_events_is_not_seen(stores: Store
     assert not await stores.txns.seen("passerelle", "7", other)
     await stores.txns.mark("passerelle", "7", other)
     assert await stores.txns.seen("passerelle", "7", other)
+
+
+async def test_set_digest_changes_only_the_text_part(stores: Stores) -> None:
+    """A forum post's root edited for its tags: its text digest as relayed now."""
+    text = MessageRow(MessageID(20), 0, ChannelID(20), RoomID("!r:x"), EventID("$t"), "discord")
+    text = dataclasses.replace(text, text_digest="old")
+    await stores.messages.insert(text)
+    media = MessageRow(MessageID(20), 1, ChannelID(20), RoomID("!r:x"), EventID("$m"), "discord")
+    await stores.messages.insert(media)
+    await stores.messages.set_digest(MessageID(20), "new")
+    rows = {r.part: r.text_digest for r in await stores.messages.by_discord(MessageID(20))}
+    assert rows == {0: "new", 1: None}

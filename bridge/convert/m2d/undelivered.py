@@ -37,6 +37,10 @@ _BY_CODE: dict[int, str] = {
     50006: "Discord does not accept an empty message",
     50013: "the bridge is not allowed to post in this Discord channel",
     50035: "Discord refused it as invalid",
+    40067: (
+        "this Discord forum requires tags on new posts, which Matrix cannot add:"
+        " reply in a post's thread instead"
+    ),
     50083: "the Discord thread is archived",
     160005: "the Discord thread is locked",
 }
