@@ -1,7 +1,9 @@
 """Discord roles -> Matrix power levels, through Synapse + the emulator + the bridge:
-ghosts get the level of their roles in their guild's portal rooms (and only there),
-follow role edits and role changes live, administrators stay below the bot, and
-configured Matrix moderators have their level in rooms bridged after start-up."""
+ghosts get the level of their roles in their guild's portal rooms and spaces (and
+only there), follow role edits, role changes and reloads live, administrators stay
+below the bot (100 where the bot is a room version 12 creator), a human-set level is
+kept, and configured Matrix moderators have their level in rooms bridged after
+start-up."""
 
 from __future__ import annotations
 
