@@ -33,6 +33,7 @@ from bridge.actions.m2d_redact import relay_matrix_redaction
 from bridge.actions.m2d_undelivered import notify_undelivered
 from bridge.actions.pins import relay_discord_pins, relay_matrix_pins
 from bridge.actions.portals import ensure_all_portals, ensure_portal
+from bridge.actions.power import config_changed, install_power
 from bridge.actions.puppets import refresh_puppet
 from bridge.actions.spaces import install_spaces, on_member_event
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
@@ -190,6 +191,7 @@ class Bridge:
         await apply_config(self._ctx, self.file_config, self._set_config, announce=False)
         portals = await ensure_all_portals(self._ctx)
         await install_spaces(self._ctx, lambda: self.reconfigure(None))
+        await install_power(self._ctx)  # roles -> power levels, kept current
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
         try:
             await start_moderation(mctx)
@@ -266,6 +268,7 @@ class Bridge:
         if file_config is not None:
             self.file_config = file_config
         change = await apply_config(self.ctx, self.file_config, self._set_config)
+        await config_changed(self.ctx, change)  # power levels: rules, moderators
         if self._moderation is not None and change.other_changes:  # moderators may differ
             await self._moderation.on_portals_changed()  # (new portals: portal_created)
         return change

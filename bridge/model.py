@@ -7,6 +7,7 @@ mautrix objects, so they can be fed captured payloads in tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bridge.ids import (
     ChannelID,
@@ -558,3 +559,13 @@ class MatrixMedia:
         if relates is not None:
             content["m.relates_to"] = relates
         return content
+
+
+@dataclass(frozen=True)
+class RoomPowerLevels:
+    """A room's ``m.room.power_levels`` content, and its creators when they hold
+    unlimited power (room versions 12 and later: creators are above every level and
+    have no entry in ``users``; empty for older rooms)."""
+
+    content: dict[str, Any]
+    creators: frozenset[str] = frozenset()

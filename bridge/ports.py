@@ -16,6 +16,7 @@ from bridge.model import (
     MatrixMedia,
     MatrixMessage,
     MatrixText,
+    RoomPowerLevels,
 )
 
 
@@ -89,6 +90,14 @@ class MatrixPort(Protocol):
     async def event_sender(self, room_id: RoomID, event_id: EventID) -> UserID | None: ...
 
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool: ...
+
+    async def room_power_levels(self, room_id: RoomID) -> RoomPowerLevels | None:
+        """The room's ``m.room.power_levels`` as the bot sees it; None if unreadable."""
+        ...
+
+    async def set_room_power_levels(self, room_id: RoomID, content: dict[str, Any]) -> bool:
+        """Replace the room's power levels as the bot; False when refused."""
+        ...
 
     # -- media ---------------------------------------------------------------
 
@@ -164,6 +173,19 @@ class DiscordPort(Protocol):
     ) -> tuple[frozenset[int], int, bool] | None:
         """A member's role IDs, guild-wide permissions and whether they own the guild;
         None when they are not a member."""
+        ...
+
+    async def guild_members(
+        self, guild_id: GuildID
+    ) -> dict[DiscordUserID, tuple[frozenset[int], int, bool]] | None:
+        """Every member of the guild: (role IDs, guild-wide permissions, owns the guild),
+        as :meth:`member_roles`; None if the bot is not in it."""
+        ...
+
+    async def member_profile(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> DiscordAuthor | None:
+        """A member's profile in the guild (nickname first); None if not a member."""
         ...
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None: ...

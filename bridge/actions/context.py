@@ -51,6 +51,11 @@ class BridgeContext:
     channels_changed: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Called when a Matrix user (not one of the bridge's) joined a portal room.
     member_joined: list[Callable[[RoomID, UserID], Awaitable[None]]] = field(default_factory=list)
+    # Held while power levels are computed and written (bridge.actions.power), and
+    # each guild's members' levels as last applied (a member change that changes no
+    # level then costs nothing).
+    power_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    power_levels: dict[GuildID, dict[DiscordUserID, int]] = field(default_factory=dict)
 
     @property
     def namer(self) -> GhostNamer:

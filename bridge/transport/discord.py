@@ -382,6 +382,16 @@ class DiscordTransport:
     ) -> tuple[frozenset[int], int, bool] | None:
         return discord_guilds.member_roles(self.client, guild_id, user_id)
 
+    async def guild_members(
+        self, guild_id: GuildID
+    ) -> dict[DiscordUserID, tuple[frozenset[int], int, bool]] | None:
+        return await discord_guilds.guild_members(self.client, guild_id)
+
+    async def member_profile(
+        self, guild_id: GuildID, user_id: DiscordUserID
+    ) -> DiscordAuthor | None:
+        return discord_guilds.member_author(self.client, guild_id, user_id)
+
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:
         channel = await self._text_channel(channel_id)
         if channel is None:

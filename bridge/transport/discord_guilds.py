@@ -8,14 +8,16 @@ whole categories or guilds, and for mapping Discord roles to power levels.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
 
 from bridge.convert.names import clean_name
 from bridge.ids import ChannelID, DiscordUserID, GuildID
-from bridge.model import DiscordChannel, DiscordGuild, DiscordRole, ForumTag
+from bridge.model import DiscordAuthor, DiscordChannel, DiscordGuild, DiscordRole, ForumTag
 from bridge.transport.discord_moderation import visibility_of
+from bridge.transport.discord_objects import author_from
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +92,42 @@ def member_roles(
         return None
     roles = frozenset(r.id for r in member.roles)
     return roles, member.guild_permissions.value, guild.owner_id == member.id
+
+
+# How long to wait for the gateway to list a guild's members (its cache may be partial:
+# the bridge does not ask for every member at start-up).
+CHUNK_TIMEOUT = 30.0
+
+
+async def guild_members(
+    client: discord.Client, guild_id: GuildID
+) -> dict[DiscordUserID, tuple[frozenset[int], int, bool]] | None:
+    """Every member's role IDs, guild-wide permissions and ownership (as
+    :func:`member_roles`); None when the bot is not in the guild. A guild whose members
+    are not all cached yet is listed through the gateway first (once; then the cache
+    follows joins, leaves and role changes)."""
+    guild = client.get_guild(guild_id)
+    if guild is None:
+        return None
+    if not guild.chunked:
+        try:
+            await asyncio.wait_for(guild.chunk(cache=True), CHUNK_TIMEOUT)
+        except (TimeoutError, discord.HTTPException, discord.ClientException) as exc:
+            log.warning("discord.members-partial guild=%s error=%s", guild_id, exc)
+    return {
+        DiscordUserID(m.id): (
+            frozenset(r.id for r in m.roles),
+            m.guild_permissions.value,
+            guild.owner_id == m.id,
+        )
+        for m in guild.members
+    }
+
+
+def member_author(
+    client: discord.Client, guild_id: GuildID, user_id: DiscordUserID
+) -> DiscordAuthor | None:
+    """A cached member's profile (nickname first), None when not (known as) a member."""
+    guild = client.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild is not None else None
+    return author_from(member) if member is not None else None

@@ -25,11 +25,12 @@ from mautrix.types import (
 )
 
 from bridge.ids import EventID, RoomID, UserID
-from bridge.model import MatrixMedia, MatrixMessage, MatrixText
+from bridge.model import MatrixMedia, MatrixMessage, MatrixText, RoomPowerLevels
 from bridge.transport import matrix_events, matrix_spaces
 from bridge.transport.appservice_http import MediaStream
 from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
 from bridge.transport.matrix_media import MatrixMediaClient
+from bridge.transport.matrix_power import MatrixPower
 from bridge.transport.matrix_txn import UncertainSends, find_sent
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class MatrixTransport:
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
         # Sends whose answer was lost (bridge.transport.matrix_txn).
         self._uncertain = UncertainSends()
+        self.power = MatrixPower(lambda: self.bot)
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -451,6 +453,12 @@ class MatrixTransport:
             return True
         levels = await self.bot.get_power_levels(room_id)
         return bool(levels.get_user_level(redactor) >= levels.redact)
+
+    async def room_power_levels(self, room_id: RoomID) -> RoomPowerLevels | None:
+        return await self.power.read(room_id)
+
+    async def set_room_power_levels(self, room_id: RoomID, content: dict[str, Any]) -> bool:
+        return await self.power.write(room_id, content)
 
     async def _profile(self, room_id: RoomID, user_id: UserID) -> tuple[str | None, str | None]:
         key = (room_id, user_id)

@@ -114,7 +114,11 @@ async def test_a_space_per_guild_with_categories_and_the_party_above(
     assert power["state_default"] == 100 and power["events_default"] == 100
     bot = stack.bridge.config.namer.bot_mxid
     assert create["room_version"] == "12" or power["users"][bot] == 100
-    assert set(power.get("users", {})) <= {bot}
+    # Besides the bot, only levels the bridge gives (bridge.actions.power): its ghosts'
+    # (Discord roles) and moderators' below what changing the space needs.
+    namer = stack.bridge.config.namer
+    for user, level in power.get("users", {}).items():
+        assert user == bot or namer.parse_ghost(user) or level < power["state_default"]
     assert (await state_content(stack, general, "m.room.name"))["name"] == "Général"
     annonces, discussion = (
         await room_of(stack, NORD_ANNONCES),
