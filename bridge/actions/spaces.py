@@ -121,7 +121,12 @@ class Spaces:
             row, new = await self._ensure(space)
             created = created or (new and space.key.kind == "guild")
             rooms[space.key] = row.room_id
-            await self._children(row.room_id, space.children, rooms)
+        # Where rooms arrive first, then where they left: a moved channel shows in its
+        # new space after one state event pair, whatever else the run has to send.
+        for space in desired:
+            await self._children(rooms[space.key], space.children, rooms, removals=False)
+        for space in desired:
+            await self._children(rooms[space.key], space.children, rooms, additions=False)
         wanted = {s.key for s in desired}
         for row in await self.ctx.stores.spaces.of_guild(guild_id):
             if SpaceKey(row.kind, row.discord_id) not in wanted:  # type: ignore[arg-type]
@@ -190,10 +195,17 @@ class Spaces:
         return new, False
 
     async def _children(
-        self, space_room: RoomID, children: Sequence[SpaceChild], rooms: dict[SpaceKey, RoomID]
+        self,
+        space_room: RoomID,
+        children: Sequence[SpaceChild],
+        rooms: dict[SpaceKey, RoomID],
+        *,
+        additions: bool = True,
+        removals: bool = True,
     ) -> None:
         """Send the ``m.space.child`` events (and the children's ``m.space.parent``) that
-        differ from those applied last; children no longer wanted get empty ones."""
+        differ from those applied last, new children before changed orders; children no
+        longer wanted get empty ones (``additions``/``removals``: only those)."""
         stores, matrix = self.ctx.stores, self.ctx.matrix
         have = await stores.spaces.children(space_room)
         want: dict[RoomID, str] = {}
@@ -201,16 +213,16 @@ class Spaces:
             target = rooms.get(child.target) if isinstance(child.target, SpaceKey) else child.target
             if target is not None:
                 want[target] = child.order
-        for room_id, order in want.items():
-            if have.get(room_id) == order:
-                continue
+        changed = [r for r in want if have.get(r) != want[r]] if additions else []
+        for room_id in sorted(changed, key=lambda r: r in have):  # new ones first
+            order = want[room_id]
             content = {"via": self.via, "order": order}
             await matrix.set_room_state(space_room, "m.space.child", room_id, content)
             if room_id not in have:
                 await self._parent(room_id, space_room, {"via": self.via, "canonical": True})
             await stores.spaces.set_child(space_room, room_id, order)
             log.info("space.child space=%s room=%s order=%s", space_room, room_id, order)
-        for room_id in have.keys() - want.keys():
+        for room_id in have.keys() - want.keys() if removals else ():
             await matrix.set_room_state(space_room, "m.space.child", room_id, {})
             await self._parent(room_id, space_room, {})
             await stores.spaces.drop_child(space_room, room_id)

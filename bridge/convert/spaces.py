@@ -68,6 +68,29 @@ def order_key(index: int) -> str:
     return f"{index:04d}"
 
 
+def _rank(chan: DiscordChannel) -> str:
+    """A channel's place among its siblings as Discord sorts them (position, then ID)."""
+    return f"{max(chan.position, 0):06d}.{chan.id:020d}"
+
+
+def channel_order(chan: DiscordChannel, category: DiscordChannel | None = None) -> str:
+    """The ``order`` of a channel's room (or a category's sub-space) in its space.
+
+    Derived from Discord's own positions, not from indexes: a channel moved or added
+    changes its own ``order`` only (and those whose positions Discord changed), so a
+    move costs a few state events, not a renumbering of the whole space. Loose
+    channels ("0.") sort before categories ("1."), as in Discord's client; a room of the
+    members sub-space sorts by its category first. At most 36 ASCII characters."""
+    if chan.type == CATEGORY:
+        return f"1.{_rank(chan)}"
+    if category is None:
+        return f"0.{_rank(chan)}"
+    return f"1.{max(category.position, 0):06d}.{_rank(chan)}"
+
+
+MEMBERS_ORDER = "2"  # the members sub-space: after the categories
+
+
 def discord_order(channels: Sequence[DiscordChannel]) -> list[DiscordChannel]:
     """Channels and categories as Discord's client lists them: channels without a
     category first, then each category followed by its channels (by position, then ID)."""
@@ -98,22 +121,22 @@ def guild_spaces(
     portals: Mapping[ChannelID, PortalPlace],
 ) -> list[DesiredSpace]:
     """The guild's spaces, sub-spaces first and the guild space last. Channels without a
-    portal are left out, and so are categories without a public portal."""
+    portal are left out, and so are categories without a public portal. Children are
+    listed in Discord's order, each with its :func:`channel_order`."""
     guild_key = SpaceKey("guild", guild.id)
     members_key = SpaceKey("members", guild.id)
-    top: list[SpaceKey | RoomID] = []
-    members: list[RoomID] = []
+    top: list[SpaceChild] = []
+    members: list[SpaceChild] = []
+    member_rooms: list[RoomID] = []
     spaces: list[DesiredSpace] = []
     current: DiscordChannel | None = None  # the category being listed
-    in_category: list[SpaceKey | RoomID] = []
+    in_category: list[SpaceChild] = []
 
     def close_category() -> None:
         if current is not None and in_category:
             key = SpaceKey("category", current.id)
-            top.append(key)
-            spaces.append(
-                DesiredSpace(key, guild.id, current.name, "", None, _children(in_category))
-            )
+            top.append(SpaceChild(key, channel_order(current)))
+            spaces.append(DesiredSpace(key, guild.id, current.name, "", None, tuple(in_category)))
 
     for chan in discord_order(channels):
         if chan.type == CATEGORY:
@@ -123,15 +146,17 @@ def guild_spaces(
         place = portals.get(chan.id)
         if place is None:
             continue
+        category = current if current is not None and chan.parent_id == current.id else None
         if place.members_only:
-            members.append(place.room_id)
-        elif current is not None and chan.parent_id == current.id:
-            in_category.append(place.room_id)
+            members.append(SpaceChild(place.room_id, channel_order(chan, category)))
+            member_rooms.append(place.room_id)
+        elif category is not None:
+            in_category.append(SpaceChild(place.room_id, channel_order(chan)))
         else:
-            top.append(place.room_id)
+            top.append(SpaceChild(place.room_id, channel_order(chan)))
     close_category()
     if members:
-        top.append(members_key)
+        top.append(SpaceChild(members_key, MEMBERS_ORDER))
         spaces.append(
             DesiredSpace(
                 members_key,
@@ -139,14 +164,12 @@ def guild_spaces(
                 MEMBERS_NAME,
                 f"{guild.name}: the rooms for verified members",
                 None,
-                _children(members),
-                restricted_to=tuple(sorted(members)),
+                tuple(members),
+                restricted_to=tuple(sorted(member_rooms)),
             )
         )
     spaces.append(
-        DesiredSpace(
-            guild_key, guild.id, guild.name, guild.description, guild.icon_url, _children(top)
-        )
+        DesiredSpace(guild_key, guild.id, guild.name, guild.description, guild.icon_url, tuple(top))
     )
     return spaces
 

@@ -39,8 +39,17 @@ def public(*ids: int) -> dict[ChannelID, PortalPlace]:
     return {ChannelID(i): PortalPlace(room(i), False) for i in ids}
 
 
-def kids(*targets: SpaceKey | RoomID) -> tuple[SpaceChild, ...]:
-    return tuple(SpaceChild(t, order_key(i)) for i, t in enumerate(targets))
+def kids(*targets: SpaceKey | RoomID) -> tuple[SpaceKey | RoomID, ...]:
+    return targets
+
+
+def listed(children: tuple[SpaceChild, ...]) -> tuple[SpaceKey | RoomID, ...]:
+    """The children's targets, after checking that their ``order`` strings sort in the
+    order they are listed (and are valid: ASCII, at most 50 characters)."""
+    orders = [c.order for c in children]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders), orders
+    assert all(o.isascii() and 0 < len(o) <= 50 for o in orders)
+    return tuple(c.target for c in children)
 
 
 GENERAL, ADHERENTS = cat(1, "Général", 0), cat(2, "Adhérents", 1)
@@ -96,10 +105,10 @@ CASES = [
 def test_guild_spaces(
     why: str,
     portals: dict[ChannelID, PortalPlace],
-    expected: dict[SpaceKey, tuple[SpaceChild, ...]],
+    expected: dict[SpaceKey, tuple[SpaceKey | RoomID, ...]],
 ) -> None:
     spaces = guild_spaces(GUILD, CHANNELS, portals)
-    assert {s.key: s.children for s in spaces} == expected, why
+    assert {s.key: listed(s.children) for s in spaces} == expected, why
     assert spaces[-1].key == SpaceKey("guild", G)  # sub-spaces come first
 
 
@@ -122,8 +131,33 @@ def test_a_move_changes_the_parent_and_the_orders() -> None:
     moved = [c if c.id != 20 else chan(20, "accueil", 0, 1) for c in CHANNELS]
     spaces = {s.key: s.children for s in guild_spaces(GUILD, moved, public(11, 12, 20))}
     # Same position as annonces: Discord breaks the tie by ID.
-    assert spaces[SpaceKey("category", 1)] == kids(room(11), room(20), room(12))
-    assert spaces[SpaceKey("guild", G)] == kids(SpaceKey("category", 1))
+    assert listed(spaces[SpaceKey("category", 1)]) == kids(room(11), room(20), room(12))
+    assert listed(spaces[SpaceKey("guild", G)]) == kids(SpaceKey("category", 1))
+
+
+def test_a_move_changes_no_other_childs_order() -> None:
+    """Orders come from Discord's positions: a channel moved into a category leaves its
+    new siblings' orders as they were (one state event, not a renumbering)."""
+    before = {s.key: s.children for s in guild_spaces(GUILD, CHANNELS, public(11, 12, 20, 21))}
+    moved = [c if c.id != 20 else chan(20, "accueil", 0, 1) for c in CHANNELS]
+    after = {s.key: s.children for s in guild_spaces(GUILD, moved, public(11, 12, 20, 21))}
+    general = SpaceKey("category", 1)
+    kept = set(before[general])
+    assert kept <= set(after[general])  # annonces and discussion: the same orders
+    assert [c.target for c in set(after[general]) - kept] == [room(20)]
+    top_before, top_after = set(before[SpaceKey("guild", G)]), set(after[SpaceKey("guild", G)])
+    assert [c.target for c in top_before - top_after] == [room(20)]  # only accueil left
+    assert top_after <= top_before
+
+
+def test_members_rooms_sort_by_category_then_position() -> None:
+    portals = {
+        ChannelID(13): PortalPlace(room(13), True),  # Adhérents (category 2)
+        ChannelID(12): PortalPlace(room(12), True),  # Général (category 1)
+        ChannelID(20): PortalPlace(room(20), True),  # no category
+    }
+    spaces = {s.key: s.children for s in guild_spaces(GUILD, CHANNELS, portals)}
+    assert listed(spaces[SpaceKey("members", G)]) == kids(room(20), room(12), room(13))
 
 
 def test_order_keys_sort_like_indexes() -> None:
@@ -139,5 +173,5 @@ def test_party_space_holds_guilds_in_config_order() -> None:
         "Parti",
         "Tout le parti",
         None,
-        kids(SpaceKey("guild", 3), SpaceKey("guild", 1)),
+        (SpaceChild(SpaceKey("guild", 3), "0000"), SpaceChild(SpaceKey("guild", 1), "0001")),
     )

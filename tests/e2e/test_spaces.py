@@ -210,7 +210,8 @@ async def test_a_moved_channel_follows_within_a_second(stack: SandboxStack) -> N
         assert campagne in top and accueil not in top
     finally:
         stack.emulator.move_channel(str(ACCUEIL), position=1, parent_id=None)
-    await wait_for_space_child(stack, yvelines, accueil, order="0000")
+    # Back without a category, at position 1: its order comes from that position.
+    await wait_for_space_child(stack, yvelines, accueil, order=f"0.000001.{ACCUEIL:020d}")
     await wait_for_space_child(stack, campagne, accueil, present=False)
 
 
