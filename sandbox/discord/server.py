@@ -23,6 +23,7 @@ from sandbox.discord.controls import KEEP, Controls
 from sandbox.discord.faults import FaultSwitch
 from sandbox.discord.gateway import GUILD_MEMBERS, GatewayHub
 from sandbox.discord.http import build_app
+from sandbox.discord.oauth2_state import OAuth2State
 from sandbox.discord.ratelimit import RateLimiter
 from sandbox.discord.seed import SeedError, load_seed, validate_seed
 from sandbox.discord.state import State
@@ -63,6 +64,7 @@ class Emulator(Controls):
             limiter=RateLimiter(enforce=rate_limits),
             contract=contract,
         )
+        self.ctx.oauth2.client_id = str((data.get("application") or {}).get("id", ""))
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -127,6 +129,11 @@ class Emulator(Controls):
         return f"{self.url}/cdn"
 
     # -- test controls -------------------------------------------------------------
+
+    @property
+    def oauth2(self) -> OAuth2State:
+        """The OAuth2 client (register redirect URIs here), logins, codes and tokens."""
+        return self.ctx.oauth2
 
     @property
     def contract_violations(self) -> list[str]:
