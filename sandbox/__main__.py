@@ -78,6 +78,9 @@ def print_connection(stack: SandboxStack) -> None:
         alias = stack.config.namer.portal_alias(chan.discord_channel)
         guild = guild_names.get(int(chan.guild_id or 0), "")
         print(f"  Portal            : {alias}  ({chan.access}; {guild})")
+    if stack.web_url:
+        print(f"  Members' page     : {stack.web_url}/  (log in on Discord as a user above:")
+        print("                      username, and its token as the password)")
     print(f"  Bridge config     : {stack.config.path}")
     print(f"  Database          : {stack.config.database.url}\n")
 

@@ -99,6 +99,9 @@ class MembersPage:
             resp = self._page(request, "error.html", {"message_key": err.key}, err.status)
         except web.HTTPNotFound:
             resp = self._page(request, "error.html", {"message_key": "err_not_found"}, 404)
+        except web.HTTPException as exc:  # redirects
+            exc.headers.update(security.SECURITY_HEADERS)
+            raise
         except Unavailable as exc:
             log.warning("web.unavailable path=%s error=%s", request.path, exc)
             key = "err_discord_down" if request.path == "/callback" else "err_homeserver_down"
@@ -191,7 +194,7 @@ class MembersPage:
         )
         resp = web.HTTPFound(self.discord.authorize(self.cfg.redirect_uri, state, challenge))
         self._cookie(resp, PENDING, pending, PENDING_TTL)
-        return resp
+        raise resp
 
     async def callback(self, request: web.Request) -> web.StreamResponse:
         pending = security.unsign(
@@ -229,7 +232,7 @@ class MembersPage:
             SESSION_TTL,
         )
         resp.del_cookie(PENDING, path="/")
-        return resp
+        raise resp
 
     def _account_allowed(self, discord_id: str) -> None:
         if not self.account_limit.allow(discord_id):
@@ -297,7 +300,7 @@ class MembersPage:
         await self._form(request)
         resp = web.HTTPFound("/")
         resp.del_cookie(SESSION, path="/")
-        return resp
+        raise resp
 
     def _done(self, request: web.Request, joined: Joined) -> web.Response:
         target = (

@@ -5,6 +5,7 @@ caller, never logged, and the Matrix ones are logged out by the flow that used t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -85,11 +86,12 @@ class DiscordOAuth:
             "redirect_uri": redirect_uri,
             "code_verifier": verifier,
         }
-        auth = aiohttp.BasicAuth(self.client_id, self._secret)
+        basic = base64.b64encode(f"{self.client_id}:{self._secret}".encode()).decode()
+        auth = {"Authorization": f"Basic {basic}"}
         try:
             async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
                 async with session.post(
-                    f"{self.api_base}/oauth2/token", data=form, auth=auth
+                    f"{self.api_base}/oauth2/token", data=form, headers=auth
                 ) as resp:
                     body = await _json(resp)
                     if resp.status >= 500:
