@@ -4,6 +4,7 @@ languages, the web config."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +177,16 @@ def test_web_config_parses_and_refuses_placeholders() -> None:
     ]:
         with pytest.raises(ConfigError, match=problem):
             parse_config(_config({**WEB, key: value}))
+
+
+def test_example_web_section_is_off_and_refuses_its_placeholders() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / "config.example.yaml").read_text())
+    assert data["web"]["enabled"] is False
+    web = {**data["web"], "enabled": True}
+    with pytest.raises(ConfigError, match="placeholder"):
+        parse_config(_config(web))
+    web.update(session_secret="k" * 40, discord_client_secret="real")
+    assert parse_config(_config(web)).web is not None
