@@ -10,6 +10,7 @@ Discord, with state and PKCE), ``GET /callback`` (back from Discord),
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -68,6 +69,7 @@ class MembersPage:
         )
         self.ip_limit = SenderLimiter(cfg.ip_per_minute, 60)
         self.account_limit = SenderLimiter(cfg.account_per_hour, 3600)
+        self._creating = asyncio.Lock()
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -160,7 +162,9 @@ class MembersPage:
         resp.headers["Content-Type"] = "text/css"
         return resp
 
-    async def home(self, request: web.Request, error: str | None = None) -> web.Response:
+    async def home(
+        self, request: web.Request, error: str | None = None, **error_args: str
+    ) -> web.Response:
         session = self._session(request)
         if session is None:
             return self._page(request, "landing.html", {})
@@ -173,6 +177,7 @@ class MembersPage:
             "link": link,
             "rooms": rooms,
             "error": error,
+            "error_args": {"mxid": str(link.mxid) if link else "", **error_args},
             "registration": self.cfg.registration != "disabled",
             "server_name": self.mctx.bridge.config.homeserver.server_name,
             "suggested": names.suggest(
@@ -246,6 +251,19 @@ class MembersPage:
         if await self.mctx.stores.links.by_discord(discord_id) is not None:
             return await self.home(request, "err_already_linked")
         self._account_allowed(str(discord_id))
+        async with self._creating:  # one account per Discord account, even when racing
+            return await self._create(request, session, form, discord_id)
+
+    async def _create(
+        self,
+        request: web.Request,
+        session: dict[str, Any],
+        form: dict[str, str],
+        discord_id: DiscordUserID,
+    ) -> web.StreamResponse:
+        earlier = await self.mctx.stores.web_accounts.created_for(discord_id)
+        if earlier is not None:
+            return await self.home(request, "err_already_created", mxid=earlier)
         localpart = form.get("username", "").strip().lower()
         namer = self.mctx.namer
         refused = names.refusal(localpart, namer.user_prefix, namer.bot_localpart)
@@ -261,6 +279,7 @@ class MembersPage:
             log.info("web.register-refused discord=%s errcode=%s", discord_id, exc.code)
             return await self.home(request, "err_name_taken")
         log.info("web.registered mxid=%s discord=%s", mxid, discord_id)
+        await self.mctx.stores.web_accounts.record(discord_id, mxid)
         try:
             joined = await link_and_join(
                 self.mctx, mxid, discord_id, self._roles(session), self.homeserver, token

@@ -63,6 +63,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "err_already_linked": "Ce compte Discord est déjà relié à {mxid}. Déliez-le "
         "d'abord si vous voulez en changer.",
         "err_registration_off": "La création de compte est fermée ici.",
+        "err_already_created": "Un compte a déjà été créé pour ce compte Discord : "
+        "{mxid}. Reliez-le avec son mot de passe ci-dessous.",
         "err_not_found": "Cette page n'existe pas.",
     },
     "en": {
@@ -118,6 +120,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "err_already_linked": "This Discord account is already linked to {mxid}. Unlink "
         "it first to change.",
         "err_registration_off": "Account creation is closed here.",
+        "err_already_created": "An account was already created for this Discord account: "
+        "{mxid}. Link it with its password below.",
         "err_not_found": "This page does not exist.",
     },
 }

@@ -102,6 +102,26 @@ async def _joined_rooms(stack: SandboxStack, user: str, password: str) -> set[st
     return rooms
 
 
+async def _invited_rooms(stack: SandboxStack, user: str, password: str) -> set[str]:
+    """Rooms the account is invited to (a linked existing account is invited, not joined)."""
+    assert stack.synapse
+    async with aiohttp.ClientSession() as http:
+        body = {
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": user},
+            "password": password,
+        }
+        async with http.post(f"{stack.synapse.url}/_matrix/client/v3/login", json=body) as resp:
+            token = (await resp.json())["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with http.get(
+            f"{stack.synapse.url}/_matrix/client/v3/sync?timeout=0", headers=auth
+        ) as resp:
+            invited = set((await resp.json()).get("rooms", {}).get("invite", {}))
+        await http.post(f"{stack.synapse.url}/_matrix/client/v3/logout", headers=auth)
+    return invited
+
+
 async def _room(stack: SandboxStack, channel: ChannelID) -> str:
     assert stack.bridge
     portal = await stack.bridge.ctx.stores.portals.by_channel(channel)
@@ -172,6 +192,25 @@ async def test_new_member_creates_an_account_and_is_in_the_rooms(
     joined = await _joined_rooms(stack, "noemie", "un mot de passe solide")
     assert await _room(stack, MEMBERS) not in joined
     assert await _room(stack, PUBLIC) in joined
+    # One account per Discord account: a second creation is refused, with the way back.
+    await page.goto(stack.web_url + "/")  # type: ignore[operator]
+    await page.fill("#c-user", "noemie2")
+    await page.fill("#c-pass", "encore un mot de passe")
+    await page.click("#create")
+    await page.wait_for_selector("#error")
+    assert "@noemie:localhost" in await page.inner_text("#error")
+    await shots.take(page, "second-account-refused")
+    # Linking the existing account (the homeserver's password login) brings it back in.
+    await page.fill("#l-user", "noemie")
+    await page.fill("#l-pass", "un mot de passe solide")
+    await page.click("#link")
+    await page.wait_for_selector("#done")
+    await shots.take(page, "relinked")
+    link = await stack.bridge.ctx.stores.links.by_discord(DiscordUserID(2000000000000000101))
+    assert link is not None and link.mxid == mxid
+    assert await _room(stack, MEMBERS) in await _invited_rooms(
+        stack, "noemie", "un mot de passe solide"
+    )
     await context.close()
 
 
