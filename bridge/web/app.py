@@ -104,6 +104,9 @@ class MembersPage:
         except web.HTTPException as exc:  # redirects
             exc.headers.update(security.SECURITY_HEADERS)
             raise
+        except Exception:  # a bug or the database: a plain page, the details in the log
+            log.exception("web.failed path=%s", request.path)
+            resp = self._page(request, "error.html", {"message_key": "err_internal"}, 500)
         except Unavailable as exc:
             log.warning("web.unavailable path=%s error=%s", request.path, exc)
             key = "err_discord_down" if request.path == "/callback" else "err_homeserver_down"
@@ -331,7 +334,9 @@ class MembersPage:
         qr = segno.make(qr_url, error="m").svg_inline(scale=4, title="QR")
         values = {
             "joined": joined,
-            "element_url": self.cfg.element_url,
+            "element_url": (
+                f"{self.cfg.element_url}/#/room/{target}" if target else self.cfg.element_url
+            ),
             "room_link": _room_link,
             "qr": qr,
             "qr_url": qr_url,

@@ -66,6 +66,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "err_already_created": "Un compte a déjà été créé pour ce compte Discord : "
         "{mxid}. Reliez-le avec son mot de passe ci-dessous.",
         "err_not_found": "Cette page n'existe pas.",
+        "err_internal": "Une erreur de notre côté. Ce qui était fait est gardé : "
+        "réessayez, ou prévenez les admins si cela revient.",
     },
     "en": {
         "title": "Join the party on Matrix",
@@ -123,6 +125,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "err_already_created": "An account was already created for this Discord account: "
         "{mxid}. Link it with its password below.",
         "err_not_found": "This page does not exist.",
+        "err_internal": "An error on our side. What was done is kept: try again, or "
+        "tell the admins if it happens again.",
     },
 }
 

@@ -4,16 +4,24 @@ per-IP rate limit. (The whole flow runs in tests/e2e/test_web_join.py.)"""
 
 from __future__ import annotations
 
+import socket
+import time
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.config_web import WebConfig
-from bridge.web.app import PENDING, MembersPage
+from bridge.web import security
+from bridge.web.app import PENDING, SESSION, MembersPage
 
 
-def _page(public_url: str = "https://join.example.org", per_minute: int = 30) -> MembersPage:
+def _page(
+    public_url: str = "https://join.example.org",
+    per_minute: int = 30,
+    api_base: str = "https://discord.com/api/v10",
+    per_account: int = 10,
+) -> MembersPage:
     cfg = WebConfig(
         listen_host="127.0.0.1",
         listen_port=0,
@@ -22,13 +30,27 @@ def _page(public_url: str = "https://join.example.org", per_minute: int = 30) ->
         discord_client_id="123",
         discord_client_secret="shh-secret",
         ip_per_minute=per_minute,
+        account_per_hour=per_account,
     )
     config = SimpleNamespace(
-        discord=SimpleNamespace(api_base="https://discord.com/api/v10", guild_ids=(1,)),
-        homeserver=SimpleNamespace(url="http://127.0.0.1:1", server_name="example.org"),
+        discord=SimpleNamespace(api_base=api_base, guild_ids=(1,)),
+        homeserver=SimpleNamespace(url=f"http://127.0.0.1:{_closed_port()}", server_name="x.org"),
     )
     mctx = SimpleNamespace(bridge=SimpleNamespace(config=config))
     return MembersPage(cfg, mctx)  # type: ignore[arg-type]
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (a server that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _session(page: MembersPage) -> dict[str, str]:
+    payload = {"d": "42", "u": "alice", "g": None, "a": None, "r": {"1": []}, "c": "csrf-1"}
+    value = security.sign(page.cfg.session_secret, "session", payload, time.time(), 600)
+    return {SESSION: value}
 
 
 async def _client(page: MembersPage) -> TestClient:
@@ -98,5 +120,52 @@ async def test_rate_limit_per_ip() -> None:
         assert statuses == [302, 302, 302, 429]
         resp = await client.get("/")  # reading the page is not limited
         assert resp.status == 200
+    finally:
+        await client.close()
+
+
+async def test_discord_down_at_callback_is_a_plain_page() -> None:
+    page = _page(api_base=f"http://127.0.0.1:{_closed_port()}/api/v10")
+    client = await _client(page)
+    try:
+        pending = security.sign(
+            page.cfg.session_secret, "pending", {"s": "st", "v": "ver"}, time.time(), 600
+        )
+        resp = await client.get("/callback?code=c&state=st", cookies={PENDING: pending})
+        assert resp.status == 503
+        text = await resp.text()
+        assert "Discord ne répond pas" in text and "réessayez" in text
+    finally:
+        await client.close()
+
+
+async def test_homeserver_down_then_per_account_limit_on_link() -> None:
+    page = _page(per_account=2)
+    client = await _client(page)
+    try:
+        form = {"csrf": "csrf-1", "username": "alice", "password": "pw"}
+        statuses = []
+        for _ in range(3):
+            resp = await client.post("/link", data=form, cookies=_session(page))
+            statuses.append(resp.status)
+            if resp.status == 503:
+                assert "Le serveur Matrix ne répond pas" in await resp.text()
+        assert statuses == [503, 503, 429]
+        # A wrong CSRF token is refused before anything else.
+        bad = {**form, "csrf": "other"}
+        resp = await client.post("/link", data=bad, cookies=_session(page))
+        assert resp.status == 403
+    finally:
+        await client.close()
+
+
+async def test_an_unexpected_failure_is_a_plain_page() -> None:
+    page = _page()  # its fake context has no database: unlinking fails
+    client = await _client(page)
+    try:
+        resp = await client.post("/unlink", data={"csrf": "csrf-1"}, cookies=_session(page))
+        assert resp.status == 500
+        assert 'id="error"' in await resp.text()
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
     finally:
         await client.close()
