@@ -101,16 +101,16 @@ class MembersPage:
             resp = self._page(request, "error.html", {"message_key": err.key}, err.status)
         except web.HTTPNotFound:
             resp = self._page(request, "error.html", {"message_key": "err_not_found"}, 404)
+        except Unavailable as exc:
+            log.warning("web.unavailable path=%s error=%s", request.path, exc)
+            key = "err_discord_down" if request.path == "/callback" else "err_homeserver_down"
+            resp = self._page(request, "error.html", {"message_key": key}, 503)
         except web.HTTPException as exc:  # redirects
             exc.headers.update(security.SECURITY_HEADERS)
             raise
         except Exception:  # a bug or the database: a plain page, the details in the log
             log.exception("web.failed path=%s", request.path)
             resp = self._page(request, "error.html", {"message_key": "err_internal"}, 500)
-        except Unavailable as exc:
-            log.warning("web.unavailable path=%s error=%s", request.path, exc)
-            key = "err_discord_down" if request.path == "/callback" else "err_homeserver_down"
-            resp = self._page(request, "error.html", {"message_key": key}, 503)
         resp.headers.update(security.SECURITY_HEADERS)
         return resp
 
