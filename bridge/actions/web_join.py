@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bridge.convert.spaces import PARTY_ID
 from bridge.db.links import LinkRow
 from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
-from bridge.web.clients import Homeserver
+from bridge.transport.web_clients import Homeserver
 from bridge.web.rooms import RoomOffer, rooms_for
 from moderation.context import ModerationContext
 from moderation.membership import decide, recheck
@@ -95,7 +95,8 @@ async def link_and_join(
     rooms = await offered_rooms(mctx, discord_id, roles, mxid)
     spaces = await _spaces(mctx, {r.guild_id for r in rooms})
     for room_id in [*spaces, *(r.room_id for r in rooms)]:
-        await mctx.matrix.invite(room_id, mxid)  # False when already there: fine
+        if await mctx.matrix.membership(room_id, mxid) in (None, "leave"):
+            await mctx.matrix.invite(room_id, mxid)
         if token is not None and not await homeserver.join(room_id, token):
             log.warning("web.join-failed room=%s user=%s", room_id, mxid)
     for space_room in spaces:  # the spaces' own "invited once" bookkeeping

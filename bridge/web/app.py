@@ -26,8 +26,8 @@ from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink
 from bridge.config_web import WebConfig
 from bridge.ids import DiscordUserID, GuildID, UserID
 from bridge.ratelimit import SenderLimiter
+from bridge.transport.web_clients import DiscordOAuth, Homeserver, Refused, Unavailable
 from bridge.web import names, security
-from bridge.web.clients import DiscordOAuth, Homeserver, Refused, Unavailable
 from bridge.web.strings import pick_lang, texts
 from moderation.context import ModerationContext
 

@@ -12,8 +12,8 @@ import pytest
 from bridge.config import ConfigError, parse_config
 from bridge.db import PortalRow
 from bridge.ids import ChannelID, GuildID, RoomID
+from bridge.transport.web_clients import authorize_url
 from bridge.web import names, security
-from bridge.web.clients import authorize_url
 from bridge.web.rooms import rooms_for
 from bridge.web.strings import TEXTS, pick_lang
 from sandbox.discord.oauth2_state import s256
