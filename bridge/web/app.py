@@ -280,7 +280,14 @@ class MembersPage:
             mxid, token = await self.homeserver.register(localpart, password, display)
         except Refused as exc:
             log.info("web.register-refused discord=%s errcode=%s", discord_id, exc.code)
-            return await self.home(request, "err_name_taken")
+            if exc.code == "M_USER_IN_USE":
+                return await self.home(request, "err_name_taken")
+            if exc.code == "M_INVALID_USERNAME":
+                return await self.home(request, "err_name_bad_characters")
+            log.error(
+                "web.register-failed errcode=%s hint=check registration_shared_secret", exc.code
+            )
+            raise PageError("err_internal", 500) from None
         log.info("web.registered mxid=%s discord=%s", mxid, discord_id)
         await self.mctx.stores.web_accounts.record(discord_id, mxid)
         try:
