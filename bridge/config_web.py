@@ -34,6 +34,9 @@ class WebConfig:
     # "disabled" (members can only link an account they already have).
     registration: Registration = "disabled"
     registration_shared_secret: str = field(default="", repr=False)
+    # The homeserver's address as browsers reach it (SSO linking redirects there);
+    # None: homeserver.url.
+    homeserver_public_url: str | None = None
     # Where the "open Element" links go; room links use matrix.to.
     element_url: str = "https://app.element.io"
     # Trust the last X-Forwarded-For entry for the client IP (behind a reverse proxy).
@@ -87,6 +90,9 @@ def parse_web(data: Mapping[str, Any], reader_cls: type[_Reader]) -> WebConfig |
         discord_client_secret=_secret(web, "discord_client_secret"),
         registration="synapse_shared_secret" if shared else "disabled",
         registration_shared_secret=shared,
+        homeserver_public_url=(
+            _http_url(web, "homeserver_public_url") if raw.get("homeserver_public_url") else None
+        ),
         element_url=_http_url(web, "element_url", "https://app.element.io"),
         trust_forwarded_for=web.boolean("trust_forwarded_for", False),
         ip_per_minute=web.integer("ip_per_minute", 30, lo=1, hi=100_000),

@@ -167,12 +167,35 @@ class Homeserver:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable(type(exc).__name__) from None
 
-    async def password_login_offered(self) -> bool:
+    async def login_flows(self) -> frozenset[str]:
+        """The login types the homeserver advertises (``m.login.password``,
+        ``m.login.sso``, ``m.login.token`` ...)."""
         status, body = await self._call("GET", "/_matrix/client/v3/login")
         flows = body.get("flows") if status == 200 else None
-        return isinstance(flows, list) and any(
-            isinstance(f, dict) and f.get("type") == "m.login.password" for f in flows
+        if not isinstance(flows, list):
+            return frozenset()
+        return frozenset(
+            str(f["type"]) for f in flows if isinstance(f, dict) and isinstance(f.get("type"), str)
         )
+
+    async def password_login_offered(self) -> bool:
+        return "m.login.password" in await self.login_flows()
+
+    async def token_login(self, login_token: str) -> tuple[UserID, str]:
+        """The SSO way back: trade the ``loginToken`` the homeserver put in our redirect
+        for (user ID, access token); Refused when it is unknown or expired."""
+        status, body = await self._call(
+            "POST",
+            "/_matrix/client/v3/login",
+            {
+                "type": "m.login.token",
+                "token": login_token,
+                "initial_device_display_name": "Passerelle (linking)",
+            },
+        )
+        if status != 200 or not isinstance(body.get("access_token"), str):
+            raise Refused(str(body.get("errcode", status)))
+        return UserID(str(body["user_id"])), str(body["access_token"])
 
     async def password_login(self, user: str, password: str) -> tuple[UserID, str]:
         """(user ID, access token); Refused("M_FORBIDDEN") on a wrong password."""

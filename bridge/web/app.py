@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION = "passerelle_session"
 PENDING = "passerelle_login"
+SSO_PENDING = "passerelle_sso"
+LIMITED_GETS = ("/login", "/callback", "/link/sso", "/link/sso/callback")
 SESSION_TTL = 30 * 60
 PENDING_TTL = 10 * 60
 MIN_PASSWORD = 10
@@ -70,6 +72,7 @@ class MembersPage:
         self.ip_limit = SenderLimiter(cfg.ip_per_minute, 60)
         self.account_limit = SenderLimiter(cfg.account_per_hour, 3600)
         self._creating = asyncio.Lock()
+        self._flows_cache: tuple[float, frozenset[str]] | None = None
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -85,6 +88,8 @@ class MembersPage:
         app.router.add_get("/callback", self.callback)
         app.router.add_post("/create", self.create)
         app.router.add_post("/link", self.link)
+        app.router.add_get("/link/sso", self.link_sso)
+        app.router.add_get("/link/sso/callback", self.link_sso_callback)
         app.router.add_post("/unlink", self.unlink)
         app.router.add_post("/logout", self.logout)
         app.router.add_get("/static/style.css", self.style)
@@ -93,7 +98,7 @@ class MembersPage:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-            limited = request.method == "POST" or request.path in ("/login", "/callback")
+            limited = request.method == "POST" or request.path in LIMITED_GETS
             if limited and not self.ip_limit.allow(self._ip(request)):
                 raise PageError("err_rate", 429)
             resp = await handler(request)
@@ -174,6 +179,7 @@ class MembersPage:
         discord_id = DiscordUserID(int(session["d"]))
         link = await self.mctx.stores.links.by_discord(discord_id)
         rooms = await offered_rooms(self.mctx, discord_id, self._roles(session))
+        flows = await self._flows()
         namer = self.mctx.namer
         values = {
             "s": session,
@@ -182,6 +188,8 @@ class MembersPage:
             "error": error,
             "error_args": {"mxid": str(link.mxid) if link else "", **error_args},
             "registration": self.cfg.registration != "disabled",
+            "password_login": "m.login.password" in flows,
+            "sso_login": {"m.login.sso", "m.login.token"} <= flows,
             "server_name": self.mctx.bridge.config.homeserver.server_name,
             "suggested": names.suggest(
                 session["u"], session.get("g"), namer.user_prefix, namer.bot_localpart
@@ -241,6 +249,19 @@ class MembersPage:
         )
         resp.del_cookie(PENDING, path="/")
         raise resp
+
+    async def _flows(self) -> frozenset[str]:
+        """The homeserver's login flows, asked at most every 5 minutes (password
+        login assumed while it does not answer: the form then says it is down)."""
+        now = self.clock()
+        if self._flows_cache is not None and now - self._flows_cache[0] < 300:
+            return self._flows_cache[1]
+        try:
+            flows = await self.homeserver.login_flows()
+        except Unavailable:
+            return frozenset({"m.login.password"})
+        self._flows_cache = (now, flows)
+        return flows
 
     def _account_allowed(self, discord_id: str) -> None:
         if not self.account_limit.allow(discord_id):
@@ -319,6 +340,56 @@ class MembersPage:
             self.mctx, mxid, discord_id, self._roles(session), self.homeserver
         )
         return self._done(request, joined)
+
+    async def link_sso(self, request: web.Request) -> web.StreamResponse:
+        """Link by the homeserver's SSO: off to its login page, back with a loginToken.
+        A nonce in our redirect URL, bound to this browser by a signed cookie, stops
+        anyone from linking your Discord account to *their* Matrix account (login CSRF)."""
+        session = self._session(request)
+        if session is None:
+            raise PageError("err_expired", 403)
+        nonce = security.new_state()
+        back = f"{self.cfg.public_url}/link/sso/callback?n={nonce}"
+        hs = self.cfg.homeserver_public_url or self.homeserver.url
+        resp = web.HTTPFound(
+            f"{hs}/_matrix/client/v3/login/sso/redirect?redirectUrl={quote(back, safe='')}"
+        )
+        pending = {"n": nonce, "d": session["d"]}
+        self._cookie(
+            resp,
+            SSO_PENDING,
+            security.sign(self.cfg.session_secret, "sso", pending, self.clock(), PENDING_TTL),
+            PENDING_TTL,
+        )
+        raise resp
+
+    async def link_sso_callback(self, request: web.Request) -> web.StreamResponse:
+        session = self._session(request)
+        pending = security.unsign(
+            self.cfg.session_secret, "sso", request.cookies.get(SSO_PENDING), self.clock()
+        )
+        if (
+            session is None
+            or pending is None
+            or not security.same(request.query.get("n"), pending.get("n"))
+            or pending.get("d") != session["d"]
+            or "loginToken" not in request.query
+        ):
+            raise PageError("err_expired", 403)
+        discord_id = DiscordUserID(int(session["d"]))
+        self._account_allowed(str(discord_id))
+        try:
+            mxid, token = await self.homeserver.token_login(request.query["loginToken"])
+        except Refused:
+            raise PageError("err_expired", 403) from None
+        await self.homeserver.logout(token)
+        if self.mctx.namer.is_bridge_owned(mxid):
+            raise PageError("err_login", 403)
+        roles = self._roles(session)
+        joined = await link_and_join(self.mctx, mxid, discord_id, roles, self.homeserver)
+        resp = self._done(request, joined)
+        resp.del_cookie(SSO_PENDING, path="/")
+        return resp
 
     async def unlink(self, request: web.Request) -> web.StreamResponse:
         session, _ = await self._form(request)
