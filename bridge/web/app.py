@@ -171,8 +171,14 @@ class MembersPage:
         return resp
 
     async def home(
-        self, request: web.Request, error: str | None = None, **error_args: str
+        self,
+        request: web.Request,
+        error: str | None = None,
+        typed: Mapping[str, str] | None = None,
+        **error_args: str,
     ) -> web.Response:
+        """The landing page, or the member's page; after a refused form, with its
+        ``error`` and what was ``typed`` (never a password) kept in the fields."""
         session = self._session(request)
         if session is None:
             return self._page(request, "landing.html", {})
@@ -191,9 +197,11 @@ class MembersPage:
             "password_login": "m.login.password" in flows,
             "sso_login": {"m.login.sso", "m.login.token"} <= flows,
             "server_name": self.mctx.bridge.config.homeserver.server_name,
-            "suggested": names.suggest(
+            "suggested": (typed or {}).get("create")
+            or names.suggest(
                 session["u"], session.get("g"), namer.user_prefix, namer.bot_localpart
             ),
+            "typed_link": (typed or {}).get("link", ""),
             "room_link": _room_link,
         }
         return self._page(request, "home.html", values, 400 if error else 200)
@@ -275,42 +283,28 @@ class MembersPage:
         if await self.mctx.stores.links.by_discord(discord_id) is not None:
             return await self.home(request, "err_already_linked")
         self._account_allowed(str(discord_id))
-        async with self._creating:  # one account per Discord account, even when racing
-            return await self._create(request, session, form, discord_id)
-
-    async def _create(
-        self,
-        request: web.Request,
-        session: dict[str, Any],
-        form: dict[str, str],
-        discord_id: DiscordUserID,
-    ) -> web.StreamResponse:
-        earlier = await self.mctx.stores.web_accounts.created_for(discord_id)
-        if earlier is not None:
-            return await self.home(request, "err_already_created", mxid=earlier)
         localpart = form.get("username", "").strip().lower()
+        typed = {"create": localpart}
         namer = self.mctx.namer
         refused = names.refusal(localpart, namer.user_prefix, namer.bot_localpart)
         if refused is not None:
-            return await self.home(request, f"err_name_{refused}")
+            return await self.home(request, f"err_name_{refused}", typed)
         password = form.get("password", "")
         if len(password) < MIN_PASSWORD:
-            return await self.home(request, "err_password")
-        display = session.get("g") or session["u"]
-        try:
-            mxid, token = await self.homeserver.register(localpart, password, display)
-        except Refused as exc:
-            log.info("web.register-refused discord=%s errcode=%s", discord_id, exc.code)
-            if exc.code == "M_USER_IN_USE":
-                return await self.home(request, "err_name_taken")
-            if exc.code == "M_INVALID_USERNAME":
-                return await self.home(request, "err_name_bad_characters")
-            log.error(
-                "web.register-failed errcode=%s hint=check registration_shared_secret", exc.code
-            )
-            raise PageError("err_internal", 500) from None
-        log.info("web.registered mxid=%s discord=%s", mxid, discord_id)
-        await self.mctx.stores.web_accounts.record(discord_id, mxid)
+            return await self.home(request, "err_password", typed)
+        # One account per Discord account, even when two tabs race: the check, the
+        # registration and its record go one at a time (the joins do not).
+        async with self._creating:
+            earlier = await self.mctx.stores.web_accounts.created_for(discord_id)
+            if earlier is not None:
+                return await self.home(request, "err_already_created", mxid=earlier)
+            display = session.get("g") or session["u"]
+            try:
+                mxid, token = await self.homeserver.register(localpart, password, display)
+            except Refused as exc:
+                return await self._register_refused(request, discord_id, exc.code, typed)
+            log.info("web.registered mxid=%s discord=%s", mxid, discord_id)
+            await self.mctx.stores.web_accounts.record(discord_id, mxid)
         try:
             joined = await link_and_join(
                 self.mctx, mxid, discord_id, self._roles(session), self.homeserver, token
@@ -319,6 +313,17 @@ class MembersPage:
             await self.homeserver.logout(token)
         return self._done(request, joined)
 
+    async def _register_refused(
+        self, request: web.Request, discord_id: DiscordUserID, code: str, typed: dict[str, str]
+    ) -> web.Response:
+        log.info("web.register-refused discord=%s errcode=%s", discord_id, code)
+        if code == "M_USER_IN_USE":
+            return await self.home(request, "err_name_taken", typed)
+        if code == "M_INVALID_USERNAME":
+            return await self.home(request, "err_name_bad_characters", typed)
+        log.error("web.register-failed errcode=%s hint=check registration_shared_secret", code)
+        raise PageError("err_internal", 500)
+
     async def link(self, request: web.Request) -> web.StreamResponse:
         session, form = await self._form(request)
         discord_id = DiscordUserID(int(session["d"]))
@@ -326,15 +331,16 @@ class MembersPage:
         if not await self.homeserver.password_login_offered():
             return await self.home(request, "err_no_password_login")
         user = form.get("username", "").strip()
+        typed = {"link": user}
         server = self.mctx.bridge.config.homeserver.server_name
         if user.startswith("@") and not user.endswith(f":{server}"):
-            return await self.home(request, "err_login")
+            return await self.home(request, "err_login", typed)
         if self.mctx.namer.is_bridge_owned(user if user.startswith("@") else f"@{user}:{server}"):
-            return await self.home(request, "err_login")
+            return await self.home(request, "err_login", typed)
         try:
             mxid, token = await self.homeserver.password_login(user, form.get("password", ""))
         except Refused:
-            return await self.home(request, "err_login")
+            return await self.home(request, "err_login", typed)
         await self.homeserver.logout(token)  # the login proved it; the token is done
         joined = await link_and_join(
             self.mctx, mxid, discord_id, self._roles(session), self.homeserver

@@ -158,6 +158,8 @@ async def test_new_member_creates_an_account_and_is_in_the_rooms(
     await page.click("#create")
     await page.wait_for_selector("#error")
     assert "réservé" in await page.inner_text("#error")
+    assert await page.input_value("#c-user") == "_discord_2000000000000000001"  # kept
+    assert await page.input_value("#c-pass") == ""  # a password never comes back
     await shots.take(page, "name-refused")
     await page.fill("#c-user", "noemie")
     await page.fill("#c-pass", "un mot de passe solide")
