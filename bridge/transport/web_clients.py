@@ -75,6 +75,41 @@ class DiscordOAuth:
         }
         return f"{authorize_url(self.api_base)}?{urlencode(query)}"
 
+    async def _read(
+        self, session: aiohttp.ClientSession, access: str, guilds: tuple[GuildID, ...]
+    ) -> tuple[dict[str, Any], dict[GuildID, list[int] | None]]:
+        """Who the token's user is, and their roles in each of ``guilds``."""
+        headers = {"Authorization": f"Bearer {access}"}
+        async with session.get(f"{self.api_base}/users/@me", headers=headers) as resp:
+            user = await _json(resp)
+            if resp.status != 200 or not str(user.get("id", "")).isdigit():
+                raise Unavailable(f"users/@me HTTP {resp.status}")
+        roles: dict[GuildID, list[int] | None] = {}
+        for guild_id in guilds:
+            url = f"{self.api_base}/users/@me/guilds/{guild_id}/member"
+            async with session.get(url, headers=headers) as resp:
+                member = await _json(resp)
+                if resp.status >= 500 or resp.status == 429:
+                    raise Unavailable(f"member HTTP {resp.status}")
+                raw = member.get("roles") if resp.status == 200 else None
+                roles[guild_id] = (
+                    [int(r) for r in raw if str(r).isdigit()] if isinstance(raw, list) else None
+                )
+        return user, roles
+
+    async def _revoke(
+        self, session: aiohttp.ClientSession, auth: dict[str, str], access: str
+    ) -> None:
+        form = {"token": access, "token_type_hint": "access_token"}
+        try:
+            async with session.post(
+                f"{self.api_base}/oauth2/token/revoke", data=form, headers=auth
+            ) as resp:
+                if resp.status != 200:
+                    log.warning("web.revoke-failed status=%s", resp.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("web.revoke-failed error=%s", type(exc).__name__)
+
     async def identify(
         self, code: str, verifier: str, redirect_uri: str, guilds: tuple[GuildID, ...]
     ) -> DiscordIdentity:
@@ -98,24 +133,11 @@ class DiscordOAuth:
                         raise Unavailable(f"token HTTP {resp.status}")
                     if resp.status != 200 or not isinstance(body.get("access_token"), str):
                         raise Refused(str(body.get("error", resp.status)))
-                    headers = {"Authorization": f"Bearer {body['access_token']}"}
-                async with session.get(f"{self.api_base}/users/@me", headers=headers) as resp:
-                    user = await _json(resp)
-                    if resp.status != 200 or not str(user.get("id", "")).isdigit():
-                        raise Unavailable(f"users/@me HTTP {resp.status}")
-                roles: dict[GuildID, list[int] | None] = {}
-                for guild_id in guilds:
-                    url = f"{self.api_base}/users/@me/guilds/{guild_id}/member"
-                    async with session.get(url, headers=headers) as resp:
-                        member = await _json(resp)
-                        if resp.status >= 500 or resp.status == 429:
-                            raise Unavailable(f"member HTTP {resp.status}")
-                        raw = member.get("roles") if resp.status == 200 else None
-                        roles[guild_id] = (
-                            [int(r) for r in raw if str(r).isdigit()]
-                            if isinstance(raw, list)
-                            else None
-                        )
+                    access = str(body["access_token"])
+                try:
+                    user, roles = await self._read(session, access, guilds)
+                finally:  # used once: Discord forgets it (best effort)
+                    await self._revoke(session, auth, access)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable(type(exc).__name__) from None
         uid = str(user["id"])

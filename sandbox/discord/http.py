@@ -214,7 +214,7 @@ def _authenticate(ctx: Ctx, request: web.Request) -> bool:
 
 @web.middleware
 async def rest_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(API_PREFIX + "/") or request.path in oauth2.TOKEN_PATHS:
+    if not request.path.startswith(API_PREFIX + "/") or request.path in oauth2.FORM_PATHS:
         return await handler(request)
     ctx = request.app[CTX]
     rel = request.path[len(API_PREFIX) :]

@@ -9,6 +9,7 @@
 - ``POST /oauth2/authorize``: the page's buttons; "Authorize" redirects to
   ``redirect_uri?code=...&state=...``, "Cancel" to ``redirect_uri?error=access_denied
   &error_description=...&state=...``.
+- ``POST /api/v10/oauth2/token/revoke``: the token stops working.
 - ``POST /api/v10/oauth2/token`` (and ``/api/oauth2/token``): form-encoded
   ``grant_type=authorization_code``, ``code``, ``redirect_uri``, ``code_verifier``;
   the client authenticates with HTTP Basic or ``client_id``/``client_secret`` fields.
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 COOKIE = "emu_discord_session"
 TOKEN_PATHS = (API_PREFIX + "/oauth2/token", "/api/oauth2/token")
+REVOKE_PATHS = (API_PREFIX + "/oauth2/token/revoke", "/api/oauth2/token/revoke")
+# Form-encoded endpoints, outside the JSON REST middleware's route table.
+FORM_PATHS = TOKEN_PATHS + REVOKE_PATHS
 # Routes (spec templates) a Bearer token may call, and the scope each needs.
 BEARER_ROUTES = {
     "/users/@me": "identify",
@@ -217,6 +221,18 @@ async def token(request: web.Request) -> web.Response:
     )
 
 
+async def revoke(request: web.Request) -> web.Response:
+    """``POST /oauth2/token/revoke`` (``token``, optional ``token_type_hint``): the token
+    stops working; 200 ``{}`` whether or not it existed (RFC 7009)."""
+    state = _oauth(request)
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    client_id, secret = _client(request, form)
+    if client_id != state.client_id or secret != state.client_secret:
+        return _token_error("invalid_client", "Invalid client", 401)
+    state.tokens.pop(form.get("token", ""), None)
+    return json_reply({})
+
+
 async def my_guild_member(request: web.Request) -> web.Response:
     """``GET /users/@me/guilds/{guild_id}/member`` (PrivateGuildMemberResponse)."""
     ctx = ctx_of(request)
@@ -234,3 +250,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/oauth2/authorize", authorize_submit)
     for path in TOKEN_PATHS:
         app.router.add_post(path, token)
+    for path in REVOKE_PATHS:
+        app.router.add_post(path, revoke)

@@ -182,6 +182,8 @@ async def test_new_member_creates_an_account_and_is_in_the_rooms(
     )
 
     mxid = "@noemie:localhost"
+    # The Discord token was used for one request and revoked.
+    assert all(t.user_id != "2000000000000000101" for t in stack.emulator.oauth2.tokens.values())
     link = await stack.bridge.ctx.stores.links.by_discord(DiscordUserID(2000000000000000101))
     assert link is not None and link.mxid == mxid  # the same account_link as !link
     joined = await _joined_rooms(stack, "noemie", "un mot de passe solide")

@@ -120,6 +120,13 @@ async def test_full_flow_with_pkce_and_bearer_routes(emu: Emulator) -> None:
         bot = {"Authorization": f"Bot {TOKENS[BOT]}"}
         async with session.get(member_url, headers=bot) as resp:
             assert resp.status == 401
+        # Revoked, the token stops working.
+        creds = {"client_id": BOT, "client_secret": emu.oauth2.client_secret}
+        revoke = {"token": body["access_token"], **creds}
+        async with session.post(f"{emu.api_base}/oauth2/token/revoke", data=revoke) as resp:
+            assert resp.status == 200 and await resp.json() == {}
+        async with session.get(f"{emu.api_base}/users/@me", headers=bearer) as resp:
+            assert resp.status == 401
         # The code was used: a second exchange fails, the Discord way.
         form["client_id"], form["client_secret"] = BOT, emu.oauth2.client_secret
         async with session.post(f"{emu.url}/api/oauth2/token", data=form) as resp:
