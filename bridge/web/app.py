@@ -28,7 +28,7 @@ from bridge.ids import DiscordUserID, GuildID, UserID
 from bridge.ratelimit import SenderLimiter
 from bridge.transport.web_clients import DiscordOAuth, Homeserver, Refused, Unavailable
 from bridge.web import names, security
-from bridge.web.strings import pick_lang, texts
+from bridge.web.strings import LANGS, pick_lang, texts
 from moderation.context import ModerationContext
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ HERE = Path(__file__).parent
 SESSION = "passerelle_session"
 PENDING = "passerelle_login"
 SSO_PENDING = "passerelle_sso"
+LANG = "passerelle_lang"
 LIMITED_GETS = ("/login", "/callback", "/link/sso", "/link/sso/callback")
 SESSION_TTL = 30 * 60
 PENDING_TTL = 10 * 60
@@ -93,6 +94,7 @@ class MembersPage:
         app.router.add_post("/unlink", self.unlink)
         app.router.add_post("/logout", self.logout)
         app.router.add_get("/static/style.css", self.style)
+        app.router.add_get("/lang/{lang}", self.set_lang)
         return app
 
     @web.middleware
@@ -127,7 +129,7 @@ class MembersPage:
     def _page(
         self, request: web.Request, template: str, values: Mapping[str, Any], status: int = 200
     ) -> web.Response:
-        lang = pick_lang(request.headers.get("Accept-Language"))
+        lang = pick_lang(request.headers.get("Accept-Language"), request.cookies.get(LANG))
         html = self.env.get_template(template).render(t=texts(lang), lang=lang, **values)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
@@ -169,6 +171,15 @@ class MembersPage:
         resp = web.FileResponse(HERE / "static" / "style.css")
         resp.headers["Content-Type"] = "text/css"
         return resp
+
+    async def set_lang(self, request: web.Request) -> web.StreamResponse:
+        """The language links: remembered for a year, back to the page."""
+        lang = request.match_info["lang"]
+        if lang not in LANGS:
+            raise web.HTTPNotFound()
+        resp = web.HTTPFound("/")
+        self._cookie(resp, LANG, lang, 365 * 86400)
+        raise resp
 
     async def home(
         self,

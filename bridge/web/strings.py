@@ -133,8 +133,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def pick_lang(accept_language: str | None, default: str = "fr") -> str:
-    """The first supported language of an Accept-Language header (quality-ordered)."""
+def pick_lang(accept_language: str | None, chosen: str | None = None, default: str = "fr") -> str:
+    """The language the member chose on the page, else the first supported one of
+    their browser's Accept-Language header (quality-ordered), else ``default``."""
+    if chosen in LANGS:
+        return str(chosen)
     if not accept_language:
         return default
     ranked: list[tuple[float, int, str]] = []

@@ -169,3 +169,15 @@ async def test_an_unexpected_failure_is_a_plain_page() -> None:
         assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
     finally:
         await client.close()
+
+
+async def test_the_language_links_win_over_the_browser() -> None:
+    client = await _client(_page("http://127.0.0.1:8080"))
+    try:
+        resp = await client.get("/lang/en", allow_redirects=False)
+        assert resp.status == 302 and "passerelle_lang=en" in resp.headers["Set-Cookie"]
+        resp = await client.get("/", headers={"Accept-Language": "fr"})
+        assert "Log in with Discord" in await resp.text()
+        assert (await client.get("/lang/de", allow_redirects=False)).status == 404
+    finally:
+        await client.close()

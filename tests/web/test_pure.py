@@ -133,6 +133,8 @@ def test_pick_lang() -> None:
     assert pick_lang("en-GB,en;q=0.9") == "en"
     assert pick_lang("de, en;q=0.5, fr;q=0.8") == "fr"
     assert pick_lang("de") == "fr"
+    assert pick_lang("fr", "en") == "en"
+    assert pick_lang("en", "xx") == "en"
     assert set(TEXTS["fr"]) == set(TEXTS["en"])
 
 
