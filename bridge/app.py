@@ -282,6 +282,7 @@ class Bridge:
         self.stopping.set()
         if self._web is not None:
             await self._web.cleanup()
+            self._web = None
         if self._runner is not None:
             await self._runner.cleanup()  # the homeserver keeps new transactions for later
             self._runner = None

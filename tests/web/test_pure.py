@@ -192,3 +192,16 @@ def test_example_web_section_is_off_and_refuses_its_placeholders() -> None:
         parse_config(_config(web))
     web.update(session_secret="k" * 40, discord_client_secret="real")
     assert parse_config(_config(web)).web is not None
+
+
+def test_the_web_section_changes_at_a_restart_only() -> None:
+    from dataclasses import replace
+
+    from bridge.runtime_config import compare, keep_restart_sections
+
+    old = parse_config(_config(copy.deepcopy(WEB)))
+    new = parse_config(_config({**WEB, "ip_per_minute": 5}))
+    change = compare(old, new)
+    assert change.needs_restart == ("web (the members' page)",) and not change.other_changes
+    assert keep_restart_sections(old, new).web == old.web
+    assert compare(old, replace(old, web=None)).needs_restart == ("web (the members' page)",)
