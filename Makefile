@@ -13,7 +13,19 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The browser tests drive Debian's chromium (Playwright's own browsers are not downloaded).
+CHROMIUM ?= /usr/bin/chromium
+
+install: $(STAMP) $(CHROMIUM)
+
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "no $(CHROMIUM): install Debian's chromium (as root: apt-get install chromium);" \
+			"the browser tests skip without it, and fail under CI=true"; \
+	fi
 
 sandbox: $(STAMP)
 	$(VENV)/bin/python -m sandbox up $(ARGS)

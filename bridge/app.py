@@ -77,6 +77,7 @@ from bridge.transport.discord_moderation import DiscordModeration
 from bridge.transport.matrix import MatrixTransport
 from bridge.transport.matrix_moderation import MatrixModeration
 from bridge.txn_order import TxnOrder
+from bridge.web.app import start_web
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
 from moderation.membership import start_members
@@ -154,6 +155,7 @@ class Bridge:
         # Set at shutdown: retries stop waiting, undelivered work stays for the next start.
         self.stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._web: web.AppRunner | None = None  # the members' page (bridge.web)
         self._ctx: BridgeContext | None = None
         self.admin: Admin | None = None
         self.started = asyncio.Event()
@@ -212,6 +214,8 @@ class Bridge:
                 reconfigure=self.reconfigure,
             ),
         )
+        if self.config.web is not None:
+            self._web = await start_web(self.config.web, mctx)
         log.info("bridge.started portals=%s", len(portals))
         self.started.set()
 
@@ -279,6 +283,9 @@ class Bridge:
         history at the next start (Discord -> Matrix)."""
         log.info("bridge.stopping")
         self.stopping.set()
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
         if self._runner is not None:
             await self._runner.cleanup()  # the homeserver keeps new transactions for later
             self._runner = None

@@ -31,6 +31,7 @@ from bridge.config_guilds import (
     parse_power_rules,
     parse_spaces,
 )
+from bridge.config_web import WebConfig, parse_web
 from bridge.ids import GhostNamer, GuildID, RoomID
 
 __all__ = [
@@ -196,6 +197,7 @@ class Config:
     members: MembersConfig = field(default_factory=MembersConfig)
     # "text": key=value lines; "json": one JSON object per line (for log shippers).
     log_format: str = "text"
+    web: WebConfig | None = None  # the members' page (bridge.web); None: off
 
     def member_roles(self, guild_id: int | None) -> tuple[int, ...]:
         """The roles that make a verified member of ``guild_id``: the guild's own
@@ -511,6 +513,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         moderation,
         _members(data),
         log_format,
+        parse_web(data, _Reader),
     )
 
 

@@ -119,6 +119,7 @@ _AT_RESTART = (
     ("moderation", "policy_room", "moderation.policy_room"),
     ("moderation", "subscriptions", "moderation.subscriptions"),
     ("moderation", "mod_room", "moderation.mod_room"),
+    ("web", None, "web (the members' page)"),
 )
 
 
@@ -202,6 +203,7 @@ def keep_restart_sections(running: Config, new: Config) -> Config:
         homeserver=running.homeserver,
         appservice=running.appservice,
         database=running.database,
+        web=running.web,
         discord=discord,
         moderation=moderation,
     )

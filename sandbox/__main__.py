@@ -78,6 +78,9 @@ def print_connection(stack: SandboxStack) -> None:
         alias = stack.config.namer.portal_alias(chan.discord_channel)
         guild = guild_names.get(int(chan.guild_id or 0), "")
         print(f"  Portal            : {alias}  ({chan.access}; {guild})")
+    if stack.web_url:
+        print(f"  Members' page     : {stack.web_url}/  (log in on Discord as a user above:")
+        print("                      username, and its token as the password)")
     print(f"  Bridge config     : {stack.config.path}")
     print(f"  Database          : {stack.config.database.url}\n")
 
@@ -91,6 +94,7 @@ async def up(args: argparse.Namespace) -> int:
         synapse_port=args.synapse_port,
         discord_port=args.discord_port,
         appservice_port=args.appservice_port,
+        web_port=args.web_port,
         matrix_users=[MATRIX_USER],
         # The demo user may read the members-only room and moderate.
         members_allowlist=[f"@{MATRIX_USER[0]}:{SERVER_NAME}"],
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synapse-port", type=int, default=8008)
     p.add_argument("--discord-port", type=int, default=8090)
     p.add_argument("--appservice-port", type=int, default=29330)
+    p.add_argument("--web-port", type=int, default=29331, help="the members' page")
     p.add_argument("--no-demo", action="store_true", help="skip the demo messages")
     p.add_argument(
         "--exit-after-demo", action="store_true", help="stop right after the demo (for CI)"

@@ -7,6 +7,7 @@ benchmarks, so all three run exactly the same wiring.
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,8 @@ class StackOptions:
     sender_burst: int | None = None
     # Run the bridge as a child process (`python -m bridge run`), e.g. to SIGKILL it.
     bridge_subprocess: bool = False
+    # The members' page (bridge.web): its port (0: a free one); None: no page.
+    web_port: int | None = 0
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -135,6 +138,24 @@ def bridge_config_data(
     }
 
 
+def web_config_data(seed: dict[str, Any], port: int, client_secret: str) -> dict[str, Any]:
+    """The ``web:`` section: the members' page on 127.0.0.1:port, logging in with the
+    emulator's OAuth2 (the seed application is the client). Account creation is
+    switched on once Synapse's registration secret is known (:meth:`SandboxStack.start`)."""
+    app_id = (seed.get("application") or {}).get("id") or next(
+        u["id"] for u in seed["users"] if u.get("bot")
+    )
+    return {
+        "listen_host": "127.0.0.1",
+        "listen_port": port,
+        "public_url": f"http://127.0.0.1:{port}",
+        "session_secret": secrets.token_hex(32),
+        "discord_client_id": str(app_id),
+        "discord_client_secret": client_secret,
+        "registration": "disabled",
+    }
+
+
 class SandboxStack:
     """Start with :meth:`start`, stop with :meth:`stop` (or ``async with``)."""
 
@@ -168,6 +189,12 @@ class SandboxStack:
             as_port,
         )
         data["bridge"]["auto_invite"] = [*data["bridge"]["auto_invite"], *invites]
+        if self.opts.web_port is not None:
+            web_port = self.opts.web_port or free_port()
+            oauth2 = self.emulator.oauth2
+            data["web"] = web_config_data(self.seed, web_port, oauth2.client_secret)
+            oauth2.client_id = data["web"]["discord_client_id"]
+            oauth2.redirect_uris.add(f"http://127.0.0.1:{web_port}/callback")
         config_path = workdir / "config.yaml"
         config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         config_path.chmod(0o600)  # it holds the bot token
@@ -187,11 +214,22 @@ class SandboxStack:
         for localpart, password in self.opts.matrix_users:
             user_id, token = await self.synapse.register_user(localpart, password)
             self.matrix_tokens[user_id] = token
+        if "web" in data:  # new accounts through Synapse's shared-secret registration
+            data["web"]["registration"] = "synapse_shared_secret"
+            data["web"]["registration_shared_secret"] = self.synapse.registration_shared_secret
+            config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            self.config = parse_config(data, config_path)
         if self.opts.bridge_subprocess:
             self.bridge_process = BridgeProcess(config_path, workdir / "bridge.log")
             await self.bridge_process.start()
         else:
             await self.start_bridge()
+
+    @property
+    def web_url(self) -> str | None:
+        """The members' page, when the sandbox serves it."""
+        web = self.config.web if self.config is not None else None
+        return web.public_url if web is not None else None
 
     async def start_bridge(self) -> Bridge:
         assert self.config is not None and self.tokens is not None

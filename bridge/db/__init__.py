@@ -40,6 +40,7 @@ from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.spaces import SpaceRow, SpaceStore
 from bridge.db.threads import ThreadRow, ThreadStore
 from bridge.db.txns import TransactionStore
+from bridge.db.web_accounts import WebAccountStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "ThreadRow",
     "ThreadStore",
     "TransactionStore",
+    "WebAccountStore",
     "WebhookRow",
     "WebhookStore",
     "open_database",
@@ -127,3 +129,4 @@ class Stores:
         self.rule_overrides = RuleOverrideStore(db)
         self.polls = PollStore(db)
         self.spaces = SpaceStore(db)
+        self.web_accounts = WebAccountStore(db)

@@ -11,6 +11,7 @@ from aiohttp import web
 from sandbox.discord import errors
 from sandbox.discord.faults import FaultSwitch
 from sandbox.discord.gateway import GatewayHub
+from sandbox.discord.oauth2_state import OAuth2State
 from sandbox.discord.ratelimit import RateLimiter
 from sandbox.discord.state import Channel, Guild, State, User
 
@@ -29,6 +30,7 @@ class Ctx:
     contract: Contract | None = None
     violations: list[str] = field(default_factory=list)
     base_url: str = "http://127.0.0.1"
+    oauth2: OAuth2State = field(default_factory=OAuth2State)
 
     @property
     def api_base(self) -> str:
@@ -44,6 +46,8 @@ CTX = web.AppKey("ctx", Ctx)
 _REQUEST_KEY = getattr(web, "RequestKey", None)
 _RESPONSE_KEY = getattr(web, "ResponseKey", None)
 USER_KEY: Any = _REQUEST_KEY("discord_user", User) if _REQUEST_KEY else "discord_user"
+# The scopes of an OAuth2 Bearer token (absent for bot tokens).
+SCOPES_KEY: Any = _REQUEST_KEY("oauth2_scopes", tuple) if _REQUEST_KEY else "oauth2_scopes"
 FAULT_KEY: Any = _RESPONSE_KEY("passerelle_fault", bool) if _RESPONSE_KEY else "passerelle_fault"
 
 

@@ -22,6 +22,7 @@ from sandbox.discord import (
     cdn,
     errors,
     forum_posts,
+    oauth2,
     payloads,
     polls,
     rest_channels,
@@ -34,7 +35,15 @@ from sandbox.discord import (
     rest_users,
 )
 from sandbox.discord import rest_webhooks as hooks
-from sandbox.discord.context import API_PREFIX, CTX, FAULT_KEY, USER_KEY, Ctx, json_reply
+from sandbox.discord.context import (
+    API_PREFIX,
+    CTX,
+    FAULT_KEY,
+    SCOPES_KEY,
+    USER_KEY,
+    Ctx,
+    json_reply,
+)
 from sandbox.discord.ratelimit import Verdict, global_headers
 
 log = logging.getLogger(__name__)
@@ -60,6 +69,7 @@ ROUTES: list[Route] = [
     Route("GET", "/gateway/bot", rest_users.get_gateway_bot),
     Route("GET", "/users/@me", rest_users.get_me),
     Route("GET", "/users/@me/guilds", rest_users.get_my_guilds),
+    Route("GET", "/users/@me/guilds/{guild_id}/member", oauth2.my_guild_member),
     Route("POST", "/users/@me/channels", rest_users.create_dm),
     Route("GET", "/users/{user_id}", rest_users.get_user),
     Route("GET", "/oauth2/applications/@me", rest_users.get_my_application),
@@ -167,6 +177,7 @@ def build_app(ctx: Ctx) -> web.Application:
     app.router.add_get("/cdn/emojis/{filename}", cdn.custom_emoji)
     app.router.add_get("/cdn/attachments/{channel_id}/{attachment_id}/{filename}", cdn.attachment)
     app.router.add_get("/cdn/stickers/{filename}", cdn.sticker)
+    oauth2.add_routes(app)
     app.router.add_get("/", gateway_or_banner)
     return app
 
@@ -186,6 +197,13 @@ def _authenticate(ctx: Ctx, request: web.Request) -> bool:
     header = request.headers.get("Authorization")
     if header is None:
         return True
+    if header.startswith("Bearer "):
+        grant = ctx.oauth2.bearer(header[7:].strip())
+        if grant is None or grant.user_id not in ctx.state.users:
+            return False
+        request[USER_KEY] = ctx.state.users[grant.user_id]
+        request[SCOPES_KEY] = grant.scopes
+        return True
     token = header[4:] if header.startswith("Bot ") else header
     user = ctx.state.user_by_token(token.strip())
     if user is None:
@@ -196,7 +214,7 @@ def _authenticate(ctx: Ctx, request: web.Request) -> bool:
 
 @web.middleware
 async def rest_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(API_PREFIX + "/"):
+    if not request.path.startswith(API_PREFIX + "/") or request.path in oauth2.FORM_PATHS:
         return await handler(request)
     ctx = request.app[CTX]
     rel = request.path[len(API_PREFIX) :]
@@ -232,6 +250,11 @@ async def _respond(
 ) -> web.StreamResponse:
     if not known or (route.auth and USER_KEY not in request):
         return _error(errors.unauthorized())
+    scopes = request.get(SCOPES_KEY)
+    if scopes is not None and not oauth2.bearer_allowed(route.path, scopes):
+        return _error(errors.unauthorized())  # Bearer tokens: their scopes' routes only
+    if scopes is None and route.path in oauth2.BEARER_ROUTES and route.path != "/users/@me":
+        return _error(errors.unauthorized())  # OAuth2 only, never a bot token
     fault = ctx.faults.take(request.method, rel)
     if fault is not None:
         log.info("fault injected %s %s -> %s", request.method, rel, fault.status)

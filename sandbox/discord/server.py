@@ -23,9 +23,11 @@ from sandbox.discord.controls import KEEP, Controls
 from sandbox.discord.faults import FaultSwitch
 from sandbox.discord.gateway import GUILD_MEMBERS, GatewayHub
 from sandbox.discord.http import build_app
+from sandbox.discord.oauth2_state import OAuth2State
 from sandbox.discord.ratelimit import RateLimiter
 from sandbox.discord.seed import SeedError, load_seed, validate_seed
-from sandbox.discord.state import State
+from sandbox.discord.snowflake import now_iso
+from sandbox.discord.state import Member, State, User
 
 __all__ = ["KEEP", "Emulator", "SeedError", "load_seed"]
 
@@ -63,6 +65,7 @@ class Emulator(Controls):
             limiter=RateLimiter(enforce=rate_limits),
             contract=contract,
         )
+        self.ctx.oauth2.client_id = str((data.get("application") or {}).get("id", ""))
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -129,6 +132,11 @@ class Emulator(Controls):
     # -- test controls -------------------------------------------------------------
 
     @property
+    def oauth2(self) -> OAuth2State:
+        """The OAuth2 client (register redirect URIs here), logins, codes and tokens."""
+        return self.ctx.oauth2
+
+    @property
     def contract_violations(self) -> list[str]:
         """Every REST response that did not match the spec (with validate_responses)."""
         return self.ctx.violations
@@ -180,6 +188,28 @@ class Emulator(Controls):
             member = guild.members[user_id]
             data = {**payloads.member(self.state, member), "guild_id": guild.id}
             self.hub.dispatch_guild("GUILD_MEMBER_UPDATE", data, guild.id, GUILD_MEMBERS)
+
+    def add_user(
+        self,
+        user_id: str,
+        username: str,
+        token: str,
+        *,
+        global_name: str | None = None,
+        guilds: dict[str, list[str]] | None = None,
+    ) -> None:
+        """A new Discord user (their token logs in on the OAuth2 consent page), member of
+        ``guilds`` (guild id -> role ids) as if they had just joined: GUILD_MEMBER_ADD."""
+        if user_id in self.state.users:
+            raise KeyError(f"user {user_id} exists")
+        user = User(user_id, username, global_name, False, token, None)
+        self.state.add_user(user)
+        for guild_id, roles in (guilds or {}).items():
+            guild = self.state.guilds[str(guild_id)]
+            member = Member(user_id, [str(r) for r in roles], now_iso())
+            guild.members[user_id] = member
+            data = {**payloads.member(self.state, member), "guild_id": guild.id}
+            self.hub.dispatch_guild("GUILD_MEMBER_ADD", data, guild.id, GUILD_MEMBERS)
 
     def set_member_roles(self, guild_id: str, user_id: str, roles: list[str]) -> None:
         """Give a member exactly ``roles`` (role ids of the guild, @everyone excluded), as

@@ -263,6 +263,11 @@ class State:
 
     # -- lookups -------------------------------------------------------------
 
+    def add_user(self, user: User) -> None:
+        """A user created after the seed (a test control): known by ID and token."""
+        self.users[user.id] = user
+        self._tokens[user.token] = user.id
+
     def user_by_token(self, token: str) -> User | None:
         uid = self._tokens.get(token)
         return self.users.get(uid) if uid else None

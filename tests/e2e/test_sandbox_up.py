@@ -31,6 +31,8 @@ async def test_sandbox_up_shows_messages_crossing(tmp_path: Path) -> None:
         "0",
         "--appservice-port",
         "0",
+        "--web-port",
+        "0",
         "--exit-after-demo",
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
@@ -48,3 +50,4 @@ async def test_sandbox_up_shows_messages_crossing(tmp_path: Path) -> None:
     assert int(d2m.group(1)) < 1000 and int(m2d.group(1)) < 1000
     assert "sqlite://" in text  # the embedded default database
     assert "Matrix test user  : @alice:localhost" in text
+    assert re.search(r"Members' page     : http://127\.0\.0\.1:\d+/", text)
