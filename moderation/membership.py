@@ -154,6 +154,13 @@ async def on_channel_access(mctx: ModerationContext, channel_id: ChannelID) -> s
         portal.room_id,
         access,
     )
+    # The guild's spaces follow (a members-only room leaves the public spaces for the
+    # restricted members space): what reads the structure runs again for this guild.
+    for hook in mctx.bridge.structure_changed:
+        try:
+            await hook(portal.guild_id)
+        except Exception:  # the room is closed already; the next structure run retries
+            log.exception("members.structure-hook-failed channel=%s", channel_id)
     if access != "public":
         await enforce_room(mctx, portal.room_id)
     return access

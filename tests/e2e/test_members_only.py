@@ -19,7 +19,7 @@ from bridge.ids import ChannelID, DiscordUserID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.conftest import matrix_token
-from tests.e2e.waits import eventually, room_of
+from tests.e2e.waits import eventually, room_of, space_of, wait_for_space_child
 
 pytestmark = pytest.mark.e2e
 
@@ -270,9 +270,16 @@ async def test_a_channel_hidden_on_discord_becomes_members_only_and_back(
         )
         portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)  # type: ignore[union-attr]
         assert portal is not None and portal.access == "members_only"
+        # The spaces follow: out of the public guild space (whose children anyone can
+        # list), into the guild's restricted members space.
+        hq_space = await space_of(stack, "guild", portal.guild_id)
+        await wait_for_space_child(stack, hq_space, public, present=False)
+        members_space = await space_of(stack, "members", portal.guild_id)
+        await wait_for_space_child(stack, members_space, public)
     finally:
         await channel.set_permissions(everyone, overwrite=None)
     await eventually(lambda: _is(_join_rule(matrix_carol, public), "public"), "not reopened")
+    await wait_for_space_child(stack, hq_space, public)  # back in the public space
 
     async def reopened() -> bool:
         portal = await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)  # type: ignore[union-attr]
