@@ -56,6 +56,11 @@ class BridgeContext:
     # level then costs nothing).
     power_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     power_levels: dict[GuildID, dict[DiscordUserID, int]] = field(default_factory=dict)
+    # Set once the start-up power-level pass is over (it runs behind start-up: reading
+    # every room's levels must not hold back the relay).
+    power_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Start-up work running in the background (a reference keeps each task alive).
+    background: set[asyncio.Task[object]] = field(default_factory=set)
 
     @property
     def namer(self) -> GhostNamer:

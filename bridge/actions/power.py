@@ -179,7 +179,8 @@ async def _portal_created(ctx: BridgeContext, row: PortalRow) -> None:
 
 
 async def install_power(ctx: BridgeContext) -> None:
-    """Apply every guild's levels now, then follow role, member and portal changes."""
+    """Apply every guild's levels (in the background; ``ctx.power_ready`` when done),
+    then follow role, member and portal changes."""
 
     async def on_roles(guild_id: GuildID) -> None:
         await sync_guild_power(ctx, guild_id)
@@ -194,4 +195,15 @@ async def install_power(ctx: BridgeContext) -> None:
     ctx.structure_changed.append(on_roles)  # after the spaces' hook: new spaces
     ctx.member_roles_changed.append(on_member)
     ctx.portal_created.append(on_portal)
-    await sync_all_power(ctx)
+
+    async def first_pass() -> object:
+        try:
+            return await sync_all_power(ctx)
+        finally:
+            ctx.power_ready.set()
+
+    # Behind start-up: a warm start reads every room's levels once (two requests a
+    # room: 1,000 rooms held "bridge.started" back by ~20 s); relay needs none of it.
+    task: asyncio.Task[object] = asyncio.create_task(first_pass(), name="power-start-up")
+    ctx.background.add(task)
+    task.add_done_callback(ctx.background.discard)

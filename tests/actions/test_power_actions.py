@@ -3,6 +3,7 @@ write per room only where it differs, new portals, ghosts registered)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -154,6 +155,10 @@ async def test_install_applies_now_and_to_new_portals(
 ) -> None:
     ctx, rooms, members, matrix = world
     await install_power(ctx)
+    assert not ctx.power_ready.is_set()  # start-up is not held back by the first pass
+    await ctx.power_ready.wait()
+    await asyncio.sleep(0)  # done callbacks run at the next turn of the loop
+    assert not ctx.background  # the task let go of itself
     assert sorted(rooms.writes) == sorted([*ROOMS, SPACE])  # every configured guild's rooms
     assert len(ctx.guild_roles_changed) == len(ctx.member_roles_changed) == 1
     new = PortalRow(ChannelID(4000000000000000009), GUILD, RoomID("!new:test"), "n", "", "public")

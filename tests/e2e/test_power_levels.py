@@ -7,6 +7,7 @@ start-up."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -88,6 +89,8 @@ async def level_everywhere(
 async def test_start_up_levels_follow_each_guilds_roles(
     stack: SandboxStack, matrix_alice: MatrixUser
 ) -> None:
+    assert stack.bridge is not None
+    await asyncio.wait_for(stack.bridge.ctx.power_ready.wait(), 60)  # the start-up pass
     hq, nord, yvelines = [await guild_rooms(stack, g) for g in (HQ, NORD, YVELINES)]
     assert hq and nord and yvelines
     bot = str(stack.config.namer.bot_mxid)  # type: ignore[union-attr]
