@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 from bridge.actions.context import BridgeContext
 from bridge.actions.puppets import sync_puppet
@@ -182,14 +183,26 @@ async def install_power(ctx: BridgeContext) -> None:
     """Apply every guild's levels (in the background; ``ctx.power_ready`` when done),
     then follow role, member and portal changes."""
 
+    pending: set[GuildID] = set()
+
     async def on_roles(guild_id: GuildID) -> None:
-        await sync_guild_power(ctx, guild_id)
+        """Roles or structure changed: the guild's pass runs beside the structure queue,
+        never in it (it may wait for the start-up pass; a channel move must not)."""
+        if guild_id in pending:
+            return  # the queued pass will see this change too
+        pending.add(guild_id)
+
+        async def run() -> object:
+            pending.discard(guild_id)
+            return await sync_guild_power(ctx, guild_id)
+
+        _background(ctx, run(), f"power-{guild_id}")
 
     async def on_member(guild_id: GuildID, user_id: DiscordUserID) -> None:
         await member_changed(ctx, guild_id, user_id)
 
-    async def on_portal(row: PortalRow) -> None:
-        await _portal_created(ctx, row)
+    async def on_portal(row: PortalRow) -> None:  # beside the queue too, as on_roles
+        _background(ctx, _portal_created(ctx, row), f"power-{row.room_id}")
 
     ctx.guild_roles_changed.append(on_roles)
     ctx.structure_changed.append(on_roles)  # after the spaces' hook: new spaces
@@ -204,6 +217,19 @@ async def install_power(ctx: BridgeContext) -> None:
 
     # Behind start-up: a warm start reads every room's levels once (two requests a
     # room: 1,000 rooms held "bridge.started" back by ~20 s); relay needs none of it.
-    task: asyncio.Task[object] = asyncio.create_task(first_pass(), name="power-start-up")
+    _background(ctx, first_pass(), "power-start-up")
+
+
+def _background(ctx: BridgeContext, work: Coroutine[Any, Any, object], name: str) -> None:
+    """Run ``work`` as a task kept in ``ctx.background`` until done; failures logged."""
+
+    async def guarded() -> object:
+        try:
+            return await work
+        except Exception:
+            log.exception("power.failed task=%s", name)
+            return None
+
+    task: asyncio.Task[object] = asyncio.create_task(guarded(), name=name)
     ctx.background.add(task)
     task.add_done_callback(ctx.background.discard)

@@ -164,6 +164,7 @@ async def test_install_applies_now_and_to_new_portals(
     new = PortalRow(ChannelID(4000000000000000009), GUILD, RoomID("!new:test"), "n", "", "public")
     for hook in ctx.portal_created:
         await hook(new)
+    await asyncio.gather(*ctx.background)  # the new room's pass runs beside the queue
     assert rooms.users(new.room_id) == {ghost(ctx, MOD): 50, "@carol:example.org": 50}
     # A member's roles changed: the guild is recomputed.
     members.guilds[GUILD][PLAIN] = (frozenset(), BAN, False)
