@@ -1,4 +1,5 @@
-"""PLACEHOLDER for the spaces helper's 0012 (no-op), so 0013 can be tested on this branch.
+"""Reserved, no-op: a number kept for spaces work that moved to 0014 (0013 had landed on
+top of it, so it stays; upgrading through it changes nothing).
 
 Revision ID: 0012
 Revises: 0011
