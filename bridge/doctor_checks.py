@@ -16,10 +16,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from bridge.config import Config, ConfigError
+from bridge.model import BRIDGEABLE_TYPES
 from bridge.registration import build_registration
 
 Status = Literal["OK", "WARN", "FAIL", "SKIP"]
-TEXT_CHANNEL_TYPES = (0, 5)  # GUILD_TEXT, GUILD_ANNOUNCEMENT
+# Text, announcement, forum and media channels (bridge.model.BRIDGEABLE_TYPES).
+TEXT_CHANNEL_TYPES = BRIDGEABLE_TYPES
 TOKEN_HINT = (
     "put the bot token from the Discord Developer Portal (your application -> Bot -> "
     "Reset Token) in discord.token"
@@ -350,7 +352,12 @@ def channel_check(key: str, channel_id: int, guild_id: int, result: HttpResult) 
                 f"fix {key}: use a channel of the configured guild",
             )
         if body.get("type") not in TEXT_CHANNEL_TYPES:
-            return fail(name, f"is not a text channel (type {body.get('type')})", f"fix {key}")
+            return fail(
+                name,
+                f"cannot be bridged (type {body.get('type')}): text, announcement, forum "
+                "and media channels can",
+                f"fix {key}",
+            )
         return ok(name, f"#{body.get('name')} exists")
     if result.status == 404:
         return fail(name, "does not exist (404 Unknown Channel)", f"fix {key}")

@@ -38,7 +38,7 @@ def test_empty_section_means_defaults(section: Any) -> None:
 def test_moderation_follows_path_in_config_fields() -> None:
     names = list(Config.__dataclass_fields__)
     # Added fields go last, with defaults: positional Config(...) calls keep working.
-    assert names[-4:] == ["path", "moderation", "members", "log_format"]
+    assert names[-5:] == ["path", "moderation", "members", "log_format", "web"]
 
 
 def test_full_section(tmp_path: Path) -> None:

@@ -121,13 +121,14 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
             # UTF-8 whatever the Content-Type says; ValueError covers JSONDecodeError,
             # UnicodeDecodeError and integers too long to convert, RecursionError deep nesting.
             body = json.loads((await request.read()).decode("utf-8"))
+            is_json = True
         except (ValueError, RecursionError):
-            body = None
+            body, is_json = None, False  # (a body of "null" is JSON, and None too)
         if not isinstance(body, dict) or not isinstance(body.get("events", []), list):
             if await handlers.seen(txn_id, None):  # a replay: acknowledged, whatever it holds
                 log.info("appservice.txn-duplicate txn=%r", txn_id)
                 return web.json_response({})
-            if body is None:
+            if not is_json:
                 return _error(400, "M_NOT_JSON", "Transaction body is not JSON")
             return _error(400, "M_BAD_JSON", "Transaction must be an object with an events list")
         events = [e for e in body.get("events", []) if isinstance(e, dict)]

@@ -144,6 +144,10 @@ async def test_malformed_bodies_are_400_and_not_recorded(
     assert (await resp.json())["errcode"] == "M_NOT_JSON"
     resp = await http.put("/_matrix/app/v1/transactions/b2", json=[1, 2], headers=auth())
     assert resp.status == 400
+    assert (await resp.json())["errcode"] == "M_BAD_JSON"
+    # "null" is JSON (not an object): M_BAD_JSON too, not M_NOT_JSON (found by the fuzzer).
+    resp = await http.put("/_matrix/app/v1/transactions/b4", data=b"null", headers=auth())
+    assert resp.status == 400 and (await resp.json())["errcode"] == "M_BAD_JSON"
     resp = await http.put(
         "/_matrix/app/v1/transactions/b3", json={"events": "nope"}, headers=auth()
     )
