@@ -60,6 +60,9 @@ class StackOptions:
     bridge_subprocess: bool = False
     # The members' page (bridge.web): its port (0: a free one); None: no page.
     web_port: int | None = 0
+    # How the members' page creates accounts: "synapse_shared_secret" or
+    # "registration_token" (single-use tokens made with an admin account's token).
+    web_registration: str = "synapse_shared_secret"
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -156,6 +159,23 @@ def web_config_data(seed: dict[str, Any], port: int, client_secret: str) -> dict
     }
 
 
+WEB_ADMIN = "passerelle-web-admin"
+
+
+async def web_registration(synapse: Synapse, mode: str) -> dict[str, str]:
+    """The ``web:`` keys of a registration ``mode``: the shared secret, or an admin
+    account's token for making single-use registration tokens."""
+    if mode == "synapse_shared_secret":
+        return {
+            "registration": mode,
+            "registration_shared_secret": synapse.registration_shared_secret,
+        }
+    if mode == "registration_token":
+        _, token = await synapse.register_user(WEB_ADMIN, secrets.token_hex(16), admin=True)
+        return {"registration": mode, "registration_admin_token": token}
+    raise ValueError(f"unknown web registration mode: {mode}")
+
+
 class SandboxStack:
     """Start with :meth:`start`, stop with :meth:`stop` (or ``async with``)."""
 
@@ -214,9 +234,8 @@ class SandboxStack:
         for localpart, password in self.opts.matrix_users:
             user_id, token = await self.synapse.register_user(localpart, password)
             self.matrix_tokens[user_id] = token
-        if "web" in data:  # new accounts through Synapse's shared-secret registration
-            data["web"]["registration"] = "synapse_shared_secret"
-            data["web"]["registration_shared_secret"] = self.synapse.registration_shared_secret
+        if "web" in data:  # new accounts: Synapse's shared secret, or registration tokens
+            data["web"].update(await web_registration(self.synapse, self.opts.web_registration))
             config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
             self.config = parse_config(data, config_path)
         if self.opts.bridge_subprocess:

@@ -184,7 +184,10 @@ def homeserver_config(
         "registration_shared_secret": shared_secret,
         "macaroon_secret_key": _random_secret(),
         "form_secret": _random_secret(),
-        "enable_registration": False,
+        # Registration only with a single-use token an admin made (the members' page's
+        # registration_token mode); nobody can register without one.
+        "enable_registration": True,
+        "registration_requires_token": True,
         "report_stats": False,
         "enable_metrics": False,
         "suppress_key_server_warning": True,

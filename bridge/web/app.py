@@ -22,7 +22,7 @@ import jinja2
 import segno
 from aiohttp import web
 
-from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink
+from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink, withheld_rooms
 from bridge.config_web import WebConfig
 from bridge.ids import DiscordUserID, GuildID, UserID
 from bridge.ratelimit import SenderLimiter
@@ -37,6 +37,7 @@ HERE = Path(__file__).parent
 SESSION = "passerelle_session"
 PENDING = "passerelle_login"
 SSO_PENDING = "passerelle_sso"
+TYPED = "passerelle_typed"
 LANG = "passerelle_lang"
 LIMITED_GETS = ("/login", "/callback", "/link/sso", "/link/sso/callback")
 SESSION_TTL = 30 * 60
@@ -46,12 +47,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class PageError(Exception):
-    """Show the error page: ``key`` in :mod:`bridge.web.strings`, an HTTP status."""
+    """Show the error page: ``key`` in :mod:`bridge.web.strings`, an HTTP status, and
+    what the member had typed (``keep``, never a password) to give back after they log
+    in again."""
 
-    def __init__(self, key: str, status: int = 400) -> None:
+    def __init__(self, key: str, status: int = 400, keep: Mapping[str, str] | None = None) -> None:
         super().__init__(key)
         self.key = key
         self.status = status
+        self.keep = dict(keep or {})
 
 
 class MembersPage:
@@ -69,6 +73,7 @@ class MembersPage:
             bridge_cfg.homeserver.url,
             bridge_cfg.homeserver.server_name,
             cfg.registration_shared_secret,
+            cfg.registration_admin_token,
         )
         self.ip_limit = SenderLimiter(cfg.ip_per_minute, 60)
         self.account_limit = SenderLimiter(cfg.account_per_hour, 3600)
@@ -106,6 +111,11 @@ class MembersPage:
             resp = await handler(request)
         except PageError as err:
             resp = self._page(request, "error.html", {"message_key": err.key}, err.status)
+            if err.keep:  # nothing typed is lost: the form gets it back after a new login
+                kept = security.sign(
+                    self.cfg.session_secret, "typed", err.keep, self.clock(), PENDING_TTL
+                )
+                self._cookie(resp, TYPED, kept, PENDING_TTL)
         except web.HTTPNotFound:
             resp = self._page(request, "error.html", {"message_key": "err_not_found"}, 404)
         except Unavailable as exc:
@@ -154,8 +164,17 @@ class MembersPage:
         session = self._session(request)
         form = {k: str(v) for k, v in (await request.post()).items()}
         if session is None or not security.same(form.get("csrf"), session.get("c")):
-            raise PageError("err_expired", 403)
+            typed = form.get("username", "").strip()[:64]
+            keep = {request.path.strip("/"): typed} if typed else None
+            raise PageError("err_expired", 403, keep)
         return session, form
+
+    def _typed_before(self, request: web.Request) -> dict[str, str]:
+        """What a form held when its login expired (a signed cookie, 10 minutes)."""
+        kept = security.unsign(
+            self.cfg.session_secret, "typed", request.cookies.get(TYPED), self.clock()
+        )
+        return {k: str(v) for k, v in (kept or {}).items() if k in ("create", "link")}
 
     @staticmethod
     def _roles(session: Mapping[str, Any]) -> dict[GuildID, list[int] | None]:
@@ -186,6 +205,7 @@ class MembersPage:
         request: web.Request,
         error: str | None = None,
         typed: Mapping[str, str] | None = None,
+        status: int = 400,
         **error_args: str,
     ) -> web.Response:
         """The landing page, or the member's page; after a refused form, with its
@@ -193,20 +213,25 @@ class MembersPage:
         session = self._session(request)
         if session is None:
             return self._page(request, "landing.html", {})
+        typed = typed if typed is not None else self._typed_before(request)
         discord_id = DiscordUserID(int(session["d"]))
         link = await self.mctx.stores.links.by_discord(discord_id)
-        rooms = await offered_rooms(self.mctx, discord_id, self._roles(session))
+        roles = self._roles(session)
+        rooms = await offered_rooms(self.mctx, discord_id, roles)
         flows = await self._flows()
         namer = self.mctx.namer
         values = {
             "s": session,
             "link": link,
             "rooms": rooms,
+            "withheld": await withheld_rooms(self.mctx, discord_id, roles),
             "error": error,
             "error_args": {"mxid": str(link.mxid) if link else "", **error_args},
             "registration": self.cfg.registration != "disabled",
             "password_login": "m.login.password" in flows,
             "sso_login": {"m.login.sso", "m.login.token"} <= flows,
+            "sso_only": {"m.login.sso", "m.login.token"} <= flows
+            and "m.login.password" not in flows,
             "server_name": self.mctx.bridge.config.homeserver.server_name,
             "suggested": (typed or {}).get("create")
             or names.suggest(
@@ -215,7 +240,7 @@ class MembersPage:
             "typed_link": (typed or {}).get("link", ""),
             "room_link": _room_link,
         }
-        return self._page(request, "home.html", values, 400 if error else 200)
+        return self._page(request, "home.html", values, status if error else 200)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         state = security.new_state()
@@ -311,9 +336,12 @@ class MembersPage:
                 return await self.home(request, "err_already_created", mxid=earlier)
             display = session.get("g") or session["u"]
             try:
-                mxid, token = await self.homeserver.register(localpart, password, display)
+                mxid, token = await self._register(localpart, password, display)
             except Refused as exc:
                 return await self._register_refused(request, discord_id, exc.code, typed)
+            except Unavailable as exc:  # the form comes back as it was typed
+                log.warning("web.register-unavailable error=%s", exc)
+                return await self.home(request, "err_homeserver_down", typed, 503)
             log.info("web.registered mxid=%s discord=%s", mxid, discord_id)
             await self.mctx.stores.web_accounts.record(discord_id, mxid)
         try:
@@ -322,7 +350,13 @@ class MembersPage:
             )
         finally:
             await self.homeserver.logout(token)
-        return self._done(request, joined)
+        return await self._done(request, joined, session)
+
+    async def _register(self, localpart: str, password: str, display: str) -> tuple[UserID, str]:
+        if self.cfg.registration == "registration_token":
+            now_ms = int(self.clock() * 1000)
+            return await self.homeserver.register_with_token(localpart, password, display, now_ms)
+        return await self.homeserver.register(localpart, password, display)
 
     async def _register_refused(
         self, request: web.Request, discord_id: DiscordUserID, code: str, typed: dict[str, str]
@@ -332,17 +366,30 @@ class MembersPage:
             return await self.home(request, "err_name_taken", typed)
         if code == "M_INVALID_USERNAME":
             return await self.home(request, "err_name_bad_characters", typed)
-        log.error("web.register-failed errcode=%s hint=check registration_shared_secret", code)
+        if code == "M_EXCLUSIVE":  # an appservice's namespace
+            return await self.home(request, "err_name_reserved", typed)
+        hint = (
+            "check registration_admin_token (an admin's access token) and"
+            " registration_requires_token/enable_registration in homeserver.yaml"
+            if self.cfg.registration == "registration_token"
+            else "check registration_shared_secret"
+        )
+        log.error("web.register-failed errcode=%s hint=%s", code, hint)
         raise PageError("err_internal", 500)
 
     async def link(self, request: web.Request) -> web.StreamResponse:
         session, form = await self._form(request)
         discord_id = DiscordUserID(int(session["d"]))
         self._account_allowed(str(discord_id))
-        if not await self.homeserver.password_login_offered():
-            return await self.home(request, "err_no_password_login")
         user = form.get("username", "").strip()
         typed = {"link": user}
+        try:
+            offered = await self.homeserver.password_login_offered()
+        except Unavailable as exc:
+            log.warning("web.link-unavailable error=%s", exc)
+            return await self.home(request, "err_homeserver_down", typed, 503)
+        if not offered:
+            return await self.home(request, "err_no_password_login")
         server = self.mctx.bridge.config.homeserver.server_name
         if user.startswith("@") and not user.endswith(f":{server}"):
             return await self.home(request, "err_login", typed)
@@ -352,11 +399,14 @@ class MembersPage:
             mxid, token = await self.homeserver.password_login(user, form.get("password", ""))
         except Refused:
             return await self.home(request, "err_login", typed)
+        except Unavailable as exc:
+            log.warning("web.link-unavailable error=%s", exc)
+            return await self.home(request, "err_homeserver_down", typed, 503)
         await self.homeserver.logout(token)  # the login proved it; the token is done
         joined = await link_and_join(
             self.mctx, mxid, discord_id, self._roles(session), self.homeserver
         )
-        return self._done(request, joined)
+        return await self._done(request, joined, session)
 
     async def link_sso(self, request: web.Request) -> web.StreamResponse:
         """Link by the homeserver's SSO: off to its login page, back with a loginToken.
@@ -404,7 +454,7 @@ class MembersPage:
             raise PageError("err_login", 403)
         roles = self._roles(session)
         joined = await link_and_join(self.mctx, mxid, discord_id, roles, self.homeserver)
-        resp = self._done(request, joined)
+        resp = await self._done(request, joined, session)
         resp.del_cookie(SSO_PENDING, path="/")
         return resp
 
@@ -419,7 +469,9 @@ class MembersPage:
         resp.del_cookie(SESSION, path="/")
         raise resp
 
-    def _done(self, request: web.Request, joined: Joined) -> web.Response:
+    async def _done(
+        self, request: web.Request, joined: Joined, session: Mapping[str, Any]
+    ) -> web.Response:
         target = (
             joined.spaces[-1]
             if joined.spaces
@@ -435,8 +487,13 @@ class MembersPage:
             "room_link": _room_link,
             "qr": qr,
             "qr_url": qr_url,
+            "withheld": await withheld_rooms(
+                self.mctx, DiscordUserID(int(session["d"])), self._roles(session)
+            ),
         }
-        return self._page(request, "done.html", values)
+        resp = self._page(request, "done.html", values)
+        resp.del_cookie(TYPED, path="/")
+        return resp
 
 
 def _room_link(room_id: str) -> str:

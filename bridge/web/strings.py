@@ -18,6 +18,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "your_rooms": "Les salons que vos rôles vous ouvrent",
         "members_only": "réservé aux membres",
         "no_rooms": "Aucun salon pour l'instant.",
+        "no_member_role": "{n} salon(s) réservé(s) aux membres ne sont pas dans cette "
+        "liste : votre compte Discord n'a pas (encore) le rôle de membre. Pour être "
+        "vérifié, demandez à un modérateur sur le serveur Discord. Quand vous avez le "
+        "rôle, un compte relié ici est invité dans ces salons tout seul.",
+        "sso_only_create": "Ce serveur crée les comptes sur sa propre page de connexion "
+        "(SSO). Appuyez sur le bouton : créez votre compte ou connectez-vous là-bas, "
+        "puis vous revenez ici, relié et dans les salons.",
+        "sso_create": "Créer mon compte sur la page du serveur",
         "linked_to": "Votre compte Discord est relié à {mxid}.",
         "create_title": "Créer un compte sur le serveur du parti",
         "username": "Nom d'utilisateur",
@@ -80,6 +88,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "your_rooms": "The rooms your roles open to you",
         "members_only": "members only",
         "no_rooms": "No room yet.",
+        "no_member_role": "{n} members-only room(s) are not in this list: your Discord "
+        "account does not have the member role (yet). To get verified, ask a moderator on "
+        "the Discord server. Once you have the role, an account linked here is invited to "
+        "those rooms by itself.",
+        "sso_only_create": "This server creates accounts on its own login page (SSO). "
+        "Press the button: create your account or log in there, then you come back "
+        "here, linked and in the rooms.",
+        "sso_create": "Create my account on the server's page",
         "linked_to": "Your Discord account is linked to {mxid}.",
         "create_title": "Create an account on the party's server",
         "username": "Username",

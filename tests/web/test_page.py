@@ -139,26 +139,6 @@ async def test_discord_down_at_callback_is_a_plain_page() -> None:
         await client.close()
 
 
-async def test_homeserver_down_then_per_account_limit_on_link() -> None:
-    page = _page(per_account=2)
-    client = await _client(page)
-    try:
-        form = {"csrf": "csrf-1", "username": "alice", "password": "pw"}
-        statuses = []
-        for _ in range(3):
-            resp = await client.post("/link", data=form, cookies=_session(page))
-            statuses.append(resp.status)
-            if resp.status == 503:
-                assert "Le serveur Matrix ne répond pas" in await resp.text()
-        assert statuses == [503, 503, 429]
-        # A wrong CSRF token is refused before anything else.
-        bad = {**form, "csrf": "other"}
-        resp = await client.post("/link", data=bad, cookies=_session(page))
-        assert resp.status == 403
-    finally:
-        await client.close()
-
-
 async def test_an_unexpected_failure_is_a_plain_page() -> None:
     page = _page()  # its fake context has no database: unlinking fails
     client = await _client(page)

@@ -126,3 +126,24 @@ async def test_sso_link_round_trip(harness: tuple[Harness, TestServer]) -> None:
         assert hs.app[LOGGED_OUT] == ["Bearer bob-tok"]  # the SSO token did not linger
     finally:
         await client.close()
+
+
+async def test_a_homeserver_with_sso_only_creates_accounts_through_its_sso(
+    harness: tuple[Harness, TestServer],
+) -> None:
+    """No password login advertised: the create form (a password) would fail, so the
+    page sends new members to the homeserver's own SSO page (which creates the account
+    there) and back through the same nonce-bound way as linking."""
+    h, _ = harness
+    page = _page(h)
+    page.cfg = dataclasses.replace(
+        page.cfg, registration="synapse_shared_secret", registration_shared_secret="s"
+    )
+    client = TestClient(TestServer(page.app()))
+    await client.start_server()
+    try:
+        home = await (await client.get("/", cookies={SESSION: _session(page)})).text()
+        assert 'id="sso-only"' in home and 'href="/link/sso"' in home
+        assert 'id="create-form"' not in home and 'id="link-form"' not in home
+    finally:
+        await client.close()
