@@ -19,6 +19,7 @@ from bridge.app import Bridge
 from bridge.config import Config, parse_config
 from bridge.registration import Tokens, build_registration, load_tokens, write_registration
 from sandbox.bridge_process import BridgeProcess
+from sandbox.cas import CasServer
 from sandbox.discord.server import Emulator, load_seed
 from sandbox.synapse import Synapse, SynapseOptions, start_synapse
 
@@ -63,6 +64,8 @@ class StackOptions:
     # How the members' page creates accounts: "synapse_shared_secret" or
     # "registration_token" (single-use tokens made with an admin account's token).
     web_registration: str = "synapse_shared_secret"
+    # A sandbox CAS server (sandbox/cas.py) as the homeserver's SSO, besides passwords.
+    sso: bool = False
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -171,7 +174,8 @@ async def web_registration(synapse: Synapse, mode: str) -> dict[str, str]:
             "registration_shared_secret": synapse.registration_shared_secret,
         }
     if mode == "registration_token":
-        _, token = await synapse.register_user(WEB_ADMIN, secrets.token_hex(16), admin=True)
+        localpart = f"{WEB_ADMIN}-{secrets.token_hex(3)}"
+        _, token = await synapse.register_user(localpart, secrets.token_hex(16), admin=True)
         return {"registration": mode, "registration_admin_token": token}
     raise ValueError(f"unknown web registration mode: {mode}")
 
@@ -185,6 +189,7 @@ class SandboxStack:
             opts.seed if isinstance(opts.seed, dict) else load_seed(Path(opts.seed))
         )
         self.emulator: Emulator | None = None
+        self.cas: CasServer | None = None
         self.synapse: Synapse | None = None
         self.bridge: Bridge | None = None
         self.bridge_process: BridgeProcess | None = None
@@ -223,12 +228,19 @@ class SandboxStack:
         if not registration.exists():
             write_registration(build_registration(self.config), registration)
         self.tokens = load_tokens(self.config)
+        if self.opts.sso:
+            self.cas = CasServer()
+            await self.cas.start()
         self.synapse = await start_synapse(
             SynapseOptions(
                 server_name=SERVER_NAME,
                 port=synapse_port,
                 registration_files=[registration],
                 workdir=workdir / "synapse",
+                cas_server_url=self.cas.url if self.cas is not None else None,
+                # The sandbox's members' pages (all on 127.0.0.1) come back from SSO
+                # without Synapse's "continue to ..." confirmation.
+                sso_client_whitelist=["http://127.0.0.1:"],
             )
         )
         for localpart, password in self.opts.matrix_users:
@@ -272,6 +284,9 @@ class SandboxStack:
         if self.emulator is not None:
             await self.emulator.stop()
             self.emulator = None
+        if self.cas is not None:
+            await self.cas.stop()
+            self.cas = None
 
     async def __aenter__(self) -> SandboxStack:
         try:

@@ -449,12 +449,16 @@ class MembersPage:
             mxid, token = await self.homeserver.token_login(request.query["loginToken"])
         except Refused:
             raise PageError("err_expired", 403) from None
-        await self.homeserver.logout(token)
-        if self.mctx.namer.is_bridge_owned(mxid):
-            raise PageError("err_login", 403)
-        roles = self._roles(session)
-        joined = await link_and_join(self.mctx, mxid, discord_id, roles, self.homeserver)
-        resp = await self._done(request, joined, session)
+        try:
+            if self.mctx.namer.is_bridge_owned(mxid):
+                raise PageError("err_login", 403)
+            roles = self._roles(session)
+            # The SSO token joins the rooms (an account the homeserver just created on
+            # this SSO login is then in them, like one created here), then it is done.
+            joined = await link_and_join(self.mctx, mxid, discord_id, roles, self.homeserver, token)
+        finally:
+            await self.homeserver.logout(token)
+        resp = await self._done(request, joined, session, sso=True)
         resp.del_cookie(SSO_PENDING, path="/")
         return resp
 
@@ -470,7 +474,7 @@ class MembersPage:
         raise resp
 
     async def _done(
-        self, request: web.Request, joined: Joined, session: Mapping[str, Any]
+        self, request: web.Request, joined: Joined, session: Mapping[str, Any], sso: bool = False
     ) -> web.Response:
         target = (
             joined.spaces[-1]
@@ -487,6 +491,7 @@ class MembersPage:
             "room_link": _room_link,
             "qr": qr,
             "qr_url": qr_url,
+            "sso": sso,
             "withheld": await withheld_rooms(
                 self.mctx, DiscordUserID(int(session["d"])), self._roles(session)
             ),

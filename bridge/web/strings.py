@@ -44,6 +44,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "step_app": "Installez l'application Element (ordinateur ou téléphone), ou ouvrez-la "
         "dans le navigateur :",
         "step_login": "Connectez-vous avec {mxid} et votre mot de passe.",
+        "step_login_sso": "Connectez-vous avec {mxid} par la page de connexion du serveur "
+        "(le même bouton qu'ici).",
         "step_phone": "Sur le téléphone, scannez ce code :",
         "open_element": "Ouvrir Element",
         "unlinked": "Votre compte Discord n'est plus relié.",
@@ -113,6 +115,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "next_steps": "What now?",
         "step_app": "Install the Element app (computer or phone), or open it in the browser:",
         "step_login": "Log in as {mxid} with your password.",
+        "step_login_sso": "Log in as {mxid} through the server's login page (the same "
+        "button as here).",
         "step_phone": "On your phone, scan this code:",
         "open_element": "Open Element",
         "unlinked": "Your Discord account is no longer linked.",

@@ -22,6 +22,7 @@ from bridge.web.app import SESSION, SSO_PENDING, MembersPage
 from tests.moderation.fakes import GUILD, ROOM_A, Harness, moderation_context
 
 LOGGED_OUT = web.AppKey("logged_out", list)
+JOINS = web.AppKey("joins", list)
 BOB = UserID("@bob:example.org")
 BOB_UID = DiscordUserID(5000000000000000042)
 
@@ -29,6 +30,7 @@ BOB_UID = DiscordUserID(5000000000000000042)
 def _homeserver() -> web.Application:
     """Advertises SSO; ``loginToken`` "good" is bob's, anything else is refused."""
     logged_out: list[str] = []
+    joins: list[tuple[str, str]] = []
 
     async def flows(request: web.Request) -> web.Response:
         return web.json_response({"flows": [{"type": "m.login.sso"}, {"type": "m.login.token"}]})
@@ -43,11 +45,17 @@ def _homeserver() -> web.Application:
         logged_out.append(request.headers["Authorization"])
         return web.json_response({})
 
+    async def join(request: web.Request) -> web.Response:
+        joins.append((request.match_info["room"], request.headers["Authorization"]))
+        return web.json_response({"room_id": request.match_info["room"]})
+
     app = web.Application()
     app.router.add_get("/_matrix/client/v3/login", flows)
     app.router.add_post("/_matrix/client/v3/login", login)
     app.router.add_post("/_matrix/client/v3/logout", logout)
+    app.router.add_post("/_matrix/client/v3/join/{room}", join)
     app[LOGGED_OUT] = logged_out
+    app[JOINS] = joins
     return app
 
 
@@ -123,7 +131,8 @@ async def test_sso_link_round_trip(harness: tuple[Harness, TestServer]) -> None:
         link = await h.stores.links.by_discord(BOB_UID)
         assert link is not None and link.mxid == BOB
         assert (ROOM_A, BOB) in h.matrix.invite_calls
-        assert hs.app[LOGGED_OUT] == ["Bearer bob-tok"]  # the SSO token did not linger
+        assert (ROOM_A, "Bearer bob-tok") in hs.app[JOINS]  # joined with the SSO token ...
+        assert hs.app[LOGGED_OUT] == ["Bearer bob-tok"]  # ... which did not linger
     finally:
         await client.close()
 
