@@ -53,9 +53,12 @@ class Weigher:
             self.responses.append(response)
 
     async def take(self) -> tuple[int, int]:
+        """(bytes, requests) that crossed the network: a stylesheet the browser kept
+        (served from its cache, 0 bytes transferred) counts for nothing."""
         taken, self.responses = self.responses, []
-        sizes = [len(await r.body()) for r in taken]
-        return sum(sizes), len(sizes)
+        sizes = [(await r.request.sizes())["responseBodySize"] for r in taken]
+        fetched = [size for size in sizes if size > 0]
+        return sum(fetched), len(fetched)
 
 
 def _member(stack: SandboxStack, n: int) -> tuple[str, str]:
@@ -117,7 +120,7 @@ def _report(runs: list[Run], registration: str) -> None:
     for name in ("landing", "member", "done"):
         print(
             f"  weight {name:<8}: {last.bytes_by_page[name]:>6} bytes in"
-            f" {last.requests_by_page[name]} request(s) (HTML + CSS, no script)"
+            f" {last.requests_by_page[name]} request(s) over the network (no script)"
         )
 
 

@@ -11,6 +11,7 @@ Discord, with state and PKCE), ``GET /callback`` (back from Discord),
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -79,6 +80,10 @@ class MembersPage:
         self.account_limit = SenderLimiter(cfg.account_per_hour, 3600)
         self._creating = asyncio.Lock()
         self._flows_cache: tuple[float, frozenset[str]] | None = None
+        # The stylesheet's URL names its content: browsers keep it (immutable) and a new
+        # version is a new URL.
+        css = (HERE / "static" / "style.css").read_bytes()
+        self.css_url = f"/static/style.css?v={hashlib.sha256(css).hexdigest()[:12]}"
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -129,6 +134,8 @@ class MembersPage:
             log.exception("web.failed path=%s", request.path)
             resp = self._page(request, "error.html", {"message_key": "err_internal"}, 500)
         resp.headers.update(security.SECURITY_HEADERS)
+        if request.path.startswith("/static/") and resp.status == 200:
+            resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return resp
 
     def _ip(self, request: web.Request) -> str:
@@ -140,7 +147,9 @@ class MembersPage:
         self, request: web.Request, template: str, values: Mapping[str, Any], status: int = 200
     ) -> web.Response:
         lang = pick_lang(request.headers.get("Accept-Language"), request.cookies.get(LANG))
-        html = self.env.get_template(template).render(t=texts(lang), lang=lang, **values)
+        html = self.env.get_template(template).render(
+            t=texts(lang), lang=lang, css_url=self.css_url, **values
+        )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def _cookie(self, resp: web.StreamResponse, name: str, value: str, ttl: int) -> None:

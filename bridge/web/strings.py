@@ -18,7 +18,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "your_rooms": "Les salons que vos rôles vous ouvrent",
         "members_only": "réservé aux membres",
         "no_rooms": "Aucun salon pour l'instant.",
-        "no_member_role": "{n} salon(s) réservé(s) aux membres ne sont pas dans cette "
+        "no_member_role_one": "Un salon réservé aux membres n'est pas dans cette liste : "
+        "votre compte Discord n'a pas (encore) le rôle de membre. Pour être vérifié, "
+        "demandez à un modérateur sur le serveur Discord. Quand vous avez le rôle, un "
+        "compte relié ici est invité dans ce salon tout seul.",
+        "no_member_role": "{n} salons réservés aux membres ne sont pas dans cette "
         "liste : votre compte Discord n'a pas (encore) le rôle de membre. Pour être "
         "vérifié, demandez à un modérateur sur le serveur Discord. Quand vous avez le "
         "rôle, un compte relié ici est invité dans ces salons tout seul.",
@@ -90,7 +94,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "your_rooms": "The rooms your roles open to you",
         "members_only": "members only",
         "no_rooms": "No room yet.",
-        "no_member_role": "{n} members-only room(s) are not in this list: your Discord "
+        "no_member_role_one": "One members-only room is not in this list: your Discord "
+        "account does not have the member role (yet). To get verified, ask a moderator on "
+        "the Discord server. Once you have the role, an account linked here is invited to "
+        "that room by itself.",
+        "no_member_role": "{n} members-only rooms are not in this list: your Discord "
         "account does not have the member role (yet). To get verified, ask a moderator on "
         "the Discord server. Once you have the role, an account linked here is invited to "
         "those rooms by itself.",

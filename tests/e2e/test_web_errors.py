@@ -212,7 +212,7 @@ async def test_discord_down_then_no_member_role_explained(
     rooms = await page.inner_text("#rooms")
     assert "#campaign" in rooms and "#members" not in rooms
     why = await page.inner_text("#no-member-role")
-    assert "members-only room(s) are not in this list" in why and "ask a moderator" in why
+    assert "members-only room is not in this list" in why and "ask a moderator" in why
     await shots.take(page, "no-member-role")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways on a phone: {width}px"

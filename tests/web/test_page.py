@@ -4,6 +4,7 @@ per-IP rate limit. (The whole flow runs in tests/e2e/test_web_join.py.)"""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from types import SimpleNamespace
@@ -159,5 +160,20 @@ async def test_the_language_links_win_over_the_browser() -> None:
         resp = await client.get("/", headers={"Accept-Language": "fr"})
         assert "Log in with Discord" in await resp.text()
         assert (await client.get("/lang/de", allow_redirects=False)).status == 404
+    finally:
+        await client.close()
+
+
+async def test_the_stylesheet_is_cached_under_a_versioned_url() -> None:
+    client = await _client(_page("http://127.0.0.1:8080"))
+    try:
+        resp = await client.get("/")
+        assert resp.headers["Cache-Control"] == "no-store"  # pages are never kept
+        found = re.search(r'href="(/static/style\.css\?v=[0-9a-f]{12})"', await resp.text())
+        assert found
+        resp = await client.get(found.group(1))
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/css")
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
     finally:
         await client.close()

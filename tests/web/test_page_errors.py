@@ -137,7 +137,7 @@ async def test_no_member_role_is_explained(harness: Harness) -> None:
             await client.get("/", cookies=_session(page, []), headers={"Accept-Language": "en"})
         ).text()
         assert 'id="no-member-role"' in html
-        assert "1 members-only room(s) are not in this list" in html
+        assert "One members-only room is not in this list" in html
         assert "ask a moderator" in html
         html = await (await client.get("/", cookies=_session(page, [MEMBER_ROLE]))).text()
         assert 'id="no-member-role"' not in html  # a member sees the room itself
