@@ -4,7 +4,7 @@ account flows in :mod:`bridge.actions.web_join`.
 
 Routes: ``GET /`` (landing, or who you are and your rooms), ``GET /login`` (to
 Discord, with state and PKCE), ``GET /callback`` (back from Discord),
-``POST /create``, ``POST /link``, ``POST /unlink``, ``POST /logout``,
+``POST /create``, ``POST /link``, ``POST /rejoin``, ``POST /unlink``, ``POST /logout``,
 ``GET /static/style.css``.
 """
 
@@ -102,6 +102,7 @@ class MembersPage:
         app.router.add_get("/link/sso", self.link_sso)
         app.router.add_get("/link/sso/callback", self.link_sso_callback)
         app.router.add_post("/unlink", self.unlink)
+        app.router.add_post("/rejoin", self.rejoin)
         app.router.add_post("/logout", self.logout)
         app.router.add_get("/static/style.css", self.style)
         app.router.add_get("/lang/{lang}", self.set_lang)
@@ -470,6 +471,20 @@ class MembersPage:
         resp = await self._done(request, joined, session, sso=True)
         resp.del_cookie(SSO_PENDING, path="/")
         return resp
+
+    async def rejoin(self, request: web.Request) -> web.StreamResponse:
+        """Already linked: invite the account again wherever its roles allow and it is
+        not (an invitation lost, joins cut short by an outage, a member role since)."""
+        session, _ = await self._form(request)
+        discord_id = DiscordUserID(int(session["d"]))
+        self._account_allowed(str(discord_id))
+        link = await self.mctx.stores.links.by_discord(discord_id)
+        if link is None:
+            return await self.home(request)
+        joined = await link_and_join(
+            self.mctx, UserID(link.mxid), discord_id, self._roles(session), self.homeserver
+        )
+        return await self._done(request, joined, session)
 
     async def unlink(self, request: web.Request) -> web.StreamResponse:
         session, _ = await self._form(request)

@@ -156,3 +156,25 @@ async def test_a_homeserver_with_sso_only_creates_accounts_through_its_sso(
         assert 'id="create-form"' not in home and 'id="link-form"' not in home
     finally:
         await client.close()
+
+
+async def test_a_linked_member_can_ask_for_the_invitations_again(
+    harness: tuple[Harness, TestServer],
+) -> None:
+    """Joins cut short by an outage, an invitation declined: "invite me again"."""
+    h, _ = harness
+    page = _page(h)
+    await h.stores.links.link(BOB, BOB_UID)
+    client = TestClient(TestServer(page.app()))
+    await client.start_server()
+    try:
+        cookies = {SESSION: _session(page)}
+        home = await (await client.get("/", cookies=cookies)).text()
+        assert 'id="rejoin"' in home and 'id="unlink"' in home
+        resp = await client.post("/rejoin", data={"csrf": "csrf"}, cookies=cookies)
+        assert resp.status == 200 and 'id="done"' in await resp.text()
+        assert (ROOM_A, BOB) in h.matrix.invite_calls
+        resp = await client.post("/rejoin", data={"csrf": "forged"}, cookies=cookies)
+        assert resp.status == 403
+    finally:
+        await client.close()
