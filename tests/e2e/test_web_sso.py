@@ -79,6 +79,11 @@ async def test_an_account_created_by_the_homeserver_sso_is_linked_and_in_the_roo
     for channel in (PUBLIC, MEMBERS):
         room = RoomID(await _room(stack, channel))
         assert await matrix.membership(room, mxid) == "join"  # joined, not only invited
+    # Back on the page, linked: "invite me again" works (nothing to do: already in).
+    await page.goto(stack.web_url + "/")
+    await page.click("#rejoin")
+    await page.wait_for_selector("#done")
+    assert "#members" in await page.inner_text("#rooms")
     # Not an account the page created: no web_account row (that one stays for later).
     assert (
         await stack.bridge.ctx.stores.web_accounts.created_for(DiscordUserID(2000000000000000301))
