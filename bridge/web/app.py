@@ -116,7 +116,8 @@ class MembersPage:
                 raise PageError("err_rate", 429)
             resp = await handler(request)
         except PageError as err:
-            resp = self._page(request, "error.html", {"message_key": err.key}, err.status)
+            values = {"message_key": err.key, "kept": bool(err.keep)}
+            resp = self._page(request, "error.html", values, err.status)
             if err.keep:  # nothing typed is lost: the form gets it back after a new login
                 kept = security.sign(
                     self.cfg.session_secret, "typed", err.keep, self.clock(), PENDING_TTL

@@ -55,6 +55,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "open_element": "Ouvrir Element",
         "unlinked": "Votre compte Discord n'est plus relié.",
         "back": "Retour",
+        "kept_after_login": "Le nom que vous aviez tapé vous attendra dans le formulaire "
+        "après la connexion (le mot de passe, lui, est à retaper).",
         "error_title": "Quelque chose n'a pas marché",
         "err_expired": "La connexion a expiré ou ne vient pas de cette page. Rien n'a été "
         "changé : recommencez.",
@@ -131,6 +133,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "open_element": "Open Element",
         "unlinked": "Your Discord account is no longer linked.",
         "back": "Back",
+        "kept_after_login": "The name you typed will be back in the form after you log in "
+        "(the password you type again).",
         "error_title": "Something went wrong",
         "err_expired": "The login expired or did not come from this page. Nothing was "
         "changed: start again.",

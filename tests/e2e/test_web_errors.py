@@ -252,6 +252,7 @@ async def test_an_expired_login_loses_nothing_typed(
         await page.wait_for_selector("#error")
         assert "expiré" in await page.inner_text("#error")
         assert "Rien n'a été changé" in await page.inner_text("#error")
+        assert "vous attendra" in await page.inner_text("#kept")
         await shots.take(page, "expired")
         await page.click("a.button")  # "Retour"
         await _login(page, token_page.url, "nina", shots, fresh=False)

@@ -116,6 +116,7 @@ async def test_an_expired_login_gives_back_what_was_typed(harness: Harness) -> N
         resp = await client.post("/create", data=form)  # no (or an expired) session
         html = await resp.text()
         assert resp.status == 403 and "expiré" in html
+        assert 'id="kept"' in html  # it says the name will come back
         kept = resp.cookies[TYPED].value
         assert "un mot de passe" not in str(security.unsign("k" * 40, "typed", kept, time.time()))
         # Logged in again: the form holds what was typed, not the suggested name.
