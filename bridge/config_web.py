@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from bridge.config import _Reader
 
-Registration = Literal["disabled", "synapse_shared_secret"]
-_REGISTRATIONS: tuple[Registration, ...] = ("disabled", "synapse_shared_secret")
+Registration = Literal["disabled", "synapse_shared_secret", "registration_token"]
+_REGISTRATIONS: tuple[Registration, ...] = (
+    "disabled",
+    "synapse_shared_secret",
+    "registration_token",
+)
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,15 @@ class WebConfig:
     discord_client_id: str
     discord_client_secret: str = field(repr=False)
     # How new accounts are made: "synapse_shared_secret" (Synapse's admin register
-    # endpoint, /_synapse/admin/v1/register, with registration_shared_secret), or
-    # "disabled" (members can only link an account they already have).
+    # endpoint, /_synapse/admin/v1/register, with registration_shared_secret),
+    # "registration_token" (a single-use registration token made with the admin API
+    # and registration_admin_token for each account, then the ordinary client-server
+    # /register with the m.login.registration_token stage), or "disabled" (members can
+    # only link an account they already have).
     registration: Registration = "disabled"
     registration_shared_secret: str = field(default="", repr=False)
+    # An access token of a homeserver admin account (registration_token only).
+    registration_admin_token: str = field(default="", repr=False)
     # The homeserver's address as browsers reach it (SSO linking redirects there);
     # None: homeserver.url.
     homeserver_public_url: str | None = None
@@ -78,9 +87,11 @@ def parse_web(data: Mapping[str, Any], reader_cls: type[_Reader]) -> WebConfig |
     registration = web.text("registration", "disabled")
     if registration not in _REGISTRATIONS:
         raise ConfigError(web.key("registration"), f"expected one of {', '.join(_REGISTRATIONS)}")
-    shared = ""
+    shared = admin_token = ""
     if registration == "synapse_shared_secret":
         shared = _secret(web, "registration_shared_secret")
+    if registration == "registration_token":
+        admin_token = _secret(web, "registration_admin_token")
     return WebConfig(
         listen_host=web.text("listen_host", "127.0.0.1"),
         listen_port=web.integer("listen_port", 29331, lo=1, hi=65535),
@@ -88,8 +99,9 @@ def parse_web(data: Mapping[str, Any], reader_cls: type[_Reader]) -> WebConfig |
         session_secret=session_secret,
         discord_client_id=client_id,
         discord_client_secret=_secret(web, "discord_client_secret"),
-        registration="synapse_shared_secret" if shared else "disabled",
+        registration=registration,
         registration_shared_secret=shared,
+        registration_admin_token=admin_token,
         homeserver_public_url=(
             _http_url(web, "homeserver_public_url") if raw.get("homeserver_public_url") else None
         ),

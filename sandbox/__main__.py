@@ -81,6 +81,9 @@ def print_connection(stack: SandboxStack) -> None:
     if stack.web_url:
         print(f"  Members' page     : {stack.web_url}/  (log in on Discord as a user above:")
         print("                      username, and its token as the password)")
+    if stack.cas is not None:
+        print(f"  Homeserver SSO    : {stack.cas.url}  (sandbox CAS: any new username")
+        print("                      creates a Matrix account on its first login)")
     print(f"  Bridge config     : {stack.config.path}")
     print(f"  Database          : {stack.config.database.url}\n")
 
@@ -95,6 +98,8 @@ async def up(args: argparse.Namespace) -> int:
         discord_port=args.discord_port,
         appservice_port=args.appservice_port,
         web_port=args.web_port,
+        web_registration=args.web_registration,
+        sso=True,  # the homeserver's SSO is the sandbox CAS: try the page's SSO way too
         matrix_users=[MATRIX_USER],
         # The demo user may read the members-only room and moderate.
         members_allowlist=[f"@{MATRIX_USER[0]}:{SERVER_NAME}"],
@@ -140,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--discord-port", type=int, default=8090)
     p.add_argument("--appservice-port", type=int, default=29330)
     p.add_argument("--web-port", type=int, default=29331, help="the members' page")
+    p.add_argument(
+        "--web-registration",
+        choices=("synapse_shared_secret", "registration_token"),
+        default="synapse_shared_secret",
+        help="how the members' page creates accounts",
+    )
     p.add_argument("--no-demo", action="store_true", help="skip the demo messages")
     p.add_argument(
         "--exit-after-demo", action="store_true", help="stop right after the demo (for CI)"

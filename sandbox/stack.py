@@ -19,6 +19,7 @@ from bridge.app import Bridge
 from bridge.config import Config, parse_config
 from bridge.registration import Tokens, build_registration, load_tokens, write_registration
 from sandbox.bridge_process import BridgeProcess
+from sandbox.cas import CasServer
 from sandbox.discord.server import Emulator, load_seed
 from sandbox.synapse import Synapse, SynapseOptions, start_synapse
 
@@ -60,6 +61,11 @@ class StackOptions:
     bridge_subprocess: bool = False
     # The members' page (bridge.web): its port (0: a free one); None: no page.
     web_port: int | None = 0
+    # How the members' page creates accounts: "synapse_shared_secret" or
+    # "registration_token" (single-use tokens made with an admin account's token).
+    web_registration: str = "synapse_shared_secret"
+    # A sandbox CAS server (sandbox/cas.py) as the homeserver's SSO, besides passwords.
+    sso: bool = False
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -156,6 +162,24 @@ def web_config_data(seed: dict[str, Any], port: int, client_secret: str) -> dict
     }
 
 
+WEB_ADMIN = "passerelle-web-admin"
+
+
+async def web_registration(synapse: Synapse, mode: str) -> dict[str, str]:
+    """The ``web:`` keys of a registration ``mode``: the shared secret, or an admin
+    account's token for making single-use registration tokens."""
+    if mode == "synapse_shared_secret":
+        return {
+            "registration": mode,
+            "registration_shared_secret": synapse.registration_shared_secret,
+        }
+    if mode == "registration_token":
+        localpart = f"{WEB_ADMIN}-{secrets.token_hex(3)}"
+        _, token = await synapse.register_user(localpart, secrets.token_hex(16), admin=True)
+        return {"registration": mode, "registration_admin_token": token}
+    raise ValueError(f"unknown web registration mode: {mode}")
+
+
 class SandboxStack:
     """Start with :meth:`start`, stop with :meth:`stop` (or ``async with``)."""
 
@@ -165,6 +189,7 @@ class SandboxStack:
             opts.seed if isinstance(opts.seed, dict) else load_seed(Path(opts.seed))
         )
         self.emulator: Emulator | None = None
+        self.cas: CasServer | None = None
         self.synapse: Synapse | None = None
         self.bridge: Bridge | None = None
         self.bridge_process: BridgeProcess | None = None
@@ -203,20 +228,26 @@ class SandboxStack:
         if not registration.exists():
             write_registration(build_registration(self.config), registration)
         self.tokens = load_tokens(self.config)
+        if self.opts.sso:
+            self.cas = CasServer()
+            await self.cas.start()
         self.synapse = await start_synapse(
             SynapseOptions(
                 server_name=SERVER_NAME,
                 port=synapse_port,
                 registration_files=[registration],
                 workdir=workdir / "synapse",
+                cas_server_url=self.cas.url if self.cas is not None else None,
+                # The sandbox's members' pages (all on 127.0.0.1) come back from SSO
+                # without Synapse's "continue to ..." confirmation.
+                sso_client_whitelist=["http://127.0.0.1:"],
             )
         )
         for localpart, password in self.opts.matrix_users:
             user_id, token = await self.synapse.register_user(localpart, password)
             self.matrix_tokens[user_id] = token
-        if "web" in data:  # new accounts through Synapse's shared-secret registration
-            data["web"]["registration"] = "synapse_shared_secret"
-            data["web"]["registration_shared_secret"] = self.synapse.registration_shared_secret
+        if "web" in data:  # new accounts: Synapse's shared secret, or registration tokens
+            data["web"].update(await web_registration(self.synapse, self.opts.web_registration))
             config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
             self.config = parse_config(data, config_path)
         if self.opts.bridge_subprocess:
@@ -253,6 +284,9 @@ class SandboxStack:
         if self.emulator is not None:
             await self.emulator.stop()
             self.emulator = None
+        if self.cas is not None:
+            await self.cas.stop()
+            self.cas = None
 
     async def __aenter__(self) -> SandboxStack:
         try:

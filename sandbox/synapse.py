@@ -153,6 +153,11 @@ class SynapseOptions:
     registration_files: list[Path] = field(default_factory=list)
     workdir: Path
     log_level: str = "WARNING"
+    # A CAS server (sandbox/cas.py): Synapse then offers SSO too, and creates an account
+    # on a first SSO login. Browsers coming back to a URL starting with one of
+    # ``sso_client_whitelist`` skip Synapse's "continue to ..." confirmation.
+    cas_server_url: str | None = None
+    sso_client_whitelist: list[str] = field(default_factory=list)
 
 
 def homeserver_config(
@@ -184,7 +189,10 @@ def homeserver_config(
         "registration_shared_secret": shared_secret,
         "macaroon_secret_key": _random_secret(),
         "form_secret": _random_secret(),
-        "enable_registration": False,
+        # Registration only with a single-use token an admin made (the members' page's
+        # registration_token mode); nobody can register without one.
+        "enable_registration": True,
+        "registration_requires_token": True,
         "report_stats": False,
         "enable_metrics": False,
         "suppress_key_server_warning": True,
@@ -195,6 +203,20 @@ def homeserver_config(
         "max_upload_size": "100M",
         "app_service_config_files": [str(Path(p).resolve()) for p in opts.registration_files],
         **rate_limits(),
+        **_sso(opts),
+    }
+
+
+def _sso(opts: SynapseOptions) -> dict[str, Any]:
+    if opts.cas_server_url is None:
+        return {}
+    return {
+        "cas_config": {
+            "enabled": True,
+            "server_url": opts.cas_server_url,
+            "displayname_attribute": "displayName",
+        },
+        "sso": {"client_whitelist": list(opts.sso_client_whitelist)},
     }
 
 

@@ -71,6 +71,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandb
         members_allowlist=["@alice:localhost", "@carol:localhost", "@dave:localhost"],
         # The tests send quickly; the flood test installs a strict limiter of its own.
         sender_burst=1000,
+        # Synapse offers SSO (a sandbox CAS server) besides passwords: the members'
+        # page's SSO link and account creation (tests/e2e/test_web_sso.py).
+        sso=True,
     )
     try:
         async with SandboxStack(opts) as running:

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bridge.convert.spaces import PARTY_ID
+from bridge.db import PortalRow
 from bridge.db.links import LinkRow
 from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 from bridge.transport.web_clients import Homeserver
-from bridge.web.rooms import RoomOffer, rooms_for
+from bridge.web.rooms import RoomOffer, rooms_for, withheld
 from moderation.context import ModerationContext
 from moderation.membership import decide, recheck
 
@@ -33,6 +34,28 @@ class Joined:
     spaces: list[RoomID]
 
 
+async def _bridged(
+    mctx: ModerationContext,
+) -> tuple[list[PortalRow], dict[GuildID, tuple[int, ...]]]:
+    """The portals of channels bridged now, and each guild's member roles."""
+    config = mctx.bridge.config
+    member_roles = {g: tuple(config.member_roles(g)) for g in config.discord.guild_ids}
+    portals = [
+        p
+        for p in await mctx.stores.portals.all()
+        if config.bridge.channel(p.discord_channel_id) is not None
+    ]
+    return portals, member_roles
+
+
+async def withheld_rooms(
+    mctx: ModerationContext, discord_id: int, roles: Mapping[GuildID, Sequence[int] | None]
+) -> int:
+    """How many members-only rooms stay closed to this member for want of a member role."""
+    portals, member_roles = await _bridged(mctx)
+    return withheld(portals, roles, member_roles, discord_id)
+
+
 async def offered_rooms(
     mctx: ModerationContext,
     discord_id: int,
@@ -41,13 +64,7 @@ async def offered_rooms(
 ) -> list[RoomOffer]:
     """The rooms this Discord member gets (with ``mxid``: members-only ones only when
     the bridge's own check agrees for that Matrix user)."""
-    config = mctx.bridge.config
-    member_roles = {g: config.member_roles(g) for g in config.discord.guild_ids}
-    portals = [
-        p
-        for p in await mctx.stores.portals.all()
-        if config.bridge.channel(p.discord_channel_id) is not None
-    ]
+    portals, member_roles = await _bridged(mctx)
     offers = rooms_for(portals, roles, member_roles, discord_id)
     if mxid is None:
         return offers

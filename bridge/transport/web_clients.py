@@ -164,14 +164,23 @@ async def _json(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class Homeserver:
-    """The homeserver's client API (login flows, password login, join, logout) and
-    Synapse's shared-secret registration endpoint."""
+# The registration stages this page completes by itself (anything else: refused).
+TOKEN_STAGES = ("m.login.registration_token", "m.login.dummy")
+TOKEN_LIFETIME_MS = 10 * 60 * 1000
 
-    def __init__(self, url: str, server_name: str, shared_secret: str = "") -> None:
+
+class Homeserver:
+    """The homeserver's client API (login flows, password login, join, logout) and the
+    two ways to create accounts: Synapse's shared-secret registration endpoint, or a
+    single-use registration token (admin API) spent on the client-server /register."""
+
+    def __init__(
+        self, url: str, server_name: str, shared_secret: str = "", admin_token: str = ""
+    ) -> None:
         self.url = url.rstrip("/")
         self.server_name = server_name
         self._shared = shared_secret
+        self._admin = admin_token
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
@@ -259,6 +268,79 @@ class Homeserver:
         if status != 200 or not isinstance(body.get("access_token"), str):
             raise Refused(str(body.get("errcode", status)))
         return UserID(str(body["user_id"])), str(body["access_token"])
+
+    async def register_with_token(
+        self, localpart: str, password: str, displayname: str, now_ms: int
+    ) -> tuple[UserID, str]:
+        """A new user through a single-use registration token: the admin API makes one
+        (``uses_allowed`` 1, 10 minutes), the client-server ``/register`` spends it in
+        its ``m.login.registration_token`` stage; the token is deleted afterwards
+        whatever happened. Refused("M_USER_IN_USE") when the name is taken."""
+        status, body = await self._call(
+            "POST",
+            "/_synapse/admin/v1/registration_tokens/new",
+            {"uses_allowed": 1, "expiry_time": now_ms + TOKEN_LIFETIME_MS},
+            self._admin,
+        )
+        reg_token = body.get("token")
+        if status != 200 or not isinstance(reg_token, str):
+            raise Refused(f"registration token HTTP {status} {body.get('errcode', '')}")
+        try:
+            user_id, access = await self._register_uia(localpart, password, reg_token)
+        finally:
+            await self._delete_registration_token(reg_token)
+        await self._call(
+            "PUT",
+            f"/_matrix/client/v3/profile/{quote(user_id, safe='')}/displayname",
+            {"displayname": displayname},
+            access,
+        )
+        return user_id, access
+
+    async def _register_uia(
+        self, localpart: str, password: str, reg_token: str
+    ) -> tuple[UserID, str]:
+        """The client-server ``/register`` with user-interactive auth: the stages of the
+        first flow made only of stages we can do (the token, then the dummy one)."""
+        request: dict[str, Any] = {
+            "username": localpart,
+            "password": password,
+            "initial_device_display_name": "Passerelle (joining)",
+            "inhibit_login": False,
+        }
+        status, body = await self._call("POST", "/_matrix/client/v3/register", request)
+        if status != 401:
+            raise Refused(str(body.get("errcode", status)))
+        flows = [f.get("stages", []) for f in body.get("flows", []) if isinstance(f, dict)]
+        stages = next((f for f in flows if f and set(f) <= set(TOKEN_STAGES)), None)
+        if stages is None:
+            raise Refused("M_UNSUPPORTED_FLOWS")
+        session = body.get("session")
+        for stage in stages:
+            auth: dict[str, Any] = {"type": stage, "session": session}
+            if stage == "m.login.registration_token":
+                auth["token"] = reg_token
+            status, body = await self._call(
+                "POST", "/_matrix/client/v3/register", {**request, "auth": auth}
+            )
+            if status == 200:
+                break
+            if status != 401 or stage not in body.get("completed", []):
+                raise Refused(str(body.get("errcode", status)))
+        if status != 200 or not isinstance(body.get("access_token"), str):
+            raise Refused(str(body.get("errcode", status)))
+        return UserID(str(body["user_id"])), str(body["access_token"])
+
+    async def _delete_registration_token(self, reg_token: str) -> None:
+        try:
+            await self._call(
+                "DELETE",
+                f"/_synapse/admin/v1/registration_tokens/{quote(reg_token, safe='')}",
+                None,
+                self._admin,
+            )
+        except Unavailable:
+            log.warning("web.registration-token-delete-failed")
 
     async def join(self, room_id: str, token: str) -> bool:
         status, _ = await self._call(

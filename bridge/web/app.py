@@ -4,13 +4,14 @@ account flows in :mod:`bridge.actions.web_join`.
 
 Routes: ``GET /`` (landing, or who you are and your rooms), ``GET /login`` (to
 Discord, with state and PKCE), ``GET /callback`` (back from Discord),
-``POST /create``, ``POST /link``, ``POST /unlink``, ``POST /logout``,
+``POST /create``, ``POST /link``, ``POST /rejoin``, ``POST /unlink``, ``POST /logout``,
 ``GET /static/style.css``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,7 +23,7 @@ import jinja2
 import segno
 from aiohttp import web
 
-from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink
+from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink, withheld_rooms
 from bridge.config_web import WebConfig
 from bridge.ids import DiscordUserID, GuildID, UserID
 from bridge.ratelimit import SenderLimiter
@@ -37,6 +38,7 @@ HERE = Path(__file__).parent
 SESSION = "passerelle_session"
 PENDING = "passerelle_login"
 SSO_PENDING = "passerelle_sso"
+TYPED = "passerelle_typed"
 LANG = "passerelle_lang"
 LIMITED_GETS = ("/login", "/callback", "/link/sso", "/link/sso/callback")
 SESSION_TTL = 30 * 60
@@ -46,12 +48,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class PageError(Exception):
-    """Show the error page: ``key`` in :mod:`bridge.web.strings`, an HTTP status."""
+    """Show the error page: ``key`` in :mod:`bridge.web.strings`, an HTTP status, and
+    what the member had typed (``keep``, never a password) to give back after they log
+    in again."""
 
-    def __init__(self, key: str, status: int = 400) -> None:
+    def __init__(self, key: str, status: int = 400, keep: Mapping[str, str] | None = None) -> None:
         super().__init__(key)
         self.key = key
         self.status = status
+        self.keep = dict(keep or {})
 
 
 class MembersPage:
@@ -69,11 +74,16 @@ class MembersPage:
             bridge_cfg.homeserver.url,
             bridge_cfg.homeserver.server_name,
             cfg.registration_shared_secret,
+            cfg.registration_admin_token,
         )
         self.ip_limit = SenderLimiter(cfg.ip_per_minute, 60)
         self.account_limit = SenderLimiter(cfg.account_per_hour, 3600)
         self._creating = asyncio.Lock()
         self._flows_cache: tuple[float, frozenset[str]] | None = None
+        # The stylesheet's URL names its content: browsers keep it (immutable) and a new
+        # version is a new URL.
+        css = (HERE / "static" / "style.css").read_bytes()
+        self.css_url = f"/static/style.css?v={hashlib.sha256(css).hexdigest()[:12]}"
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -92,6 +102,7 @@ class MembersPage:
         app.router.add_get("/link/sso", self.link_sso)
         app.router.add_get("/link/sso/callback", self.link_sso_callback)
         app.router.add_post("/unlink", self.unlink)
+        app.router.add_post("/rejoin", self.rejoin)
         app.router.add_post("/logout", self.logout)
         app.router.add_get("/static/style.css", self.style)
         app.router.add_get("/lang/{lang}", self.set_lang)
@@ -105,7 +116,13 @@ class MembersPage:
                 raise PageError("err_rate", 429)
             resp = await handler(request)
         except PageError as err:
-            resp = self._page(request, "error.html", {"message_key": err.key}, err.status)
+            values = {"message_key": err.key, "kept": bool(err.keep)}
+            resp = self._page(request, "error.html", values, err.status)
+            if err.keep:  # nothing typed is lost: the form gets it back after a new login
+                kept = security.sign(
+                    self.cfg.session_secret, "typed", err.keep, self.clock(), PENDING_TTL
+                )
+                self._cookie(resp, TYPED, kept, PENDING_TTL)
         except web.HTTPNotFound:
             resp = self._page(request, "error.html", {"message_key": "err_not_found"}, 404)
         except Unavailable as exc:
@@ -119,6 +136,8 @@ class MembersPage:
             log.exception("web.failed path=%s", request.path)
             resp = self._page(request, "error.html", {"message_key": "err_internal"}, 500)
         resp.headers.update(security.SECURITY_HEADERS)
+        if request.path.startswith("/static/") and resp.status == 200:
+            resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return resp
 
     def _ip(self, request: web.Request) -> str:
@@ -130,7 +149,9 @@ class MembersPage:
         self, request: web.Request, template: str, values: Mapping[str, Any], status: int = 200
     ) -> web.Response:
         lang = pick_lang(request.headers.get("Accept-Language"), request.cookies.get(LANG))
-        html = self.env.get_template(template).render(t=texts(lang), lang=lang, **values)
+        html = self.env.get_template(template).render(
+            t=texts(lang), lang=lang, css_url=self.css_url, **values
+        )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def _cookie(self, resp: web.StreamResponse, name: str, value: str, ttl: int) -> None:
@@ -154,8 +175,17 @@ class MembersPage:
         session = self._session(request)
         form = {k: str(v) for k, v in (await request.post()).items()}
         if session is None or not security.same(form.get("csrf"), session.get("c")):
-            raise PageError("err_expired", 403)
+            typed = form.get("username", "").strip()[:64]
+            keep = {request.path.strip("/"): typed} if typed else None
+            raise PageError("err_expired", 403, keep)
         return session, form
+
+    def _typed_before(self, request: web.Request) -> dict[str, str]:
+        """What a form held when its login expired (a signed cookie, 10 minutes)."""
+        kept = security.unsign(
+            self.cfg.session_secret, "typed", request.cookies.get(TYPED), self.clock()
+        )
+        return {k: str(v) for k, v in (kept or {}).items() if k in ("create", "link")}
 
     @staticmethod
     def _roles(session: Mapping[str, Any]) -> dict[GuildID, list[int] | None]:
@@ -186,6 +216,7 @@ class MembersPage:
         request: web.Request,
         error: str | None = None,
         typed: Mapping[str, str] | None = None,
+        status: int = 400,
         **error_args: str,
     ) -> web.Response:
         """The landing page, or the member's page; after a refused form, with its
@@ -193,20 +224,25 @@ class MembersPage:
         session = self._session(request)
         if session is None:
             return self._page(request, "landing.html", {})
+        typed = typed if typed is not None else self._typed_before(request)
         discord_id = DiscordUserID(int(session["d"]))
         link = await self.mctx.stores.links.by_discord(discord_id)
-        rooms = await offered_rooms(self.mctx, discord_id, self._roles(session))
+        roles = self._roles(session)
+        rooms = await offered_rooms(self.mctx, discord_id, roles)
         flows = await self._flows()
         namer = self.mctx.namer
         values = {
             "s": session,
             "link": link,
             "rooms": rooms,
+            "withheld": await withheld_rooms(self.mctx, discord_id, roles),
             "error": error,
             "error_args": {"mxid": str(link.mxid) if link else "", **error_args},
             "registration": self.cfg.registration != "disabled",
             "password_login": "m.login.password" in flows,
             "sso_login": {"m.login.sso", "m.login.token"} <= flows,
+            "sso_only": {"m.login.sso", "m.login.token"} <= flows
+            and "m.login.password" not in flows,
             "server_name": self.mctx.bridge.config.homeserver.server_name,
             "suggested": (typed or {}).get("create")
             or names.suggest(
@@ -215,7 +251,7 @@ class MembersPage:
             "typed_link": (typed or {}).get("link", ""),
             "room_link": _room_link,
         }
-        return self._page(request, "home.html", values, 400 if error else 200)
+        return self._page(request, "home.html", values, status if error else 200)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         state = security.new_state()
@@ -311,9 +347,12 @@ class MembersPage:
                 return await self.home(request, "err_already_created", mxid=earlier)
             display = session.get("g") or session["u"]
             try:
-                mxid, token = await self.homeserver.register(localpart, password, display)
+                mxid, token = await self._register(localpart, password, display)
             except Refused as exc:
                 return await self._register_refused(request, discord_id, exc.code, typed)
+            except Unavailable as exc:  # the form comes back as it was typed
+                log.warning("web.register-unavailable error=%s", exc)
+                return await self.home(request, "err_homeserver_down", typed, 503)
             log.info("web.registered mxid=%s discord=%s", mxid, discord_id)
             await self.mctx.stores.web_accounts.record(discord_id, mxid)
         try:
@@ -322,7 +361,13 @@ class MembersPage:
             )
         finally:
             await self.homeserver.logout(token)
-        return self._done(request, joined)
+        return await self._done(request, joined, session)
+
+    async def _register(self, localpart: str, password: str, display: str) -> tuple[UserID, str]:
+        if self.cfg.registration == "registration_token":
+            now_ms = int(self.clock() * 1000)
+            return await self.homeserver.register_with_token(localpart, password, display, now_ms)
+        return await self.homeserver.register(localpart, password, display)
 
     async def _register_refused(
         self, request: web.Request, discord_id: DiscordUserID, code: str, typed: dict[str, str]
@@ -332,17 +377,30 @@ class MembersPage:
             return await self.home(request, "err_name_taken", typed)
         if code == "M_INVALID_USERNAME":
             return await self.home(request, "err_name_bad_characters", typed)
-        log.error("web.register-failed errcode=%s hint=check registration_shared_secret", code)
+        if code == "M_EXCLUSIVE":  # an appservice's namespace
+            return await self.home(request, "err_name_reserved", typed)
+        hint = (
+            "check registration_admin_token (an admin's access token) and"
+            " registration_requires_token/enable_registration in homeserver.yaml"
+            if self.cfg.registration == "registration_token"
+            else "check registration_shared_secret"
+        )
+        log.error("web.register-failed errcode=%s hint=%s", code, hint)
         raise PageError("err_internal", 500)
 
     async def link(self, request: web.Request) -> web.StreamResponse:
         session, form = await self._form(request)
         discord_id = DiscordUserID(int(session["d"]))
         self._account_allowed(str(discord_id))
-        if not await self.homeserver.password_login_offered():
-            return await self.home(request, "err_no_password_login")
         user = form.get("username", "").strip()
         typed = {"link": user}
+        try:
+            offered = await self.homeserver.password_login_offered()
+        except Unavailable as exc:
+            log.warning("web.link-unavailable error=%s", exc)
+            return await self.home(request, "err_homeserver_down", typed, 503)
+        if not offered:
+            return await self.home(request, "err_no_password_login")
         server = self.mctx.bridge.config.homeserver.server_name
         if user.startswith("@") and not user.endswith(f":{server}"):
             return await self.home(request, "err_login", typed)
@@ -352,11 +410,14 @@ class MembersPage:
             mxid, token = await self.homeserver.password_login(user, form.get("password", ""))
         except Refused:
             return await self.home(request, "err_login", typed)
+        except Unavailable as exc:
+            log.warning("web.link-unavailable error=%s", exc)
+            return await self.home(request, "err_homeserver_down", typed, 503)
         await self.homeserver.logout(token)  # the login proved it; the token is done
         joined = await link_and_join(
             self.mctx, mxid, discord_id, self._roles(session), self.homeserver
         )
-        return self._done(request, joined)
+        return await self._done(request, joined, session)
 
     async def link_sso(self, request: web.Request) -> web.StreamResponse:
         """Link by the homeserver's SSO: off to its login page, back with a loginToken.
@@ -399,14 +460,32 @@ class MembersPage:
             mxid, token = await self.homeserver.token_login(request.query["loginToken"])
         except Refused:
             raise PageError("err_expired", 403) from None
-        await self.homeserver.logout(token)
-        if self.mctx.namer.is_bridge_owned(mxid):
-            raise PageError("err_login", 403)
-        roles = self._roles(session)
-        joined = await link_and_join(self.mctx, mxid, discord_id, roles, self.homeserver)
-        resp = self._done(request, joined)
+        try:
+            if self.mctx.namer.is_bridge_owned(mxid):
+                raise PageError("err_login", 403)
+            roles = self._roles(session)
+            # The SSO token joins the rooms (an account the homeserver just created on
+            # this SSO login is then in them, like one created here), then it is done.
+            joined = await link_and_join(self.mctx, mxid, discord_id, roles, self.homeserver, token)
+        finally:
+            await self.homeserver.logout(token)
+        resp = await self._done(request, joined, session, sso=True)
         resp.del_cookie(SSO_PENDING, path="/")
         return resp
+
+    async def rejoin(self, request: web.Request) -> web.StreamResponse:
+        """Already linked: invite the account again wherever its roles allow and it is
+        not (an invitation lost, joins cut short by an outage, a member role since)."""
+        session, _ = await self._form(request)
+        discord_id = DiscordUserID(int(session["d"]))
+        self._account_allowed(str(discord_id))
+        link = await self.mctx.stores.links.by_discord(discord_id)
+        if link is None:
+            return await self.home(request)
+        joined = await link_and_join(
+            self.mctx, UserID(link.mxid), discord_id, self._roles(session), self.homeserver
+        )
+        return await self._done(request, joined, session)
 
     async def unlink(self, request: web.Request) -> web.StreamResponse:
         session, _ = await self._form(request)
@@ -419,7 +498,9 @@ class MembersPage:
         resp.del_cookie(SESSION, path="/")
         raise resp
 
-    def _done(self, request: web.Request, joined: Joined) -> web.Response:
+    async def _done(
+        self, request: web.Request, joined: Joined, session: Mapping[str, Any], sso: bool = False
+    ) -> web.Response:
         target = (
             joined.spaces[-1]
             if joined.spaces
@@ -435,8 +516,14 @@ class MembersPage:
             "room_link": _room_link,
             "qr": qr,
             "qr_url": qr_url,
+            "sso": sso,
+            "withheld": await withheld_rooms(
+                self.mctx, DiscordUserID(int(session["d"])), self._roles(session)
+            ),
         }
-        return self._page(request, "done.html", values)
+        resp = self._page(request, "done.html", values)
+        resp.del_cookie(TYPED, path="/")
+        return resp
 
 
 def _room_link(room_id: str) -> str:

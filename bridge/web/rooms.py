@@ -48,3 +48,22 @@ def rooms_for(
                 RoomOffer(portal.room_id, portal.guild_id, portal.name, portal.access != "public")
             )
     return sorted(out, key=lambda r: (r.members_only, r.name, r.room_id))
+
+
+def withheld(
+    portals: Iterable[PortalRow],
+    roles_by_guild: Mapping[GuildID, Sequence[int] | None],
+    member_roles: Mapping[GuildID, Sequence[int]],
+    discord_id: int,
+) -> int:
+    """How many members-only rooms of the guilds this member is in stay closed to them
+    (no member role): the page says why, and how to get verified."""
+    portals = list(portals)
+    offered = {r.room_id for r in rooms_for(portals, roles_by_guild, member_roles, discord_id)}
+    return sum(
+        1
+        for p in portals
+        if p.access != "public"
+        and roles_by_guild.get(p.guild_id) is not None
+        and p.room_id not in offered
+    )

@@ -18,6 +18,18 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "your_rooms": "Les salons que vos rôles vous ouvrent",
         "members_only": "réservé aux membres",
         "no_rooms": "Aucun salon pour l'instant.",
+        "no_member_role_one": "Un salon réservé aux membres n'est pas dans cette liste : "
+        "votre compte Discord n'a pas (encore) le rôle de membre. Pour être vérifié, "
+        "demandez à un modérateur sur le serveur Discord. Quand vous avez le rôle, un "
+        "compte relié ici est invité dans ce salon tout seul.",
+        "no_member_role": "{n} salons réservés aux membres ne sont pas dans cette "
+        "liste : votre compte Discord n'a pas (encore) le rôle de membre. Pour être "
+        "vérifié, demandez à un modérateur sur le serveur Discord. Quand vous avez le "
+        "rôle, un compte relié ici est invité dans ces salons tout seul.",
+        "sso_only_create": "Ce serveur crée les comptes sur sa propre page de connexion "
+        "(SSO). Appuyez sur le bouton : créez votre compte ou connectez-vous là-bas, "
+        "puis vous revenez ici, relié et dans les salons.",
+        "sso_create": "Créer mon compte sur la page du serveur",
         "linked_to": "Votre compte Discord est relié à {mxid}.",
         "create_title": "Créer un compte sur le serveur du parti",
         "username": "Nom d'utilisateur",
@@ -30,16 +42,21 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "link": "Relier ce compte",
         "link_sso": "Me connecter au serveur pour relier mon compte",
         "unlink": "Délier mon compte Discord",
+        "rejoin": "M'inviter à nouveau dans mes salons",
         "logout": "Se déconnecter de cette page",
         "done_title": "Vous êtes dans les salons",
         "next_steps": "Et maintenant ?",
         "step_app": "Installez l'application Element (ordinateur ou téléphone), ou ouvrez-la "
         "dans le navigateur :",
         "step_login": "Connectez-vous avec {mxid} et votre mot de passe.",
+        "step_login_sso": "Connectez-vous avec {mxid} par la page de connexion du serveur "
+        "(le même bouton qu'ici).",
         "step_phone": "Sur le téléphone, scannez ce code :",
         "open_element": "Ouvrir Element",
         "unlinked": "Votre compte Discord n'est plus relié.",
         "back": "Retour",
+        "kept_after_login": "Le nom que vous aviez tapé vous attendra dans le formulaire "
+        "après la connexion (le mot de passe, lui, est à retaper).",
         "error_title": "Quelque chose n'a pas marché",
         "err_expired": "La connexion a expiré ou ne vient pas de cette page. Rien n'a été "
         "changé : recommencez.",
@@ -80,6 +97,18 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "your_rooms": "The rooms your roles open to you",
         "members_only": "members only",
         "no_rooms": "No room yet.",
+        "no_member_role_one": "One members-only room is not in this list: your Discord "
+        "account does not have the member role (yet). To get verified, ask a moderator on "
+        "the Discord server. Once you have the role, an account linked here is invited to "
+        "that room by itself.",
+        "no_member_role": "{n} members-only rooms are not in this list: your Discord "
+        "account does not have the member role (yet). To get verified, ask a moderator on "
+        "the Discord server. Once you have the role, an account linked here is invited to "
+        "those rooms by itself.",
+        "sso_only_create": "This server creates accounts on its own login page (SSO). "
+        "Press the button: create your account or log in there, then you come back "
+        "here, linked and in the rooms.",
+        "sso_create": "Create my account on the server's page",
         "linked_to": "Your Discord account is linked to {mxid}.",
         "create_title": "Create an account on the party's server",
         "username": "Username",
@@ -92,15 +121,20 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "link": "Link this account",
         "link_sso": "Log in to the server to link my account",
         "unlink": "Unlink my Discord account",
+        "rejoin": "Invite me to my rooms again",
         "logout": "Log out of this page",
         "done_title": "You are in the rooms",
         "next_steps": "What now?",
         "step_app": "Install the Element app (computer or phone), or open it in the browser:",
         "step_login": "Log in as {mxid} with your password.",
+        "step_login_sso": "Log in as {mxid} through the server's login page (the same "
+        "button as here).",
         "step_phone": "On your phone, scan this code:",
         "open_element": "Open Element",
         "unlinked": "Your Discord account is no longer linked.",
         "back": "Back",
+        "kept_after_login": "The name you typed will be back in the form after you log in "
+        "(the password you type again).",
         "error_title": "Something went wrong",
         "err_expired": "The login expired or did not come from this page. Nothing was "
         "changed: start again.",

@@ -4,6 +4,7 @@ per-IP rate limit. (The whole flow runs in tests/e2e/test_web_join.py.)"""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from types import SimpleNamespace
@@ -139,26 +140,6 @@ async def test_discord_down_at_callback_is_a_plain_page() -> None:
         await client.close()
 
 
-async def test_homeserver_down_then_per_account_limit_on_link() -> None:
-    page = _page(per_account=2)
-    client = await _client(page)
-    try:
-        form = {"csrf": "csrf-1", "username": "alice", "password": "pw"}
-        statuses = []
-        for _ in range(3):
-            resp = await client.post("/link", data=form, cookies=_session(page))
-            statuses.append(resp.status)
-            if resp.status == 503:
-                assert "Le serveur Matrix ne répond pas" in await resp.text()
-        assert statuses == [503, 503, 429]
-        # A wrong CSRF token is refused before anything else.
-        bad = {**form, "csrf": "other"}
-        resp = await client.post("/link", data=bad, cookies=_session(page))
-        assert resp.status == 403
-    finally:
-        await client.close()
-
-
 async def test_an_unexpected_failure_is_a_plain_page() -> None:
     page = _page()  # its fake context has no database: unlinking fails
     client = await _client(page)
@@ -179,5 +160,20 @@ async def test_the_language_links_win_over_the_browser() -> None:
         resp = await client.get("/", headers={"Accept-Language": "fr"})
         assert "Log in with Discord" in await resp.text()
         assert (await client.get("/lang/de", allow_redirects=False)).status == 404
+    finally:
+        await client.close()
+
+
+async def test_the_stylesheet_is_cached_under_a_versioned_url() -> None:
+    client = await _client(_page("http://127.0.0.1:8080"))
+    try:
+        resp = await client.get("/")
+        assert resp.headers["Cache-Control"] == "no-store"  # pages are never kept
+        found = re.search(r'href="(/static/style\.css\?v=[0-9a-f]{12})"', await resp.text())
+        assert found
+        resp = await client.get(found.group(1))
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/css")
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
     finally:
         await client.close()

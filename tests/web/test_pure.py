@@ -181,6 +181,20 @@ def test_web_config_parses_and_refuses_placeholders() -> None:
             parse_config(_config({**WEB, key: value}))
 
 
+def test_web_config_registration_tokens_need_an_admin_token() -> None:
+    web = {**WEB, "registration": "registration_token", "registration_admin_token": "syt_real"}
+    config = parse_config(_config(web))
+    assert config.web is not None and config.web.registration == "registration_token"
+    assert config.web.registration_admin_token == "syt_real"
+    assert config.web.registration_shared_secret == ""  # not used in this mode
+    assert "syt_real" not in repr(config.web)
+    with pytest.raises(ConfigError, match="registration_admin_token"):
+        parse_config(_config({**web, "registration_admin_token": "change_me"}))
+    del web["registration_admin_token"]
+    with pytest.raises(ConfigError, match="registration_admin_token"):
+        parse_config(_config(web))
+
+
 def test_example_web_section_is_off_and_refuses_its_placeholders() -> None:
     import yaml
 

@@ -22,6 +22,7 @@ from bridge.web.app import SESSION, SSO_PENDING, MembersPage
 from tests.moderation.fakes import GUILD, ROOM_A, Harness, moderation_context
 
 LOGGED_OUT = web.AppKey("logged_out", list)
+JOINS = web.AppKey("joins", list)
 BOB = UserID("@bob:example.org")
 BOB_UID = DiscordUserID(5000000000000000042)
 
@@ -29,6 +30,7 @@ BOB_UID = DiscordUserID(5000000000000000042)
 def _homeserver() -> web.Application:
     """Advertises SSO; ``loginToken`` "good" is bob's, anything else is refused."""
     logged_out: list[str] = []
+    joins: list[tuple[str, str]] = []
 
     async def flows(request: web.Request) -> web.Response:
         return web.json_response({"flows": [{"type": "m.login.sso"}, {"type": "m.login.token"}]})
@@ -43,11 +45,17 @@ def _homeserver() -> web.Application:
         logged_out.append(request.headers["Authorization"])
         return web.json_response({})
 
+    async def join(request: web.Request) -> web.Response:
+        joins.append((request.match_info["room"], request.headers["Authorization"]))
+        return web.json_response({"room_id": request.match_info["room"]})
+
     app = web.Application()
     app.router.add_get("/_matrix/client/v3/login", flows)
     app.router.add_post("/_matrix/client/v3/login", login)
     app.router.add_post("/_matrix/client/v3/logout", logout)
+    app.router.add_post("/_matrix/client/v3/join/{room}", join)
     app[LOGGED_OUT] = logged_out
+    app[JOINS] = joins
     return app
 
 
@@ -123,6 +131,50 @@ async def test_sso_link_round_trip(harness: tuple[Harness, TestServer]) -> None:
         link = await h.stores.links.by_discord(BOB_UID)
         assert link is not None and link.mxid == BOB
         assert (ROOM_A, BOB) in h.matrix.invite_calls
-        assert hs.app[LOGGED_OUT] == ["Bearer bob-tok"]  # the SSO token did not linger
+        assert (ROOM_A, "Bearer bob-tok") in hs.app[JOINS]  # joined with the SSO token ...
+        assert hs.app[LOGGED_OUT] == ["Bearer bob-tok"]  # ... which did not linger
+    finally:
+        await client.close()
+
+
+async def test_a_homeserver_with_sso_only_creates_accounts_through_its_sso(
+    harness: tuple[Harness, TestServer],
+) -> None:
+    """No password login advertised: the create form (a password) would fail, so the
+    page sends new members to the homeserver's own SSO page (which creates the account
+    there) and back through the same nonce-bound way as linking."""
+    h, _ = harness
+    page = _page(h)
+    page.cfg = dataclasses.replace(
+        page.cfg, registration="synapse_shared_secret", registration_shared_secret="s"
+    )
+    client = TestClient(TestServer(page.app()))
+    await client.start_server()
+    try:
+        home = await (await client.get("/", cookies={SESSION: _session(page)})).text()
+        assert 'id="sso-only"' in home and 'href="/link/sso"' in home
+        assert 'id="create-form"' not in home and 'id="link-form"' not in home
+    finally:
+        await client.close()
+
+
+async def test_a_linked_member_can_ask_for_the_invitations_again(
+    harness: tuple[Harness, TestServer],
+) -> None:
+    """Joins cut short by an outage, an invitation declined: "invite me again"."""
+    h, _ = harness
+    page = _page(h)
+    await h.stores.links.link(BOB, BOB_UID)
+    client = TestClient(TestServer(page.app()))
+    await client.start_server()
+    try:
+        cookies = {SESSION: _session(page)}
+        home = await (await client.get("/", cookies=cookies)).text()
+        assert 'id="rejoin"' in home and 'id="unlink"' in home
+        resp = await client.post("/rejoin", data={"csrf": "csrf"}, cookies=cookies)
+        assert resp.status == 200 and 'id="done"' in await resp.text()
+        assert (ROOM_A, BOB) in h.matrix.invite_calls
+        resp = await client.post("/rejoin", data={"csrf": "forged"}, cookies=cookies)
+        assert resp.status == 403
     finally:
         await client.close()
