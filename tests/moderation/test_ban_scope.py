@@ -217,7 +217,7 @@ async def test_commands_in_a_guilds_channel_act_in_that_guild(tmp_path: Path) ->
         await run_commands.on_discord_message(
             h.mctx, discord_command("!mod bans", DISCORD_MOD, MOD_CHANNEL_2, GUILD_2)
         )
-        assert h.discord.posts[-1][1].startswith("1 shared ban(s):\n- Discord user")
+        assert h.discord.posts[-1][1].startswith("1 shared ban:\n- Discord user")
 
 
 # -- ban_scope: party ----------------------------------------------------------------

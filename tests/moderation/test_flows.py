@@ -939,7 +939,7 @@ async def test_command_kick(tmp_path: Path) -> None:
         h.matrix.join_member(ROOM_A, ALICE)
         h.matrix.join_member(ROOM_B, ALICE)
         assert await matrix_command(h, f"!mod kick {ALICE} cool off") == (
-            f"{ALICE}: kicked from 2 room(s)."
+            f"{ALICE}: kicked from 2 rooms."
         )
         assert h.matrix.kick_calls == [(ROOM_A, ALICE, "cool off"), (ROOM_B, ALICE, "cool off")]
         assert await matrix_command(h, f"!mod kick {UID}") == f"{UID}: kicked from the server."
@@ -972,7 +972,7 @@ async def test_command_name_resolution(tmp_path: Path) -> None:
         answer = await matrix_command(h, "!mod ban alex_d")
         assert answer is not None and str(UID) in answer
         answer = await matrix_command(h, "!mod kick alice")  # the MXID's localpart
-        assert answer == f"{ALICE}: kicked from 1 room(s)."
+        assert answer == f"{ALICE}: kicked from 1 room."
 
 
 async def test_command_rules(tmp_path: Path) -> None:
@@ -1027,16 +1027,16 @@ async def test_command_listings_and_help(tmp_path: Path) -> None:
         await matrix_command(h, f"!mod ban {ALICE} flooding")
         await bans.on_discord_ban(h.mctx, GUILD, UID)
         answer = await matrix_command(h, "!mod bans")
-        assert answer is not None and answer.startswith("2 shared ban(s):")
+        assert answer is not None and answer.startswith("2 shared bans:")
         assert f"- {ALICE} by {MODERATOR}: flooding" in answer
         assert f"- Discord user {UID} by a Discord moderator" in answer
 
         await push_state(h, rule_event(SUB_LIST, "evil.example", event_type=RULE_SERVER))
         answer = await matrix_command(h, "!mod lists")
         assert answer is not None and answer.startswith("Policy lists followed:")
-        assert f"- #community:other.example ({SUB_LIST}): 1 rule(s)" in answer
+        assert f"- #community:other.example ({SUB_LIST}): 1 rule" in answer
         # The bridge's list holds the two shared bans' rules (written at once).
-        assert f"({POLICY_ROOM}): 2 rule(s)" in answer
+        assert f"({POLICY_ROOM}): 2 rules" in answer
 
         answer = await matrix_command(h, "!mod help")
         assert answer is not None and answer.startswith("Moderation commands:")
