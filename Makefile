@@ -48,7 +48,7 @@ catalogs: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
 		--project=passerelle --copyright-holder="Passerelle" -o $(POT) .
 	$(VENV)/bin/pybabel update -i $(POT) -d bridge/locale -D passerelle \
-		--ignore-obsolete --no-wrap
+		--ignore-obsolete --no-fuzzy-matching --no-wrap
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

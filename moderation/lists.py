@@ -163,7 +163,10 @@ async def apply_rule(
             action="refused",
             target=rule.entity,
             reason=rule.reason,
-            outcome=f"The rule would ban every user of {own_server}; it is not applied here.",
+            outcome=mctx.tr._(
+                "The rule would ban every user of {server}; it is not applied here.",
+                server=own_server,
+            ),
         )
         return 0
     if rule.kind == "user" and not rule.is_wildcard:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 from bridge.db import BanRow
-from bridge.i18n import Translator, translator
+from bridge.i18n import Translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.model import DiscordMessage
 from moderation import audit
@@ -123,7 +123,7 @@ async def on_discord_message(mctx: ModerationContext, message: DiscordMessage) -
 
 def _tr(mctx: ModerationContext) -> Translator:
     """The configured language (Discord messages, unlike interactions, carry no locale)."""
-    return translator(mctx.bridge.config.bridge.language)
+    return mctx.tr
 
 
 def _lookup_guilds(mctx: ModerationContext, where: GuildID | None) -> tuple[GuildID, ...]:

@@ -242,7 +242,7 @@ async def test_party_scope_discord_ban_applies_in_every_guild(tmp_path: Path) ->
         for channel, line in h.discord.posts:
             guild = next(g for g, c in CHANNELS.items() if c == channel)
             name = {GUILD: "HQ", GUILD_2: "Nord", GUILD_3: "Yvelines"}[guild]
-            assert f" in {name} " in line
+            assert f" in {name}. " in line
         assert len(h.discord.posts) == 3 and len(h.matrix.notices) == 3
         # The echoes of the bridge's own bans change nothing.
         await bans.on_discord_ban(h.mctx, GUILD, UID)

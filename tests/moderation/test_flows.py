@@ -182,7 +182,7 @@ async def test_discord_ban_bans_ghost_everywhere_writes_rule_and_logs(tmp_path: 
             "raiding",
         )
         assert str(UID) in entry.target and ghost in entry.target
-        assert "ghost banned from 1 more room(s)" in entry.outcome
+        assert "ghost banned from 1 more room." in entry.outcome
         line = describe(entry)
         assert h.matrix.notices == [(MOD_ROOM, line)]
         assert h.discord.posts == [(MOD_CHANNEL, line)]
@@ -244,7 +244,7 @@ async def test_discord_unban_lifts_room_bans_and_rule(tmp_path: Path) -> None:
         assert h.discord.unban_calls == []  # it came from Discord
         entry = (await h.audits())[-1]
         assert (entry.action, entry.source) == ("unban", "discord")
-        assert "ghost unbanned in 2 room(s)" in entry.outcome
+        assert "ghost unbanned in 2 rooms." in entry.outcome
         # The echo of the blanked rule lifts nothing more.
         await echo_own_rules(h, seen)
         assert h.mctx.state.policy.get(RuleKey(POLICY_ROOM, "user", f"rule:{ghost}")) is None
@@ -339,7 +339,7 @@ async def test_element_ban_of_matrix_user_is_guild_wide(tmp_path: Path) -> None:
         assert await relay_blocked(h.mctx.bridge, ALICE)
         assert h.matrix.set_state_calls[0][2] == f"rule:{ALICE}"
         (entry,) = await h.audits()
-        assert "banned from 1 more room(s)" in entry.outcome
+        assert "banned from 1 more room." in entry.outcome
 
 
 async def test_element_ban_of_matrix_user_stays_in_room_when_not_guild_wide(
