@@ -900,3 +900,23 @@ async def test_failed_room_access_change_is_retried_at_start(tmp_path: Path) -> 
 
         await membership.start_members(h.mctx)  # the next start
         assert (ROOM_A, False) in calls
+
+
+async def test_linking_in_french(tmp_path: Path) -> None:
+    async with moderation_context(tmp_path) as h:
+        configure(h, link_code_minutes=20)
+        config = h.mctx.bridge.config
+        h.mctx.bridge.config = dataclasses.replace(
+            config, bridge=dataclasses.replace(config.bridge, language="fr")
+        )
+        await open_dm(h)
+        assert h.matrix.notices[-1][1].startswith("Bonjour ! Commandes : !lier")
+        answer = await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, "!lier")
+        assert answer.startswith("Votre code est ")
+        assert "dans les 20 minutes" in answer
+        assert await h.stores.link_codes.get(code_in(answer)) is not None
+        answer = await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, "!lier ABCD-1234")
+        assert answer.startswith("Ce code est inconnu")
+        assert await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, "!délier") == (
+            "Votre compte Matrix n'est relié à aucun compte Discord."
+        )
