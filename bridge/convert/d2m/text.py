@@ -53,6 +53,7 @@ def mention_context(
     channel_rooms: Mapping[int, tuple[str, str]],
     hidden_channels: Collection[int] = (),
     custom_emoji_mxc: Mapping[int, str] | None = None,
+    language: str = "en",
 ) -> D2MContext:
     """The converter's lookups for one message: mentioned users map to their ghosts,
     bridged channels (``channel_rooms``: id -> (name, room ID)) to room links.
@@ -71,6 +72,7 @@ def mention_context(
         },
         channel_names=names,
         custom_emoji_mxc=custom_emoji_mxc or {},
+        language=language,
     )
 
 
