@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: sandbox test lint install clean
+.PHONY: sandbox test lint install clean catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Messages: extract every tr._/ngettext/pgettext/N_ string of bridge/ and moderation/
+# (babel.cfg) and merge it into each bridge/locale/<lang>/LC_MESSAGES/passerelle.po.
+# Then translate the new (empty or "fuzzy") French entries; tests/test_i18n.py fails
+# until every message is in every catalog, translated in French, none stale.
+POT := build/passerelle.pot
+catalogs: $(STAMP)
+	mkdir -p build
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
+		--project=passerelle --copyright-holder="Passerelle" -o $(POT) .
+	$(VENV)/bin/pybabel update -i $(POT) -d bridge/locale -D passerelle \
+		--ignore-obsolete --no-fuzzy-matching --no-wrap
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

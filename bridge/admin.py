@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from bridge.actions.pins import relay_discord_pins
 from bridge.actions.portals import ensure_portal
 from bridge.config import Access, Config, ConfigError, load_config
 from bridge.db import ImportRow, RuleOverride
+from bridge.i18n import Translator, translator
 from bridge.ids import ChannelID, GuildID, RoomID, UserID
 from bridge.model import CATEGORY, MatrixText
 from bridge.runtime_config import ConfigChange
@@ -33,21 +35,74 @@ log = logging.getLogger(__name__)
 PREFIX = "!bridge"
 VERBS = ("status", "channels", "add", "remove", "reload", "resync", "backfill", "import", "help")
 CHANNEL_VERBS = ("add", "remove", "resync", "backfill", "import")
-HELP = (
-    f"{PREFIX} status — is everything connected, what is waiting\n"
-    f"{PREFIX} channels — the bridged channels and their rooms\n"
-    f"{PREFIX} add <channel id> [public|members-only] — bridge a channel "
-    "(members-only unless said; Discord's permissions must agree for public)\n"
-    f"{PREFIX} remove <channel id> — stop bridging a channel (its room stays)\n"
-    f"{PREFIX} add category <category id> [public|members-only] — bridge every channel "
-    "of a Discord category, and those created or moved there later\n"
-    f"{PREFIX} add guild <guild id> [public|members-only] — the same for a whole server\n"
-    f"{PREFIX} remove category|guild <id> — stop that rule (rooms stay)\n"
-    f"{PREFIX} reload — read the config file again and apply what can be\n"
-    f"{PREFIX} resync <channel id> — refresh a portal's room (name, topic, pins)\n"
-    f"{PREFIX} backfill <channel id> — relay what Discord has that Matrix misses\n"
-    f"{PREFIX} import <channel id> — copy the channel's whole history (resumable)"
-)
+# French aliases (accents optional), listed in the help.
+ALIASES = {
+    "etat": "status",
+    "salons": "channels",
+    "ajouter": "add",
+    "retirer": "remove",
+    "recharger": "reload",
+    "resynchroniser": "resync",
+    "rattraper": "backfill",
+    "importer": "import",
+    "aide": "help",
+    "categorie": "category",
+    "serveur": "guild",
+    "membres": "members-only",
+}
+
+
+def help_text(tr: Translator | None = None) -> str:
+    tr = tr or translator()
+    p = PREFIX
+    return "\n".join(
+        [
+            tr._("{p} status (or: {p} etat): is everything connected, what is waiting", p=p),
+            tr._("{p} channels (or: {p} salons): the bridged channels and their rooms", p=p),
+            tr._(
+                "{p} add <channel id> [public|members-only] (or: {p} ajouter ... [public|membres]):"
+                " bridge a channel (members-only unless said; Discord's permissions must agree"
+                " for public)",
+                p=p,
+            ),
+            tr._(
+                "{p} remove <channel id> (or: {p} retirer): stop bridging a channel "
+                "(its room stays)",
+                p=p,
+            ),
+            tr._(
+                "{p} add category <category id> [public|members-only] (or: {p} ajouter categorie):"
+                " bridge every channel of a Discord category, and those created or moved there"
+                " later",
+                p=p,
+            ),
+            tr._(
+                "{p} add guild <guild id> [public|members-only] (or: {p} ajouter serveur):"
+                " the same for a whole server",
+                p=p,
+            ),
+            tr._("{p} remove category|guild <id>: stop that rule (rooms stay)", p=p),
+            tr._(
+                "{p} reload (or: {p} recharger): read the config file again and apply what can be",
+                p=p,
+            ),
+            tr._(
+                "{p} resync <channel id> (or: {p} resynchroniser): refresh a portal's room "
+                "(name, topic, pins)",
+                p=p,
+            ),
+            tr._(
+                "{p} backfill <channel id> (or: {p} rattraper): relay what Discord has that "
+                "Matrix misses",
+                p=p,
+            ),
+            tr._(
+                "{p} import <channel id> (or: {p} importer): copy the channel's whole history "
+                "(resumable)",
+                p=p,
+            ),
+        ]
+    )
 
 
 RULE_KINDS = ("category", "guild")
@@ -63,36 +118,55 @@ class AdminCommand:
     kind: str = "channel"
 
 
-def parse_admin(body: str) -> AdminCommand | str | None:
-    """The command in ``body``; a plain error message; or None if it is not one."""
+def _word(word: str) -> str:
+    """The English word for ``word`` (itself, or a French alias; accents optional)."""
+    folded = unicodedata.normalize("NFKD", word.casefold())
+    plain = "".join(char for char in folded if not unicodedata.combining(char))
+    return ALIASES.get(plain, word.casefold())
+
+
+def parse_admin(body: str, tr: Translator | None = None) -> AdminCommand | str | None:
+    """The command in ``body``; a plain error message (in ``tr``'s language); or None
+    if it is not one."""
+    tr = tr or translator()
     words = body.split()
     if not words or words[0].casefold() != PREFIX:
         return None
-    verb = words[1].casefold() if len(words) > 1 else "help"
+    typed = words[1].casefold() if len(words) > 1 else "help"
+    verb = _word(typed)
     if verb not in VERBS:
-        return f"Unknown command '{verb}'. Try: {PREFIX} help"
+        return tr._("Unknown command '{verb}'. Try: {help}", verb=typed, help=f"{PREFIX} help")
     if verb in CHANNEL_VERBS:
         kind = "channel"
-        if verb in ("add", "remove") and len(words) > 2 and words[2].casefold() in RULE_KINDS:
-            kind = words[2].casefold()
+        if verb in ("add", "remove") and len(words) > 2 and _word(words[2]) in RULE_KINDS:
+            kind = _word(words[2])
             del words[2]
-        what = "channel id" if kind == "channel" else f"{kind} id"
         arg = words[2].strip("<#>") if len(words) > 2 else ""
         if not arg.isdigit():
-            example = "" if kind == "channel" else f"{kind} "
-            return (
-                f"Usage: {PREFIX} {verb} {example}<{what}> "
-                f"(e.g. {PREFIX} {verb} {example}123456789)"
-            )
+            return _usage(verb, kind, tr)
         access: Access | None = None
         if verb == "add":
-            option = words[3].casefold().replace("_", "-") if len(words) > 3 else "members-only"
+            option = _word(words[3]).replace("_", "-") if len(words) > 3 else "members-only"
             if option not in ("public", "members-only"):
-                example = "" if kind == "channel" else f"{kind} "
-                return f"Usage: {PREFIX} add {example}<{what}> [public|members-only]"
+                return _usage(verb, kind, tr, access=True)
             access = "public" if option == "public" else "members_only"
         return AdminCommand(verb, ChannelID(int(arg)), access, kind)
     return AdminCommand(verb)
+
+
+def _usage(verb: str, kind: str, tr: Translator, *, access: bool = False) -> str:
+    command = f"{PREFIX} {verb}" + ("" if kind == "channel" else f" {kind}")
+    if access:
+        if kind == "channel":
+            return tr._("Usage: {command} <channel id> [public|members-only]", command=command)
+        if kind == "category":
+            return tr._("Usage: {command} <category id> [public|members-only]", command=command)
+        return tr._("Usage: {command} <guild id> [public|members-only]", command=command)
+    if kind == "channel":
+        return tr._("Usage: {command} <channel id> (e.g. {command} 123456789)", command=command)
+    if kind == "category":
+        return tr._("Usage: {command} <category id> (e.g. {command} 123456789)", command=command)
+    return tr._("Usage: {command} <guild id> (e.g. {command} 123456789)", command=command)
 
 
 @dataclass
@@ -116,16 +190,23 @@ class Admin:
 
     async def on_message(self, room_id: RoomID, sender: UserID, body: str) -> bool:
         """True when ``body`` was an admin command (answered in the room)."""
-        parsed = parse_admin(body)
+        parsed = parse_admin(body, self.tr)
         if parsed is None:
             return False
         if sender not in self.ctx.config.moderation.moderators:
-            await self._say(room_id, "Only the bridge's configured moderators can do this.")
+            await self._say(
+                room_id, self.tr._("Only the bridge's configured moderators can do this.")
+            )
         elif isinstance(parsed, str):
             await self._say(room_id, parsed)
         else:
             await self._say(room_id, await self.run(parsed, room_id, sender))
         return True
+
+    @property
+    def tr(self) -> Translator:
+        """The configured language (read at each use: a reload may change it)."""
+        return translator(self.ctx.config.bridge.language)
 
     async def _say(self, room_id: RoomID, text: str) -> None:
         await self.ctx.matrix.send_text(
@@ -133,8 +214,9 @@ class Admin:
         )
 
     async def run(self, command: AdminCommand, room_id: RoomID, actor: str = "") -> str:
+        tr = self.tr
         if command.verb == "help":
-            return HELP
+            return help_text(tr)
         if command.verb == "status":
             return await self._status()
         if command.verb == "channels":
@@ -148,52 +230,72 @@ class Admin:
         if command.verb in ("add", "remove"):
             return await self._add_remove(command, channel_id, actor)
         if self.ctx.config.bridge.channel(channel_id) is None:
-            return f"Channel {channel_id} is not bridged. See: {PREFIX} channels"
+            return tr._(
+                "Channel {id} is not bridged. See: {command}",
+                id=channel_id,
+                command=f"{PREFIX} channels",
+            )
         if command.verb == "resync":
             portal = await ensure_portal(self.ctx, channel_id)
             if portal is None:
-                return f"Channel {channel_id} could not be found on Discord."
+                return tr._("Channel {id} could not be found on Discord.", id=channel_id)
             await relay_discord_pins(self.ctx, channel_id)
-            return f"Resynced channel {channel_id} ({portal.room_id})."
+            return tr._("Resynced channel {id} ({room}).", id=channel_id, room=portal.room_id)
         if command.verb == "backfill":
 
             async def backfill() -> int:
                 return (await backfill_with_threads(self.ctx, channel_id)).new
 
             done = await self.state.run_page(channel_id, backfill)
-            return f"Backfill of channel {channel_id}: {done} new message(s) relayed."
+            return tr.ngettext(
+                "Backfill of channel {id}: {n} new message relayed.",
+                "Backfill of channel {id}: {n} new messages relayed.",
+                done,
+                id=channel_id,
+            )
         return self._start_import(channel_id, room_id)
 
     async def _reload(self) -> str:
-        path = self.ctx.config.path
+        path, tr = self.ctx.config.path, self.tr
         if path is None:
-            return "This bridge was not started from a config file: nothing to reload."
+            return tr._("This bridge was not started from a config file: nothing to reload.")
         try:
             config = await asyncio.to_thread(load_config, path)
         except ConfigError as exc:
-            return f"The config file was not applied: {exc}"
+            return tr._("The config file was not applied: {error}", error=exc)
         change = await self.state.reconfigure(config)
         log.info("config.reloaded %s", change.summary())
-        return f"Config reloaded: {change.summary()}."
+        # The summary lists config keys: technical, left in English.
+        return self.tr._("Config reloaded: {summary}.", summary=change.summary())
 
     async def _add_remove(self, command: AdminCommand, channel_id: ChannelID, actor: str) -> str:
         bridged = self.ctx.config.bridge.channel(channel_id) is not None
+        tr = self.tr
         if command.verb == "add":
             if bridged:
-                return f"Channel {channel_id} is already bridged."
+                return tr._("Channel {id} is already bridged.", id=channel_id)
             channel = await self.ctx.discord.channel(channel_id)
             if channel is None or channel.guild_id not in self.ctx.config.discord.guild_ids:
-                return f"The bot cannot see a text channel {channel_id} in this server."
+                return tr._("The bot cannot see a text channel {id} in this server.", id=channel_id)
         elif not bridged:
-            return f"Channel {channel_id} is not bridged."
+            return tr._("Channel {id} is not bridged.", id=channel_id)
         add = command.verb == "add"
         await self.ctx.stores.channel_overrides.put(channel_id, add, command.access, actor)
         await self.state.reconfigure(None)
         if not add:
-            return f"Channel {channel_id} is no longer bridged; its room stays as it is."
+            return tr._(
+                "Channel {id} is no longer bridged; its room stays as it is.", id=channel_id
+            )
         portal = await self.ctx.stores.portals.by_channel(channel_id)
-        where = f" in {portal.room_id}" if portal else ""
-        return f"Channel {channel_id} is now bridged ({command.access}){where}."
+        access = _access(command.access, tr)
+        if portal:
+            return tr._(
+                "Channel {id} is now bridged ({access}) in {room}.",
+                id=channel_id,
+                access=access,
+                room=portal.room_id,
+            )
+        return tr._("Channel {id} is now bridged ({access}).", id=channel_id, access=access)
 
     async def _rule_guild(self, command: AdminCommand, target: int) -> GuildID | None:
         """The configured guild a rule command names (the guild, or the category's)."""
@@ -208,35 +310,74 @@ class Admin:
 
     async def _add_remove_rule(self, command: AdminCommand, target: int, actor: str) -> str:
         guild_id = await self._rule_guild(command, target)
+        tr = self.tr
         if guild_id is None:
-            where = "a bridged server" if command.kind == "category" else "discord.guilds"
-            return f"No {command.kind} {target} in {where}."
+            if command.kind == "category":
+                return tr._("No category {id} in a bridged server.", id=target)
+            return tr._("No guild {id} in discord.guilds.", id=target)
         add = command.verb == "add"
         before = {c.discord_channel for c in self.ctx.config.bridge.channels}
         rule = RuleOverride(command.kind, target, guild_id, add, command.access or "members_only")
         await self.ctx.stores.rule_overrides.put(rule, actor)
         change = await self.state.reconfigure(None)
         after = {c.discord_channel for c in self.ctx.config.bridge.channels}
+        access = _access(rule.access, tr)
+        if add and command.kind == "category":
+            return tr.ngettext(
+                "The category {id} is now bridged ({access}): {n} channel added; channels "
+                "created or moved there later will be bridged too.",
+                "The category {id} is now bridged ({access}): {n} channels added; channels "
+                "created or moved there later will be bridged too.",
+                len(after - before),
+                id=target,
+                access=access,
+            )
         if add:
-            return (
-                f"The {command.kind} {target} is now bridged ({rule.access}): "
-                f"{len(after - before)} channel(s) added; channels created or moved there "
-                "later will be bridged too."
+            return tr.ngettext(
+                "The guild {id} is now bridged ({access}): {n} channel added; channels "
+                "created there later will be bridged too.",
+                "The guild {id} is now bridged ({access}): {n} channels added; channels "
+                "created there later will be bridged too.",
+                len(after - before),
+                id=target,
+                access=access,
             )
         log.info("rule.removed kind=%s target=%s %s", command.kind, target, change.summary())
-        return (
-            f"The {command.kind} {target} is no longer bridged as a whole: "
-            f"{len(before - after)} channel(s) stopped; their rooms stay as they are."
+        if command.kind == "category":
+            return tr.ngettext(
+                "The category {id} is no longer bridged as a whole: {n} channel stopped; "
+                "their rooms stay as they are.",
+                "The category {id} is no longer bridged as a whole: {n} channels stopped; "
+                "their rooms stay as they are.",
+                len(before - after),
+                id=target,
+            )
+        return tr.ngettext(
+            "The guild {id} is no longer bridged as a whole: {n} channel stopped; "
+            "their rooms stay as they are.",
+            "The guild {id} is no longer bridged as a whole: {n} channels stopped; "
+            "their rooms stay as they are.",
+            len(before - after),
+            id=target,
         )
 
     def _start_import(self, channel_id: ChannelID, room_id: RoomID) -> str:
         running = self.imports.get(channel_id)
+        tr = self.tr
         if running is not None and not running.done():
-            return f"An import of channel {channel_id} is already running."
+            return tr._("An import of channel {id} is already running.", id=channel_id)
 
         async def progress(row: ImportRow) -> None:
             if row.imported and row.imported % 500 < 100:  # about every 500 messages
-                await self._say(room_id, f"Import of {channel_id}: {row.imported} so far...")
+                await self._say(
+                    room_id,
+                    tr.ngettext(
+                        "Import of {id}: {n} message so far...",
+                        "Import of {id}: {n} messages so far...",
+                        row.imported,
+                        id=channel_id,
+                    ),
+                )
 
         async def run() -> ImportRow:
             try:
@@ -245,45 +386,92 @@ class Admin:
                 log.exception("import.failed channel=%s", channel_id)
                 await self._say(
                     room_id,
-                    f"Import of {channel_id} stopped ({type(exc).__name__}); "
-                    f"'{PREFIX} import {channel_id}' resumes it.",
+                    tr._(
+                        "Import of {id} stopped ({error}); '{command}' resumes it.",
+                        id=channel_id,
+                        error=type(exc).__name__,
+                        command=f"{PREFIX} import {channel_id}",
+                    ),
                 )
                 raise
-            await self._say(room_id, f"Import of {channel_id} done: {row.imported} message(s).")
+            await self._say(
+                room_id,
+                tr.ngettext(
+                    "Import of {id} done: {n} message.",
+                    "Import of {id} done: {n} messages.",
+                    row.imported,
+                    id=channel_id,
+                ),
+            )
             return row
 
         self.imports[channel_id] = asyncio.create_task(run(), name=f"import:{channel_id}")
-        return f"Importing channel {channel_id}'s history; progress will follow here."
+        return tr._("Importing channel {id}'s history; progress will follow here.", id=channel_id)
 
     async def _status(self) -> str:
         pending, dead = await self.state.outbox_counts()
         portals = await self.ctx.stores.portals.all()
         uptime = int(time.monotonic() - self.state.started_at)
         imports = [str(c) for c, t in self.imports.items() if not t.done()]
+        tr = self.tr
         lines = [
-            f"Up {uptime // 3600}h{uptime % 3600 // 60:02d}m; portals: {len(portals)}.",
-            f"Discord gateway: {'connected' if self.state.discord_ready() else 'NOT connected'}.",
-            f"Waiting: {self.state.d2m_depth()} Discord->Matrix job(s), "
-            f"{pending} Matrix->Discord event(s); undeliverable: {dead}.",
+            tr._(
+                "Up {hours}h{minutes:02d}m; portals: {portals}.",
+                hours=uptime // 3600,
+                minutes=uptime % 3600 // 60,
+                portals=tr.number(len(portals)),
+            ),
+            tr._("Discord gateway: connected.")
+            if self.state.discord_ready()
+            else tr._("Discord gateway: NOT connected."),
+            tr._(
+                "Waiting: Discord->Matrix jobs: {d2m}; Matrix->Discord events: {m2d}; "
+                "undeliverable: {dead}.",
+                d2m=tr.number(self.state.d2m_depth()),
+                m2d=tr.number(pending),
+                dead=tr.number(dead),
+            ),
         ]
         if imports:
-            lines.append(f"Imports running: {', '.join(imports)}.")
+            lines.append(tr._("Imports running: {channels}.", channels=", ".join(imports)))
         return "\n".join(lines)
 
     async def _channels(self) -> str:
         rooms = {p.discord_channel_id: p for p in await self.ctx.stores.portals.all()}
         lines = []
+        tr = self.tr
         for chan in self.ctx.config.bridge.channels:
             portal = rooms.get(chan.discord_channel)
-            where = f"{portal.name} -> {portal.room_id}" if portal else "no room yet"
-            how = "" if chan.source == "channel" else f", by {chan.source}"
-            lines.append(f"{chan.discord_channel} ({chan.access}{how}): {where}")
+            where = f"{portal.name} -> {portal.room_id}" if portal else tr._("no room yet")
+            access = _access(chan.access, tr)
+            if chan.source == "channel":
+                how = access
+            else:
+                how = tr._("{access}, by {source}", access=access, source=chan.source)
+            lines.append(f"{chan.discord_channel} ({how}): {where}")
         for guild in self.ctx.config.discord.guilds:
             if guild.all_channels is not None:
-                lines.append(f"Rule: every channel of guild {guild.id} ({guild.all_channels})")
+                lines.append(
+                    tr._(
+                        "Rule: every channel of guild {guild} ({access})",
+                        guild=guild.id,
+                        access=_access(guild.all_channels, tr),
+                    )
+                )
             for rule in guild.categories:
                 lines.append(
-                    f"Rule: every channel of category {rule.category_id} in guild {guild.id}"
-                    f" ({rule.access})"
+                    tr._(
+                        "Rule: every channel of category {category} in guild {guild} ({access})",
+                        category=rule.category_id,
+                        guild=guild.id,
+                        access=_access(rule.access, tr),
+                    )
                 )
-        return "\n".join(lines) or "No channels are bridged."
+        return "\n".join(lines) or tr._("No channels are bridged.")
+
+
+def _access(access: str | None, tr: Translator) -> str:
+    """``public`` / ``members_only`` in words (the English keeps the config's values)."""
+    if access == "public":
+        return tr.pgettext("access", "public")
+    return tr.pgettext("access", "members_only")

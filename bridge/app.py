@@ -39,9 +39,11 @@ from bridge.actions.spaces import install_spaces, on_member_event
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
 from bridge.admin import Admin, AdminState
 from bridge.config import Config
+from bridge.convert.m2d.notices import flood_notice
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import SchemaOutdated, prepare_schema
 from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
+from bridge.i18n import translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
 from bridge.metrics import Metrics
@@ -570,11 +572,8 @@ class Bridge:
         log.warning("m2d.rate-limited sender=%s event=%s", sender, event.event_id)
         self.metrics.failed("m2d", "flood")
         if self.sender_limiter.first_refusal(sender):
-            limit = self.sender_limiter
-            text = (
-                f"{sender}: you are sending faster than {limit.burst} messages per "
-                f"{limit.per_seconds:g} seconds; the rest is not relayed to Discord."
-            )
+            limit, tr = self.sender_limiter, translator(self.config.bridge.language)
+            text = flood_notice(sender, limit.burst, limit.per_seconds, tr)
             bot = self.config.namer.bot_mxid
             await self.matrix.send_text(
                 event.room_id, bot, MatrixText(text, msgtype="m.notice"), None

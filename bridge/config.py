@@ -32,6 +32,7 @@ from bridge.config_guilds import (
     parse_spaces,
 )
 from bridge.config_web import WebConfig, parse_web
+from bridge.i18n import LANGUAGES
 from bridge.ids import GhostNamer, GuildID, RoomID
 
 __all__ = [
@@ -147,6 +148,9 @@ class BridgeConfig:
     spaces: SpacesConfig = field(default_factory=SpacesConfig)
     # Discord roles -> Matrix power levels of the ghosts (highest matching rule wins).
     role_power_levels: tuple[PowerRule, ...] = DEFAULT_POWER_RULES
+    # What the bridge says to people: "fr" or "en" (bridge.i18n); a Discord user's own
+    # locale wins where Discord tells it.
+    language: str = "en"
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -215,6 +219,13 @@ class Config:
             alias_prefix=self.appservice.alias_prefix,
             bot_localpart=self.appservice.bot_localpart,
         )
+
+
+def _language(br: _Reader) -> str:
+    language = br.text("language", "en").strip().lower()
+    if language not in LANGUAGES:
+        raise ConfigError(br.key("language"), f"expected fr or en, got {language!r}")
+    return language
 
 
 class _Reader:
@@ -492,6 +503,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         poll_duration_hours=br.integer("poll_duration_hours", 24, lo=1, hi=768),
         spaces=parse_spaces(br),
         role_power_levels=parse_power_rules(br),
+        language=_language(br),
     )
 
     logging_section = data.get("logging") or {}

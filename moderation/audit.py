@@ -10,31 +10,56 @@ from __future__ import annotations
 import logging
 
 from bridge.db import AuditEntry
+from bridge.i18n import N_, Translator, translator
 from bridge.ids import GuildID
 from moderation.context import ModerationContext
 
 log = logging.getLogger(__name__)
 
-ACTION_WORDS = {
-    "ban": "banned",
-    "unban": "unbanned",
-    "kick": "kicked",
-    "rule-add": "added a rule for",
-    "rule-remove": "removed the rule for",
-    "refused": "was refused for",
+# One whole sentence per action, with and without the guild it happened in.
+_SENTENCES: dict[str, tuple[str, str]] = {
+    "ban": (
+        N_("[{source}] {actor} banned {target}."),
+        N_("[{source}] {actor} banned {target} in {guild}."),
+    ),
+    "unban": (
+        N_("[{source}] {actor} unbanned {target}."),
+        N_("[{source}] {actor} unbanned {target} in {guild}."),
+    ),
+    "kick": (
+        N_("[{source}] {actor} kicked {target}."),
+        N_("[{source}] {actor} kicked {target} in {guild}."),
+    ),
+    "rule-add": (
+        N_("[{source}] {actor} added a rule for {target}."),
+        N_("[{source}] {actor} added a rule for {target} in {guild}."),
+    ),
+    "rule-remove": (
+        N_("[{source}] {actor} removed the rule for {target}."),
+        N_("[{source}] {actor} removed the rule for {target} in {guild}."),
+    ),
+    "refused": (
+        N_("[{source}] {actor} was refused for {target}."),
+        N_("[{source}] {actor} was refused for {target} in {guild}."),
+    ),
 }
 
 
-def describe(entry: AuditEntry, guild_name: str | None = None) -> str:
+def describe(entry: AuditEntry, guild_name: str | None = None, tr: Translator | None = None) -> str:
     """One line a moderator reads: who did what to whom (in which guild, when the
-    bridge serves several), why, and the result."""
-    verb = ACTION_WORDS.get(entry.action, entry.action)
-    text = f"[{entry.source}] {entry.actor} {verb} {entry.target}"
-    if guild_name:
-        text += f" in {guild_name}"
+    bridge serves several), why, and the result (stored already in words)."""
+    tr = tr or translator()
+    values = {"source": entry.source, "actor": entry.actor, "target": entry.target}
+    plain, in_guild = _SENTENCES.get(entry.action, ("", ""))
+    if not plain:  # an action without words of its own: shown as it is
+        text = f"[{entry.source}] {entry.actor} {entry.action} {entry.target}."
+    elif guild_name:
+        text = tr._(in_guild, guild=guild_name, **values)
+    else:
+        text = tr._(plain, **values)
     if entry.reason:
-        text += f" (reason: {entry.reason})"
-    return f"{text}. {entry.outcome}" if entry.outcome else text + "."
+        text += " " + tr._("Reason: {reason}.", reason=entry.reason)
+    return f"{text} {entry.outcome}" if entry.outcome else text
 
 
 async def record(
@@ -61,8 +86,8 @@ async def record(
     guilds = mctx.bridge.config.discord.guilds
     name = None
     if guild is not None and len(guilds) > 1:
-        name = await mctx.discord.guild_name(guild) or f"guild {guild}"
-    line = describe(entry, name)
+        name = await mctx.discord.guild_name(guild) or mctx.tr._("guild {id}", id=guild)
+    line = describe(entry, name, mctx.tr)
     if mctx.state.mod_room is not None:
         await mctx.matrix.notice(mctx.state.mod_room, line)
     for configured in guilds:

@@ -65,13 +65,18 @@ def is_protected(mctx: ModerationContext, mxid: str) -> bool:
     return protected(mctx.bridge, mxid)
 
 
-def _sides(matrix: str, discord: str) -> str:
-    return f"Matrix: {matrix}. Discord: {discord}."
+def _sides(mctx: ModerationContext, matrix: str, discord: str) -> str:
+    """An audit line's outcome: each side's result (clauses already translated)."""
+    return mctx.tr._("Matrix: {matrix}. Discord: {discord}.", matrix=matrix, discord=discord)
 
 
-def _room_reason(verb: str, reason: str) -> str:
-    """What the bot gives a portal room as the reason: ``Banned: spam`` or ``Banned``."""
-    return f"{verb}: {reason}" if reason else verb
+def _room_reason(mctx: ModerationContext, verb: str, reason: str) -> str:
+    """What the bot gives a portal room as the reason: ``Banned: spam`` or ``Banned``
+    (``verb``: "ban" or "unban"), in the configured language."""
+    tr = mctx.tr
+    if verb == "ban":
+        return tr._("Banned: {reason}", reason=reason) if reason else tr._("Banned")
+    return tr._("Unbanned: {reason}", reason=reason) if reason else tr._("Unbanned")
 
 
 def _discord_reason(actor: str, reason: str) -> str:
@@ -153,25 +158,34 @@ async def ban_discord_user(
         ):
             stored.append(guild)
     for guild in guilds:
-        rooms = await ban_in_rooms(mctx, ghost, _room_reason("Banned", reason), (guild,))
+        rooms = await ban_in_rooms(mctx, ghost, _room_reason(mctx, "ban", reason), (guild,))
         if guild not in stored:
             continue  # banned there already by a ban of that guild's own
-        discord_result = "banned on Discord already"
+        tr = mctx.tr
+        discord_result = tr._("banned on Discord already")
         if on_discord or guild != where:
             if not mctx.config.ban_on_discord and origin in ("matrix", "policy"):
-                discord_result = "not banned (ban_on_discord is off)"
+                discord_result = tr._("not banned (ban_on_discord is off)")
             elif await mctx.discord.ban(guild, user_id, _discord_reason(actor, reason), 0):
-                discord_result = "banned from the server"
+                discord_result = tr._("banned from the server")
             else:
-                discord_result = "could not ban (the bridge lacks Ban Members, or they rank higher)"
+                discord_result = tr._(
+                    "could not ban (the bridge lacks Ban Members, or they rank higher)"
+                )
         await audit.record(
             mctx,
             source=source,
             actor=actor,
             action="ban",
-            target=f"{ghost} (Discord user {user_id})",
+            target=tr._("{ghost} (Discord user {id})", ghost=ghost, id=user_id),
             reason=reason,
-            outcome=_sides(f"ghost banned from {rooms} more room(s)", discord_result),
+            outcome=_sides(
+                mctx,
+                tr.ngettext(
+                    "ghost banned from {n} more room", "ghost banned from {n} more rooms", rooms
+                ),
+                discord_result,
+            ),
             guild=guild,
         )
     if await banned_everywhere(mctx, "discord", str(user_id)):
@@ -220,21 +234,26 @@ async def unban_discord_user(
         # The rule first (it no longer holds in every guild), as for Matrix users.
         await remove_rule(mctx, ghost)
     for guild in guilds:
-        rooms = await unban_in_rooms(mctx, ghost, _room_reason("Unbanned", reason), (guild,))
+        rooms = await unban_in_rooms(mctx, ghost, _room_reason(mctx, "unban", reason), (guild,))
         if guild not in lifted:
             continue  # e.g. the echo of our own unban: nothing recorded, nothing to log
-        discord_result = "unbanned already"
+        tr = mctx.tr
+        discord_result = tr._("unbanned already")
         if on_discord or guild != where:
             ok = await mctx.discord.unban(guild, user_id, _discord_reason(actor, reason))
-            discord_result = "unbanned" if ok else "could not unban"
+            discord_result = tr._("unbanned") if ok else tr._("could not unban")
         await audit.record(
             mctx,
             source=source,
             actor=actor,
             action="unban",
-            target=f"{ghost} (Discord user {user_id})",
+            target=tr._("{ghost} (Discord user {id})", ghost=ghost, id=user_id),
             reason=reason,
-            outcome=_sides(f"ghost unbanned in {rooms} room(s)", discord_result),
+            outcome=_sides(
+                mctx,
+                tr.ngettext("ghost unbanned in {n} room", "ghost unbanned in {n} rooms", rooms),
+                discord_result,
+            ),
             guild=guild,
         )
     if not lifted:
@@ -263,7 +282,8 @@ async def on_discord_ban(mctx: ModerationContext, guild: GuildID, user_id: Disco
     """GUILD_BAN_ADD in ``guild``: a Discord moderator (or the bridge itself) banned someone."""
     if await mctx.stores.bans.get("discord", str(user_id), guild) is not None:
         # Our own ban's echo, or a repeat: only make sure no room was missed.
-        await ban_in_rooms(mctx, mctx.namer.ghost_mxid(user_id), "Banned on Discord", (guild,))
+        echo = mctx.tr._("Banned on Discord")
+        await ban_in_rooms(mctx, mctx.namer.ghost_mxid(user_id), echo, (guild,))
         return
     moderator, reason = await mctx.discord.ban_author(guild, user_id)
     actor = f"discord:{moderator}" if moderator else "a Discord moderator"
@@ -321,7 +341,7 @@ async def ban_matrix_user(
             action="refused",
             target=user,
             reason=reason,
-            outcome="Moderators and the bridge are never banned across the bridge.",
+            outcome=mctx.tr._("Moderators and the bridge are never banned across the bridge."),
             guild=where,
         )
         return None
@@ -335,7 +355,11 @@ async def ban_matrix_user(
             action="ban",
             target=user,
             reason=reason,
-            outcome=_sides("banned in that room only (guild_wide_bans is off)", "unchanged"),
+            outcome=_sides(
+                mctx,
+                mctx.tr._("banned in that room only (guild_wide_bans is off)"),
+                mctx.tr._("unchanged"),
+            ),
             guild=where,
         )
         return None
@@ -344,7 +368,7 @@ async def ban_matrix_user(
         origin_here = _origin_in(guild, where, origin)
         await _store_ban(mctx, "matrix", user, guild, reason, actor, origin_here, rule)
     for guild in guilds:
-        rooms = await ban_in_rooms(mctx, user, _room_reason("Banned", reason), (guild,), room)
+        rooms = await ban_in_rooms(mctx, user, _room_reason(mctx, "ban", reason), (guild,), room)
         await audit.record(
             mctx,
             source=source,
@@ -352,7 +376,11 @@ async def ban_matrix_user(
             action="ban",
             target=user,
             reason=reason,
-            outcome=_sides(f"banned from {rooms} more room(s)", "nothing of theirs is relayed"),
+            outcome=_sides(
+                mctx,
+                mctx.tr.ngettext("banned from {n} more room", "banned from {n} more rooms", rooms),
+                mctx.tr._("nothing of theirs is relayed"),
+            ),
             guild=guild,
         )
     if await banned_everywhere(mctx, "matrix", user):
@@ -382,7 +410,7 @@ async def unban_matrix_user(
     # of a room already unbanned would be refused again (enforce_on_join).
     await remove_rule(mctx, user)
     for guild in lifted:
-        rooms = await unban_in_rooms(mctx, user, reason or "Unbanned", (guild,), room)
+        rooms = await unban_in_rooms(mctx, user, reason or mctx.tr._("Unbanned"), (guild,), room)
         await audit.record(
             mctx,
             source=source,
@@ -390,7 +418,11 @@ async def unban_matrix_user(
             action="unban",
             target=user,
             reason=reason,
-            outcome=_sides(f"unbanned in {rooms} more room(s)", "relayed again"),
+            outcome=_sides(
+                mctx,
+                mctx.tr.ngettext("unbanned in {n} more room", "unbanned in {n} more rooms", rooms),
+                mctx.tr._("relayed again"),
+            ),
             guild=guild,
         )
     return True
@@ -479,13 +511,15 @@ async def _kick(
 ) -> None:
     """A kick of a ghost in a room of ``guild`` kicks the Discord user from that guild's
     server (kicks are not carried to other guilds, whatever the ban scope)."""
+    tr = mctx.tr
     if ghost_of is None:
-        outcome = _sides("kicked from the room", "nothing to do")
+        outcome = _sides(mctx, tr._("kicked from the room"), tr._("nothing to do"))
     elif mctx.config.kick_on_discord:
         ok = await mctx.discord.kick(guild, ghost_of, _discord_reason(sender, reason))
-        outcome = _sides("kicked", "kicked from the server" if ok else "could not kick")
+        done = tr._("kicked from the server") if ok else tr._("could not kick")
+        outcome = _sides(mctx, tr._("kicked"), done)
     else:
-        outcome = _sides("kicked", "not kicked (kick_on_discord is off)")
+        outcome = _sides(mctx, tr._("kicked"), tr._("not kicked (kick_on_discord is off)"))
     await audit.record(
         mctx,
         source="matrix",
@@ -509,6 +543,6 @@ async def enforce_on_join(mctx: ModerationContext, room_id: RoomID, user: UserID
     if row is None and match is None:
         return False
     reason = row.reason if row is not None else (match.rule.reason if match else "")
-    await mctx.matrix.ban(room_id, user, _room_reason("Banned", reason))
+    await mctx.matrix.ban(room_id, user, _room_reason(mctx, "ban", reason))
     log.info("moderation.join-refused room=%s user=%s", room_id, user)
     return True

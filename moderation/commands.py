@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -62,6 +63,7 @@ from typing import Literal, TypeAlias
 from mautrix.types import MatrixURI
 
 from bridge.convert.m2d.html import strip_reply_fallback
+from bridge.i18n import Translator, translator
 from moderation.policy import Refusal, check_new_rule
 from moderation.targets import (
     MXID_RE,
@@ -79,6 +81,7 @@ from moderation.targets import (
 )
 
 __all__ = [
+    "ALIASES",
     "Ambiguous",
     "Ban",
     "Candidate",
@@ -180,6 +183,16 @@ class CommandError:
 
 _TARGET_VERBS: dict[str, type[Ban | Unban | Kick]] = {"ban": Ban, "unban": Unban, "kick": Kick}
 _VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help")
+# French aliases (read case- and accent-insensitively), listed in the help.
+ALIASES: dict[str, str] = {
+    "bannir": "ban",
+    "debannir": "unban",
+    "expulser": "kick",
+    "bannis": "bans",
+    "listes": "lists",
+    "regle": "rule",
+    "aide": "help",
+}
 
 # ``--force`` as a word of its own; phones turn ``--`` into an en or em dash.
 _FORCE = re.compile(r"(?<!\S)(?:--|\u2013|\u2014)force(?!\S)", re.IGNORECASE)
@@ -196,22 +209,28 @@ _NOT_A_PERSON = re.compile(r"<(?:@&|#)[0-9]+>")
 
 
 def parse_command(
-    text: str, prefix: str = DEFAULT_PREFIX, *, formatted_body: str | None = None
+    text: str,
+    prefix: str = DEFAULT_PREFIX,
+    *,
+    formatted_body: str | None = None,
+    tr: Translator | None = None,
 ) -> Command | CommandError | None:
     """Read a moderator's message; see the module docstring for the rules.
 
     ``text`` is the plain body (Matrix) or the content (Discord); ``formatted_body``
-    the Matrix ``org.matrix.custom.html`` body, if any, used for pills.
+    the Matrix ``org.matrix.custom.html`` body, if any, used for pills. Errors are
+    written in ``tr``'s language (default English).
     """
     if not prefix or any(char.isspace() for char in prefix):
         raise ValueError(f"command prefix must be one word, got {prefix!r}")
-    plain = _parse_text(strip_reply_fallback(text), prefix)
+    tr = tr or translator()
+    plain = _parse_text(strip_reply_fallback(text), prefix, tr)
     if plain is None or formatted_body is None:
         return plain
     pill_text, pills = _html_with_pills(formatted_body)
     if not pills:
         return plain
-    rich = _parse_text(pill_text, prefix)
+    rich = _parse_text(pill_text, prefix, tr)
     if isinstance(rich, Ban | Unban | Kick) and rich.target in pills:
         pill_wins = isinstance(plain, CommandError) or type(plain) is type(rich)
     elif isinstance(rich, RuleBan | RuleUnban) and rich.entity in pills:
@@ -229,99 +248,162 @@ def _split_word(text: str) -> tuple[str, str]:
     return found.group(1), text[found.end() :]
 
 
-def _parse_text(text: str, prefix: str) -> Command | CommandError | None:
+def _verb(word: str) -> str:
+    """The English verb for ``word`` (an English verb or a French alias; accents optional)."""
+    folded = unicodedata.normalize("NFKD", word.casefold())
+    plain = "".join(char for char in folded if not unicodedata.combining(char))
+    return ALIASES.get(plain, word.casefold())
+
+
+def _parse_text(text: str, prefix: str, tr: Translator) -> Command | CommandError | None:
     head, rest = _split_word(text)
     if head.casefold() != prefix.casefold():
         return None
     rest, forced = _FORCE.subn(" ", rest)
-    verb, rest = _split_word(rest)
-    verb = verb.casefold()
+    typed, rest = _split_word(rest)
+    verb = _verb(typed)
     if not verb or verb in ("help", "?"):
-        return Help() if not forced else _force_misplaced(prefix)
+        return Help() if not forced else _force_misplaced(prefix, tr)
     if verb == "rule":
-        return _parse_rule(rest, prefix, force=bool(forced))
+        return _parse_rule(rest, prefix, tr, force=bool(forced))
     if forced:
-        return _force_misplaced(prefix)
+        return _force_misplaced(prefix, tr)
     if verb in _TARGET_VERBS:
-        return _parse_target_command(verb, rest, prefix)
+        return _parse_target_command(verb, typed, rest, prefix, tr)
     if verb in ("bans", "lists"):
         if rest.strip():
-            return CommandError(f"'{prefix} {verb}' takes nothing after it. Try: {prefix} {verb}")
+            return CommandError(
+                tr._(
+                    "'{command}' takes nothing after it. Try: {command}",
+                    command=f"{prefix} {typed.casefold()}",
+                )
+            )
         return ListBans() if verb == "bans" else ListLists()
-    return _unknown(verb, prefix)
+    return _unknown(typed.casefold(), prefix, tr)
 
 
-def _unknown(verb: str, prefix: str) -> CommandError:
-    close = difflib.get_close_matches(verb, _VERBS, n=1, cutoff=0.6)
-    hint = f" Did you mean '{prefix} {close[0]}'?" if close else ""
-    return CommandError(f"Unknown command '{verb}'.{hint} Try: {prefix} help")
+def _unknown(verb: str, prefix: str, tr: Translator) -> CommandError:
+    # The help command's name in the moderator's language ("aide" in French).
+    help_verb = tr.pgettext("command", "help")
+    close = difflib.get_close_matches(verb, (*_VERBS, *ALIASES), n=1, cutoff=0.6)
+    if close:
+        return CommandError(
+            tr._(
+                "Unknown command '{verb}'. Did you mean '{suggestion}'? Try: {help}",
+                verb=verb,
+                suggestion=f"{prefix} {close[0]}",
+                help=f"{prefix} {help_verb}",
+            )
+        )
+    return CommandError(
+        tr._(
+            "Unknown command '{verb}'. Try: {help}",
+            verb=verb,
+            help=f"{prefix} {help_verb}",
+        )
+    )
 
 
-def _force_misplaced(prefix: str) -> CommandError:
-    return CommandError(f"--force only goes with '{prefix} rule ban'.")
+def _force_misplaced(prefix: str, tr: Translator) -> CommandError:
+    return CommandError(tr._("--force only goes with '{command}'.", command=f"{prefix} rule ban"))
 
 
-def _parse_target_command(verb: str, rest: str, prefix: str) -> Ban | Unban | Kick | CommandError:
-    usage = f"{prefix} {verb} <user> [reason]"
-    taken = _take_target(rest, usage)
+def _parse_target_command(
+    verb: str, typed: str, rest: str, prefix: str, tr: Translator
+) -> Ban | Unban | Kick | CommandError:
+    usage = tr._("{command} <user> [reason]", command=f"{prefix} {typed.casefold()}")
+    taken = _take_target(rest, usage, tr)
     if isinstance(taken, CommandError):
         return taken
     if taken is None:
-        who = {"ban": "banned", "unban": "unbanned", "kick": "kicked"}[verb]
-        return CommandError(f"Who should be {who}? Write: {usage}")
+        who = {
+            "ban": tr._("Who should be banned? Write: {usage}", usage=usage),
+            "unban": tr._("Who should be unbanned? Write: {usage}", usage=usage),
+            "kick": tr._("Who should be kicked? Write: {usage}", usage=usage),
+        }
+        return CommandError(who[verb])
     target, remainder = taken
     if _NOT_A_PERSON.fullmatch(target):
-        return CommandError(f"{target} is a role or a channel, not a person. Write: {usage}")
+        return CommandError(
+            tr._(
+                "{target} is a role or a channel, not a person. Write: {usage}",
+                target=target,
+                usage=usage,
+            )
+        )
     if target.startswith("@") and ":" in target and any(char in target for char in "*?"):
         return CommandError(
-            f"{target} contains * or ?, which only work in policy rules: "
-            f"{prefix} rule ban <entity> [reason] --force"
+            tr._(
+                "{target} contains * or ?, which only work in policy rules: {usage}",
+                target=target,
+                usage=tr._("{command} <entity> [reason] --force", command=f"{prefix} rule ban"),
+            )
         )
     return _TARGET_VERBS[verb](target, _reason(remainder))
 
 
-def _parse_rule(rest: str, prefix: str, *, force: bool) -> RuleBan | RuleUnban | CommandError:
-    sub, rest = _split_word(rest)
-    sub = sub.casefold()
+def _rule_usage(prefix: str, sub: str, tr: Translator) -> str:
+    if sub == "ban":
+        return tr._("{command} <entity> [reason] [--force]", command=f"{prefix} rule ban")
+    return tr._("{command} <entity>", command=f"{prefix} rule unban")
+
+
+def _parse_rule(
+    rest: str, prefix: str, tr: Translator, *, force: bool
+) -> RuleBan | RuleUnban | CommandError:
+    typed, rest = _split_word(rest)
+    sub = _verb(typed)
     if sub not in ("ban", "unban"):
-        if not sub:
-            opening = "'rule' needs more."
-        else:
-            opening = f"Unknown rule command '{sub}'."
+        both = {
+            "ban": _rule_usage(prefix, "ban", tr),
+            "unban": _rule_usage(prefix, "unban", tr),
+        }
+        if not typed:
+            return CommandError(tr._("'rule' needs more. Write: {ban} or {unban}", **both))
         return CommandError(
-            f"{opening} Write: {prefix} rule ban <entity> [reason] or {prefix} rule unban <entity>"
+            tr._(
+                "Unknown rule command '{sub}'. Write: {ban} or {unban}",
+                sub=typed.casefold(),
+                **both,
+            )
         )
-    usage = (
-        f"{prefix} rule ban <entity> [reason] [--force]"
-        if sub == "ban"
-        else f"{prefix} rule unban <entity>"
-    )
-    taken = _take_target(rest, usage)
+    usage = _rule_usage(prefix, sub, tr)
+    taken = _take_target(rest, usage, tr)
     if isinstance(taken, CommandError):
         return taken
     if taken is None:
         return CommandError(
-            "Which user or server? For example @spammer:evil.example or evil.example. "
-            f"Write: {usage}"
+            tr._(
+                "Which user or server? For example @spammer:evil.example or evil.example. "
+                "Write: {usage}",
+                usage=usage,
+            )
         )
     entity, remainder = taken
     if any(char.isspace() for char in entity):
         return CommandError(
-            f"'{entity}' has spaces: a rule names a Matrix ID like @spammer:evil.example "
-            "or a server like evil.example."
+            tr._(
+                "'{entity}' has spaces: a rule names a Matrix ID like @spammer:evil.example "
+                "or a server like evil.example.",
+                entity=entity,
+            )
         )
     if sub == "ban":
         return RuleBan(entity, _reason(remainder), force)
     if force:
-        return _force_misplaced(prefix)
+        return _force_misplaced(prefix, tr)
     if remainder.strip():
         return CommandError(
-            f"'{prefix} rule unban' takes only the rule's user or server. Write: {usage}"
+            tr._(
+                "'{command}' takes only the rule's user or server. Write: {usage}",
+                command=f"{prefix} rule unban",
+                usage=usage,
+            )
         )
     return RuleUnban(entity)
 
 
-def _take_target(text: str, usage: str) -> tuple[str, str] | CommandError | None:
+def _take_target(text: str, usage: str, tr: Translator) -> tuple[str, str] | CommandError | None:
     """The first argument (quotes removed) and the text after it; ``None`` if there is none."""
     text = text.lstrip()
     if not text:
@@ -338,15 +420,27 @@ def _take_target(text: str, usage: str) -> tuple[str, str] | CommandError | None
     if end is None:
         first = _split_word(text[1:])[0] or opener
         return CommandError(
-            f"The quote before '{first}' is never closed. "
-            f'Put a name with spaces between two quotes, like "Alice Smith". Write: {usage}'
+            tr._(
+                "The quote before '{first}' is never closed. "
+                'Put a name with spaces between two quotes, like "Alice Smith". Write: {usage}',
+                first=first,
+                usage=usage,
+            )
         )
     inner = " ".join(text[1:end].split())
     if not inner:
-        return CommandError(f"The quotes are empty: put the name between them. Write: {usage}")
+        return CommandError(
+            tr._("The quotes are empty: put the name between them. Write: {usage}", usage=usage)
+        )
     rest = text[end + 1 :]
     if rest and not rest[0].isspace():
-        return CommandError(f"Put a space after the closing quote of '{inner}'. Write: {usage}")
+        return CommandError(
+            tr._(
+                "Put a space after the closing quote of '{name}'. Write: {usage}",
+                name=inner,
+                usage=usage,
+            )
+        )
     return inner, rest
 
 
@@ -445,23 +539,39 @@ def check_rule(
 # --------------------------------------------------------------------------- help
 
 
-def help_text(prefix: str = DEFAULT_PREFIX) -> str:
-    """Short help in plain words, one line per command."""
+def help_text(prefix: str = DEFAULT_PREFIX, tr: Translator | None = None) -> str:
+    """Short help in plain words, one line per command, with the French aliases."""
+    tr = tr or translator()
     p = prefix
     return "\n".join(
         [
-            "Moderation commands:",
-            f"{p} ban <user> [reason]: ban someone on both Discord and Matrix",
-            f"{p} unban <user> [reason]: lift that ban",
-            f"{p} kick <user> [reason]: remove someone; they may come back",
-            f"{p} bans: list the current bans",
-            f"{p} lists: list the ban lists we follow",
-            f"{p} rule ban <user or server> [reason]: add a rule to our ban list, "
-            "e.g. @spammer:evil.example or evil.example; "
-            "add --force when it contains * or ?",
-            f"{p} rule unban <user or server>: remove that rule",
-            f"{p} help: show this help",
-            "<user> is a mention, a Matrix ID (@name:server), a Discord user ID, or a name; "
-            'put names with spaces between quotes: "Alice Smith".',
+            tr._("Moderation commands:"),
+            tr._(
+                "{p} ban <user> [reason]: ban someone on both Discord and Matrix "
+                "(also: {p} bannir)",
+                p=p,
+            ),
+            tr._("{p} unban <user> [reason]: lift that ban (also: {p} debannir)", p=p),
+            tr._(
+                "{p} kick <user> [reason]: remove someone; they may come back (also: {p} expulser)",
+                p=p,
+            ),
+            tr._("{p} bans: list the current bans (also: {p} bannis)", p=p),
+            tr._("{p} lists: list the ban lists we follow (also: {p} listes)", p=p),
+            tr._(
+                "{p} rule ban <user or server> [reason]: add a rule to our ban list, "
+                "e.g. @spammer:evil.example or evil.example; "
+                "add --force when it contains * or ? (also: {p} regle bannir)",
+                p=p,
+            ),
+            tr._(
+                "{p} rule unban <user or server>: remove that rule (also: {p} regle debannir)",
+                p=p,
+            ),
+            tr._("{p} help: show this help (also: {p} aide)", p=p),
+            tr._(
+                "<user> is a mention, a Matrix ID (@name:server), a Discord user ID, or a name; "
+                'put names with spaces between quotes: "Alice Smith".'
+            ),
         ]
     )

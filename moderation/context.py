@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bridge.actions.context import BridgeContext
 from bridge.config import ModerationConfig
 from bridge.db import Stores
+from bridge.i18n import Translator, translator
 from bridge.ids import GhostNamer
 from moderation.ports import DiscordModerationPort, MatrixModerationPort
 from moderation.state import ModerationState
@@ -33,3 +34,8 @@ class ModerationContext:
     @property
     def state(self) -> ModerationState:
         return self.bridge.moderation
+
+    @property
+    def tr(self) -> Translator:
+        """What moderators read, in the configured language (``bridge.language``)."""
+        return translator(self.bridge.config.bridge.language)

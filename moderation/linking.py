@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 
+from bridge.i18n import Translator
 from bridge.ids import DiscordUserID, RoomID, UserID
 from bridge.model import DiscordDM
 from moderation.context import ModerationContext
@@ -26,10 +27,16 @@ from moderation.membership import recheck
 
 log = logging.getLogger(__name__)
 
-HELP = (
-    "Commands: !link (get a code to prove your Discord account), !link CODE (use a code "
-    "the Discord bot gave you), !unlink."
-)
+# French aliases: !lier, !délier (accents optional).
+_LINK = frozenset({"!link", "!lier"})
+_UNLINK = frozenset({"!unlink", "!delier", "!délier"})
+
+
+def help_text(tr: Translator) -> str:
+    return tr._(
+        "Commands: !link (get a code to prove your Discord account), !link CODE (use a code "
+        "the Discord bot gave you), !unlink. In French: !lier, !lier CODE, !delier."
+    )
 
 
 def _now() -> int:
@@ -55,7 +62,7 @@ async def on_invite(mctx: ModerationContext, room_id: RoomID, sender: UserID, di
     if await mctx.matrix.join(room_id) is None:
         return False
     await mctx.stores.bridge_rooms.put(dm_key(sender), room_id)
-    await mctx.matrix.notice(room_id, "Hello! " + HELP)
+    await mctx.matrix.notice(room_id, mctx.tr._("Hello!") + " " + help_text(mctx.tr))
     return True
 
 
@@ -65,63 +72,72 @@ async def is_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID) -> boo
 
 async def on_matrix_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID, body: str) -> str:
     """A message in a direct chat with the bridge bot; returns the answer."""
-    text = body.strip()
+    text, tr = body.strip(), mctx.tr
     command = text.split(" ", 1)[0].lower()
-    if command == "!unlink":
+    if command in _UNLINK:
         row = await mctx.stores.links.unlink_matrix(sender)
         if row is None:
-            return "Your Matrix account is not linked to a Discord account."
+            return tr._("Your Matrix account is not linked to a Discord account.")
         await recheck(mctx, sender)
-        return f"Unlinked from Discord user {row.discord_id}."
-    if text.lower() == "!link":
+        return tr._("Unlinked from Discord user {id}.", id=row.discord_id)
+    if text.lower() in _LINK:
         new = new_link_code()
         created = await mctx.stores.link_codes.create(
             new, "m2d", mxid=sender, now_ms=_now(), ttl_ms=_ttl(mctx)
         )
         if created is None:
-            return "Please try again."
-        minutes = mctx.bridge.config.members.link_code_minutes
-        return (
-            f"Your code is {display_code(new)}. On Discord, send it to the bridge bot in a "
-            f"direct message within {minutes} minutes."
+            return tr._("Please try again.")
+        return tr.ngettext(
+            "Your code is {code}. On Discord, send it to the bridge bot in a direct message "
+            "within {n} minute.",
+            "Your code is {code}. On Discord, send it to the bridge bot in a direct message "
+            "within {n} minutes.",
+            mctx.bridge.config.members.link_code_minutes,
+            code=display_code(new),
         )
     code = extract_code(text)  # "!link CODE" or the code alone
     if code is None:
-        return HELP
+        return help_text(tr)
     taken = await mctx.stores.link_codes.take(code, _now(), "d2m")
     if taken is None or taken.discord_id is None:
-        return "That code is unknown, used or expired. Ask the Discord bot for a new one."
+        return tr._("That code is unknown, used or expired. Ask the Discord bot for a new one.")
     return await _linked(mctx, sender, DiscordUserID(taken.discord_id))
 
 
 async def on_discord_dm(mctx: ModerationContext, dm: DiscordDM) -> str:
     """A direct message to the Discord bot; returns the answer."""
-    text = dm.content.strip()
+    text, tr = dm.content.strip(), mctx.tr
     command = text.split(" ", 1)[0].lower()
-    if command == "!unlink":
+    if command in _UNLINK:
         row = await mctx.stores.links.unlink_discord(dm.author_id)
         if row is None:
-            return "Your Discord account is not linked to a Matrix account."
+            return tr._("Your Discord account is not linked to a Matrix account.")
         await recheck(mctx, UserID(row.mxid))
-        return f"Unlinked from {row.mxid}."
-    if text.lower() == "!link":
+        return tr._("Unlinked from {mxid}.", mxid=row.mxid)
+    if text.lower() in _LINK:
         new = new_link_code()
         created = await mctx.stores.link_codes.create(
             new, "d2m", discord_id=dm.author_id, now_ms=_now(), ttl_ms=_ttl(mctx)
         )
         if created is None:
-            return "Please try again."
-        bot = mctx.namer.bot_mxid
-        return (
-            f"Your code is {display_code(new)}. In Element, send `!link {display_code(new)}` "
-            f"to {bot} in a direct chat within {_ttl(mctx) // 60_000} minutes."
+            return tr._("Please try again.")
+        return tr.ngettext(
+            "Your code is {code}. In Element, send `!link {code}` to {bot} in a direct chat "
+            "within {n} minute.",
+            "Your code is {code}. In Element, send `!link {code}` to {bot} in a direct chat "
+            "within {n} minutes.",
+            _ttl(mctx) // 60_000,
+            code=display_code(new),
+            bot=mctx.namer.bot_mxid,
         )
     code = extract_code(text)
     if code is None:
-        return HELP
+        return help_text(tr)
     taken = await mctx.stores.link_codes.take(code, _now(), "m2d")
     if taken is None or taken.mxid is None:
-        return "That code is unknown, used or expired. Ask the bridge bot on Matrix for a new one."
+        return tr._(
+            "That code is unknown, used or expired. Ask the bridge bot on Matrix for a new one."
+        )
     return await _linked(mctx, UserID(taken.mxid), dm.author_id)
 
 
@@ -132,7 +148,11 @@ async def _linked(mctx: ModerationContext, mxid: UserID, discord_id: DiscordUser
         if old.mxid != mxid:
             await recheck(mctx, UserID(old.mxid))
     invited, _ = await recheck(mctx, mxid)
-    answer = f"Linked {mxid} to Discord user {discord_id}."
+    answer = mctx.tr._("Linked {mxid} to Discord user {id}.", mxid=mxid, id=discord_id)
     if invited:
-        answer += f" You are invited to {invited} members-only room(s)."
+        answer += " " + mctx.tr.ngettext(
+            "You are invited to {n} members-only room.",
+            "You are invited to {n} members-only rooms.",
+            invited,
+        )
     return answer

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 
+from bridge.i18n import N_
 from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 from moderation import audit
 from moderation.bans import (
@@ -45,10 +46,13 @@ from moderation.scope import unbanned_guilds
 
 log = logging.getLogger(__name__)
 
-POLICY_ROOM_NAME = "Passerelle ban list"
-POLICY_ROOM_TOPIC = "Shared bans of the Discord bridge (a Draupnir/Mjolnir-compatible policy list)"
-MOD_ROOM_NAME = "Passerelle moderators"
-MOD_ROOM_TOPIC = "Moderation log of the Discord bridge. Commands: !mod help"
+# Named in the configured language when the bridge creates them (not renamed later).
+POLICY_ROOM_NAME = N_("Passerelle ban list")
+POLICY_ROOM_TOPIC = N_(
+    "Shared bans of the Discord bridge (a Draupnir/Mjolnir-compatible policy list)"
+)
+MOD_ROOM_NAME = N_("Passerelle moderators")
+MOD_ROOM_TOPIC = N_("Moderation log of the Discord bridge. Commands: !mod help")
 MODERATOR_LEVEL = 50
 
 
@@ -63,7 +67,7 @@ async def _own_room(
     if stored is not None:
         room_id = RoomID(stored)
     else:
-        room_id = await mctx.matrix.create_room(name, topic, moderators, [])
+        room_id = await mctx.matrix.create_room(mctx.tr._(name), mctx.tr._(topic), moderators, [])
         await mctx.stores.bridge_rooms.put(key, room_id)
         log.info("moderation.room-created purpose=%s room=%s", key, room_id)
     # The configured moderators may write rules and moderate here (also when added later).
@@ -163,7 +167,10 @@ async def apply_rule(
             action="refused",
             target=rule.entity,
             reason=rule.reason,
-            outcome=f"The rule would ban every user of {own_server}; it is not applied here.",
+            outcome=mctx.tr._(
+                "The rule would ban every user of {server}; it is not applied here.",
+                server=own_server,
+            ),
         )
         return 0
     if rule.kind == "user" and not rule.is_wildcard:

@@ -337,7 +337,7 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8  # 8 x 5 bits = 40 bits
 _CONFUSABLE = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
 _SEPARATORS = re.compile(r"[\s\-_.]+")
-_CODE_COMMANDS = frozenset({"link", "code", "verify"})
+_CODE_COMMANDS = frozenset({"link", "code", "verify", "lier", "relier", "verifier", "vérifier"})
 
 
 def new_link_code(rng: random.Random | None = None) -> str:

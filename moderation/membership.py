@@ -24,13 +24,14 @@ from __future__ import annotations
 import logging
 
 from bridge.db import PortalRow
+from bridge.i18n import N_
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from moderation.context import ModerationContext
 from moderation.members_only import AccessDecision, access_decision, effective_access
 
 log = logging.getLogger(__name__)
 
-KICK_REASON = (
+KICK_REASON = N_(
     "This room is for verified members only. To join, link your Discord account: "
     "send !link to the bridge bot in a direct chat."
 )
@@ -74,7 +75,7 @@ async def on_join(mctx: ModerationContext, room_id: RoomID, user: UserID) -> boo
     decision = await decide(mctx, user, portal.guild_id)
     if decision.allowed:
         return False
-    await mctx.matrix.kick(room_id, user, KICK_REASON)
+    await mctx.matrix.kick(room_id, user, mctx.tr._(KICK_REASON))
     log.info("members.refused room=%s user=%s reason=%s", room_id, user, decision.reason)
     return True
 
@@ -97,7 +98,7 @@ async def recheck(
             if mctx.bridge.config.members.auto_invite and state in (None, "leave"):
                 invited += await mctx.matrix.invite(portal.room_id, user)
         elif state in ("join", "invite"):
-            removed += await mctx.matrix.kick(portal.room_id, user, KICK_REASON)
+            removed += await mctx.matrix.kick(portal.room_id, user, mctx.tr._(KICK_REASON))
     if invited or removed:
         log.info(
             "members.rechecked user=%s guilds=%s invited=%s removed=%s",
@@ -128,7 +129,7 @@ async def enforce_room(mctx: ModerationContext, room_id: RoomID) -> int:
     users = await mctx.matrix.joined_members(room_id) + await mctx.matrix.invited_members(room_id)
     for user in users:
         if not exempt(mctx, user) and not (await decide(mctx, user, portal.guild_id)).allowed:
-            removed += await mctx.matrix.kick(room_id, user, KICK_REASON)
+            removed += await mctx.matrix.kick(room_id, user, mctx.tr._(KICK_REASON))
     return removed
 
 

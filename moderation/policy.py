@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from bridge.i18n import N_
 from bridge.ids import DiscordUserID
 from moderation.policy_rules import (
     BAN,
@@ -256,10 +257,17 @@ RefusalCode: TypeAlias = Literal[
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a moderator's new rule is not written. ``message`` is shown to them as is."""
+    """Why a moderator's new rule is not written: ``template`` (an untranslated sentence
+    with ``{placeholders}``, marked for the catalogs) filled with ``values``. Show them
+    ``tr._(refusal.template, **refusal.values)``; ``message`` is the English text."""
 
     code: RefusalCode
-    message: str
+    template: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**self.values)
 
 
 # Characters that say nothing about *which* entity is meant: sigils and separators.
@@ -316,14 +324,14 @@ def glob_covers(outer: str, inner: str) -> bool:
 
 def _shape_problem(kind: str, entity: str) -> str | None:
     if any(char.isspace() or not char.isprintable() for char in entity):
-        return f"{entity!r} contains spaces or control characters."
+        return N_("{entity} contains spaces or control characters.")
     first = entity[0]
     if kind == "user" and first not in "@*?":
-        return f"{entity!r} is not a Matrix user ID: user rules look like @name:server."
+        return N_("{entity} is not a Matrix user ID: user rules look like @name:server.")
     if kind == "server" and first in "@#!":
-        return f"{entity!r} is not a server name: server rules look like example.org."
+        return N_("{entity} is not a server name: server rules look like example.org.")
     if kind == "room" and first not in "#!*?":
-        return f"{entity!r} is not a room ID or alias: room rules look like #room:server."
+        return N_("{entity} is not a room ID or alias: room rules look like #room:server.")
     return None
 
 
@@ -346,24 +354,33 @@ def check_new_rule(
     rules that would match (nearly) everything, are refused regardless.
     """
     if kind not in ("user", "server", "room"):
-        return Refusal("malformed", f"Unknown rule kind {kind!r}: use user, server or room.")
+        return Refusal(
+            "malformed",
+            N_("Unknown rule kind {kind}: use user, server or room."),
+            {"kind": repr(kind)},
+        )
     if not entity.strip():
-        return Refusal("empty", "The rule names nothing: give a user, server or room.")
+        return Refusal("empty", N_("The rule names nothing: give a user, server or room."))
     if not set(entity) - _SHAPELESS:
         return Refusal(
-            "absurd", f"{entity!r} names nothing in particular and would match (nearly) everything."
+            "absurd",
+            N_("{entity} names nothing in particular and would match (nearly) everything."),
+            {"entity": repr(entity)},
         )
     problem = _shape_problem(kind, entity)
     if problem is not None:
-        return Refusal("malformed", problem)
+        return Refusal("malformed", problem, {"entity": repr(entity)})
     refusal = _protects_self(kind, entity, own_server, bridge_ids, moderators)
     if refusal is not None:
         return refusal
     if is_wildcard(entity) and not force:
         return Refusal(
             "wildcard",
-            f"{entity!r} contains * or ? and may match more than you mean; "
-            "repeat with force to publish it anyway.",
+            N_(
+                "{entity} contains * or ? and may match more than you mean; "
+                "repeat with force to publish it anyway."
+            ),
+            {"entity": repr(entity)},
         )
     return None
 
@@ -378,13 +395,17 @@ def _protects_self(
     if kind == "server":
         if glob_matches(entity, own_server):
             return Refusal(
-                "own_server", f"{entity!r} would ban this homeserver ({own_server}) itself."
+                "own_server",
+                N_("{entity} would ban this homeserver ({server}) itself."),
+                {"entity": repr(entity), "server": own_server},
             )
         for moderator in moderators:
             server = mxid_server(moderator)
             if server is not None and glob_matches(entity, server):
                 return Refusal(
-                    "moderator", f"{entity!r} would ban the server of moderator {moderator}."
+                    "moderator",
+                    N_("{entity} would ban the server of moderator {moderator}."),
+                    {"entity": repr(entity), "moderator": moderator},
                 )
     if kind == "user":
         for bridge_id in bridge_ids:
@@ -394,10 +415,18 @@ def _protects_self(
                 else glob_matches(entity, bridge_id)
             )
             if hit:
-                return Refusal("bridge", f"{entity!r} would ban the bridge itself ({bridge_id}).")
+                return Refusal(
+                    "bridge",
+                    N_("{entity} would ban the bridge itself ({bridge_id})."),
+                    {"entity": repr(entity), "bridge_id": bridge_id},
+                )
         for moderator in moderators:
             if glob_matches(entity, moderator):
-                return Refusal("moderator", f"{entity!r} would ban moderator {moderator}.")
+                return Refusal(
+                    "moderator",
+                    N_("{entity} would ban moderator {moderator}."),
+                    {"entity": repr(entity), "moderator": moderator},
+                )
     return None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from bridge.db import BanRow
+from bridge.i18n import Translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.model import DiscordMessage
 from moderation import audit
@@ -74,7 +75,8 @@ async def on_matrix_message(
     """A message in the moderators' room; True when it was a command (answered)."""
     if room_id != mctx.state.mod_room or mctx.namer.is_bridge_owned(sender):
         return False
-    parsed = parse_command(body, mctx.config.command_prefix, formatted_body=html)
+    tr = _tr(mctx)
+    parsed = parse_command(body, mctx.config.command_prefix, formatted_body=html, tr=tr)
     if parsed is None:
         return False
     if isinstance(parsed, CommandError):
@@ -87,9 +89,10 @@ async def on_matrix_message(
         ban_level=ban_level(levels),
         moderators=mctx.config.moderators,
     ):
-        await mctx.matrix.notice(room_id, "Only moderators can use moderation commands.")
+        await mctx.matrix.notice(room_id, tr._("Only moderators can use moderation commands."))
         return True
-    await mctx.matrix.notice(room_id, await run(mctx, parsed, actor=sender, source="matrix"))
+    answer = await run(mctx, parsed, actor=sender, source="matrix", tr=tr)
+    await mctx.matrix.notice(room_id, answer)
     return True
 
 
@@ -99,7 +102,8 @@ async def on_discord_message(mctx: ModerationContext, message: DiscordMessage) -
     if guild is None or guild.mod_channel is None or message.author.bot:
         return False
     channel = guild.mod_channel
-    parsed = parse_command(message.content, mctx.config.command_prefix)
+    tr = _tr(mctx)
+    parsed = parse_command(message.content, mctx.config.command_prefix, tr=tr)
     if parsed is None:
         return False
     if isinstance(parsed, CommandError):
@@ -107,12 +111,19 @@ async def on_discord_message(mctx: ModerationContext, message: DiscordMessage) -
         return True
     member = await mctx.discord.member(guild.id, message.author.id)
     if member is None or not discord_may_moderate(member.permissions, is_owner=member.is_owner):
-        await mctx.discord.post(channel, "Only members with Ban Members can use these commands.")
+        await mctx.discord.post(
+            channel, tr._("Only members with Ban Members can use these commands.")
+        )
         return True
     actor = f"discord:{message.author.id}"
-    answer = await run(mctx, parsed, actor=actor, source="discord", where=guild.id)
+    answer = await run(mctx, parsed, actor=actor, source="discord", where=guild.id, tr=tr)
     await mctx.discord.post(channel, answer)
     return True
+
+
+def _tr(mctx: ModerationContext) -> Translator:
+    """The configured language (Discord messages, unlike interactions, carry no locale)."""
+    return mctx.tr
 
 
 def _lookup_guilds(mctx: ModerationContext, where: GuildID | None) -> tuple[GuildID, ...]:
@@ -120,7 +131,9 @@ def _lookup_guilds(mctx: ModerationContext, where: GuildID | None) -> tuple[Guil
     return (where,) if where is not None else all_guilds(mctx)
 
 
-async def resolve(mctx: ModerationContext, raw: str, where: GuildID | None = None) -> Target | str:
+async def resolve(
+    mctx: ModerationContext, raw: str, where: GuildID | None = None, tr: Translator | None = None
+) -> Target | str:
     """The user a command names, or a sentence saying why it names nobody (or several)."""
     ref = classify_target(raw)
     if isinstance(ref, DiscordId):
@@ -143,7 +156,7 @@ async def resolve(mctx: ModerationContext, raw: str, where: GuildID | None = Non
                 names.append(name)
                 break
         candidates.append(Candidate("matrix", user, tuple(names)))
-    found = resolve_name(ref.name, candidates)
+    found = resolve_name(ref.name, candidates, tr)
     if isinstance(found, NotFound | Ambiguous):
         return found.message
     chosen = found.candidate
@@ -159,46 +172,64 @@ async def run(
     actor: str,
     source: str,
     where: GuildID | None = None,
+    tr: Translator | None = None,
 ) -> str:
     """Carry out a command made in guild ``where``'s moderators' channel (None: in the
-    Matrix moderators' room); the answer."""
+    Matrix moderators' room); the answer, in ``tr``'s language (default: configured)."""
+    tr = tr or _tr(mctx)
     if isinstance(command, Help):
-        return help_text(mctx.config.command_prefix)
+        return help_text(mctx.config.command_prefix, tr)
     if isinstance(command, ListBans):
-        return await _list_bans(mctx, where)
+        return await _list_bans(mctx, where, tr)
     if isinstance(command, ListLists):
-        return _list_lists(mctx)
+        return _list_lists(mctx, tr)
     if isinstance(command, RuleBan | RuleUnban):
-        return await _rule(mctx, command, actor=actor, source=source)
-    target = await resolve(mctx, command.target, where)
+        return await _rule(mctx, command, actor=actor, source=source, tr=tr)
+    target = await resolve(mctx, command.target, where, tr)
     if isinstance(target, str):
         return target
+    how = {"actor": actor, "source": source, "where": where, "tr": tr}
     if isinstance(command, Ban):
-        return await _ban(mctx, target, command.reason, actor=actor, source=source, where=where)
+        return await _ban(mctx, target, command.reason, **how)  # type: ignore[arg-type]
     if isinstance(command, Unban):
-        return await _unban(mctx, target, command.reason, actor=actor, source=source, where=where)
-    return await _kick(mctx, target, command.reason, actor=actor, source=source, where=where)
+        return await _unban(mctx, target, command.reason, **how)  # type: ignore[arg-type]
+    return await _kick(mctx, target, command.reason, **how)  # type: ignore[arg-type]
 
 
-async def _where_words(mctx: ModerationContext, guilds: tuple[GuildID, ...]) -> str:
-    """'every bridged room' when the action holds in every guild, else the guilds."""
-    if set(all_guilds(mctx)) <= set(guilds):
-        return "every bridged room"
-    names = [await mctx.discord.guild_name(g) or f"guild {g}" for g in guilds]
-    return "the bridged rooms of " + ", ".join(names)
+async def _everywhere(mctx: ModerationContext, guilds: tuple[GuildID, ...]) -> bool:
+    return set(all_guilds(mctx)) <= set(guilds)
+
+
+async def _guild_names(mctx: ModerationContext, guilds: tuple[GuildID, ...], tr: Translator) -> str:
+    """``HQ, Nord and Yvelines`` (a list in ``tr``'s language)."""
+    names = [await mctx.discord.guild_name(g) or tr._("guild {id}", id=g) for g in guilds]
+    return tr.join(names)
 
 
 async def _refuse_discord(
-    mctx: ModerationContext, user_id: DiscordUserID, guilds: tuple[GuildID, ...]
+    mctx: ModerationContext,
+    user_id: DiscordUserID,
+    guilds: tuple[GuildID, ...],
+    tr: Translator,
+    *,
+    kick: bool = False,
 ) -> str | None:
     if user_id == mctx.bridge.discord.own_user_id():
-        return "The bridge cannot ban itself."
+        return (
+            tr._("The bridge cannot kick itself.")
+            if kick
+            else tr._("The bridge cannot ban itself.")
+        )
     for guild in guilds:
         member = await mctx.discord.member(guild, user_id)
         if member is not None and discord_may_moderate(
             member.permissions, is_owner=member.is_owner
         ):
-            return "That Discord user is a moderator; moderators are not banned by command."
+            if kick:
+                return tr._(
+                    "That Discord user is a moderator; moderators are not kicked by command."
+                )
+            return tr._("That Discord user is a moderator; moderators are not banned by command.")
     return None
 
 
@@ -210,12 +241,13 @@ async def _ban(
     actor: str,
     source: str,
     where: GuildID | None,
+    tr: Translator,
 ) -> str:
     kind, who = target
     guilds = scope(mctx, where)
     if kind == "discord":
         user_id = DiscordUserID(int(who))
-        refusal = await _refuse_discord(mctx, user_id, guilds)
+        refusal = await _refuse_discord(mctx, user_id, guilds, tr)
         if refusal:
             return refusal
         await ban_discord_user(
@@ -227,11 +259,17 @@ async def _ban(
             source=source,
             where=where,
         )
-        return (
-            f"Banned Discord user {user_id} on Discord and in {await _where_words(mctx, guilds)}."
+        if await _everywhere(mctx, guilds):
+            return tr._(
+                "Banned Discord user {id} on Discord and in every bridged room.", id=user_id
+            )
+        return tr._(
+            "Banned Discord user {id} on Discord and in the bridged rooms of {guilds}.",
+            id=user_id,
+            guilds=await _guild_names(mctx, guilds, tr),
         )
     if is_protected(mctx, str(who)):
-        return f"{who} is a moderator or the bridge; they are not banned by command."
+        return tr._("{who} is a moderator or the bridge; they are not banned by command.", who=who)
     await ban_matrix_user(
         mctx,
         UserID(str(who)),
@@ -241,11 +279,21 @@ async def _ban(
         source=source,
         where=where,
     )
-    return (
-        f"Banned {who} from {await _where_words(mctx, guilds)}; "
-        "nothing of theirs reaches Discord there now."
-        if where is not None and len(all_guilds(mctx)) > 1 and mctx.config.ban_scope == "guild"
-        else f"Banned {who} from every bridged room; nothing of theirs reaches Discord now."
+    if where is not None and len(all_guilds(mctx)) > 1 and mctx.config.ban_scope == "guild":
+        if await _everywhere(mctx, guilds):
+            return tr._(
+                "Banned {who} from every bridged room; nothing of theirs reaches Discord "
+                "there now.",
+                who=who,
+            )
+        return tr._(
+            "Banned {who} from the bridged rooms of {guilds}; nothing of theirs reaches "
+            "Discord there now.",
+            who=who,
+            guilds=await _guild_names(mctx, guilds, tr),
+        )
+    return tr._(
+        "Banned {who} from every bridged room; nothing of theirs reaches Discord now.", who=who
     )
 
 
@@ -257,6 +305,7 @@ async def _unban(
     actor: str,
     source: str,
     where: GuildID | None,
+    tr: Translator,
 ) -> str:
     kind, who = target
     guilds = scope(mctx, where)
@@ -268,12 +317,18 @@ async def _unban(
         if not done:  # not recorded (e.g. banned before the bridge): lift on Discord anyway
             for guild in guilds:
                 await mctx.discord.unban(guild, user_id, f"{actor}: {reason}")
-        return f"Unbanned Discord user {who} on both sides."
+        return tr._("Unbanned Discord user {id} on both sides.", id=who)
     if not await unban_matrix_user(
         mctx, UserID(str(who)), reason=reason, actor=actor, source=source, where=where
     ):
-        return f"{who} has no shared ban."
-    return f"Unbanned {who} in {await _where_words(mctx, guilds)}."
+        return tr._("{who} has no shared ban.", who=who)
+    if await _everywhere(mctx, guilds):
+        return tr._("Unbanned {who} in every bridged room.", who=who)
+    return tr._(
+        "Unbanned {who} in the bridged rooms of {guilds}.",
+        who=who,
+        guilds=await _guild_names(mctx, guilds, tr),
+    )
 
 
 async def _kick(
@@ -284,6 +339,7 @@ async def _kick(
     actor: str,
     source: str,
     where: GuildID | None,
+    tr: Translator,
 ) -> str:
     """A kick acts where the command was made (the Matrix moderators' room: every
     guild), whatever ``ban_scope``: kicks leave no record to share."""
@@ -291,9 +347,9 @@ async def _kick(
     guilds = _lookup_guilds(mctx, where)
     if kind == "discord":
         user_id = DiscordUserID(int(who))
-        refusal = await _refuse_discord(mctx, user_id, guilds)
+        refusal = await _refuse_discord(mctx, user_id, guilds, tr, kick=True)
         if refusal:
-            return refusal.replace("banned", "kicked")
+            return refusal
         kicked = 0
         for guild in guilds:
             if len(guilds) > 1 and await mctx.discord.member(guild, user_id) is None:
@@ -301,18 +357,20 @@ async def _kick(
             kicked += await mctx.discord.kick(
                 guild, user_id, f"{actor}: {reason}" if reason else actor
             )
-        outcome = "kicked from the server" if kicked else "could not kick"
+        outcome = tr._("kicked from the server") if kicked else tr._("could not kick")
         if len(guilds) > 1 and kicked:
-            outcome = f"kicked from {kicked} server(s)"
+            outcome = tr.ngettext("kicked from {n} server", "kicked from {n} servers", kicked)
     else:
         if is_protected(mctx, str(who)):
-            return f"{who} is a moderator or the bridge; they are not kicked by command."
+            return tr._(
+                "{who} is a moderator or the bridge; they are not kicked by command.", who=who
+            )
         rooms = 0
         for room_id in await portal_rooms(mctx, guilds):
             joined = await mctx.matrix.joined_members(room_id)
             if who in joined:
                 rooms += await mctx.matrix.kick(room_id, UserID(str(who)), reason or "Kicked")
-        outcome = f"kicked from {rooms} room(s)"
+        outcome = tr.ngettext("kicked from {n} room", "kicked from {n} rooms", rooms)
     await audit.record(
         mctx,
         source=source,
@@ -323,15 +381,20 @@ async def _kick(
         outcome=outcome,
         guild=where,
     )
-    return f"{who}: {outcome}."
+    return tr._("{who}: {outcome}.", who=who, outcome=outcome)
 
 
 async def _rule(
-    mctx: ModerationContext, command: RuleBan | RuleUnban, *, actor: str, source: str
+    mctx: ModerationContext,
+    command: RuleBan | RuleUnban,
+    *,
+    actor: str,
+    source: str,
+    tr: Translator,
 ) -> str:
     room = mctx.state.policy_room
     if room is None:
-        return "The bridge has no policy list yet."
+        return tr._("The bridge has no policy list yet.")
     kind = rule_kind(command.entity)
     event_type = RULE_USER if kind == "user" else "m.policy.rule.server"
     key = rule_state_key(command.entity)
@@ -344,10 +407,10 @@ async def _rule(
             action="rule-remove",
             target=command.entity,
             reason="",
-            outcome="Rule removed from the bridge's list; the bans it caused are lifted.",
+            outcome=tr._("Rule removed from the bridge's list; the bans it caused are lifted."),
         )
         await carry_out(mctx, *await mirror_own_write(mctx, room, event_type, key, {}, event_id))
-        return f"Removed the rule for {command.entity}."
+        return tr._("Removed the rule for {entity}.", entity=command.entity)
     refusal = check_rule(
         command,
         own_server=mctx.namer.server_name,
@@ -358,7 +421,7 @@ async def _rule(
         moderators=mctx.config.moderators,
     )
     if refusal is not None:
-        return refusal.message
+        return tr._(refusal.template, **refusal.values)
     content = {"entity": command.entity, "recommendation": "m.ban", "reason": command.reason}
     event_id = await mctx.matrix.set_state(room, event_type, key, content)
     await audit.record(
@@ -368,14 +431,14 @@ async def _rule(
         action="rule-add",
         target=command.entity,
         reason=command.reason,
-        outcome="Rule published in the bridge's list; it applies on both sides.",
+        outcome=tr._("Rule published in the bridge's list; it applies on both sides."),
     )
     # The echo of the bridge's own write changes nothing: apply the rule now.
     await carry_out(mctx, *await mirror_own_write(mctx, room, event_type, key, content, event_id))
-    return f"Published a ban rule for {command.entity}."
+    return tr._("Published a ban rule for {entity}.", entity=command.entity)
 
 
-async def _list_bans(mctx: ModerationContext, where: GuildID | None) -> str:
+async def _list_bans(mctx: ModerationContext, where: GuildID | None, tr: Translator) -> str:
     """The shared bans (of the command's guild), each with the guilds it holds in when
     the bridge serves several."""
     rows = await mctx.stores.bans.all()
@@ -388,27 +451,41 @@ async def _list_bans(mctx: ModerationContext, where: GuildID | None) -> str:
         held.setdefault((row.side, row.target), []).append(row.guild_id)
         first.setdefault((row.side, row.target), row)
     if not first:
-        return "No shared bans."
+        return tr._("No shared bans.")
     lines = []
     for key, r in list(first.items())[:50]:
-        line = (
-            f"- {'Discord user ' + r.target if r.side == 'discord' else r.target}"
-            f" by {r.moderator}{': ' + r.reason if r.reason else ''}"
-        )
+        who = tr._("Discord user {id}", id=r.target) if r.side == "discord" else r.target
+        if r.reason:
+            line = tr._(
+                "- {who} by {moderator}: {reason}", who=who, moderator=r.moderator, reason=r.reason
+            )
+        else:
+            line = tr._("- {who} by {moderator}", who=who, moderator=r.moderator)
         if several and where is None:
-            names = [await mctx.discord.guild_name(g) or f"guild {g}" for g in held[key]]
-            line += " (in " + ", ".join(names) + ")"
+            line += " " + tr._(
+                "(in {guilds})", guilds=await _guild_names(mctx, tuple(held[key]), tr)
+            )
         lines.append(line)
-    more = f"\n... and {len(first) - 50} more" if len(first) > 50 else ""
-    return f"{len(first)} shared ban(s):\n" + "\n".join(lines) + more
+    if len(first) > 50:
+        lines.append(tr.ngettext("... and {n} more", "... and {n} more", len(first) - 50))
+    header = tr.ngettext("{n} shared ban:", "{n} shared bans:", len(first))
+    return header + "\n" + "\n".join(lines)
 
 
-def _list_lists(mctx: ModerationContext) -> str:
+def _list_lists(mctx: ModerationContext, tr: Translator) -> str:
     counts: dict[str, int] = {}
     for rule in mctx.state.policy:
         counts[rule.source_room] = counts.get(rule.source_room, 0) + 1
     lines = [
-        f"- {name} ({room_id}): {counts.get(room_id, 0)} rule(s)"
+        tr.ngettext(
+            "- {name} ({room}): {n} rule",
+            "- {name} ({room}): {n} rules",
+            counts.get(room_id, 0),
+            name=name,
+            room=room_id,
+        )
         for room_id, name in mctx.state.list_rooms.items()
     ]
-    return "Policy lists followed:\n" + "\n".join(lines) if lines else "No policy lists."
+    if not lines:
+        return tr._("No policy lists.")
+    return tr._("Policy lists followed:") + "\n" + "\n".join(lines)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from bridge.i18n import Translator, translator
 from bridge.ids import DiscordUserID, UserID
 
 __all__ = [
@@ -108,11 +109,12 @@ class Candidate:
     id: int | str
     names: tuple[str, ...]
 
-    def describe(self) -> str:
+    def describe(self, tr: Translator | None = None) -> str:
+        tr = tr or translator()
         shown = self.names[0] if self.names else str(self.id)
         if self.kind == "discord":
-            return f"{shown} (Discord, ID {self.id})"
-        return f"{shown} (Matrix, {self.id})"
+            return tr._("{name} (Discord, ID {id})", name=shown, id=self.id)
+        return tr._("{name} (Matrix, {id})", name=shown, id=self.id)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,9 @@ def _fold(name: str) -> str:
     return " ".join(name.removesuffix("#0").split()).casefold()
 
 
-def resolve_name(name: str, candidates: Sequence[Candidate]) -> Resolution:
+def resolve_name(
+    name: str, candidates: Sequence[Candidate], tr: Translator | None = None
+) -> Resolution:
     """The one candidate going by ``name`` (exact, case-insensitive), or why there is none.
 
     ``@alice`` (typed on Discord) also finds ``alice`` when nobody is called ``@alice``.
@@ -152,19 +156,32 @@ def resolve_name(name: str, candidates: Sequence[Candidate]) -> Resolution:
     if not matches and wanted.startswith("@"):
         matches = _matching(wanted[1:], candidates)
     shown = " ".join(name.split())
+    tr = tr or translator()
     if not matches:
         return NotFound(
-            f"Nobody called '{shown}' was found. Check the spelling, or use their ID: "
-            "@name:server for a Matrix user, or the Discord user ID."
+            tr._(
+                "Nobody called '{name}' was found. Check the spelling, or use their ID: "
+                "@name:server for a Matrix user, or the Discord user ID.",
+                name=shown,
+            )
         )
     if len(matches) == 1:
         return Resolved(matches[0])
-    listed = [f"- {candidate.describe()}" for candidate in matches[:MAX_LISTED]]
+    listed = [f"- {candidate.describe(tr)}" for candidate in matches[:MAX_LISTED]]
     if len(matches) > MAX_LISTED:
-        listed.append(f"- and {len(matches) - MAX_LISTED} more")
+        listed.append(tr.ngettext("- and {n} more", "- and {n} more", len(matches) - MAX_LISTED))
+    intro = tr.ngettext(
+        "{n} person is called '{name}', so nothing was done.",
+        "{n} people are called '{name}', so nothing was done.",
+        len(matches),
+        name=shown,
+    )
     message = (
-        f"{len(matches)} people are called '{shown}', so nothing was done. "
-        "Repeat the command with the ID of the one you mean:\n" + "\n".join(listed)
+        intro
+        + " "
+        + tr._("Repeat the command with the ID of the one you mean:")
+        + "\n"
+        + "\n".join(listed)
     )
     return Ambiguous(message, tuple(matches))
 

@@ -74,3 +74,29 @@ def test_errors_are_plain(body: str, says: str) -> None:
 )
 def test_channel_verbs(body: str, expected: AdminCommand | str) -> None:
     assert parse_admin(body) == expected
+
+
+def test_french_aliases_and_answers() -> None:
+    from bridge.admin import help_text
+    from bridge.i18n import translator
+
+    fr = translator("fr")
+    assert parse_admin("!bridge état") == AdminCommand("status")
+    assert parse_admin("!bridge salons") == AdminCommand("channels")
+    assert parse_admin("!bridge ajouter 123 public") == AdminCommand(
+        "add", ChannelID(123), "public", "channel"
+    )
+    assert parse_admin("!bridge ajouter catégorie 42 membres") == AdminCommand(
+        "add", ChannelID(42), "members_only", "category"
+    )
+    assert parse_admin("!bridge retirer serveur 7") == AdminCommand(
+        "remove", ChannelID(7), None, "guild"
+    )
+    assert parse_admin("!bridge aide") == AdminCommand("help")
+    assert parse_admin("!bridge bof", fr) == "Commande inconnue « bof ». Essayez : !bridge help"
+    assert parse_admin("!bridge ajouter x", fr) == (
+        "Utilisation : !bridge add <identifiant du salon> (par exemple !bridge add 123456789)"
+    )
+    french = help_text(fr)
+    for alias in ("etat", "salons", "ajouter", "retirer", "recharger", "importer"):
+        assert f"!bridge {alias}" in french

@@ -53,6 +53,7 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
     first, second = config.bridge.channels
     assert first.matrix_room is None and first.access == "public"
     assert second.matrix_room == "!abc:example.org" and second.access == "members_only"
+    assert config.bridge.language == "en"  # left out: English (the tests' language)
     assert config.namer.ghost_mxid(42) == "@_discord_42:example.org"  # type: ignore[arg-type]
     assert "MTA.real" not in repr(config.discord)  # the token never shows in a repr
 
@@ -85,6 +86,7 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
             "twice",
         ),
         ("bridge.ghost_displayname", "Discord user", "bridge.ghost_displayname", "{name}"),
+        ("bridge.language", "de", "bridge.language", "fr or en"),
     ],
 )
 def test_bad_values_name_the_key(path: str, value: Any, key: str, words: str) -> None:
@@ -110,6 +112,7 @@ def test_example_config_is_complete_but_refuses_placeholders(tmp_path: Path) -> 
     config = parse_config(data, tmp_path / "c.yaml")
     assert config.bridge.channels[0].access == "members_only"
     assert config.bridge.channels[0].guild_id == 1
+    assert config.bridge.language == "fr"  # French first for this deployment
     assert (
         config.discord.guilds[0].categories == () and config.discord.guilds[0].all_channels is None
     )

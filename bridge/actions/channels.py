@@ -9,6 +9,7 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.portals import ensure_portal
 from bridge.config import Config
 from bridge.db import PortalRow
+from bridge.i18n import N_, translator
 from bridge.ids import RoomID
 from bridge.model import MatrixText
 from bridge.runtime_config import (
@@ -23,8 +24,8 @@ from bridge.runtime_config import (
 
 log = logging.getLogger(__name__)
 
-RETIRED = "This room is no longer bridged to Discord: messages here stay on Matrix."
-DELETED = (
+RETIRED = N_("This room is no longer bridged to Discord: messages here stay on Matrix.")
+DELETED = N_(
     "The Discord channel #{name} was deleted: this room is no longer bridged. "
     "Its history stays here."
 )
@@ -71,7 +72,8 @@ async def _retired_text(ctx: BridgeContext, portal: PortalRow) -> str:
         gone = await ctx.discord.channel(portal.discord_channel_id) is None
     except Exception:  # Discord unreachable: the usual notice
         gone = False
-    return DELETED.format(name=portal.name) if gone else RETIRED
+    tr = translator(ctx.config.bridge.language)
+    return tr._(DELETED, name=portal.name) if gone else tr._(RETIRED)
 
 
 async def unbridged_room(ctx: BridgeContext, room_id: object, event_id: object) -> bool:

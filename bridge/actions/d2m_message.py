@@ -59,7 +59,13 @@ async def convert_text(
         # Only ever point at an event in this same room: never across portals.
         rows = await ctx.stores.messages.by_discord(message.reply_to)
         reply_to = next((r.event_id for r in rows if r.room_id == portal.room_id), None)
-    converter_ctx = mention_context(message, ctx.namer.ghost_mxid, channel_rooms, hidden_here)
+    converter_ctx = mention_context(
+        message,
+        ctx.namer.ghost_mxid,
+        channel_rooms,
+        hidden_here,
+        language=ctx.config.bridge.language,
+    )
     return discord_to_matrix_text(message, converter_ctx, reply_to)
 
 

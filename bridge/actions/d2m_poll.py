@@ -27,6 +27,7 @@ from bridge.convert.d2m.poll import (
     poll_start_content,
 )
 from bridge.db import MessageRow, PollRow, PortalRow
+from bridge.i18n import translator
 from bridge.ids import EventID, MessageID, UserID
 from bridge.model import DiscordMessage, DiscordPollVote, relates_to
 
@@ -54,7 +55,7 @@ async def relay_poll_start(
         portal.room_id,
         ghost,
         POLL_START,
-        poll_start_content(poll, relation),
+        poll_start_content(poll, relation, translator(ctx.config.bridge.language)),
         message.timestamp_ms,
         txn_id=d2m_txn_id(message, POLL_PART),
     )
@@ -160,7 +161,7 @@ async def relay_discord_poll_end(ctx: BridgeContext, message: DiscordMessage) ->
         row.room_id,
         ghost,
         POLL_END,
-        poll_end_content(row.start_event_id, poll),
+        poll_end_content(row.start_event_id, poll, translator(ctx.config.bridge.language)),
         None,
         txn_id=f"passerelle.d2m.{message.id}.poll-end",
     )

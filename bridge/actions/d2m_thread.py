@@ -28,6 +28,7 @@ from bridge.actions.d2m_delete import redact_rows
 from bridge.actions.portals import ensure_portal
 from bridge.convert.d2m.forum import PostHeader, applied
 from bridge.db import PortalRow, ThreadRow
+from bridge.i18n import N_, Translator, translator
 from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import (
     DiscordChannel,
@@ -39,7 +40,7 @@ from bridge.model import (
 
 log = logging.getLogger(__name__)
 
-THREAD_DELETED = "Thread deleted on Discord"
+THREAD_DELETED = N_("Thread deleted on Discord")
 
 
 async def thread_parent(ctx: BridgeContext, message: DiscordMessage) -> ChannelID | None:
@@ -107,7 +108,12 @@ async def ensure_thread_root(
         if name is None:
             found = await ctx.discord.thread(thread_id)
             name = found.name if found is not None else None
-        root = await ctx.matrix.send_text(portal.room_id, ctx.namer.bot_mxid, root_text(name), None)
+        root = await ctx.matrix.send_text(
+            portal.room_id,
+            ctx.namer.bot_mxid,
+            root_text(name, translator(ctx.config.bridge.language)),
+            None,
+        )
         log.info("d2m.thread-root-sent thread=%s room=%s event=%s", thread_id, portal.room_id, root)
     row = await ctx.stores.threads.insert(
         ThreadRow(thread_id, parent_id, portal.room_id, root, "discord", name=name)
@@ -122,9 +128,11 @@ async def ensure_thread_root(
     return row
 
 
-def root_text(name: str | None) -> MatrixText:
+def root_text(name: str | None, tr: Translator | None = None) -> MatrixText:
     """The root the bot sends for a thread without a bridged starter message."""
-    return MatrixText(body=f"Thread: {name or 'unnamed'}", msgtype="m.notice")
+    tr = tr or translator()
+    body = tr._("Thread: {name}", name=name) if name else tr._("Thread: unnamed")
+    return MatrixText(body=body, msgtype="m.notice")
 
 
 async def relay_discord_thread(ctx: BridgeContext, thread: DiscordThread) -> ThreadRow | None:
@@ -160,7 +168,11 @@ async def relay_discord_thread_update(ctx: BridgeContext, thread: DiscordThread)
     if row.name is None or not await _bot_root(ctx, row):
         return False  # name unknown before (nothing to compare), or the author's message
     await ctx.matrix.send_edit(
-        row.room_id, ctx.namer.bot_mxid, row.root_event_id, root_text(thread.name), None
+        row.room_id,
+        ctx.namer.bot_mxid,
+        row.root_event_id,
+        root_text(thread.name, translator(ctx.config.bridge.language)),
+        None,
     )
     log.info("d2m.thread-renamed thread=%s root=%s", thread.id, row.root_event_id)
     return True
@@ -177,9 +189,13 @@ async def relay_discord_thread_deletion(
         return []
     bot_root = await _bot_root(ctx, row)  # (a forum post's root is its starter: in rows)
     rows = await ctx.stores.messages.in_channel(deletion.thread_id)
-    redacted = await redact_rows(ctx, rows, THREAD_DELETED)
+    redacted = await redact_rows(
+        ctx, rows, translator(ctx.config.bridge.language)._(THREAD_DELETED)
+    )
     if bot_root:
-        await ctx.matrix.redact(row.room_id, row.root_event_id, THREAD_DELETED)
+        await ctx.matrix.redact(
+            row.room_id, row.root_event_id, translator(ctx.config.bridge.language)._(THREAD_DELETED)
+        )
         redacted.append(row.root_event_id)
     await ctx.stores.threads.forget(deletion.thread_id)
     log.info(

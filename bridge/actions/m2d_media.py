@@ -18,6 +18,7 @@ from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_sender import sender_avatar_url, sender_name
 from bridge.actions.m2d_thread import thread_channel
 from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, upload_send
+from bridge.i18n import N_, translator
 from bridge.ids import MessageID
 from bridge.media_links import media_link
 from bridge.model import DiscordSend, MatrixMessage
@@ -25,8 +26,8 @@ from bridge.ports import MediaTooLarge
 
 log = logging.getLogger(__name__)
 
-TOO_LARGE = "too large for Discord"
-NOT_COPIED = "could not be copied"
+TOO_LARGE = N_("too large for Discord")
+NOT_COPIED = N_("could not be copied")
 
 
 async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list[MessageID]:
@@ -72,7 +73,8 @@ def _link(
     link = media_link(
         ctx.config.bridge.public_media_url, ctx.media_key, upload.mxc, upload.filename
     )
-    return link_send(upload, username, link, size=size, reason=reason)
+    tr = translator(ctx.config.bridge.language)
+    return link_send(upload, username, link, size=size, reason=reason, tr=tr)
 
 
 async def _build_send(

@@ -7,6 +7,7 @@ from typing import Any
 
 from bridge.actions.context import BridgeContext
 from bridge.convert.m2d.undelivered import reason, undelivered_notice
+from bridge.i18n import translator
 from bridge.ids import EventID
 from bridge.retry import failure_origin
 
@@ -21,7 +22,8 @@ async def notify_undelivered(
     if not ctx.config.bridge.delivery_error_notices:
         return None
     origin, status, code = failure_origin(exc)
-    notice = undelivered_notice(raw, reason(origin, status, code))
+    tr = translator(ctx.config.bridge.language)
+    notice = undelivered_notice(raw, reason(origin, status, code), tr)
     if notice is None:
         return None
     room_id, text = notice

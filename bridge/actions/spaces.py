@@ -27,6 +27,7 @@ from bridge.convert.spaces import (
     party_space,
 )
 from bridge.db import PortalRow, SpaceRow
+from bridge.i18n import translator
 from bridge.ids import ChannelID, GuildID, RoomID, UserID
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class Spaces:
             for p in await self.ctx.stores.portals.all()
             if p.guild_id == guild_id and self.ctx.config.bridge.channel(p.discord_channel_id)
         }
-        desired = guild_spaces(guild, channels, places)
+        desired = guild_spaces(guild, channels, places, translator(self.ctx.config.bridge.language))
         rooms: dict[SpaceKey, RoomID] = {}
         created = False
         for space in desired:  # sub-spaces first: the guild space lists them

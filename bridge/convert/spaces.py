@@ -21,12 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bridge.i18n import N_, Translator, translator
 from bridge.ids import ChannelID, GuildID, RoomID
 from bridge.model import CATEGORY, DiscordChannel, DiscordGuild
 
 SpaceKind = Literal["party", "guild", "category", "members"]
 
-MEMBERS_NAME = "Members only"
+MEMBERS_NAME = N_("Members only")
 PARTY_ID = 0
 
 
@@ -119,10 +120,13 @@ def guild_spaces(
     guild: DiscordGuild,
     channels: Sequence[DiscordChannel],
     portals: Mapping[ChannelID, PortalPlace],
+    tr: Translator | None = None,
 ) -> list[DesiredSpace]:
     """The guild's spaces, sub-spaces first and the guild space last. Channels without a
     portal are left out, and so are categories without a public portal. Children are
-    listed in Discord's order, each with its :func:`channel_order`."""
+    listed in Discord's order, each with its :func:`channel_order`. The members-only
+    space is named in ``tr``'s language (default English)."""
+    tr = tr or translator()
     guild_key = SpaceKey("guild", guild.id)
     members_key = SpaceKey("members", guild.id)
     top: list[SpaceChild] = []
@@ -161,8 +165,8 @@ def guild_spaces(
             DesiredSpace(
                 members_key,
                 guild.id,
-                MEMBERS_NAME,
-                f"{guild.name}: the rooms for verified members",
+                tr._(MEMBERS_NAME),
+                tr._("{guild}: the rooms for verified members", guild=guild.name),
                 None,
                 tuple(members),
                 restricted_to=tuple(sorted(member_rooms)),

@@ -275,3 +275,19 @@ def test_real_world_messages(case: dict[str, str | None]) -> None:
     result = convert(content)
     assert result.formatted_body == case["formatted_body"]
     assert result.body == case["body"]
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("t", "21:20 UTC"),
+        ("d", "2021-04-20"),
+        ("D", "20 avril 2021"),
+        ("f", "20 avril 2021 21:20 UTC"),
+        ("F", "mardi 20 avril 2021 21:20 UTC"),
+    ],
+)
+def test_timestamp_styles_in_french(style: str, expected: str) -> None:
+    assert format_timestamp(1618953630, style, "fr") == expected
+    ctx = D2MContext(language="fr")
+    assert discord_markdown_to_matrix(f"<t:1618953630:{style}>", ctx).body == expected

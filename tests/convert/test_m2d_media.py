@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bridge.convert.m2d.media import discord_filename, link_send, plan_upload, upload_send
+from bridge.i18n import translator
 from bridge.model import MatrixMessage
 from bridge.transport.matrix import MatrixTransport
 
@@ -76,6 +77,10 @@ def test_link_without_public_media_url_names_the_file() -> None:
     assert upload is not None
     send = link_send(upload, "Alice", None, size=None, reason="too large for Discord")
     assert send.content == "📎 rally.mp4 (70.0 MiB, too large for Discord): open it on Matrix"
+    french = link_send(
+        upload, "Alice", None, size=None, reason="too large for Discord", tr=translator("fr")
+    )
+    assert french.content == "📎 rally.mp4 (70.0 MiB, trop gros pour Discord): ouvrez-le sur Matrix"
 
 
 def test_sticker_is_uploaded_as_png_without_caption() -> None:

@@ -38,20 +38,20 @@ def test_which_events_get_a_notice() -> None:
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
-        (403, 50013, "the bridge is not allowed to post in this Discord channel"),
-        (404, 10003, "the Discord channel no longer exists"),
-        (400, 50083, "the Discord thread is archived"),
-        (400, 160005, "the Discord thread is locked"),
+        (403, 50013, "The bridge is not allowed to post in this Discord channel."),
+        (404, 10003, "The Discord channel no longer exists."),
+        (400, 50083, "The Discord thread is archived."),
+        (400, 160005, "The Discord thread is locked."),
         (
             400,
             40067,
-            "this Discord forum requires tags on new posts, which Matrix cannot add:"
-            " reply in a post's thread instead",
+            "This Discord forum requires tags on new posts, which Matrix cannot add:"
+            " reply in a post's thread instead.",
         ),
-        (413, 40005, "the file is too large for Discord"),
-        (413, 0, "the file is too large for Discord"),
-        (403, 99999, "the bridge is not allowed to post in this Discord channel"),
-        (418, 0, "Discord refused it"),
+        (413, 40005, "The file is too large for Discord."),
+        (413, 0, "The file is too large for Discord."),
+        (403, 99999, "The bridge is not allowed to post in this Discord channel."),
+        (418, 0, "Discord refused it."),
     ],
 )
 def test_discord_refusals_in_plain_words(status: int, code: int, expected: str) -> None:
@@ -66,7 +66,7 @@ def test_the_notice_replies_mentions_and_explains() -> None:
     assert text.msgtype == "m.notice"
     assert text.reply_to == "$ev" and text.mentioned_user_ids == (ALICE,)
     assert text.body == (
-        f"{ALICE}: your message was not delivered to Discord: the bridge is not allowed to"
+        f"{ALICE}: your message was not delivered to Discord. The bridge is not allowed to"
         " post in this Discord channel. A moderator or the bridge's administrator can look"
         " into it."
     )
@@ -79,14 +79,14 @@ def test_edits_deletions_and_bridge_errors_say_what_it_means() -> None:
     notice = undelivered_notice(edit, reason("discord", 404, 10008))
     assert notice is not None
     assert notice[1].body == (
-        f"{ALICE}: your edit did not reach Discord: the message no longer exists on Discord."
+        f"{ALICE}: your edit did not reach Discord. The message no longer exists on Discord."
         " Discord still shows the message as it was. A moderator or the bridge's"
         " administrator can look into it."
     )
     notice = undelivered_notice(raw("m.room.redaction"), reason("bridge", 0, 0))
     assert notice is not None
     assert notice[1].body == (
-        f"{ALICE}: your deletion did not reach Discord because of an error in the bridge."
+        f"{ALICE}: your deletion did not reach Discord. An error in the bridge stopped it."
         " The message is still visible on Discord. A moderator or the bridge's"
         " administrator can look into it."
     )

@@ -87,7 +87,7 @@ async def test_history_import_copies_what_the_gateway_never_delivered(
     try:
         sent = [await discord_bob.send(PUBLIC, f"archive {marker} {i}") for i in range(3)]
         done = await ask(stack, admin_carol, f"!bridge import {PUBLIC}", f"Import of {PUBLIC} done")
-        assert "message(s)" in done
+        assert "messages." in done or "message." in done
         for i, message in enumerate(sent):
             event, _ = await matrix_alice.wait_for_event(
                 room, lambda e, i=i: e["content"].get("body") == f"archive {marker} {i}"

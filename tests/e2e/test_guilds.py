@@ -90,12 +90,12 @@ async def test_rules_by_command_category_then_guild(
     keeps only that category's channels, and the guild rule comes back by command."""
     try:
         said = await ask(stack, admin_carol, f"!bridge remove guild {YVELINES}", "no longer")
-        assert "3 channel(s) stopped" in said
+        assert "3 channels stopped" in said
         assert int(TRACTAGE) not in await bridged(stack)
         said = await ask(
             stack, admin_carol, f"!bridge add category {CAMPAGNE} public", "now bridged"
         )
-        assert "2 channel(s) added" in said
+        assert "2 channels added" in said
         channels = await bridged(stack)
         assert channels[int(TRACTAGE)] == "public" and channels[int(PORTE)] == "public"
         assert int(ACCUEIL) not in channels

@@ -38,7 +38,7 @@ async def test_a_refused_message_gets_a_plain_notice_and_the_room_goes_on(
     assert content["msgtype"] == "m.notice"
     assert content["m.mentions"] == {"user_ids": [matrix_alice.user_id]}
     assert content["body"] == (
-        f"{matrix_alice.user_id}: your message was not delivered to Discord: the bridge is"
+        f"{matrix_alice.user_id}: your message was not delivered to Discord. The bridge is"
         " not allowed to post in this Discord channel. A moderator or the bridge's"
         " administrator can look into it."
     )

@@ -217,7 +217,7 @@ async def test_commands_in_a_guilds_channel_act_in_that_guild(tmp_path: Path) ->
         await run_commands.on_discord_message(
             h.mctx, discord_command("!mod bans", DISCORD_MOD, MOD_CHANNEL_2, GUILD_2)
         )
-        assert h.discord.posts[-1][1].startswith("1 shared ban(s):\n- Discord user")
+        assert h.discord.posts[-1][1].startswith("1 shared ban:\n- Discord user")
 
 
 # -- ban_scope: party ----------------------------------------------------------------
@@ -242,7 +242,7 @@ async def test_party_scope_discord_ban_applies_in_every_guild(tmp_path: Path) ->
         for channel, line in h.discord.posts:
             guild = next(g for g, c in CHANNELS.items() if c == channel)
             name = {GUILD: "HQ", GUILD_2: "Nord", GUILD_3: "Yvelines"}[guild]
-            assert f" in {name} " in line
+            assert f" in {name}. " in line
         assert len(h.discord.posts) == 3 and len(h.matrix.notices) == 3
         # The echoes of the bridge's own bans change nothing.
         await bans.on_discord_ban(h.mctx, GUILD, UID)

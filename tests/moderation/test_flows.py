@@ -182,7 +182,7 @@ async def test_discord_ban_bans_ghost_everywhere_writes_rule_and_logs(tmp_path: 
             "raiding",
         )
         assert str(UID) in entry.target and ghost in entry.target
-        assert "ghost banned from 1 more room(s)" in entry.outcome
+        assert "ghost banned from 1 more room." in entry.outcome
         line = describe(entry)
         assert h.matrix.notices == [(MOD_ROOM, line)]
         assert h.discord.posts == [(MOD_CHANNEL, line)]
@@ -244,7 +244,7 @@ async def test_discord_unban_lifts_room_bans_and_rule(tmp_path: Path) -> None:
         assert h.discord.unban_calls == []  # it came from Discord
         entry = (await h.audits())[-1]
         assert (entry.action, entry.source) == ("unban", "discord")
-        assert "ghost unbanned in 2 room(s)" in entry.outcome
+        assert "ghost unbanned in 2 rooms." in entry.outcome
         # The echo of the blanked rule lifts nothing more.
         await echo_own_rules(h, seen)
         assert h.mctx.state.policy.get(RuleKey(POLICY_ROOM, "user", f"rule:{ghost}")) is None
@@ -339,7 +339,7 @@ async def test_element_ban_of_matrix_user_is_guild_wide(tmp_path: Path) -> None:
         assert await relay_blocked(h.mctx.bridge, ALICE)
         assert h.matrix.set_state_calls[0][2] == f"rule:{ALICE}"
         (entry,) = await h.audits()
-        assert "banned from 1 more room(s)" in entry.outcome
+        assert "banned from 1 more room." in entry.outcome
 
 
 async def test_element_ban_of_matrix_user_stays_in_room_when_not_guild_wide(
@@ -939,7 +939,7 @@ async def test_command_kick(tmp_path: Path) -> None:
         h.matrix.join_member(ROOM_A, ALICE)
         h.matrix.join_member(ROOM_B, ALICE)
         assert await matrix_command(h, f"!mod kick {ALICE} cool off") == (
-            f"{ALICE}: kicked from 2 room(s)."
+            f"{ALICE}: kicked from 2 rooms."
         )
         assert h.matrix.kick_calls == [(ROOM_A, ALICE, "cool off"), (ROOM_B, ALICE, "cool off")]
         assert await matrix_command(h, f"!mod kick {UID}") == f"{UID}: kicked from the server."
@@ -972,7 +972,7 @@ async def test_command_name_resolution(tmp_path: Path) -> None:
         answer = await matrix_command(h, "!mod ban alex_d")
         assert answer is not None and str(UID) in answer
         answer = await matrix_command(h, "!mod kick alice")  # the MXID's localpart
-        assert answer == f"{ALICE}: kicked from 1 room(s)."
+        assert answer == f"{ALICE}: kicked from 1 room."
 
 
 async def test_command_rules(tmp_path: Path) -> None:
@@ -1027,16 +1027,16 @@ async def test_command_listings_and_help(tmp_path: Path) -> None:
         await matrix_command(h, f"!mod ban {ALICE} flooding")
         await bans.on_discord_ban(h.mctx, GUILD, UID)
         answer = await matrix_command(h, "!mod bans")
-        assert answer is not None and answer.startswith("2 shared ban(s):")
+        assert answer is not None and answer.startswith("2 shared bans:")
         assert f"- {ALICE} by {MODERATOR}: flooding" in answer
         assert f"- Discord user {UID} by a Discord moderator" in answer
 
         await push_state(h, rule_event(SUB_LIST, "evil.example", event_type=RULE_SERVER))
         answer = await matrix_command(h, "!mod lists")
         assert answer is not None and answer.startswith("Policy lists followed:")
-        assert f"- #community:other.example ({SUB_LIST}): 1 rule(s)" in answer
+        assert f"- #community:other.example ({SUB_LIST}): 1 rule" in answer
         # The bridge's list holds the two shared bans' rules (written at once).
-        assert f"({POLICY_ROOM}): 2 rule(s)" in answer
+        assert f"({POLICY_ROOM}): 2 rules" in answer
 
         answer = await matrix_command(h, "!mod help")
         assert answer is not None and answer.startswith("Moderation commands:")

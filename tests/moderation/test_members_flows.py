@@ -15,11 +15,12 @@ import pytest
 
 from bridge.config import MembersConfig
 from bridge.db.portals import PortalRow
+from bridge.i18n import translator
 from bridge.ids import ChannelID, DiscordUserID, RoomID, UserID
 from bridge.model import DiscordChannel, DiscordDM
 from moderation import linking, membership
 from moderation.dispatch import ModerationDispatch
-from moderation.linking import HELP, dm_key
+from moderation.linking import dm_key, help_text
 from moderation.members_only import normalise_code
 from moderation.membership import KICK_REASON
 from tests.moderation.fakes import (
@@ -33,6 +34,7 @@ from tests.moderation.fakes import (
     moderation_context,
 )
 
+HELP = help_text(translator("en"))
 MEMBER_ROLE = 7000000000000000001
 OTHER_ROLE = 7000000000000000002
 
@@ -584,8 +586,7 @@ async def test_matrix_proves_a_discord_code_and_is_invited(tmp_path: Path, form:
         answer = await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, typed)
 
         assert answer == (
-            f"Linked {ALICE} to Discord user {ALICE_UID}. "
-            "You are invited to 1 members-only room(s)."
+            f"Linked {ALICE} to Discord user {ALICE_UID}. You are invited to 1 members-only room."
         )
         link = await h.stores.links.by_matrix(ALICE)
         assert link is not None and link.discord_id == ALICE_UID
@@ -723,8 +724,7 @@ async def test_discord_proves_a_matrix_code(tmp_path: Path) -> None:
         answer = await linking.on_discord_dm(h.mctx, DiscordDM(ALICE_UID, f"!link {code}"))
 
         assert answer == (
-            f"Linked {ALICE} to Discord user {ALICE_UID}. "
-            "You are invited to 2 members-only room(s)."
+            f"Linked {ALICE} to Discord user {ALICE_UID}. You are invited to 2 members-only rooms."
         )
         assert sorted(h.matrix.invite_calls) == sorted([(ROOM_B, ALICE), (ROOM_C, ALICE)])
         again = await linking.on_discord_dm(h.mctx, DiscordDM(NEW_UID, code))
@@ -773,7 +773,7 @@ async def test_discord_account_taken_over_rechecks_the_replaced_matrix_user(
         answer = await linking.on_matrix_dm(h.mctx, DM_ROOM, BOB, code)
 
         assert answer == (
-            f"Linked {BOB} to Discord user {ALICE_UID}. You are invited to 1 members-only room(s)."
+            f"Linked {BOB} to Discord user {ALICE_UID}. You are invited to 1 members-only room."
         )
         assert await h.stores.links.by_matrix(ALICE) is None
         link = await h.stores.links.by_discord(ALICE_UID)
@@ -839,7 +839,7 @@ async def test_dispatch_dm_message_answered_and_consumed(tmp_path: Path) -> None
             (
                 ALICE_UID,
                 f"Linked {ALICE} to Discord user {ALICE_UID}. "
-                "You are invited to 1 members-only room(s).",
+                "You are invited to 1 members-only room.",
             )
         ]
         assert h.matrix.invite_calls == [(ROOM_B, ALICE)]
@@ -900,3 +900,23 @@ async def test_failed_room_access_change_is_retried_at_start(tmp_path: Path) -> 
 
         await membership.start_members(h.mctx)  # the next start
         assert (ROOM_A, False) in calls
+
+
+async def test_linking_in_french(tmp_path: Path) -> None:
+    async with moderation_context(tmp_path) as h:
+        configure(h, link_code_minutes=20)
+        config = h.mctx.bridge.config
+        h.mctx.bridge.config = dataclasses.replace(
+            config, bridge=dataclasses.replace(config.bridge, language="fr")
+        )
+        await open_dm(h)
+        assert h.matrix.notices[-1][1].startswith("Bonjour ! Commandes : !lier")
+        answer = await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, "!lier")
+        assert answer.startswith("Votre code est ")
+        assert "dans les 20 minutes" in answer
+        assert await h.stores.link_codes.get(code_in(answer)) is not None
+        answer = await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, "!lier ABCD-1234")
+        assert answer.startswith("Ce code est inconnu")
+        assert await linking.on_matrix_dm(h.mctx, DM_ROOM, ALICE, "!délier") == (
+            "Votre compte Matrix n'est relié à aucun compte Discord."
+        )

@@ -490,3 +490,9 @@ def test_display_code() -> None:
 )
 def test_code_valid(created: int, now: int, ttl: int, valid: bool) -> None:
     assert code_valid(created, now, ttl) is valid
+
+
+def test_french_link_commands_carry_a_code() -> None:
+    assert extract_code("!lier abcd-1234") == "ABCD1234"
+    assert extract_code("lier ABCD 1234") == "ABCD1234"
+    assert extract_code("!vérifier abcd1234") == "ABCD1234"

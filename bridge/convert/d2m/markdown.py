@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from babel.dates import format_datetime
+
 from bridge.convert.d2m.markdown_parse import parse_discord_markdown
 from bridge.convert.d2m.markdown_tree import (
     BLOCKS,
@@ -79,6 +81,8 @@ class D2MContext:
     channel_rooms: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     channel_names: Mapping[int, str] = field(default_factory=dict)
     custom_emoji_mxc: Mapping[int, str] = field(default_factory=dict)
+    # Language of dates written from Discord timestamps (bridge.language).
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -116,12 +120,29 @@ _TIME_FORMATS = {
 }
 
 
-def format_timestamp(seconds: int, style: str) -> str | None:
-    """Readable UTC text for ``<t:seconds:style>``; None when out of range."""
+# Babel (CLDR) patterns of the same styles, for the other languages.
+_CLDR_FORMATS = {
+    "t": "HH:mm 'UTC'",
+    "T": "HH:mm:ss 'UTC'",
+    "d": "yyyy-MM-dd",
+    "D": "d MMMM y",
+    "f": "d MMMM y HH:mm 'UTC'",
+    "F": "EEEE d MMMM y HH:mm 'UTC'",
+    "R": "EEEE d MMMM y HH:mm 'UTC'",
+}
+
+
+def format_timestamp(seconds: int, style: str, language: str = "en") -> str | None:
+    """Readable UTC text for ``<t:seconds:style>``; None when out of range. English
+    keeps its historic wording; other languages are written by Babel
+    (``20 avril 2021 21:20 UTC``)."""
     try:
         when = datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+    if language != "en":
+        pattern = _CLDR_FORMATS.get(style, _CLDR_FORMATS["f"])
+        return str(format_datetime(when, pattern, tzinfo=UTC, locale=language))
     pattern = _TIME_FORMATS.get(style, _TIME_FORMATS["f"]).replace("{day}", str(when.day))
     # strftime's %A/%B follow the C locale, which is English unless someone changed it.
     return when.strftime(pattern)
@@ -261,7 +282,7 @@ class _Renderer:
         if isinstance(node, Emoji):
             return f":{node.name}:"
         if isinstance(node, Timestamp):
-            return format_timestamp(node.seconds, node.style) or node.raw
+            return format_timestamp(node.seconds, node.style, self.ctx.language) or node.raw
         return self.text_mention(node)
 
     def text_list(self, node: ListBlock, indent: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bridge.i18n import N_, Translator, translator
 from bridge.ids import EventID
 from bridge.model import DiscordPoll
 
@@ -24,23 +25,21 @@ MATRIX_VOTE_TYPES = frozenset({POLL_RESPONSE, "m.poll.response"})
 TEXT = "org.matrix.msc1767.text"
 DISCLOSED = "org.matrix.msc3381.poll.disclosed"
 
-VOTE_ON_DISCORD = "Vote on Discord: votes made in Matrix are not counted there."
-
-
-def _votes(count: int) -> str:
-    return f"{count} vote" if count == 1 else f"{count} votes"
+VOTE_ON_DISCORD = N_("Vote on Discord: votes made in Matrix are not counted there.")
 
 
 def poll_start_content(
-    poll: DiscordPoll, relates_to: dict[str, object] | None = None
+    poll: DiscordPoll, relates_to: dict[str, object] | None = None, tr: Translator | None = None
 ) -> dict[str, Any]:
     """The ``org.matrix.msc3381.poll.start`` content of a Discord poll; ``relates_to``
-    places it (in a Matrix thread, for a poll posted in a Discord thread)."""
+    places it (in a Matrix thread, for a poll posted in a Discord thread). The plain
+    text fallback is in ``tr``'s language (default English)."""
+    tr = tr or translator()
     answers = [{"id": str(a.id), TEXT: a.text} for a in poll.answers]
     lines = [poll.question, *(f"{n}. {a.text}" for n, a in enumerate(poll.answers, 1))]
     if poll.allow_multiselect:
-        lines.append("(several answers may be chosen)")
-    lines.append(VOTE_ON_DISCORD)
+        lines.append(tr._("(several answers may be chosen)"))
+    lines.append(tr._(VOTE_ON_DISCORD))
     content: dict[str, Any] = {
         POLL_START: {
             "question": {TEXT: poll.question},
@@ -72,25 +71,31 @@ def poll_response_content(
     }
 
 
-def poll_end_text(poll: DiscordPoll) -> str:
+def poll_end_text(poll: DiscordPoll, tr: Translator | None = None) -> str:
     """ "The poll has ended" with each answer's final count, the winners named."""
+    tr = tr or translator()
     top = max((a.count for a in poll.answers), default=0)
     winners = [a.text for a in poll.answers if a.count == top and top > 0]
-    lines = [f"The poll has ended: {poll.question}"]
-    lines += [f"{a.text}: {_votes(a.count)}" for a in poll.answers]
+    lines = [tr._("The poll has ended: {question}", question=poll.question)]
+    lines += [
+        tr.ngettext("{answer}: {n} vote", "{answer}: {n} votes", a.count, answer=a.text)
+        for a in poll.answers
+    ]
     if len(winners) == 1:
-        lines.append(f"Winner: {winners[0]}")
+        lines.append(tr._("Winner: {answer}", answer=winners[0]))
     elif winners:
-        lines.append(f"Tie: {', '.join(winners)}")
+        lines.append(tr._("Tie: {answers}", answers=", ".join(winners)))
     else:
-        lines.append("No votes.")
+        lines.append(tr._("No votes."))
     return "\n".join(lines)
 
 
-def poll_end_content(start: EventID, poll: DiscordPoll) -> dict[str, Any]:
+def poll_end_content(
+    start: EventID, poll: DiscordPoll, tr: Translator | None = None
+) -> dict[str, Any]:
     """The ``org.matrix.msc3381.poll.end`` of a poll Discord has finalized."""
     return {
         "m.relates_to": {"rel_type": "m.reference", "event_id": start},
         POLL_END: {},
-        TEXT: poll_end_text(poll),
+        TEXT: poll_end_text(poll, tr),
     }

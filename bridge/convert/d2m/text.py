@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from bridge.convert.d2m.limits import EDITABLE_CONTENT_MAX, fit_content
 from bridge.convert.d2m.markdown import D2MContext, discord_markdown_to_matrix
 from bridge.convert.names import clean_name
+from bridge.i18n import N_, translator
 from bridge.ids import DiscordUserID, EventID, UserID
 from bridge.model import DiscordAuthor, DiscordMessage, MatrixText
 
@@ -44,7 +45,7 @@ def author_name(author: DiscordAuthor) -> str:
     return str(author.id)
 
 
-PRIVATE_CHANNEL = "private channel"
+PRIVATE_CHANNEL = N_("private channel")
 
 
 def mention_context(
@@ -53,13 +54,15 @@ def mention_context(
     channel_rooms: Mapping[int, tuple[str, str]],
     hidden_channels: Collection[int] = (),
     custom_emoji_mxc: Mapping[int, str] | None = None,
+    language: str = "en",
 ) -> D2MContext:
     """The converter's lookups for one message: mentioned users map to their ghosts,
     bridged channels (``channel_rooms``: id -> (name, room ID)) to room links.
     ``hidden_channels`` (members-only channels, when the target room is public) are
     shown as ``#private channel``: neither linked nor named."""
     names = {cid: clean_name(name) for cid, name in message.channel_mentions}
-    names.update({cid: PRIVATE_CHANNEL for cid in hidden_channels})
+    private = translator(language)._(PRIVATE_CHANNEL)
+    names.update({cid: private for cid in hidden_channels})
     return D2MContext(
         user_mxid={u.id: ghost_mxid(u.id) for u in message.mentions},
         user_names={u.id: author_name(u) for u in message.mentions},
@@ -71,6 +74,7 @@ def mention_context(
         },
         channel_names=names,
         custom_emoji_mxc=custom_emoji_mxc or {},
+        language=language,
     )
 
 

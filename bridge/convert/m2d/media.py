@@ -12,6 +12,7 @@ import mimetypes
 import re
 from dataclasses import dataclass
 
+from bridge.i18n import Translator, translator
 from bridge.model import DiscordSend, MatrixMessage
 
 MEDIA_MSGTYPES = frozenset({"m.image", "m.video", "m.audio", "m.file", "m.sticker"})
@@ -113,16 +114,21 @@ def link_send(
     *,
     size: int | None,
     reason: str,
+    tr: Translator | None = None,
 ) -> DiscordSend:
-    """A text message naming the file, with ``link`` (see :mod:`bridge.media_links`) if any."""
+    """A text message naming the file, with ``link`` (see :mod:`bridge.media_links`) if any.
+    ``reason`` (an untranslated phrase) and the fallback are in ``tr``'s language."""
+    tr = tr or translator()
+    reason = tr._(reason)
+    on_matrix = tr._("open it on Matrix")
     known = size if size is not None else upload.declared_size
     detail = f"{human_size(known)}, {reason}" if known is not None else reason
     if upload.spoiler:
         label = f"📎 ||{upload.filename}|| ({detail})"
-        target = f"||<{link}>||" if link else "open it on Matrix"
+        target = f"||<{link}>||" if link else on_matrix
     else:
         label = f"📎 {upload.filename} ({detail})"
-        target = f"<{link}>" if link else "open it on Matrix"
+        target = f"<{link}>" if link else on_matrix
     return DiscordSend(
         content=_with_caption(upload.caption, f"{label}: {target}")[:2000], username=username
     )

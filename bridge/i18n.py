@@ -1,0 +1,120 @@
+"""What the bridge says to people, in their language: gettext catalogs read with Babel.
+
+The catalogs are ``bridge/locale/<lang>/LC_MESSAGES/passerelle.po`` (shipped as
+package data). They are compiled in memory the first time a language is used (Babel's
+``read_po`` + ``write_mo``), so neither ``pip install .`` nor ``pip install -e .`` needs
+a build step and no binary ``.mo`` is committed.
+
+Usage: ``tr = translator(config.bridge.language)`` (or :func:`for_locale` with a
+Discord interaction's ``locale``), then::
+
+    tr._("Banned {who} from every bridged room.", who=mxid)
+    tr.ngettext("{n} shared ban:", "{n} shared bans:", count)
+    tr.pgettext("command", "ban")
+
+Messages are whole sentences with named ``{placeholders}`` (``str.format``), never
+fragments glued together; ``ngettext`` passes the count as ``{n}``, formatted for the
+language. Extraction (``make catalogs``) and ``tests/test_i18n.py`` look for calls named
+``_``, ``ngettext`` and ``pgettext``; :func:`N_` marks a string for extraction where it
+is defined and translated later.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from babel.dates import format_datetime as _babel_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal as _babel_decimal
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "passerelle"
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+DEFAULT_LANGUAGE = "en"  # in code (tests); the example config says fr
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; translate it later with ``tr._(message)``."""
+    return message
+
+
+def normalize(locale: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """One of :data:`LANGUAGES` for a locale tag such as ``fr``, ``fr-FR``, ``en_GB``
+    or ``en-US`` (Discord's); ``default`` when unknown or empty."""
+    if locale:
+        base = locale.replace("_", "-").split("-", 1)[0].strip().lower()
+        if base in LANGUAGES:
+            return base
+    return default
+
+
+@functools.cache
+def _catalog(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``language`` (cached: the .po files do not change)."""
+    path = resources.files("bridge").joinpath("locale", language, "LC_MESSAGES", DOMAIN + ".po")
+    try:
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=language, domain=DOMAIN)
+    except FileNotFoundError:
+        log.warning("i18n.missing_catalog language=%s", language)
+        return gettext.NullTranslations()
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """gettext bound to one language, with Babel's number and date formats for it."""
+
+    language: str
+
+    @property
+    def _t(self) -> gettext.NullTranslations:
+        return _catalog(self.language)
+
+    def _(self, message: str, /, **values: Any) -> str:
+        text = self._t.gettext(message)
+        return text.format(**values) if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        text = self._t.ngettext(singular, plural, n)
+        return text.format(n=self.number(n), **values)
+
+    def pgettext(self, context: str, message: str, /, **values: Any) -> str:
+        text = self._t.pgettext(context, message)
+        return text.format(**values) if values else text
+
+    def number(self, value: float) -> str:
+        return str(_babel_decimal(value, locale=self.language))
+
+    def datetime(self, value: datetime, format: str = "medium") -> str:
+        return str(_babel_datetime(value, format=format, locale=self.language))
+
+    def join(self, items: list[str]) -> str:
+        """``a, b and c`` / ``a, b et c``."""
+        from babel.lists import format_list
+
+        return str(format_list(items, locale=self.language))
+
+
+@functools.cache
+def translator(language: str | None = None) -> Translator:
+    """The translator of a configured language (``fr`` or ``en``)."""
+    return Translator(normalize(language))
+
+
+def for_locale(locale: str | None, configured: str) -> Translator:
+    """A person's language when their side tells it (a Discord interaction's
+    ``locale``), else the configured one."""
+    return translator(normalize(locale, normalize(configured)))
