@@ -20,6 +20,7 @@ from pathlib import Path
 from bridge.logs import setup_logging
 from sandbox.bridge_process import BridgeProcessError
 from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.connection import connection_lines
 from sandbox.stack import DEMO_SEED, SERVER_NAME, SandboxStack, StackOptions
 
 log = logging.getLogger("sandbox")
@@ -64,39 +65,10 @@ async def demo(stack: SandboxStack) -> None:
         await matrix.close()
 
 
-def print_connection(stack: SandboxStack) -> None:
-    assert stack.synapse and stack.emulator and stack.config
+async def print_connection(stack: SandboxStack) -> None:
     user_id = next(iter(stack.matrix_tokens))
     print("\nPasserelle sandbox is running. Press Ctrl-C to stop.\n")
-    print(
-        f"  Matrix homeserver : {stack.synapse.url}  (server name {stack.synapse.server_name}, "
-        f"pid {stack.synapse.pid})"
-    )
-    print(f"  Matrix test user  : {user_id}  password: {MATRIX_USER[1]}")
-    print(f"  Discord emulator  : {stack.emulator.url}  (REST {stack.emulator.api_base})")
-    for user in stack.seed["users"]:
-        kind = "bridge bot" if user.get("bot") else "user"
-        print(f"  Discord {kind:<10}: {user['username']:<12} token: {user['token']}")
-    guild_names = {int(g["id"]): g["name"] for g in stack.seed["guilds"]}
-    # In this process: the running list (rules expanded); else the config's.
-    running = stack.bridge.config if stack.bridge is not None else stack.config
-    for chan in running.bridge.channels:
-        alias = stack.config.namer.portal_alias(chan.discord_channel)
-        guild = guild_names.get(int(chan.guild_id or 0), "")
-        print(f"  Portal            : {alias}  ({chan.access}; {guild})")
-    if stack.web_url:
-        print(f"  Members' page     : {stack.web_url}/  (log in on Discord as a user above:")
-        print("                      username, and its token as the password)")
-    if stack.cas is not None:
-        print(f"  Homeserver SSO    : {stack.cas.url}  (sandbox CAS: any new username")
-        print("                      creates a Matrix account on its first login)")
-    print(f"  Bridge config     : {stack.config.path}")
-    if stack.bridge_process is not None:
-        print(
-            f"  Bridge process    : pid {stack.bridge_process.pid}, log "
-            f"{stack.bridge_process.log_path} (kill it: it is started again)"
-        )
-    print(f"  Database          : {stack.config.database.url}\n")
+    print("\n".join(await connection_lines(stack, user_id, MATRIX_USER[1])) + "\n")
 
 
 async def supervise_bridge(stack: SandboxStack, stop: asyncio.Event) -> None:
@@ -153,7 +125,7 @@ async def up(args: argparse.Namespace) -> int:
         if not args.no_demo:
             print("Showing one message crossing each way:")
             await demo(stack)
-        print_connection(stack)
+        await print_connection(stack)
         if args.exit_after_demo:
             return 0
         if stack.bridge_process is not None:

@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -54,6 +55,12 @@ async def test_sandbox_up_shows_messages_crossing(tmp_path: Path) -> None:
     assert "sqlite://" in text  # the embedded default database
     assert "Matrix test user  : @alice:localhost" in text
     assert re.search(r"Members' page     : http://127\.0\.0\.1:\d+/", text)
+    # Issue 16: IDs, the listener, /health and a discord.py snippet are printed.
+    assert re.search(r"Discord guild     : .* id \d+", text), text
+    assert re.search(r"Portal            : #\S+ +channel \d+  <->  room ![^ ]+  #", text), text
+    assert re.search(r"Bridge listener   : http://127\.0\.0\.1:\d+", text), text
+    assert re.search(r"Bridge health     : http://127\.0\.0\.1:\d+/health", text), text
+    assert "discord.http.Route.BASE = " in text and 'client.run("' in text, text
 
 
 def _up(workdir: Path, *extra: str) -> list[str]:
@@ -148,6 +155,9 @@ async def test_bridge_process_restarts_alone_and_children_die_with_the_sandbox(
         bridge_pid = int(re.findall(r"Bridge process    : pid (\d+)", text)[0])
         synapse_pid = int(re.findall(r"Matrix homeserver : .*pid (\d+)\)", text)[0])
         assert _alive(bridge_pid) and _alive(synapse_pid)
+        health_url = re.findall(r"Bridge health     : (\S+)", text)[0]
+        async with aiohttp.ClientSession() as session, session.get(health_url) as resp:
+            assert resp.status == 200, await resp.text()
         os.kill(bridge_pid, signal.SIGKILL)
         text = await _read_until(proc.stdout, "Bridge process restarted: pid")
         new_bridge = int(re.findall(r"restarted: pid (\d+)", text)[0])
