@@ -82,17 +82,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     imp.add_argument("-c", "--config", required=True, type=Path)
     imp.add_argument("--channel", required=True, type=int, help="the Discord channel ID")
+    for command in (run, gen, mig, doc, imp):
+        command.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse unknown (misspelt) config keys instead of warning about them",
+        )
     args = parser.parse_args(argv)
 
     if args.command == "doctor":  # loads the config itself, to report its problems as checks
         from bridge.doctor import main as doctor
 
         setup_logging("ERROR")  # the checks' lines are the output
-        return doctor(args.config)
+        return doctor(args.config, strict=args.strict)
 
     setup_logging("INFO")
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, strict=args.strict)
     except ConfigError as exc:
         print(f"Configuration error in {args.config}: {exc}", file=sys.stderr)
         return 2
