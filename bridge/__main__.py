@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -19,25 +20,50 @@ log = logging.getLogger("bridge")
 async def _run(config: Config) -> int:
     from bridge.app import Bridge, SchemaOutdated
     from bridge.registration import load_tokens
+    from bridge.startup import (
+        FIRST_DELAY,
+        MAX_DELAY,
+        is_connection_failure,
+        wait_for_homeserver,
+    )
 
     tokens = load_tokens(config)
     secrets = [config.discord.token, tokens.as_token, tokens.hs_token]
     setup_logging(config.log_level, secrets, config.log_format)
-    bridge = Bridge(config, tokens)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    try:
-        await bridge.start()
-    except SchemaOutdated as exc:
-        log.error("startup.failed reason=%s", exc)
-        await bridge.stop()
-        return 2
-    except Exception:
-        log.exception("startup.failed")
-        await bridge.stop()
-        return 1
+    delay = FIRST_DELAY
+    while True:
+        # The homeserver down (or restarting): one line per attempt, and start once it
+        # is back, instead of a traceback.
+        if not await wait_for_homeserver(config.homeserver.url, stop):
+            return 0  # stopped while waiting
+        bridge = Bridge(config, tokens)
+        try:
+            await bridge.start()
+            break
+        except SchemaOutdated as exc:
+            log.error("startup.failed reason=%s", exc)
+            await bridge.stop()
+            return 2
+        except Exception as exc:
+            await bridge.stop()
+            if not is_connection_failure(exc):
+                log.exception("startup.failed")
+                return 1
+            log.warning(
+                "startup.homeserver-lost url=%s reason=%s retry_in=%.0fs",
+                config.homeserver.url,
+                type(exc).__name__,
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return 0
+            delay = min(delay * 2, MAX_DELAY)
     await stop.wait()
     await bridge.stop()
     return 0
@@ -82,17 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     imp.add_argument("-c", "--config", required=True, type=Path)
     imp.add_argument("--channel", required=True, type=int, help="the Discord channel ID")
+    for command in (run, gen, mig, doc, imp):
+        command.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse unknown (misspelt) config keys instead of warning about them",
+        )
     args = parser.parse_args(argv)
 
     if args.command == "doctor":  # loads the config itself, to report its problems as checks
         from bridge.doctor import main as doctor
 
         setup_logging("ERROR")  # the checks' lines are the output
-        return doctor(args.config)
+        return doctor(args.config, strict=args.strict)
 
     setup_logging("INFO")
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, strict=args.strict)
     except ConfigError as exc:
         print(f"Configuration error in {args.config}: {exc}", file=sys.stderr)
         return 2

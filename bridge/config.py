@@ -31,6 +31,7 @@ from bridge.config_guilds import (
     parse_power_rules,
     parse_spaces,
 )
+from bridge.config_keys import KeyTracker, yaml_problem
 from bridge.config_web import WebConfig, parse_web
 from bridge.i18n import LANGUAGES
 from bridge.ids import GhostNamer, GuildID, RoomID
@@ -41,9 +42,11 @@ __all__ = [
     "ChannelConfig",
     "Config",
     "ConfigError",
+    "ConfigErrors",
     "GuildConfig",
     "PowerRule",
     "SpacesConfig",
+    "UnknownKeyError",
     "load_config",
     "parse_config",
 ]
@@ -67,6 +70,25 @@ class ConfigError(ValueError):
         super().__init__(f"config key '{key}': {problem}")
         self.key = key
         self.problem = problem
+
+
+class UnknownKeyError(ConfigError):
+    """A key the bridge does not know (an error under ``strict`` only)."""
+
+
+class ConfigErrors(ConfigError):
+    """Several problems, reported at once (one per line)."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        if len(errors) == 1:
+            super().__init__(errors[0].key, errors[0].problem)
+        else:
+            ValueError.__init__(
+                self, f"{len(errors)} problems:\n" + "\n".join(f"  {e}" for e in errors)
+            )
+            self.key = errors[0].key
+            self.problem = "; ".join(str(e) for e in errors)
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -231,9 +253,13 @@ def _language(br: _Reader) -> str:
 class _Reader:
     """Typed access to a nested mapping that reports the full key path on error."""
 
-    def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
+    def __init__(
+        self, data: Mapping[str, Any], prefix: str = "", problems: list[ConfigError] | None = None
+    ) -> None:
         self.data = data
         self.prefix = prefix
+        # Problems reported together at the end of parsing (placeholders), if given.
+        self.problems = problems
 
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -242,7 +268,11 @@ class _Reader:
         value = self.data.get(name)
         if not isinstance(value, Mapping):
             raise ConfigError(self.key(name), "missing section (expected a mapping)")
-        return _Reader(value, f"{self.key(name)}.")
+        return _Reader(value, f"{self.key(name)}.", self.problems)
+
+    def reader(self, data: Mapping[str, Any], prefix: str) -> _Reader:
+        """A reader of another part of the document, sharing this one's problems."""
+        return _Reader(data, prefix, self.problems)
 
     def text(self, name: str, default: str | None = None) -> str:
         value = self.data.get(name, default)
@@ -304,9 +334,12 @@ def _secret(reader: _Reader, name: str) -> str:
     value = reader.text(name)
     lowered = value.lower()
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
-        raise ConfigError(
+        error = ConfigError(
             reader.key(name), "still holds the example placeholder; put the real secret here"
         )
+        if reader.problems is None:
+            raise error
+        reader.problems.append(error)  # every placeholder is reported at once
     return value
 
 
@@ -416,11 +449,33 @@ def _members(data: Mapping[str, Any]) -> MembersConfig:
     )
 
 
-def parse_config(data: Any, path: Path | None = None) -> Config:
-    """Validate a loaded YAML document and build the :class:`Config`."""
+def parse_config(data: Any, path: Path | None = None, *, strict: bool = False) -> Config:
+    """Validate a loaded YAML document and build the :class:`Config`.
+
+    Keys the parser never reads (misspelt, unknown) are logged with the nearest valid
+    key; with ``strict`` they are an error. Placeholder secrets are reported together."""
     if not isinstance(data, Mapping):
         raise ConfigError("(top level)", "the file must be a YAML mapping")
-    root = _Reader(data)
+    tracker = KeyTracker()
+    problems: list[ConfigError] = []
+    try:
+        config = _parse(tracker.wrap(dict(data)), path, problems)
+    except ConfigError as exc:
+        if problems:
+            raise ConfigErrors([*problems, exc]) from None
+        raise
+    if problems:
+        raise ConfigErrors(problems)
+    unknown = tracker.unknown()
+    for item in unknown:
+        log.warning("config.unknown-key key=%s did_you_mean=%s", item.key, item.suggestion or "-")
+    if strict and unknown:
+        raise ConfigErrors([UnknownKeyError(u.key, u.problem()) for u in unknown])
+    return config
+
+
+def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigError]) -> Config:
+    root = _Reader(data, "", problems)
     base_dir = path.parent if path else Path.cwd()
 
     hs = root.section("homeserver")
@@ -458,7 +513,7 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
     elif not db_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError(db.key("url"), "expected postgresql://... or sqlite:///path")
     elif any(marker in db_url.lower() for marker in ("change_me", "changeme")):
-        raise ConfigError(db.key("url"), "still holds the example placeholder password")
+        problems.append(ConfigError(db.key("url"), "still holds the example placeholder password"))
     database = DatabaseConfig(url=db_url, auto_migrate=db.boolean("auto_migrate", True))
 
     dc = root.section("discord")
@@ -525,12 +580,14 @@ def parse_config(data: Any, path: Path | None = None) -> Config:
         moderation,
         _members(data),
         log_format,
-        parse_web(data, _Reader),
+        parse_web(data, root.reader),
     )
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a config file; raises ConfigError with a plain message."""
+def load_config(path: str | Path, *, strict: bool = False) -> Config:
+    """Read and validate a config file; raises ConfigError with a plain message.
+
+    ``strict``: unknown (misspelt) keys are errors, not warnings."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -541,9 +598,9 @@ def load_config(path: str | Path) -> Config:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError("(file)", f"{file} is not valid YAML: {exc}") from None
+        raise ConfigError("(file)", yaml_problem(file, exc)) from None
     check_permissions(file)
-    return parse_config(data, file.resolve())
+    return parse_config(data, file.resolve(), strict=strict)
 
 
 def check_permissions(file: Path) -> None:

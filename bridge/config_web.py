@@ -8,7 +8,7 @@ placeholder secrets are refused, as everywhere else.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -64,7 +64,9 @@ class WebConfig:
         return self.public_url.startswith("https://")
 
 
-def parse_web(data: Mapping[str, Any], reader_cls: type[_Reader]) -> WebConfig | None:
+def parse_web(
+    data: Mapping[str, Any], reader_cls: Callable[[Mapping[str, Any], str], _Reader]
+) -> WebConfig | None:
     """The ``web`` section, or None when it is absent or not enabled."""
     from bridge.config import ConfigError, _http_url, _secret
 

@@ -24,7 +24,7 @@ import aiohttp
 import yaml
 from alembic.script import ScriptDirectory
 
-from bridge.config import Config, ConfigError, load_config
+from bridge.config import Config, ConfigError, ConfigErrors, UnknownKeyError, load_config
 from bridge.db.migrate import alembic_config, current_revision, head_revision
 from bridge.doctor_checks import (
     DISCORD_BASE_HINT,
@@ -280,7 +280,23 @@ async def _discord_checks(session: aiohttp.ClientSession, config: Config) -> Asy
             yield channel_check(key, channel_id, guild_id, result)
 
 
-async def diagnose(config_path: Path) -> AsyncIterator[Check]:
+def unknown_keys_check(config_path: Path, strict: bool) -> Check | None:
+    """Misspelt or unknown keys: a warning, or a failure with ``--strict``."""
+    try:
+        load_config(config_path, strict=True)
+    except ConfigErrors as exc:
+        unknown = [e for e in exc.errors if isinstance(e, UnknownKeyError)]
+        if not unknown:
+            return None
+        detail = "; ".join(f"'{e.key}': {e.problem}" for e in unknown)
+        hint = f"fix the key names in {config_path}; config.example.yaml lists them all"
+        return fail("config keys", detail, hint) if strict else warn("config keys", detail, hint)
+    except ConfigError:
+        return None
+    return None
+
+
+async def diagnose(config_path: Path, strict: bool = False) -> AsyncIterator[Check]:
     """Every check, in order, as it completes."""
     mode = _mode(config_path)
     if mode is not None:
@@ -292,6 +308,9 @@ async def diagnose(config_path: Path) -> AsyncIterator[Check]:
     yield config_check(config_path, error)
     if config is None:
         return
+    keys = unknown_keys_check(config_path, strict)
+    if keys is not None:
+        yield keys
 
     tokens: Tokens | None = None
     token_error: ConfigError | None = None
@@ -328,11 +347,13 @@ def secrets_of(config_path: Path) -> list[str]:
     return [s for s in found if s]
 
 
-async def run_doctor(config_path: Path, emit: Callable[[str], None] = print) -> list[Check]:
+async def run_doctor(
+    config_path: Path, emit: Callable[[str], None] = print, strict: bool = False
+) -> list[Check]:
     """Run every check, emitting each line as soon as it is known."""
     secrets = secrets_of(config_path)
     checks: list[Check] = []
-    async for check in diagnose(config_path):
+    async for check in diagnose(config_path, strict):
         checks.append(check)
         emit(format_line(check, secrets))
     failed = sum(check.failed for check in checks)
@@ -340,6 +361,8 @@ async def run_doctor(config_path: Path, emit: Callable[[str], None] = print) -> 
     return checks
 
 
-def main(config_path: Path) -> int:
-    checks = asyncio.run(run_doctor(config_path, lambda line: print(line, flush=True)))
+def main(config_path: Path, strict: bool = False) -> int:
+    checks = asyncio.run(
+        run_doctor(config_path, lambda line: print(line, flush=True), strict=strict)
+    )
     return exit_code(checks)

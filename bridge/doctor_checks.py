@@ -99,7 +99,10 @@ def _chmod(path: Path) -> str:
 
 def config_check(path: Path, error: ConfigError | None) -> Check:
     if error is not None and error.key == "(file)":
-        return fail("config", error.problem, "pass your config file with -c")
+        if not path.exists():
+            return fail("config", error.problem, "pass your config file with -c")
+        # It was passed and read: the problem is in it (YAML, permissions).
+        return fail("config", error.problem, f"edit {path}")
     if error is not None:
         return fail("config", str(error), f"edit {path}; config.example.yaml explains every key")
     return ok("config", f"{path} is valid")

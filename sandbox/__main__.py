@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 from bridge.logs import setup_logging
+from sandbox.bridge_process import BridgeProcessError
 from sandbox.clients import DiscordUser, MatrixUser
+from sandbox.connection import connection_lines
 from sandbox.stack import DEMO_SEED, SERVER_NAME, SandboxStack, StackOptions
 
 log = logging.getLogger("sandbox")
@@ -28,64 +30,62 @@ MATRIX_USER = ("alice", "sandbox-password")
 
 async def demo(stack: SandboxStack) -> None:
     """Send one message each way and print how long it took to cross."""
-    assert stack.synapse and stack.emulator and stack.bridge
+    assert stack.synapse and stack.emulator and stack.config
     user_id, token = next(iter(stack.matrix_tokens.items()))
     guild = stack.seed["guilds"][0]
     discord_user = next(u for u in stack.seed["users"] if not u.get("bot"))
-    channel_id = int(stack.config.bridge.channels[0].discord_channel)  # type: ignore[union-attr]
-    portal = await stack.bridge.ctx.stores.portals.by_channel(channel_id)  # type: ignore[arg-type]
-    assert portal is not None
+    channel_id = int(stack.config.bridge.channels[0].discord_channel)
+    channel = stack.emulator.state.channels[str(channel_id)]
     matrix = MatrixUser(stack.synapse.url, user_id, token)
     dc = DiscordUser(stack.emulator.api_base, discord_user["token"])
     try:
-        await matrix.join(portal.room_id)
+        # By its alias: works the same with the bridge in this process or its own.
+        room_id = await matrix.join(stack.config.namer.portal_alias(channel_id))  # type: ignore[arg-type]
         await matrix.prime()
         await dc.start()
         sent = time.perf_counter()
         await dc.send(channel_id, f"Hello from Discord, I am {discord_user['username']}!")
         event, arrived = await matrix.wait_for_event(
-            portal.room_id, lambda e: e.get("type") == "m.room.message"
+            room_id, lambda e: e.get("type") == "m.room.message"
         )
         print(
             f"  Discord -> Matrix: {event['sender']} said {event['content']['body']!r} "
             f"in {(arrived - sent) * 1000:.0f} ms"
         )
         sent = time.perf_counter()
-        await matrix.send_text(portal.room_id, "Hello from Matrix!")
+        await matrix.send_text(room_id, "Hello from Matrix!")
         message, arrived = await dc.wait_for_message(lambda m: m.webhook_id is not None)
         print(
             f"  Matrix -> Discord: webhook '{message.author.name}' said {message.content!r} "
             f"in {(arrived - sent) * 1000:.0f} ms"
         )
-        print(f"  (guild '{guild['name']}', channel #{portal.name}, room {portal.room_id})")
+        print(f"  (guild '{guild['name']}', channel #{channel.name}, room {room_id})")
     finally:
         await dc.close()
         await matrix.close()
 
 
-def print_connection(stack: SandboxStack) -> None:
-    assert stack.synapse and stack.emulator and stack.config and stack.bridge
+async def print_connection(stack: SandboxStack) -> None:
     user_id = next(iter(stack.matrix_tokens))
     print("\nPasserelle sandbox is running. Press Ctrl-C to stop.\n")
-    print(f"  Matrix homeserver : {stack.synapse.url}  (server name {stack.synapse.server_name})")
-    print(f"  Matrix test user  : {user_id}  password: {MATRIX_USER[1]}")
-    print(f"  Discord emulator  : {stack.emulator.url}  (REST {stack.emulator.api_base})")
-    for user in stack.seed["users"]:
-        kind = "bridge bot" if user.get("bot") else "user"
-        print(f"  Discord {kind:<10}: {user['username']:<12} token: {user['token']}")
-    guild_names = {int(g["id"]): g["name"] for g in stack.seed["guilds"]}
-    for chan in stack.bridge.config.bridge.channels:  # the running list: rules expanded
-        alias = stack.config.namer.portal_alias(chan.discord_channel)
-        guild = guild_names.get(int(chan.guild_id or 0), "")
-        print(f"  Portal            : {alias}  ({chan.access}; {guild})")
-    if stack.web_url:
-        print(f"  Members' page     : {stack.web_url}/  (log in on Discord as a user above:")
-        print("                      username, and its token as the password)")
-    if stack.cas is not None:
-        print(f"  Homeserver SSO    : {stack.cas.url}  (sandbox CAS: any new username")
-        print("                      creates a Matrix account on its first login)")
-    print(f"  Bridge config     : {stack.config.path}")
-    print(f"  Database          : {stack.config.database.url}\n")
+    print("\n".join(await connection_lines(stack, user_id, MATRIX_USER[1])) + "\n")
+
+
+async def supervise_bridge(stack: SandboxStack, stop: asyncio.Event) -> None:
+    """With --bridge-process: start the bridge again whenever it exits (killed, crashed)."""
+    process = stack.bridge_process
+    assert process is not None
+    while not stop.is_set():
+        code = await process.wait()
+        print(f"Bridge process exited (code {code}); starting it again ...", flush=True)
+        await asyncio.sleep(1)
+        try:
+            await process.start()
+        except BridgeProcessError as exc:
+            print(f"Bridge process did not start: {exc}", file=sys.stderr, flush=True)
+            stop.set()
+            return
+        print(f"Bridge process restarted: pid {process.pid}", flush=True)
 
 
 async def up(args: argparse.Namespace) -> int:
@@ -105,8 +105,12 @@ async def up(args: argparse.Namespace) -> int:
         members_allowlist=[f"@{MATRIX_USER[0]}:{SERVER_NAME}"],
         moderators=[f"@{MATRIX_USER[0]}:{SERVER_NAME}"],
         log_level=args.log_level,
+        bridge_subprocess=args.bridge_process,
+        # Kept with --dir: a restart on the same directory finds the Discord side as it was.
+        emulator_state=workdir.resolve() / "discord-emulator.state" if args.dir else None,
     )
     stack = SandboxStack(opts)
+    supervisor: asyncio.Task[None] | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,12 +118,18 @@ async def up(args: argparse.Namespace) -> int:
     try:
         print(f"Starting the sandbox in {opts.workdir} ...")
         await stack.start()
+        if stack.emulator_state_loaded:
+            assert stack.emulator is not None
+            count = len(stack.emulator.state.messages)
+            print(f"Discord emulator state loaded from {opts.emulator_state} ({count} messages)")
         if not args.no_demo:
             print("Showing one message crossing each way:")
             await demo(stack)
-        print_connection(stack)
+        await print_connection(stack)
         if args.exit_after_demo:
             return 0
+        if stack.bridge_process is not None:
+            supervisor = asyncio.create_task(supervise_bridge(stack, stop))
         await stop.wait()
         print("Stopping ...")
         return 0
@@ -127,6 +137,10 @@ async def up(args: argparse.Namespace) -> int:
         print(f"Could not start the sandbox: {exc}", file=sys.stderr)
         return 1
     finally:
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
         await stack.stop()
         if not args.dir:
             shutil.rmtree(opts.workdir, ignore_errors=True)
@@ -151,12 +165,19 @@ def main(argv: list[str] | None = None) -> int:
         default="synapse_shared_secret",
         help="how the members' page creates accounts",
     )
+    p.add_argument(
+        "--bridge-process",
+        action="store_true",
+        help="run the bridge as its own child process (python -m bridge run), which can be "
+        "killed and is started again alone",
+    )
     p.add_argument("--no-demo", action="store_true", help="skip the demo messages")
     p.add_argument(
         "--exit-after-demo", action="store_true", help="stop right after the demo (for CI)"
     )
     p.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     setup_logging(args.log_level)
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(up(args))

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox.procs import die_with_parent
+
 log = logging.getLogger(__name__)
 
 READY_LINE = b"bridge.started"
@@ -72,6 +74,7 @@ class BridgeProcess:
             stderr=asyncio.subprocess.STDOUT,
             cwd=str(REPO_ROOT),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=die_with_parent(),  # SIGTERM when its parent dies, even by SIGKILL
         )
         self.starts += 1
         self._reader = asyncio.create_task(self._read(self._process))
@@ -100,6 +103,19 @@ class BridgeProcess:
                 out.flush()
                 if READY_LINE in line:
                     self._ready.set()
+
+    async def wait(self) -> int | None:
+        """Wait until the running process exits (killed from outside, or crashed)."""
+        process = self._process
+        if process is None:
+            return None
+        code = await process.wait()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader, 5)
+        if self._process is process:
+            self._process = None
+        return code
 
     async def kill(self) -> None:
         """SIGKILL: no cleanup of any kind, as in a crash or an OOM kill."""

@@ -6,6 +6,8 @@ benchmarks, so all three run exactly the same wiring.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import socket
@@ -20,6 +22,7 @@ from bridge.config import Config, parse_config
 from bridge.registration import Tokens, build_registration, load_tokens, write_registration
 from sandbox.bridge_process import BridgeProcess
 from sandbox.cas import CasServer
+from sandbox.discord.persist import load_state, save_state
 from sandbox.discord.server import Emulator, load_seed
 from sandbox.synapse import Synapse, SynapseOptions, start_synapse
 
@@ -29,6 +32,7 @@ DEMO_SEED = Path(__file__).parent / "discord" / "demo_seed.yaml"
 # A text channel with this name is the moderators' channel, not a bridged one.
 MOD_CHANNEL_NAME = "moderators"
 SERVER_NAME = "localhost"
+SAVE_EVERY = 2.0  # seconds between saves of the emulator's state (a SIGKILL loses less)
 
 
 def free_port() -> int:
@@ -66,6 +70,9 @@ class StackOptions:
     web_registration: str = "synapse_shared_secret"
     # A sandbox CAS server (sandbox/cas.py) as the homeserver's SSO, besides passwords.
     sso: bool = False
+    # Where the emulator's state is saved (every few seconds and at stop) and loaded
+    # from at start, so a restart keeps the Discord side; None: memory only.
+    emulator_state: Path | None = None
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -140,7 +147,9 @@ def bridge_config_data(
         },
         "members": {"allowlist": list(opts.members_allowlist)},
         "moderation": {"moderators": list(opts.moderators)},
-        "logging": {"level": opts.log_level},
+        # A bridge process logs to its own file, and BridgeProcess waits for its INFO
+        # "bridge.started" line: never quieter than INFO there.
+        "logging": {"level": "INFO" if opts.bridge_subprocess else opts.log_level},
     }
 
 
@@ -197,11 +206,27 @@ class SandboxStack:
         self.tokens: Tokens | None = None
         # user_id -> access token of the registered Matrix test users
         self.matrix_tokens: dict[str, str] = {}
+        self.emulator_state_loaded = False
+        self._saver: asyncio.Task[None] | None = None
+
+    async def _save_periodically(self, every: float = SAVE_EVERY) -> None:
+        assert self.opts.emulator_state is not None
+        while True:
+            await asyncio.sleep(every)
+            if self.emulator is not None:
+                save_state(self.emulator.state, self.opts.emulator_state)
+
+    def save_emulator_state(self) -> None:
+        if self.opts.emulator_state is not None and self.emulator is not None:
+            save_state(self.emulator.state, self.opts.emulator_state)
 
     async def start(self) -> None:
         workdir = self.opts.workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.emulator = Emulator(self.seed, validate_responses=self.opts.validate_responses)
+        if self.opts.emulator_state is not None:
+            self.emulator_state_loaded = load_state(self.emulator.state, self.opts.emulator_state)
+            self._saver = asyncio.create_task(self._save_periodically(), name="emulator-saver")
         await self.emulator.start(port=self.opts.discord_port)
         as_port = self.opts.appservice_port or free_port()
         synapse_port = self.opts.synapse_port or free_port()
@@ -225,8 +250,9 @@ class SandboxStack:
         config_path.chmod(0o600)  # it holds the bot token
         self.config = parse_config(data, config_path)
         registration = self.config.appservice.registration
-        if not registration.exists():
-            write_registration(build_registration(self.config), registration)
+        # Kept across restarts on one directory (same tokens), with this run's ports.
+        previous = load_tokens(self.config) if registration.exists() else None
+        write_registration(build_registration(self.config, previous), registration)
         self.tokens = load_tokens(self.config)
         if self.opts.sso:
             self.cas = CasServer()
@@ -243,8 +269,8 @@ class SandboxStack:
                 sso_client_whitelist=["http://127.0.0.1:"],
             )
         )
-        for localpart, password in self.opts.matrix_users:
-            user_id, token = await self.synapse.register_user(localpart, password)
+        for localpart, password in self.opts.matrix_users:  # idempotent: log in on a restart
+            user_id, token = await self.synapse.register_or_login(localpart, password)
             self.matrix_tokens[user_id] = token
         if "web" in data:  # new accounts: Synapse's shared secret, or registration tokens
             data["web"].update(await web_registration(self.synapse, self.opts.web_registration))
@@ -281,7 +307,13 @@ class SandboxStack:
         if self.synapse is not None:
             await self.synapse.stop()
             self.synapse = None
+        if self._saver is not None:
+            self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
+            self._saver = None
         if self.emulator is not None:
+            self.save_emulator_state()
             await self.emulator.stop()
             self.emulator = None
         if self.cas is not None:

@@ -32,6 +32,8 @@ from typing import Any
 import aiohttp
 import yaml
 
+from sandbox.procs import die_with_parent
+
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
@@ -339,6 +341,8 @@ class Synapse:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 cwd=str(self.workdir),
+                # SIGTERM when the sandbox dies, even by SIGKILL: no orphan on the port.
+                preexec_fn=die_with_parent(),
             )
         try:
             await self._wait_ready(began + timeout)
@@ -426,6 +430,32 @@ class Synapse:
                     raise SynapseError(f"register {localpart}: HTTP {resp.status} {body}")
         log.info("synapse_user_registered user_id=%s admin=%s", body["user_id"], admin)
         return str(body["user_id"]), str(body["access_token"])
+
+    async def login(self, localpart: str, password: str) -> tuple[str, str]:
+        """Log in with a password; returns (user_id, access_token)."""
+        endpoint = f"{self.url}/_matrix/client/v3/login"
+        request = {
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": localpart},
+            "password": password,
+        }
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            async with session.post(endpoint, json=request) as resp:
+                body = await resp.json()
+                if resp.status != 200:
+                    raise SynapseError(f"login {localpart}: HTTP {resp.status} {body}")
+        return str(body["user_id"]), str(body["access_token"])
+
+    async def register_or_login(self, localpart: str, password: str) -> tuple[str, str]:
+        """Register a user, or log in when it exists already (a restart on the same
+        directory); returns (user_id, access_token)."""
+        try:
+            return await self.register_user(localpart, password)
+        except SynapseError as exc:
+            if "M_USER_IN_USE" not in str(exc):
+                raise
+        log.info("synapse_user_exists localpart=%s action=login", localpart)
+        return await self.login(localpart, password)
 
     async def __aenter__(self) -> Synapse:
         await self.start()

@@ -31,7 +31,7 @@ from bridge.model import (
     DiscordThreadDeletion,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
-from bridge.transport import discord_guilds, discord_history, discord_reactions
+from bridge.transport import discord_guilds, discord_history, discord_patches, discord_reactions
 from bridge.transport.discord_endpoints import use_api_base
 from bridge.transport.discord_gateway import harden_parsers
 from bridge.transport.discord_guilds import channel_from, guild_from
@@ -322,6 +322,7 @@ class _Client(discord.Client):
 class DiscordTransport:
     def __init__(self, token: str, api_base: str, handlers: DiscordHandlers) -> None:
         use_api_base(api_base)
+        discord_patches.apply()  # heartbeat latency measured right; no voice warning
         self._token = token
         self.handlers = handlers
         self.client = _Client(self)
