@@ -19,6 +19,7 @@ from bridge.actions.puppets import sync_puppet
 from bridge.convert.d2m.forum import post_root
 from bridge.db import MessageRow
 from bridge.db.messages import text_digest
+from bridge.i18n import translator
 from bridge.ids import EventID
 from bridge.model import DiscordMessage
 
@@ -56,7 +57,7 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
         if post is not None and post.root_event_id == original.event_id:
             header = await post_header(ctx, post.thread_channel_id, post.parent_channel_id)
     if header is not None:  # a forum post's root: its title and tags stay
-        text = post_root(header, text)
+        text = post_root(header, text, translator(ctx.config.bridge.language))
     if text is None:
         if len(rows) > 1:  # the files stay; the text went
             await redact_rows(ctx, [original], TEXT_REMOVED)

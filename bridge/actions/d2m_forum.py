@@ -26,6 +26,7 @@ from bridge.actions.d2m_thread import forum_of, relay_discord_thread_update
 from bridge.actions.puppets import sync_puppet
 from bridge.convert.d2m.forum import PostHeader, applied, post_root
 from bridge.db.messages import text_digest
+from bridge.i18n import translator
 from bridge.ids import ChannelID, MessageID
 from bridge.model import DiscordMessage, DiscordThread
 
@@ -66,7 +67,8 @@ async def relay_thread_update(ctx: BridgeContext, thread: DiscordThread) -> bool
     if portal is None or starter is None:
         return False  # the starter is gone: nothing to rebuild the root from
     header = PostHeader(thread.name, applied(thread.applied_tags, forum.tags))
-    text = post_root(header, await convert_text(ctx, starter, portal, with_reply=False))
+    starter_text = await convert_text(ctx, starter, portal, with_reply=False)
+    text = post_root(header, starter_text, translator(ctx.config.bridge.language))
     digest = text_digest(text.body, text.formatted_body)
     if digest == root.text_digest:
         return False  # archived, locked, joined ...: nothing shown changed

@@ -15,7 +15,10 @@ from typing import TypeVar
 
 from bridge.actions.context import BridgeContext
 from bridge.convert.d2m.media import (
+    NOT_COPIED,
     STICKER_IMAGE_FORMATS,
+    TOO_LARGE_FOR_HOMESERVER,
+    TOO_LARGE_TO_COPY,
     attachment_link_text,
     attachment_to_matrix,
     display_filename,
@@ -27,6 +30,7 @@ from bridge.convert.d2m.media import (
     sticker_to_matrix,
 )
 from bridge.db import MessageRow, PortalRow
+from bridge.i18n import translator
 from bridge.ids import EventID, UserID
 from bridge.model import DiscordAttachment, DiscordMessage, DiscordSticker, MatrixMedia, MatrixText
 from bridge.ports import MediaTooLarge
@@ -114,7 +118,9 @@ async def relay_discord_media(
     for sticker in message.stickers:
         part = len(sent) + 1
         await record(await _sticker(ctx, message, portal, ghost, sticker, relation(), part))
-    notice = embeds_to_matrix(message.embeds, message.content)
+    notice = embeds_to_matrix(
+        message.embeds, message.content, translator(ctx.config.bridge.language)
+    )
     if notice is not None:
         part = len(sent) + 1
         await record(await _send_text(ctx, portal, ghost, notice, message, relation(), part))
@@ -168,14 +174,15 @@ async def _attachment(
     relation: Relation,
     part: int,
 ) -> EventID:
-    reason = "could not be copied"
+    tr = translator(ctx.config.bridge.language)
+    reason = NOT_COPIED
     if attachment.size > D2M_MAX_BYTES:
-        reason = "too large to copy"
+        reason = TOO_LARGE_TO_COPY
     else:
         try:
             fetched = await ctx.matrix.fetch_url(attachment.url, D2M_MAX_BYTES)
         except MediaTooLarge:
-            fetched, reason = None, "too large to copy"
+            fetched, reason = None, TOO_LARGE_TO_COPY
         if fetched is not None:
             data, served_type = fetched
             mimetype = guess_mimetype(attachment.filename, attachment.content_type or served_type)
@@ -184,10 +191,12 @@ async def _attachment(
                     data, mimetype, display_filename(attachment.filename)
                 )
             except MediaTooLarge:  # the homeserver's own upload limit is lower
-                mxc, reason = None, "too large for this homeserver"
+                mxc, reason = None, TOO_LARGE_FOR_HOMESERVER
             if mxc is not None:
                 dims = image_dimensions(data) if mimetype.startswith("image/") else None
-                media = attachment_to_matrix(attachment, mxc, size=len(data), dimensions=dims)
+                media = attachment_to_matrix(
+                    attachment, mxc, size=len(data), dimensions=dims, tr=tr
+                )
                 return await _send_media(ctx, portal, ghost, media, message, relation, part)
     log.warning(
         "d2m.attachment-not-copied message=%s attachment=%s size=%s reason=%s",
@@ -196,7 +205,7 @@ async def _attachment(
         attachment.size,
         reason.replace(" ", "-"),
     )
-    text = attachment_link_text(attachment, reason)
+    text = attachment_link_text(attachment, reason, tr)
     return await _send_text(ctx, portal, ghost, text, message, relation, part)
 
 
@@ -225,7 +234,8 @@ async def _sticker(
             )
             return await _send_media(ctx, portal, ghost, media, message, relation, part)
         log.warning("d2m.sticker-not-copied message=%s sticker=%s", message.id, sticker.id)
-    return await _send_text(ctx, portal, ghost, sticker_fallback(sticker), message, relation, part)
+    fallback = sticker_fallback(sticker, translator(ctx.config.bridge.language))
+    return await _send_text(ctx, portal, ghost, fallback, message, relation, part)
 
 
 async def relay_media_only(

@@ -29,6 +29,7 @@ from bridge.convert.d2m.forum import post_root
 from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
 from bridge.db import MessageRow, PortalRow, ThreadRow
 from bridge.db.messages import text_digest
+from bridge.i18n import translator
 from bridge.ids import ChannelID, EventID, MessageID, UserID
 from bridge.model import DiscordMessage, MatrixText
 
@@ -113,7 +114,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if parent_id is not None and is_post_starter(message, parent_id):
         header = await post_header(ctx, message.channel_id, parent_id)
     if header is not None:
-        text = post_root(header, text)
+        text = post_root(header, text, translator(ctx.config.bridge.language))
     if text is None and not has_media(message) and message.poll is None:
         log.info("d2m.skipped message=%s reason=no-text", message.id)
         return None

@@ -19,6 +19,7 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.webhooks import execute_send, send_once
 from bridge.convert.m2d.forum import post_title
 from bridge.db import MessageRow, PortalRow, ThreadRow
+from bridge.i18n import translator
 from bridge.ids import ChannelID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
 
@@ -57,7 +58,7 @@ async def create_post(
     for row in await ctx.stores.messages.by_event(message.event_id):
         if row.event_part == 0:
             return row.discord_channel_id
-    title = post_title(message.body)
+    title = post_title(message.body, translator(ctx.config.bridge.language))
     sent = await execute_send(ctx, forum_id, dataclasses.replace(send, thread_name=title))
     post = ChannelID(sent)  # the starter message has the post's ID
     await ctx.stores.threads.insert(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bridge.convert.d2m.media import (
+    TOO_LARGE_TO_COPY,
     attachment_link_text,
     attachment_to_matrix,
     embeds_to_matrix,
@@ -21,6 +22,7 @@ from bridge.convert.d2m.media import (
     sticker_to_matrix,
     visible_embeds,
 )
+from bridge.i18n import translator
 from bridge.model import DiscordAttachment, DiscordEmbed, DiscordEmbedField, DiscordSticker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "discord"
@@ -244,3 +246,16 @@ def test_image_dimensions() -> None:
     )
     assert image_dimensions(webp) == (100, 50)
     assert image_dimensions(b"%PDF-1.7") is None
+
+
+def test_labels_follow_the_language() -> None:
+    fr = translator("fr")
+    spoiler = attachment_to_matrix(ATTACHMENTS[3], "mxc://hs/x", tr=fr).to_content()
+    assert spoiler["body"] == "Spoiler : ending.mp4"
+    link = attachment_link_text(ATTACHMENTS[1], TOO_LARGE_TO_COPY, fr)
+    assert link.body.startswith("📎 agenda.pdf (71.6 KiB, trop gros pour être copié): https://")
+    assert sticker_fallback(STICKERS[1], fr).body == "[autocollant : Party Parrot]"
+    shown = embeds_to_matrix([DiscordEmbed(title="t", image_url="https://x.org/a.png")], "", fr)
+    assert shown is not None and "> Image : https://x.org/a.png" in shown.body.splitlines()
+    video = embeds_to_matrix([DiscordEmbed(title="t", video_url="https://x.org/v.mp4")], "", fr)
+    assert video is not None and "> Vidéo : https://x.org/v.mp4" in video.body.splitlines()

@@ -12,6 +12,7 @@ import pytest
 
 from bridge.convert.d2m.forum import PostHeader, applied, post_root
 from bridge.convert.m2d.forum import TITLE_MAX, post_title
+from bridge.i18n import translator
 from bridge.ids import UserID
 from bridge.model import ForumTag, MatrixText
 
@@ -123,3 +124,12 @@ def test_long_titles_are_cut_at_100() -> None:
     unbroken = "x" * 150
     assert post_title(unbroken) == "x" * (TITLE_MAX - 1) + "…"
     assert post_title("y" * TITLE_MAX) == "y" * TITLE_MAX
+
+
+def test_post_labels_follow_the_language() -> None:
+    fr = translator("fr")
+    root = post_root(PostHeader("Idée", applied([1], TAGS)), MatrixText(body="texte"), fr)
+    assert root.body.splitlines()[1] == "Étiquettes : " + TAGS[0].label
+    untitled = post_root(PostHeader("  "), None, fr)
+    assert untitled.body == "Publication sans titre"
+    assert post_title("", fr) == "Publication depuis Matrix"

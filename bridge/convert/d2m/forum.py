@@ -19,10 +19,11 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bridge.i18n import N_, Translator, translator
 from bridge.model import ForumTag, MatrixText
 
-TAGS_PREFIX = "Tags: "
-UNNAMED = "Untitled post"
+TAGS_LINE = N_("Tags: {tags}")
+UNNAMED = N_("Untitled post")
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,22 @@ def applied(tag_ids: Iterable[int], available: Sequence[ForumTag]) -> tuple[Foru
     return tuple(by_id[t] for t in dict.fromkeys(tag_ids) if t in by_id)
 
 
-def post_root(header: PostHeader, text: MatrixText | None) -> MatrixText:
+def post_root(
+    header: PostHeader, text: MatrixText | None, tr: Translator | None = None
+) -> MatrixText:
     """The root event's content: title, tags, then the starter's text (if any).
 
-    Mentions of the starter are kept (``m.mentions``); the root is never a reply."""
-    title = header.title.strip() or UNNAMED
+    Mentions of the starter are kept (``m.mentions``); the root is never a reply.
+    The "Tags:" label and an untitled post's title are in ``tr``'s language
+    (default English)."""
+    tr = tr or translator()
+    title = header.title.strip() or tr._(UNNAMED)
     tags = ", ".join(tag.label for tag in header.tags)
-    lines = [title] + ([TAGS_PREFIX + tags] if tags else [])
+    tags_line = tr._(TAGS_LINE, tags=tags) if tags else ""
+    lines = [title] + ([tags_line] if tags else [])
     head_html = f"<strong>{html.escape(title)}</strong>"
     if tags:
-        head_html += f"<br><em>{html.escape(TAGS_PREFIX + tags)}</em>"
+        head_html += f"<br><em>{html.escape(tags_line)}</em>"
     head_html = f"<p>{head_html}</p>"
     if text is None:
         return MatrixText(body="\n".join(lines), formatted_body=head_html)

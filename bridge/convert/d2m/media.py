@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from bridge.convert.d2m.limits import EVENT_CONTENT_MAX, fit_content
 from bridge.convert.names import clean_name
+from bridge.i18n import N_, Translator, translator
 from bridge.model import DiscordAttachment, DiscordEmbed, DiscordSticker, MatrixMedia, MatrixText
 
 SPOILER_PREFIX = "SPOILER_"
@@ -59,8 +60,10 @@ def attachment_to_matrix(
     *,
     size: int | None = None,
     dimensions: tuple[int, int] | None = None,
+    tr: Translator | None = None,
 ) -> MatrixMedia:
-    """One Discord attachment as a Matrix media event.
+    """One Discord attachment as a Matrix media event (a spoiler's label in ``tr``'s
+    language, default English).
 
     ``size`` and ``dimensions`` are what the caller measured on the downloaded
     bytes; they win over Discord's own figures (which webhooks may omit).
@@ -78,7 +81,7 @@ def attachment_to_matrix(
         duration_ms = round(attachment.duration_secs * 1000)
     body = name
     if attachment.spoiler:
-        body = f"Spoiler: {name}"
+        body = (tr or translator())._("Spoiler: {name}", name=name)
     return MatrixMedia(
         msgtype=msgtype,
         body=body,
@@ -94,8 +97,18 @@ def attachment_to_matrix(
     )
 
 
-def attachment_link_text(attachment: DiscordAttachment, reason: str) -> MatrixText:
-    """Fallback when the file could not be re-uploaded: its name and the Discord URL."""
+# Why a Discord file is linked instead of copied (``reason`` of attachment_link_text).
+NOT_COPIED = N_("could not be copied")
+TOO_LARGE_TO_COPY = N_("too large to copy")
+TOO_LARGE_FOR_HOMESERVER = N_("too large for this homeserver")
+
+
+def attachment_link_text(
+    attachment: DiscordAttachment, reason: str, tr: Translator | None = None
+) -> MatrixText:
+    """Fallback when the file could not be re-uploaded: its name and the Discord URL.
+    ``reason`` (one of the constants above) is shown in ``tr``'s language."""
+    reason = (tr or translator())._(reason)
     name = display_filename(attachment.filename)
     size = human_size(attachment.size)
     body = f"{name} ({size}, {reason}): {attachment.url}"
@@ -133,12 +146,10 @@ def sticker_to_matrix(
     )
 
 
-def sticker_fallback(sticker: DiscordSticker) -> MatrixText:
+def sticker_fallback(sticker: DiscordSticker, tr: Translator | None = None) -> MatrixText:
     """Lottie stickers (and any sticker that could not be fetched) as text."""
-    return MatrixText(
-        body=f"[sticker: {sticker.name}]",
-        formatted_body=f"<em>[sticker: {html.escape(sticker.name)}]</em>",
-    )
+    label = (tr or translator())._("[sticker: {name}]", name=sticker.name)
+    return MatrixText(body=label, formatted_body=f"<em>{html.escape(label)}</em>")
 
 
 # -- embeds --------------------------------------------------------------------
@@ -182,7 +193,13 @@ def visible_embeds(embeds: Iterable[DiscordEmbed], message_text: str) -> list[Di
     return shown
 
 
-def _embed_parts(embed: DiscordEmbed) -> tuple[list[str], list[str]]:
+IMAGE = N_("Image")
+VIDEO = N_("Video")
+IMAGE_LINE = N_("Image: {url}")
+VIDEO_LINE = N_("Video: {url}")
+
+
+def _embed_parts(embed: DiscordEmbed, tr: Translator) -> tuple[list[str], list[str]]:
     plain: list[str] = []
     rich: list[str] = []
     if embed.author_name:
@@ -202,26 +219,33 @@ def _embed_parts(embed: DiscordEmbed) -> tuple[list[str], list[str]]:
     for item in embed.fields:
         plain.append(f"{item.name}: {item.value}")
         rich.append(f"<p><strong>{html.escape(item.name)}</strong><br>{_multiline(item.value)}</p>")
-    for label, url in (("Image", embed.image_url), ("Video", embed.video_url)):
+    for label, line, url in (
+        (IMAGE, IMAGE_LINE, embed.image_url),
+        (VIDEO, VIDEO_LINE, embed.video_url),
+    ):
         if _safe_url(url):
             assert url is not None
-            plain.append(f"{label}: {url}")
-            rich.append(f"<p>{_link(label, url)}</p>")
+            plain.append(tr._(line, url=url))
+            rich.append(f"<p>{_link(tr._(label), url)}</p>")
     if embed.footer_text:
         plain.append(embed.footer_text)
         rich.append(f"<p><sub>{html.escape(embed.footer_text)}</sub></p>")
     return plain, rich
 
 
-def embeds_to_matrix(embeds: Iterable[DiscordEmbed], message_text: str) -> MatrixText | None:
-    """Rich and link embeds as one ``m.notice`` of quoted blocks; None if nothing to show."""
+def embeds_to_matrix(
+    embeds: Iterable[DiscordEmbed], message_text: str, tr: Translator | None = None
+) -> MatrixText | None:
+    """Rich and link embeds as one ``m.notice`` of quoted blocks; None if nothing to show.
+    The "Image" and "Video" labels are in ``tr``'s language (default English)."""
+    tr = tr or translator()
     shown = visible_embeds(embeds, message_text)
     if not shown:
         return None
     plain_blocks: list[str] = []
     rich_blocks: list[str] = []
     for embed in shown:
-        plain, rich = _embed_parts(embed)
+        plain, rich = _embed_parts(embed, tr)
         plain_blocks.append("\n".join(f"> {line}" if line else ">" for line in plain))
         rich_blocks.append(f"<blockquote>{''.join(rich)}</blockquote>")
     notice = MatrixText(
