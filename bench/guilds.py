@@ -8,10 +8,12 @@ the first guild's channels listed in the config, the other guilds bridged whole)
 1. first start: ``python -m bridge run`` timed until ``bridge.started`` (it creates
    every portal room, the spaces and sub-spaces); idle RSS 3 s later;
 2. warm restart: SIGTERM, spawned again (rooms and spaces exist); idle RSS;
-3. moves: ``emu.move_channel`` puts a channel in another category, as a Discord
-   moderator would; timed until the portal room's ``m.space.parent`` names the new
-   category's sub-space and that sub-space lists the room in ``m.space.child``
-   (read from Synapse with the bridge's own token, polled every 20 ms).
+3. moves, once the start-up power pass is over (``power.start-up-done`` in the log:
+   it runs behind start-up): ``emu.move_channel`` puts a channel in another
+   category, as a Discord moderator would; timed until the portal room's
+   ``m.space.parent`` names the new category's sub-space and that sub-space lists
+   the room in ``m.space.child`` (read from Synapse with the bridge's own token,
+   polled every 20 ms).
 """
 
 from __future__ import annotations
@@ -105,6 +107,13 @@ async def guilds_suite(opts: Options) -> None:
                 await stack.stop_bridge()
         if len(portals) != guilds * channels:
             raise RuntimeError(f"{len(portals)} portals, expected {guilds * channels}")
+        # Steady state: the power-level pass that follows a start runs in the background
+        # (a warm start reads every room's levels once); moves are timed after it.
+        settled = time.perf_counter() + 600
+        while "power.start-up-done" not in run.log_text():
+            if time.perf_counter() > settled:
+                break
+            await asyncio.sleep(0.5)
         for i in range(5 if opts.quick else 20):
             moves.append(await measure_move(stack, portals, i % guilds, i, channels))
     finally:

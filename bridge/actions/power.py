@@ -210,10 +210,12 @@ async def install_power(ctx: BridgeContext) -> None:
     ctx.portal_created.append(on_portal)
 
     async def first_pass() -> object:
+        started = time.monotonic()
         try:
             return await sync_all_power(ctx)
         finally:
             ctx.power_ready.set()
+            log.info("power.start-up-done ms=%d", (time.monotonic() - started) * 1000)
 
     # Behind start-up: a warm start reads every room's levels once (two requests a
     # room: 1,000 rooms held "bridge.started" back by ~20 s); relay needs none of it.
