@@ -81,45 +81,35 @@ async def _login_with_discord(page: Any, stack: SandboxStack, username: str, sho
     await shots.take(page, "discord-consent")
 
 
-async def _joined_rooms(stack: SandboxStack, user: str, password: str) -> set[str]:
-    """Log in to Synapse as the new account (it exists, the password works)."""
+async def _as_account(stack: SandboxStack, user: str, password: str, path: str) -> Any:
+    """GET ``path`` (client-server API) as the account, logged in by password for that
+    one request (the login's status is asserted: the account exists, the password works)."""
     assert stack.synapse
+    base = f"{stack.synapse.url}/_matrix/client/v3"
     async with aiohttp.ClientSession() as http:
         body = {
             "type": "m.login.password",
             "identifier": {"type": "m.id.user", "user": user},
             "password": password,
         }
-        async with http.post(f"{stack.synapse.url}/_matrix/client/v3/login", json=body) as resp:
+        async with http.post(f"{base}/login", json=body) as resp:
             assert resp.status == 200, await resp.text()
-            token = (await resp.json())["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        async with http.get(
-            f"{stack.synapse.url}/_matrix/client/v3/joined_rooms", headers=auth
-        ) as resp:
-            rooms = set((await resp.json())["joined_rooms"])
-        await http.post(f"{stack.synapse.url}/_matrix/client/v3/logout", headers=auth)
-    return rooms
+            auth = {"Authorization": f"Bearer {(await resp.json())['access_token']}"}
+        async with http.get(f"{base}{path}", headers=auth) as resp:
+            answer = await resp.json()
+        await http.post(f"{base}/logout", headers=auth)
+    return answer
+
+
+async def _joined_rooms(stack: SandboxStack, user: str, password: str) -> set[str]:
+    """Log in to Synapse as the new account (it exists, the password works)."""
+    return set((await _as_account(stack, user, password, "/joined_rooms"))["joined_rooms"])
 
 
 async def _invited_rooms(stack: SandboxStack, user: str, password: str) -> set[str]:
     """Rooms the account is invited to (a linked existing account is invited, not joined)."""
-    assert stack.synapse
-    async with aiohttp.ClientSession() as http:
-        body = {
-            "type": "m.login.password",
-            "identifier": {"type": "m.id.user", "user": user},
-            "password": password,
-        }
-        async with http.post(f"{stack.synapse.url}/_matrix/client/v3/login", json=body) as resp:
-            token = (await resp.json())["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        async with http.get(
-            f"{stack.synapse.url}/_matrix/client/v3/sync?timeout=0", headers=auth
-        ) as resp:
-            invited = set((await resp.json()).get("rooms", {}).get("invite", {}))
-        await http.post(f"{stack.synapse.url}/_matrix/client/v3/logout", headers=auth)
-    return invited
+    synced = await _as_account(stack, user, password, "/sync?timeout=0")
+    return set(synced.get("rooms", {}).get("invite", {}))
 
 
 async def _room(stack: SandboxStack, channel: ChannelID) -> str:
