@@ -39,11 +39,9 @@ from bridge.actions.spaces import install_spaces, on_member_event
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
 from bridge.admin import Admin, AdminState
 from bridge.config import Config
-from bridge.convert.m2d.notices import flood_notice
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import SchemaOutdated, prepare_schema
 from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
-from bridge.i18n import translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
 from bridge.metrics import Metrics
@@ -64,11 +62,9 @@ from bridge.model import (
     MatrixPollStart,
     MatrixReaction,
     MatrixRedaction,
-    MatrixText,
 )
 from bridge.outbox import Outbox, Stopping, with_retries
 from bridge.queues import KeyedSerialQueues
-from bridge.ratelimit import SenderLimiter
 from bridge.registration import Tokens
 from bridge.retry import Verdict
 from bridge.runtime_config import ConfigChange
@@ -83,6 +79,8 @@ from bridge.web.app import start_web
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
 from moderation.membership import start_members
+from moderation.protections.enforce import carry_out
+from moderation.protections.runtime import Found, Protections
 from moderation.startup import start_moderation
 
 __all__ = ["Bridge", "SchemaOutdated"]
@@ -146,9 +144,8 @@ class Bridge:
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
         self.media_key = link_key(tokens.as_token)
-        self.sender_limiter = SenderLimiter(
-            config.bridge.sender_burst, config.bridge.sender_per_seconds
-        )
+        # Checked on every message both ways (moderation.protections), once started.
+        self.protections: Protections | None = None
         self.d2m_queues = KeyedSerialQueues("d2m")
         self.metrics = Metrics()
         self.metrics.track_queue("d2m", self.d2m_queues.depth)
@@ -203,6 +200,11 @@ class Bridge:
         except Exception:  # relay keeps working; the log says what is wrong
             log.exception("moderation.start-failed")
         self._moderation = ModerationDispatch(mctx)
+        self.protections = mctx.state.protections = Protections(mctx)
+        try:
+            await self.protections.load()  # moderators' switches
+        except Exception:
+            log.exception("protections.load-failed")
         moderation = self._moderation
         self._ctx.portal_created.append(lambda _row: moderation.on_portals_changed())
         self.admin = Admin(
@@ -264,9 +266,8 @@ class Bridge:
         self.config = config
         if self._ctx is not None:
             self._ctx.config = config
-        limits = (config.bridge.sender_burst, config.bridge.sender_per_seconds)
-        if limits != (old.bridge.sender_burst, old.bridge.sender_per_seconds):
-            self.sender_limiter = SenderLimiter(*limits)
+        if self.protections is not None and config.moderation != old.moderation:
+            self.protections.reconfigure()  # new thresholds
         logging.getLogger().setLevel(config.log_level)
 
     async def reconfigure(self, file_config: Config | None = None) -> ConfigChange:
@@ -334,12 +335,23 @@ class Bridge:
         if self.config.discord.mod_channel_guild(message.channel_id) is not None:
             self._moderate(lambda m: m.on_discord_message(message))  # commands, never relayed
             return
+        found = self.protections.check_discord(message) if self.protections else None
         # A thread's messages queue behind its parent's: the starter is relayed first.
         self._d2m(
             message.thread_parent_id or message.channel_id,
-            lambda: relay_discord_message(self.ctx, message),
+            lambda: self._protected(found, lambda: relay_discord_message(self.ctx, message)),
             relay=True,
         )
+
+    async def _protected(
+        self, found: Found | None, relay: Callable[[], Awaitable[object]]
+    ) -> object:
+        """Relay, unless a protection's verdict holds the message back."""
+        if found is not None and self.protections is not None:
+            if await carry_out(self.protections, *found):
+                self.metrics.failed("d2m" if found[1].side == "discord" else "m2d", "protection")
+                return None
+        return await relay()
 
     async def _on_discord_edit(self, message: DiscordMessage) -> None:
         if self._ctx is None:
@@ -544,12 +556,16 @@ class Bridge:
                 log.info("m2d.blocked event=%s reason=banned", raw.get("event_id"))
                 return
         await on_member_event(self.ctx, raw)  # spaces: newcomers are invited
+        if self.protections is not None:
+            self.protections.observe_matrix(raw)  # join times (protections)
         if await unbridged_room(self.ctx, raw.get("room_id"), raw.get("event_id")):
             return
         event = self.matrix.parse_event(raw)
-        flood = isinstance(event, MatrixMessage | MatrixReaction | MatrixPollStart)
-        if flood and await self._flooding(event):  # type: ignore[arg-type]
-            return
+        checked = isinstance(event, MatrixMessage | MatrixReaction | MatrixPollStart)
+        if checked and self.protections is not None:
+            found = self.protections.check_matrix(event)  # type: ignore[arg-type]
+            if found is not None and await self._protected(found, _nothing) is None:
+                return
         if isinstance(event, MatrixMessage):
             await relay_matrix_message(self.ctx, event)
         elif isinstance(event, MatrixEdit):
@@ -563,22 +579,6 @@ class Bridge:
                 await relay_matrix_redaction(self.ctx, event)
         elif isinstance(event, MatrixPollStart | MatrixPollEnd):
             await relay_matrix_poll(self.ctx, event)
-
-    async def _flooding(self, event: MatrixMessage | MatrixReaction | MatrixPollStart) -> bool:
-        """Per-sender flood protection; True when the event must not be relayed."""
-        sender = event.sender
-        if self.config.namer.is_bridge_owned(sender) or self.sender_limiter.allow(sender):
-            return False
-        log.warning("m2d.rate-limited sender=%s event=%s", sender, event.event_id)
-        self.metrics.failed("m2d", "flood")
-        if self.sender_limiter.first_refusal(sender):
-            limit, tr = self.sender_limiter, translator(self.config.bridge.language)
-            text = flood_notice(sender, limit.burst, limit.per_seconds, tr)
-            bot = self.config.namer.bot_mxid
-            await self.matrix.send_text(
-                event.room_id, bot, MatrixText(text, msgtype="m.notice"), None
-            )
-        return True
 
     async def _query_user(self, user_id: str) -> bool:
         if self.config.namer.parse_ghost(user_id) is None:
@@ -597,3 +597,7 @@ class Bridge:
             return False
         portal = await ensure_portal(self.ctx, channel_id)
         return portal is not None
+
+
+async def _nothing() -> bool:
+    return True

@@ -32,6 +32,7 @@ from bridge.config_guilds import (
     parse_spaces,
 )
 from bridge.config_keys import KeyTracker, yaml_problem
+from bridge.config_protections import ProtectionsConfig, parse_protections
 from bridge.config_web import WebConfig, parse_web
 from bridge.i18n import LANGUAGES
 from bridge.ids import GhostNamer, GuildID, RoomID
@@ -198,6 +199,8 @@ class ModerationConfig:
     # "guild": a ban applies in the guild where it was made (its Discord server and its
     # rooms); "party": in every bridged guild and every portal room.
     ban_scope: BanScope = "guild"
+    # What is checked on every message before it is relayed (moderation.protections).
+    protections: ProtectionsConfig = field(default_factory=ProtectionsConfig)
 
 
 @dataclass(frozen=True)
@@ -363,10 +366,12 @@ def _room_or_create(reader: _Reader, name: str) -> RoomID | None:
     return RoomID(room)
 
 
-def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
+def _moderation(
+    data: Mapping[str, Any], burst: int = 10, per_seconds: int = 10
+) -> ModerationConfig:
     raw = data.get("moderation")
     if raw is None:
-        return ModerationConfig()
+        return ModerationConfig(protections=parse_protections(_Reader({}), burst, per_seconds))
     if not isinstance(raw, Mapping):
         raise ConfigError("moderation", "expected a mapping (or leave the section out)")
     mod = _Reader(raw, "moderation.")
@@ -414,6 +419,7 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
         mod_room=_room_or_create(mod, "mod_room"),
         command_prefix=prefix,
         ban_scope="party" if ban_scope == "party" else "guild",
+        protections=parse_protections(mod, burst, per_seconds),
     )
 
 
@@ -568,7 +574,7 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
     log_format = str(logging_section.get("format", "text")).lower()
     if log_format not in ("text", "json"):
         raise ConfigError("logging.format", f"expected text or json, got {log_format!r}")
-    moderation = _moderation(data)
+    moderation = _moderation(data, bridge.sender_burst, bridge.sender_per_seconds)
     return Config(
         homeserver,
         appservice,

@@ -184,6 +184,8 @@ class DiscordMessage:
     poll: DiscordPoll | None = None
     # A POLL_RESULT system message (type 46): the poll message that ended.
     poll_result_of: MessageID | None = None
+    # When the author joined the guild (ms since the epoch), when Discord says it.
+    member_joined_ms: int | None = None
 
 
 @dataclass(frozen=True)

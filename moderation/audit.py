@@ -38,6 +38,42 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         N_("[{source}] {actor} removed the rule for {target}."),
         N_("[{source}] {actor} removed the rule for {target} in {guild}."),
     ),
+    # The protections (moderation.protections): {actor} is the protection's name.
+    "protect-hold": (
+        N_("[{source}] The {actor} protection held a message from {target}."),
+        N_("[{source}] The {actor} protection held a message from {target} in {guild}."),
+    ),
+    "protect-redact": (
+        N_("[{source}] The {actor} protection deleted a message from {target} on both sides."),
+        N_(
+            "[{source}] The {actor} protection deleted a message from {target} on both sides, "
+            "in {guild}."
+        ),
+    ),
+    "protect-timeout": (
+        N_("[{source}] The {actor} protection timed out {target} on Discord."),
+        N_("[{source}] The {actor} protection timed out {target} on Discord, in {guild}."),
+    ),
+    "protect-mute": (
+        N_("[{source}] The {actor} protection muted {target} in the bridged rooms."),
+        N_("[{source}] The {actor} protection muted {target} in the bridged rooms of {guild}."),
+    ),
+    "protect-ban": (
+        N_("[{source}] The {actor} protection banned {target}."),
+        N_("[{source}] The {actor} protection banned {target} in {guild}."),
+    ),
+    "protect-on": (
+        N_("[{source}] {actor} switched the {target} protection on."),
+        N_("[{source}] {actor} switched the {target} protection on in {guild}."),
+    ),
+    "protect-off": (
+        N_("[{source}] {actor} switched the {target} protection off."),
+        N_("[{source}] {actor} switched the {target} protection off in {guild}."),
+    ),
+    "protect-unmute": (
+        N_("[{source}] {actor} let {target} write again."),
+        N_("[{source}] {actor} let {target} write again in {guild}."),
+    ),
     "refused": (
         N_("[{source}] {actor} was refused for {target}."),
         N_("[{source}] {actor} was refused for {target} in {guild}."),

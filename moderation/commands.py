@@ -65,6 +65,8 @@ from mautrix.types import MatrixURI
 from bridge.convert.m2d.html import strip_reply_fallback
 from bridge.i18n import Translator, translator
 from moderation.policy import Refusal, check_new_rule
+from moderation.protections import commands as protection_commands
+from moderation.protections.commands import ListProtections, SwitchProtection, Unmute
 from moderation.targets import (
     MXID_RE,
     Ambiguous,
@@ -92,6 +94,7 @@ __all__ = [
     "Kick",
     "ListBans",
     "ListLists",
+    "ListProtections",
     "Mxid",
     "Name",
     "NotFound",
@@ -99,8 +102,10 @@ __all__ = [
     "Resolved",
     "RuleBan",
     "RuleUnban",
+    "SwitchProtection",
     "TargetRef",
     "Unban",
+    "Unmute",
     "check_rule",
     "classify_target",
     "help_text",
@@ -166,7 +171,10 @@ class Help:
     pass
 
 
-Command: TypeAlias = Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help
+Command: TypeAlias = (
+    Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help
+    | ListProtections | SwitchProtection | Unmute
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,7 @@ class CommandError:
 # --------------------------------------------------------------------------- parsing
 
 _TARGET_VERBS: dict[str, type[Ban | Unban | Kick]] = {"ban": Ban, "unban": Unban, "kick": Kick}
-_VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help")
+_VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help", *protection_commands.VERBS)
 # French aliases (read case- and accent-insensitively), listed in the help.
 ALIASES: dict[str, str] = {
     "bannir": "ban",
@@ -192,6 +200,7 @@ ALIASES: dict[str, str] = {
     "listes": "lists",
     "regle": "rule",
     "aide": "help",
+    **protection_commands.ALIASES,
 }
 
 # ``--force`` as a word of its own; phones turn ``--`` into an en or em dash.
@@ -231,7 +240,7 @@ def parse_command(
     if not pills:
         return plain
     rich = _parse_text(pill_text, prefix, tr)
-    if isinstance(rich, Ban | Unban | Kick) and rich.target in pills:
+    if isinstance(rich, Ban | Unban | Kick | Unmute) and rich.target in pills:
         pill_wins = isinstance(plain, CommandError) or type(plain) is type(rich)
     elif isinstance(rich, RuleBan | RuleUnban) and rich.entity in pills:
         pill_wins = isinstance(plain, CommandError) or type(plain) is type(rich)
@@ -279,6 +288,11 @@ def _parse_text(text: str, prefix: str, tr: Translator) -> Command | CommandErro
                 )
             )
         return ListBans() if verb == "bans" else ListLists()
+    if verb in protection_commands.VERBS:
+        found = protection_commands.parse(verb, typed, rest, prefix, tr, _take_target)
+        if isinstance(found, ListProtections | SwitchProtection | Unmute | CommandError):
+            return found
+        return CommandError(str(found))
     return _unknown(typed.casefold(), prefix, tr)
 
 
@@ -566,6 +580,16 @@ def help_text(prefix: str = DEFAULT_PREFIX, tr: Translator | None = None) -> str
             ),
             tr._(
                 "{p} rule unban <user or server>: remove that rule (also: {p} regle debannir)",
+                p=p,
+            ),
+            tr._(
+                "{p} protections: list the protections against spam and raids, on or off",
+                p=p,
+            ),
+            tr._("{p} protection <name> on|off: switch one protection on or off", p=p),
+            tr._(
+                "{p} unmute <user>: let someone write again after a timeout or a mute "
+                "(also: {p} demuter)",
                 p=p,
             ),
             tr._("{p} help: show this help (also: {p} aide)", p=p),

@@ -70,6 +70,13 @@ class DiscordModerationPort(Protocol):
 
     async def send_dm(self, user_id: DiscordUserID, text: str) -> bool: ...
 
+    async def timeout(
+        self, guild_id: GuildID, user_id: DiscordUserID, until_iso: str | None, reason: str
+    ) -> bool:
+        """Time the member out until ``until_iso`` (ISO 8601; None lifts it); False when
+        Discord refuses (Moderate Members, hierarchy)."""
+        ...
+
 
 class MatrixModerationPort(Protocol):
     async def ban(self, room_id: RoomID, user_id: UserID, reason: str) -> bool: ...
@@ -112,3 +119,7 @@ class MatrixModerationPort(Protocol):
     ) -> RoomID: ...
 
     async def notice(self, room_id: RoomID, text: str, html: str | None = None) -> None: ...
+
+    async def set_user_level(self, room_id: RoomID, user_id: UserID, level: int | None) -> bool:
+        """Set ``user_id``'s power level in the room (None: back to the room's default)."""
+        ...

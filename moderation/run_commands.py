@@ -61,6 +61,8 @@ from moderation.policy import (
     matrix_may_moderate,
     user_power_level,
 )
+from moderation.protections.commands import ListProtections, SwitchProtection, Unmute
+from moderation.protections.moderators import lift_measures, protection_command
 from moderation.rule_set import mirror_own_write
 from moderation.scope import all_guilds, portal_rooms, scope
 
@@ -185,9 +187,13 @@ async def run(
         return _list_lists(mctx, tr)
     if isinstance(command, RuleBan | RuleUnban):
         return await _rule(mctx, command, actor=actor, source=source, tr=tr)
+    if isinstance(command, ListProtections | SwitchProtection):
+        return await protection_command(mctx, command, actor=actor, source=source, tr=tr)
     target = await resolve(mctx, command.target, where, tr)
     if isinstance(target, str):
         return target
+    if isinstance(command, Unmute):
+        return await lift_measures(mctx, target, actor=actor, source=source, tr=tr)
     how = {"actor": actor, "source": source, "where": where, "tr": tr}
     if isinstance(command, Ban):
         return await _ban(mctx, target, command.reason, **how)  # type: ignore[arg-type]

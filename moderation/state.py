@@ -7,9 +7,13 @@ table, so they survive restarts) and the rooms the layer works with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bridge.ids import RoomID
 from moderation.policy import PolicySet
+
+if TYPE_CHECKING:
+    from moderation.protections.runtime import Protections
 
 
 @dataclass
@@ -21,3 +25,5 @@ class ModerationState:
     list_rooms: dict[RoomID, str] = field(default_factory=dict)
     # The moderators' room on Matrix (commands and the moderation log).
     mod_room: RoomID | None = None
+    # The protections checked on every message (moderation.protections), once started.
+    protections: Protections | None = None

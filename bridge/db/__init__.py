@@ -35,6 +35,7 @@ from bridge.db.outbox import (
 )
 from bridge.db.polls import PollRow, PollStore
 from bridge.db.portals import PortalRow, PortalStore
+from bridge.db.protections import ProtectionSwitchStore
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.spaces import SpaceRow, SpaceStore
@@ -73,6 +74,7 @@ __all__ = [
     "PollStore",
     "PortalRow",
     "PortalStore",
+    "ProtectionSwitchStore",
     "PuppetRow",
     "PuppetStore",
     "ReactionRow",
@@ -130,3 +132,4 @@ class Stores:
         self.polls = PollStore(db)
         self.spaces = SpaceStore(db)
         self.web_accounts = WebAccountStore(db)
+        self.protection_switches = ProtectionSwitchStore(db)

@@ -77,6 +77,14 @@ class DiscordModeration:
         call = self.client.http.kick(user_id, guild_id, reason=_reason(reason))
         return await self._call("kick", guild_id, user_id, call)
 
+    async def timeout(
+        self, guild_id: GuildID, user_id: DiscordUserID, until_iso: str | None, reason: str
+    ) -> bool:
+        call = self.client.http.edit_member(
+            guild_id, user_id, reason=_reason(reason), communication_disabled_until=until_iso
+        )
+        return await self._call("timeout", guild_id, user_id, call)
+
     async def bans(self, guild_id: GuildID) -> list[DiscordBan] | None:
         found: list[DiscordBan] = []
         after: int | None = None

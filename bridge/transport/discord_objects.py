@@ -121,7 +121,14 @@ def message_from(msg: discord.Message) -> DiscordMessage:
             and msg.type == discord.MessageType.poll_result
             else None
         ),
+        member_joined_ms=joined_ms(author),
     )
+
+
+def joined_ms(author: object) -> int | None:
+    """When a guild member joined (ms since the epoch); None for a user or unknown."""
+    joined = getattr(author, "joined_at", None) if isinstance(author, discord.Member) else None
+    return int(joined.timestamp() * 1000) if joined is not None else None
 
 
 def poll_of(msg: discord.Message) -> DiscordPoll | None:

@@ -121,6 +121,20 @@ class MatrixModeration:
             return False
         return True
 
+    async def set_user_level(self, room_id: RoomID, user_id: UserID, level: int | None) -> bool:
+        bot = self.transport.bot
+        try:
+            levels = await bot.get_power_levels(room_id)
+            if level is None:
+                levels.users.pop(user_id, None)
+            else:
+                levels.users[user_id] = level
+            await bot.set_power_levels(room_id, levels)
+        except MatrixRequestError as exc:
+            log.warning("matrix.power-failed room=%s errcode=%s", room_id, exc.errcode)
+            return False
+        return True
+
     async def join(self, room: str) -> RoomID | None:
         bot = self.transport.bot
         try:

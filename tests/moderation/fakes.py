@@ -93,6 +93,8 @@ class FakeDiscordModeration:
         self.names: dict[GuildID, str] = {}
         self.dms: list[tuple[DiscordUserID, str]] = []
         self.may_dm = True
+        # Timeouts: (guild, user, until or None to lift, reason)
+        self.timeout_calls: list[tuple[GuildID, DiscordUserID, str | None, str]] = []
 
     @property
     def guild_bans(self) -> dict[DiscordUserID, str | None]:
@@ -178,6 +180,12 @@ class FakeDiscordModeration:
     async def send_dm(self, user_id: DiscordUserID, text: str) -> bool:
         self.dms.append((user_id, text))
         return self.may_dm
+
+    async def timeout(
+        self, guild_id: GuildID, user_id: DiscordUserID, until_iso: str | None, reason: str
+    ) -> bool:
+        self.timeout_calls.append((guild_id, user_id, until_iso, reason))
+        return True
 
 
 class FakeMatrixModeration:
@@ -272,6 +280,14 @@ class FakeMatrixModeration:
 
     async def notice(self, room_id: RoomID, text: str, html: str | None = None) -> None:
         self.notices.append((room_id, text))
+
+    async def set_user_level(self, room_id: RoomID, user_id: UserID, level: int | None) -> bool:
+        users = self.levels.setdefault(room_id, {"users": {}, "ban": 50}).setdefault("users", {})
+        if level is None:
+            users.pop(user_id, None)
+        else:
+            users[user_id] = level
+        return True
 
 
 @dataclass

@@ -1,0 +1,34 @@
+"""Protections switched on or off by moderators at run time (``!mod protection``).
+
+``protection_switch`` keeps the moderators' choice per protection; a protection
+without a row follows the config file.
+
+Revision ID: 0018
+Revises: 0015
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision = "0018"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "protection_switch",
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("changed_at", sa.BigInteger, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("protection_switch")

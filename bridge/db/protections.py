@@ -1,0 +1,30 @@
+"""protection_switch: protections a moderator switched on or off (``!mod protection``),
+read once at start; the running bridge keeps them in memory."""
+
+from __future__ import annotations
+
+from mautrix.util.async_db import Database
+
+from bridge.db import common
+
+
+class ProtectionSwitchStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self) -> dict[str, bool]:
+        rows = await self.db.fetch("SELECT name, enabled FROM protection_switch")
+        return {str(r["name"]): bool(r["enabled"]) for r in rows}
+
+    async def set(self, name: str, enabled: bool, actor: str, now_ms: int | None = None) -> None:
+        at = now_ms if now_ms is not None else common.now_ms()
+        await self.db.execute(
+            "INSERT INTO protection_switch (name, enabled, actor, changed_at)"
+            " VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (name) DO UPDATE SET enabled=excluded.enabled,"
+            " actor=excluded.actor, changed_at=excluded.changed_at",
+            name,
+            enabled,
+            actor,
+            at,
+        )
