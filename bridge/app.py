@@ -200,7 +200,7 @@ class Bridge:
         except Exception:  # relay keeps working; the log says what is wrong
             log.exception("moderation.start-failed")
         self._moderation = ModerationDispatch(mctx)
-        self.protections = mctx.state.protections = Protections(mctx)
+        self.protections = Protections(mctx)
         try:
             await self.protections.load()  # moderators' switches
         except Exception:

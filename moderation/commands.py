@@ -589,7 +589,7 @@ def help_text(prefix: str = DEFAULT_PREFIX, tr: Translator | None = None) -> str
             tr._("{p} protection <name> on|off: switch one protection on or off", p=p),
             tr._(
                 "{p} unmute <user>: let someone write again after a timeout or a mute "
-                "(also: {p} demuter)",
+                "(also: {p} demuter, {p} untimeout)",
                 p=p,
             ),
             tr._("{p} help: show this help (also: {p} aide)", p=p),

@@ -17,7 +17,7 @@ from bridge.i18n import Translator
 
 VERBS = ("protections", "protection", "unmute")
 # French aliases, read case- and accent-insensitively like the others.
-ALIASES = {"demuter": "unmute", "untimeout": "unmute", "rendreparole": "unmute"}
+ALIASES = {"demuter": "unmute", "untimeout": "unmute"}
 _ON = {"on", "marche", "oui", "yes", "1", "true"}
 _OFF = {"off", "arret", "non", "no", "0", "false"}
 

@@ -91,6 +91,7 @@ class Protections:
         self.moderator_cache: dict[str, tuple[bool, float]] = {}
         # Mutes and timeouts in force: author -> what lifts them (see enforce).
         self.lifts: dict[str, Any] = {}
+        mctx.state.protections = self  # for the moderators' commands
 
     async def load(self) -> None:
         self.switches = await self.mctx.stores.protection_switches.all()
