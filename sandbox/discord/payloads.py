@@ -182,7 +182,7 @@ def partial_member(m: Member) -> Json:
         "mute": False,
         "pending": False,
         "flags": 0,
-        "communication_disabled_until": None,
+        "communication_disabled_until": m.communication_disabled_until,
     }
 
 

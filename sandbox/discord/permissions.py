@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 CREATE_INSTANT_INVITE = 1 << 0
 KICK_MEMBERS = 1 << 1
+MODERATE_MEMBERS = 1 << 40  # time members out
 BAN_MEMBERS = 1 << 2
 ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4

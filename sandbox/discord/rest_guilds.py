@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -210,14 +211,57 @@ async def patch_member(request: web.Request) -> web.Response:
             if r not in guild.roles or r == guild.id:
                 raise errors.unknown_role()
         _may_assign(request, guild, user, set(roles) ^ set(member.roles))
+    until = member.communication_disabled_until
+    if "communication_disabled_until" in body:
+        until = _timeout_until(request, guild, user, member, body["communication_disabled_until"])
     reason = audit.reason_of(request)
     if nick != member.nick:
         change = {"key": "nick", "old_value": member.nick, "new_value": nick}
         member.nick = nick
         _audit_member(request, guild, user.id, member, audit.MEMBER_UPDATE, [change], reason)
+    if until != member.communication_disabled_until:
+        change = {
+            "key": "communication_disabled_until",
+            "old_value": member.communication_disabled_until,
+            "new_value": until,
+        }
+        member.communication_disabled_until = until
+        _audit_member(request, guild, user.id, member, audit.MEMBER_UPDATE, [change], reason)
     _record_role_changes(request, guild, user.id, member, roles, reason)
     _member_updated(request, guild, member)
     return json_reply(payloads.member(ctx_of(request).state, member))
+
+
+def _timeout_until(
+    request: web.Request, guild: Guild, user: User, member: Member, value: Any
+) -> str | None:
+    """A timeout (``communication_disabled_until``): Moderate Members, the role
+    hierarchy, never an administrator; an ISO 8601 moment at most 28 days ahead, or
+    null to lift it."""
+    _need_guild(request, guild, user, perms.MODERATE_MEMBERS)
+    if not _outranks(request, guild, user, member):
+        raise errors.missing_permissions()
+    target = ctx_of(request).state.guild_permissions(guild.id, member.user_id)
+    if perms.has(target, perms.ADMINISTRATOR):
+        raise errors.missing_permissions()
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise errors.invalid_form(
+            "communication_disabled_until", "DATE_TIME_TYPE_PARSE", "Could not parse date."
+        )
+    now = datetime.now(UTC)
+    if moment > now + timedelta(days=28):
+        raise errors.invalid_form(
+            "communication_disabled_until",
+            "COMMUNICATION_DISABLED_TIMESTAMP_TOO_FAR",
+            "Timeout timestamp must be within 28 days of the current time.",
+        )
+    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment > now else None
 
 
 async def put_member_role(request: web.Request) -> web.Response:

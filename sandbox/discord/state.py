@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,14 @@ class Member:
     roles: list[str]
     joined_at: str
     nick: str | None = None
+    # A timeout: until this ISO 8601 moment the member may only read (None: none).
+    communication_disabled_until: str | None = None
+
+    def timed_out(self, now: datetime | None = None) -> bool:
+        until = self.communication_disabled_until
+        if until is None:
+            return False
+        return datetime.fromisoformat(until) > (now or datetime.now(UTC))
 
 
 @dataclass
@@ -351,13 +360,23 @@ class State:
         member = guild.members.get(user_id) if guild else None
         if guild is None or member is None:
             return 0
-        return perms.base_permissions(
+        return self._timeout_limited(guild, member, perms.base_permissions(
             guild_id=int(guild.id),
             owner_id=int(guild.owner_id),
             user_id=int(user_id),
             member_roles=[int(r) for r in member.roles],
             role_permissions={int(r.id): r.permissions for r in guild.roles.values()},
-        )
+        ))  # fmt: skip
+
+    @staticmethod
+    def _timeout_limited(guild: Guild, member: Member, granted: int) -> int:
+        """A timed-out member keeps only View Channel and Read Message History (the
+        owner and administrators are never limited), as on Discord."""
+        if member.user_id == guild.owner_id or perms.has(granted, perms.ADMINISTRATOR):
+            return granted
+        if not member.timed_out():
+            return granted
+        return granted & (perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)
 
     def permissions(self, channel_id: str, user_id: str) -> int:
         """The user's permissions in a channel (0 when not a member or participant)."""
@@ -376,7 +395,7 @@ class State:
         member = guild.members.get(user_id) if guild else None
         if channel is None or guild is None or member is None:
             return 0
-        return perms.channel_permissions(
+        granted = perms.channel_permissions(
             guild_id=int(guild.id),
             owner_id=int(guild.owner_id),
             user_id=int(user_id),
@@ -387,6 +406,7 @@ class State:
                 for o in channel.overwrites
             ],
         )
+        return self._timeout_limited(guild, member, granted)
 
     def can(self, channel_id: str, user_id: str, needed: int) -> bool:
         return perms.has(self.permissions(channel_id, user_id), needed)
