@@ -109,13 +109,14 @@ class Newcomers:
         if not signals.links and not signals.media:
             return None
         wall = self.wall_clock_ms()
+        # A time in the future is no real account's or member's: not held for it.
         account_young = (
             signals.account_created_ms is not None
-            and wall - signals.account_created_ms < self.min_account_age_hours * 3_600_000
+            and 0 <= wall - signals.account_created_ms < self.min_account_age_hours * 3_600_000
         )
         member_young = (
             signals.joined_ms is not None
-            and wall - signals.joined_ms < self.min_member_age_minutes * 60_000
+            and 0 <= wall - signals.joined_ms < self.min_member_age_minutes * 60_000
         )
         if not account_young and not member_young:
             return None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.discord import permissions as perms

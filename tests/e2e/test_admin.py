@@ -11,6 +11,7 @@ import pytest
 from bridge.db import ImportRow
 from bridge.ids import ChannelID, MessageID
 from bridge.import_cli import progress_line, run_import
+from moderation.protections.rules import Flooding
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.conftest import matrix_token
@@ -195,7 +196,9 @@ async def test_reload_reports_a_broken_file_and_keeps_running(
         )
         answer = await ask(stack, admin_carol, "!bridge reload", "Config reloaded")
         assert "other settings applied" in answer
-        assert stack.bridge is not None and stack.bridge.sender_limiter.burst == 999
+        assert stack.bridge is not None and stack.bridge.protections is not None
+        flooding = stack.bridge.protections.guard.get("flooding")
+        assert isinstance(flooding, Flooding) and flooding.burst == 999
     finally:
         path.write_text(original, encoding="utf-8")
         await ask(stack, admin_carol, "!bridge reload", "Config reloaded")

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID
-from bridge.ratelimit import SenderLimiter
+from moderation.protections.rules import Flooding
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.e2e.waits import recorded
@@ -185,14 +185,17 @@ async def test_one_matrix_user_cannot_flood_a_discord_channel(
     room = await portal_room(stack, PUBLIC)
     flood = unique("flood")
     bridge = stack.bridge
-    assert bridge is not None
-    relaxed = bridge.sender_limiter
+    assert bridge is not None and bridge.protections is not None
+    guard = bridge.protections.guard
+    relaxed = guard.protections[0]
+    assert relaxed.name == "flooding"
     burst = 10
-    bridge.sender_limiter = SenderLimiter(burst, 10)
+    guard.protections[0] = Flooding(burst, 10)
     try:
         await _flood(stack, matrix_alice, room, flood, burst)
     finally:
-        bridge.sender_limiter = relaxed
+        guard.protections[0] = relaxed
+        guard.forget(matrix_alice.user_id)
 
 
 async def _flood(
@@ -204,7 +207,7 @@ async def _flood(
         room,
         lambda e: (
             e["sender"] == stack.config.namer.bot_mxid  # type: ignore[union-attr]
-            and "not relayed to Discord" in e["content"].get("body", "")
+            and "not passed on to Discord" in e["content"].get("body", "")
         ),
     )
     assert matrix_alice.user_id in notice["content"]["body"]

@@ -21,7 +21,6 @@ from tests.moderation.fakes import (
     MODERATOR,
     ROOM_A,
     ROOM_B,
-    Harness,
     moderation_context,
 )
 
@@ -192,4 +191,3 @@ def test_protection_commands_parse_in_both_languages() -> None:
     assert error is not None and "on or off" in str(error)
     assert "unmute" in str(parse_command("!mod unmute"))
     assert isinstance(parse_command("!mod protections now"), type(error))
-

@@ -75,7 +75,9 @@ def test_mentions_over_the_limit_of_people_or_groups() -> None:
 
 
 def newcomers() -> Newcomers:
-    return Newcomers(min_account_age_hours=72, min_member_age_minutes=60, wall_clock_ms=lambda: NOW_MS)
+    return Newcomers(
+        min_account_age_hours=72, min_member_age_minutes=60, wall_clock_ms=lambda: NOW_MS
+    )
 
 
 def test_young_account_with_a_link_is_held_without_a_link_it_passes() -> None:
@@ -86,6 +88,8 @@ def test_young_account_with_a_link_is_held_without_a_link_it_passes() -> None:
     assert rule.check(msg("discord:1", account_created_ms=young), 0) is None
     old = NOW_MS - 100 * HOUR_MS
     assert rule.check(msg("discord:1", links=1, account_created_ms=old), 0) is None
+    future = NOW_MS + HOUR_MS  # no real account: not held for it
+    assert rule.check(msg("discord:1", links=1, account_created_ms=future), 0) is None
 
 
 def test_member_who_just_joined_posting_a_file_is_held() -> None:
