@@ -79,7 +79,7 @@ from bridge.web.app import start_web
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
 from moderation.membership import start_members
-from moderation.protections.enforce import carry_out
+from moderation.protections.enforce import carry_out, resume_mutes
 from moderation.protections.runtime import Found, Protections
 from moderation.startup import start_moderation
 
@@ -203,6 +203,7 @@ class Bridge:
         self.protections = Protections(mctx)
         try:
             await self.protections.load()  # moderators' switches
+            await resume_mutes(self.protections)  # mutes of the last run end on time
         except Exception:
             log.exception("protections.load-failed")
         moderation = self._moderation

@@ -1,7 +1,8 @@
 """Protections switched on or off by moderators at run time (``!mod protection``).
 
 ``protection_switch`` keeps the moderators' choice per protection; a protection
-without a row follows the config file.
+without a row follows the config file. ``protection_mute`` keeps the Matrix users a
+protection muted and until when, so a restart still lifts each mute on time.
 
 Revision ID: 0018
 Revises: 0015
@@ -28,7 +29,13 @@ def upgrade() -> None:
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("changed_at", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "protection_mute",
+        sa.Column("user_id", sa.Text, primary_key=True),
+        sa.Column("until_ms", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("protection_mute")
     op.drop_table("protection_switch")

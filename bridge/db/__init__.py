@@ -35,7 +35,7 @@ from bridge.db.outbox import (
 )
 from bridge.db.polls import PollRow, PollStore
 from bridge.db.portals import PortalRow, PortalStore
-from bridge.db.protections import ProtectionSwitchStore
+from bridge.db.protections import ProtectionMuteStore, ProtectionSwitchStore
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.spaces import SpaceRow, SpaceStore
@@ -74,6 +74,7 @@ __all__ = [
     "PollStore",
     "PortalRow",
     "PortalStore",
+    "ProtectionMuteStore",
     "ProtectionSwitchStore",
     "PuppetRow",
     "PuppetStore",
@@ -133,3 +134,4 @@ class Stores:
         self.spaces = SpaceStore(db)
         self.web_accounts = WebAccountStore(db)
         self.protection_switches = ProtectionSwitchStore(db)
+        self.protection_mutes = ProtectionMuteStore(db)

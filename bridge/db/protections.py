@@ -1,5 +1,6 @@
 """protection_switch: protections a moderator switched on or off (``!mod protection``),
-read once at start; the running bridge keeps them in memory."""
+read once at start; the running bridge keeps them in memory. protection_mute: the
+Matrix users a protection muted, until when (ms since the epoch)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,23 @@ class ProtectionSwitchStore:
             actor,
             at,
         )
+
+
+class ProtectionMuteStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self) -> dict[str, int]:
+        rows = await self.db.fetch("SELECT user_id, until_ms FROM protection_mute")
+        return {str(r["user_id"]): int(r["until_ms"]) for r in rows}
+
+    async def add(self, user_id: str, until_ms: int) -> None:
+        await self.db.execute(
+            "INSERT INTO protection_mute (user_id, until_ms) VALUES ($1, $2)"
+            " ON CONFLICT (user_id) DO UPDATE SET until_ms=excluded.until_ms",
+            user_id,
+            until_ms,
+        )
+
+    async def remove(self, user_id: str) -> None:
+        await self.db.execute("DELETE FROM protection_mute WHERE user_id=$1", user_id)

@@ -155,12 +155,27 @@ async def _timeout(p: Protections, signals: Signals, minutes: int, reason: str) 
     rooms = await mute(p, UserID(signals.author))
     if not rooms:
         return ""
-    loop = asyncio.get_running_loop()
-    task = p.lifts.pop(signals.author, None)
+    until_ms = p.wall_ms() + minutes * 60_000
+    await p.mctx.stores.protection_mutes.add(signals.author, until_ms)
+    lift_at(p, UserID(signals.author), until_ms)
+    return "mute"
+
+
+def lift_at(p: Protections, user: UserID, until_ms: int) -> None:
+    """Lift ``user``'s mute at ``until_ms`` (now, if it is past)."""
+    task = p.lifts.pop(user, None)
     if task is not None:
         task.cancel()
-    p.lifts[signals.author] = loop.create_task(_lift_later(p, UserID(signals.author), minutes))
-    return "mute"
+    delay = max(0.0, (until_ms - p.wall_ms()) / 1000)
+    p.lifts[user] = asyncio.get_running_loop().create_task(_lift_later(p, user, delay))
+
+
+async def resume_mutes(p: Protections) -> int:
+    """At start: the mutes of a previous run are lifted on time (or now)."""
+    stored = await p.mctx.stores.protection_mutes.all()
+    for user, until_ms in stored.items():
+        lift_at(p, UserID(user), until_ms)
+    return len(stored)
 
 
 async def mute(p: Protections, user: UserID) -> list[RoomID]:
@@ -189,6 +204,7 @@ async def unmute(p: Protections, user: UserID) -> int:
             continue
         if await p.mctx.matrix.set_user_level(portal.room_id, user, None):
             lifted += 1
+    await p.mctx.stores.protection_mutes.remove(user)
     log.info("protection.unmuted user=%s rooms=%s", user, lifted)
     return lifted
 
@@ -204,8 +220,8 @@ async def untimeout(p: Protections, user_id: DiscordUserID) -> int:
     return lifted
 
 
-async def _lift_later(p: Protections, user: UserID, minutes: int) -> None:
-    await asyncio.sleep(minutes * 60)
+async def _lift_later(p: Protections, user: UserID, seconds: float) -> None:
+    await asyncio.sleep(seconds)
     try:
         await unmute(p, user)
     except Exception:

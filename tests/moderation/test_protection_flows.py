@@ -3,13 +3,14 @@ the ``!mod protections`` / ``protection`` / ``unmute`` commands)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bridge.db import MessageRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, UserID
 from bridge.model import DiscordAuthor, DiscordMessage, MatrixMessage
 from moderation.commands import parse_command
-from moderation.protections.enforce import carry_out
+from moderation.protections.enforce import carry_out, resume_mutes
 from moderation.protections.runtime import Protections
 from moderation.run_commands import run
 from tests.moderation.fakes import (
@@ -191,3 +192,18 @@ def test_protection_commands_parse_in_both_languages() -> None:
     assert error is not None and "on or off" in str(error)
     assert "unmute" in str(parse_command("!mod unmute"))
     assert isinstance(parse_command("!mod protections now"), type(error))
+
+
+async def test_a_mute_outlives_a_restart_and_ends_on_time(tmp_path: Path) -> None:
+    async with moderation_context(tmp_path) as h:
+        protections = Protections(h.mctx)
+        found = protections.check_matrix(spam_event())
+        assert found is not None and await carry_out(protections, *found)
+        assert list(await h.stores.protection_mutes.all()) == [SPAMMER]
+        for task in protections.lifts.values():
+            task.cancel()  # the bridge stops before the mute ends
+        later = Protections(h.mctx, wall_ms=lambda: protections.wall_ms() + 11 * 60_000)
+        assert await resume_mutes(later) == 1
+        await asyncio.wait_for(later.lifts[SPAMMER], 5)  # past its end: lifted at once
+        assert SPAMMER not in h.matrix.levels[ROOM_A]["users"]
+        assert await h.stores.protection_mutes.all() == {}
