@@ -207,3 +207,24 @@ async def test_a_mute_outlives_a_restart_and_ends_on_time(tmp_path: Path) -> Non
         await asyncio.wait_for(later.lifts[SPAMMER], 5)  # past its end: lifted at once
         assert SPAMMER not in h.matrix.levels[ROOM_A]["users"]
         assert await h.stores.protection_mutes.all() == {}
+
+
+async def test_ban_action_goes_through_the_shared_ban_flow(tmp_path: Path) -> None:
+    async with moderation_context(
+        tmp_path, protections={"mentions": {"actions": ["redact", "ban"]}}
+    ) as h:
+        protections = Protections(h.mctx)
+        found = protections.check_matrix(spam_event())
+        assert found is not None and await carry_out(protections, *found)
+        # Banned from the portal rooms like "!mod ban" does, and the event redacted.
+        assert {room for room, user, _ in h.matrix.ban_calls if user == SPAMMER} >= {
+            ROOM_A,
+            ROOM_B,
+        }
+        assert (ROOM_A, EventID("$spam")) in [(r, e) for r, e, _ in h.relay_matrix.redactions]
+        lines = [t for r, t in h.matrix.notices if r == MOD_ROOM]
+        banned = next(t for t in lines if "protection banned" in t)
+        assert f"!mod unban {SPAMMER}" in banned
+        actions = [e.action for e in await h.audits()]
+        assert "ban" in actions and actions[-1] == "protect-ban"
+        assert "protect-redact" in actions and "protect-hold" not in actions
