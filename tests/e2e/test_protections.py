@@ -29,7 +29,6 @@ pytestmark = pytest.mark.e2e
 PUBLIC = ChannelID(4000000000000000001)
 MOD_CHANNEL = ChannelID(4000000000000000003)
 GUILD = "3000000000000000001"
-MALLORY = DiscordUserID(2000000000000000004)
 
 
 def protections_of(stack: SandboxStack) -> Protections:
@@ -54,30 +53,40 @@ def replaced(stack: SandboxStack, protection: Protection, *authors: str) -> Iter
             guard.forget(author)
 
 
-async def matrix_user(stack: SandboxStack, name: str, *, mod_room: bool = False) -> MatrixUser:
-    user_id, token = matrix_token(stack, name)
-    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
-    for portal in await stack.bridge.ctx.stores.portals.all():  # type: ignore[union-attr]
-        await user.join(portal.room_id)
-    if mod_room:
-        await user.join(stack.bridge.ctx.moderation.mod_room)  # type: ignore[union-attr, arg-type]
-    await user.prime()
-    return user
-
-
 @pytest.fixture(scope="module")
 async def carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
-    """A configured moderator, in the moderators' room."""
-    user = await matrix_user(stack, "carol", mod_room=True)
+    """A configured moderator, in the moderators' room and the public portal room."""
+    user_id, token = matrix_token(stack, "carol")
+    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
+    await user.join(stack.bridge.ctx.moderation.mod_room)  # type: ignore[union-attr, arg-type]
+    await user.join(str(await room_of(stack, PUBLIC)))
+    await user.prime()
     yield user
     await user.close()
 
 
-@pytest.fixture(scope="module")
-async def dave(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
-    user = await matrix_user(stack, "dave")
+@pytest.fixture
+async def spammer(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
+    """A new Matrix account, in the public portal room only (other tests ban people)."""
+    assert stack.synapse is not None
+    localpart = f"spammer-{secrets.token_hex(3)}"
+    user_id, token = await stack.synapse.register_user(localpart, secrets.token_hex(12))
+    user = MatrixUser(stack.synapse.url, user_id, token)
+    await user.join(str(await room_of(stack, PUBLIC)))
+    await user.prime()
     yield user
     await user.close()
+
+
+async def new_discord_user(stack: SandboxStack, name: str) -> tuple[DiscordUser, str]:
+    """A new Discord account (made now), member of the guild, logged in."""
+    assert stack.emulator is not None
+    user_id = SnowflakeGenerator(worker=7).next_str()
+    token = f"{name}-{secrets.token_hex(8)}"
+    stack.emulator.add_user(user_id, f"{name}{user_id[-4:]}", token, guilds={GUILD: []})
+    user = DiscordUser(stack.emulator.api_base, token)
+    await user.start()
+    return user, user_id
 
 
 def mod_room(stack: SandboxStack) -> str:
@@ -114,26 +123,23 @@ def member(stack: SandboxStack, user_id: int) -> Any:
 async def test_discord_flood_is_held_timed_out_and_lifted(
     stack: SandboxStack, carol: MatrixUser
 ) -> None:
-    mallory = DiscordUser(
-        stack.emulator.api_base,  # type: ignore[union-attr]
-        next(u["token"] for u in stack.seed["users"] if u["username"] == "mallory"),
-    )
-    await mallory.start()
+    mallory, mallory_id = await new_discord_user(stack, "mallory")
+    mallory_uid = DiscordUserID(int(mallory_id))
     flood = f"flood-{secrets.token_hex(3)}"
     try:
-        with replaced(stack, Flooding(3, 60, ("hold", "timeout")), f"discord:{MALLORY}"):
+        with replaced(stack, Flooding(3, 60, ("hold", "timeout")), f"discord:{mallory_uid}"):
             sent: list[discord.Message] = []
             for i in range(6):
                 try:
                     sent.append(await mallory.send(PUBLIC, f"{flood} #{i}"))
                 except discord.Forbidden:
                     break  # timed out meanwhile: Discord refuses the rest
-            held = await mod_line(stack, carol, "flooding protection held", str(MALLORY))
+            held = await mod_line(stack, carol, "flooding protection held", str(mallory_uid))
             assert "more than 3 messages in 60 seconds" in held
-            timed = await mod_line(stack, carol, "timed out", str(MALLORY))
-            assert f"!mod unmute {MALLORY}" in timed
+            timed = await mod_line(stack, carol, "timed out", str(mallory_uid))
+            assert f"!mod unmute {mallory_uid}" in timed
             await eventually(
-                lambda: _true(member(stack, MALLORY).timed_out()), "no timeout on Discord"
+                lambda: _true(member(stack, mallory_uid).timed_out()), "no timeout on Discord"
             )
             with pytest.raises(discord.Forbidden):
                 await mallory.send(PUBLIC, f"{flood} after")
@@ -144,7 +150,7 @@ async def test_discord_flood_is_held_timed_out_and_lifted(
             assert "cannot write for 10 minutes" in dm.content
             # The moderators' Discord channel has the same lines.
             assert await eventually(
-                lambda: _true(in_mod_channel(stack, "flooding protection held", str(MALLORY))),
+                lambda: _true(in_mod_channel(stack, "flooding protection held", str(mallory_uid))),
                 "no line in the moderators' channel",
             )
             # At most the burst crossed to Matrix.
@@ -157,13 +163,16 @@ async def test_discord_flood_is_held_timed_out_and_lifted(
             assert 1 <= len(rows) <= 3 and len(sent) >= 4
             # A moderator lifts the timeout.
             answer = await command(
-                stack, carol, f"!mod unmute {MALLORY}", f"{MALLORY} may write again on Discord"
+                stack,
+                carol,
+                f"!mod unmute {mallory_uid}",
+                f"{mallory_uid} may write again on Discord",
             )
             assert "(1 server)" in answer
-            assert member(stack, MALLORY).communication_disabled_until is None
+            assert member(stack, mallory_uid).communication_disabled_until is None
             await mallory.send(PUBLIC, f"{flood} back")
     finally:
-        member(stack, MALLORY).communication_disabled_until = None
+        member(stack, mallory_uid).communication_disabled_until = None
         await mallory.close()
 
 
@@ -182,7 +191,7 @@ async def power_of(user: MatrixUser, room: str, who: str) -> int | None:
 
 
 async def test_matrix_mention_spam_is_held_and_the_author_muted(
-    stack: SandboxStack, carol: MatrixUser, dave: MatrixUser
+    stack: SandboxStack, carol: MatrixUser, spammer: MatrixUser
 ) -> None:
     room = str(await room_of(stack, PUBLIC))
     answer = await command(stack, carol, "!mod protection mentions on", "protection is on")
@@ -190,7 +199,7 @@ async def test_matrix_mention_spam_is_held_and_the_author_muted(
     try:
         mentioned = [f"@nobody{i}:localhost" for i in range(10)]
         tag = f"spam-{secrets.token_hex(3)}"
-        event_id = await dave.send_content(
+        event_id = await spammer.send_content(
             room,
             {
                 "msgtype": "m.text",
@@ -200,40 +209,35 @@ async def test_matrix_mention_spam_is_held_and_the_author_muted(
                 "m.mentions": {"user_ids": mentioned},
             },
         )
-        held = await mod_line(stack, carol, "mentions protection held", dave.user_id)
+        held = await mod_line(stack, carol, "mentions protection held", spammer.user_id)
         assert "10 people" in held
-        muted = await mod_line(stack, carol, "muted", dave.user_id)
-        assert f"!mod unmute {dave.user_id}" in muted
+        muted = await mod_line(stack, carol, "muted", spammer.user_id)
+        assert f"!mod unmute {spammer.user_id}" in muted
         # Dave is told in the room; nothing reached Discord.
-        notice, _ = await dave.wait_for_event(
+        notice, _ = await spammer.wait_for_event(
             room, lambda e: "mentions too many people" in e["content"].get("body", "")
         )
-        assert dave.user_id in notice["content"]["body"]
+        assert spammer.user_id in notice["content"]["body"]
         await asyncio.sleep(1)
         assert await stack.bridge.ctx.stores.messages.by_event(event_id) == []  # type: ignore[union-attr, arg-type]
         messages = stack.emulator.state.messages_in(PUBLIC)  # type: ignore[union-attr]
         assert not [m for m in messages if tag in m["content"]]
         # Muted: below the level needed to write in every portal room.
-        assert await power_of(carol, room, dave.user_id) == -1
+        assert await power_of(carol, room, spammer.user_id) == -1
         answer = await command(
-            stack, carol, f"!mod unmute {dave.user_id}", f"{dave.user_id} may write again"
+            stack, carol, f"!mod unmute {spammer.user_id}", f"{spammer.user_id} may write again"
         )
         assert "rooms)" in answer
-        assert await power_of(carol, room, dave.user_id) is None
+        assert await power_of(carol, room, spammer.user_id) is None
     finally:
         await command(stack, carol, "!mod protection mentions off", "protection is off")
-        protections_of(stack).guard.forget(dave.user_id)
+        protections_of(stack).guard.forget(spammer.user_id)
 
 
 async def test_young_discord_account_posting_a_link_is_held(
     stack: SandboxStack, carol: MatrixUser
 ) -> None:
-    assert stack.emulator is not None
-    user_id = SnowflakeGenerator(worker=7).next_str()  # made now: an account minutes old
-    token = f"raider-{secrets.token_hex(8)}"
-    stack.emulator.add_user(user_id, "raider", token, guilds={GUILD: []})
-    raider = DiscordUser(stack.emulator.api_base, token)
-    await raider.start()
+    raider, user_id = await new_discord_user(stack, "raider")  # an account made now
     # Only the account's age counts here (the seed's members all joined just now).
     try:
         with replaced(stack, Newcomers(72, 0), f"discord:{user_id}"):
