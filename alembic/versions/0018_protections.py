@@ -3,6 +3,8 @@
 ``protection_switch`` keeps the moderators' choice per protection; a protection
 without a row follows the config file. ``protection_mute`` keeps the Matrix users a
 protection muted and until when, so a restart still lifts each mute on time.
+``protection_held`` keeps the Discord messages a protection held back, so reading a
+channel's history after a reconnect (backfill) does not relay them after all.
 
 Revision ID: 0018
 Revises: 0015
@@ -34,8 +36,14 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Text, primary_key=True),
         sa.Column("until_ms", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "protection_held",
+        sa.Column("discord_message_id", sa.BigInteger, primary_key=True),
+        sa.Column("held_at", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("protection_held")
     op.drop_table("protection_mute")
     op.drop_table("protection_switch")

@@ -86,6 +86,8 @@ async def backfill_channel(ctx: BridgeContext, channel_id: ChannelID) -> Backfil
     new = edited = 0
     for message in history:
         if message.id not in window:
+            if await ctx.stores.protection_held.contains(message.id):
+                continue  # a protection held it back (moderation.protections)
             if await relay_discord_message(ctx, message) is not None:
                 new += 1
             continue

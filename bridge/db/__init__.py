@@ -35,7 +35,11 @@ from bridge.db.outbox import (
 )
 from bridge.db.polls import PollRow, PollStore
 from bridge.db.portals import PortalRow, PortalStore
-from bridge.db.protections import ProtectionMuteStore, ProtectionSwitchStore
+from bridge.db.protections import (
+    ProtectionHeldStore,
+    ProtectionMuteStore,
+    ProtectionSwitchStore,
+)
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.spaces import SpaceRow, SpaceStore
@@ -74,6 +78,7 @@ __all__ = [
     "PollStore",
     "PortalRow",
     "PortalStore",
+    "ProtectionHeldStore",
     "ProtectionMuteStore",
     "ProtectionSwitchStore",
     "PuppetRow",
@@ -135,3 +140,4 @@ class Stores:
         self.web_accounts = WebAccountStore(db)
         self.protection_switches = ProtectionSwitchStore(db)
         self.protection_mutes = ProtectionMuteStore(db)
+        self.protection_held = ProtectionHeldStore(db)

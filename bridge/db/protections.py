@@ -1,6 +1,7 @@
 """protection_switch: protections a moderator switched on or off (``!mod protection``),
 read once at start; the running bridge keeps them in memory. protection_mute: the
-Matrix users a protection muted, until when (ms since the epoch)."""
+Matrix users a protection muted, until when (ms since the epoch). protection_held: the
+Discord messages held back (backfill skips them); written only when one is held."""
 
 from __future__ import annotations
 
@@ -49,3 +50,26 @@ class ProtectionMuteStore:
 
     async def remove(self, user_id: str) -> None:
         await self.db.execute("DELETE FROM protection_mute WHERE user_id=$1", user_id)
+
+
+class ProtectionHeldStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, message_id: int, now_ms: int | None = None) -> None:
+        at = now_ms if now_ms is not None else common.now_ms()
+        await self.db.execute(
+            "INSERT INTO protection_held (discord_message_id, held_at) VALUES ($1, $2)"
+            " ON CONFLICT (discord_message_id) DO NOTHING",
+            message_id,
+            at,
+        )
+
+    async def contains(self, message_id: int) -> bool:
+        found = await self.db.fetchval(
+            "SELECT 1 FROM protection_held WHERE discord_message_id=$1", message_id
+        )
+        return found is not None
+
+    async def forget_before(self, before_ms: int) -> None:
+        await self.db.execute("DELETE FROM protection_held WHERE held_at < $1", before_ms)

@@ -77,6 +77,8 @@ async def carry_out(p: Protections, verdict: Verdict, signals: Signals) -> bool:
         ",".join(verdict.actions),
         first,
     )
+    if verdict.holds and signals.side == "discord":  # never read back by backfill
+        await p.mctx.stores.protection_held.add(int(signals.ref.id))
     if "redact" in verdict.actions:
         await _delete(p, (signals.ref, *verdict.related))
     if not first:
@@ -170,8 +172,13 @@ def lift_at(p: Protections, user: UserID, until_ms: int) -> None:
     p.lifts[user] = asyncio.get_running_loop().create_task(_lift_later(p, user, delay))
 
 
+HELD_KEPT_MS = 14 * 24 * 3_600_000  # backfill never reads back further than this
+
+
 async def resume_mutes(p: Protections) -> int:
-    """At start: the mutes of a previous run are lifted on time (or now)."""
+    """At start: the mutes of a previous run are lifted on time (or now); held
+    messages too old for any backfill are forgotten."""
+    await p.mctx.stores.protection_held.forget_before(p.wall_ms() - HELD_KEPT_MS)
     stored = await p.mctx.stores.protection_mutes.all()
     for user, until_ms in stored.items():
         lift_at(p, UserID(user), until_ms)

@@ -168,3 +168,13 @@ async def test_threads_of_the_channel_are_read_back_too(tmp_path: Path) -> None:
         rows = await ctx.stores.messages.by_discord(MessageID(1003))
         assert [r.discord_channel_id for r in rows] == [thread]
         assert await backfill_with_threads(ctx, CHANNEL) == Backfilled()  # nothing twice
+
+
+async def test_messages_a_protection_held_are_not_read_back(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        await relay_discord_message(ctx, msg(10))
+        await ctx.stores.protection_held.add(11)  # held by moderation.protections
+        await ctx.stores.protection_held.add(13)
+        discord.history[CHANNEL] = [msg(10), msg(11), msg(12), msg(13)]
+        assert await backfill_channel(ctx, CHANNEL) == Backfilled(new=1)
+        assert [text.body for _, _, text, _ in matrix.sent[1:]] == ["message 12"]

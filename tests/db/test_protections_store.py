@@ -34,3 +34,15 @@ async def test_migration_0018_down_and_up(stores: Stores, database_url: str) -> 
     assert await current_revision(database_url) == "0015"
     await asyncio.to_thread(command.upgrade, config, "0018")
     assert await current_revision(database_url) == "0018"
+
+
+async def test_held_messages_are_remembered_then_forgotten(stores: Stores) -> None:
+    held = stores.protection_held
+    big = 2**63 - 1
+    await held.add(big, now_ms=10)
+    await held.add(big, now_ms=20)  # held twice (a retry): kept once
+    await held.add(5, now_ms=30)
+    assert await held.contains(big) and await held.contains(5)
+    assert not await held.contains(6)
+    await held.forget_before(25)
+    assert not await held.contains(big) and await held.contains(5)

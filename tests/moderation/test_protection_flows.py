@@ -105,6 +105,9 @@ async def test_discord_flood_is_held_told_once_and_timed_out(tmp_path: Path) -> 
             assert found is not None and found[0].protection == "flooding"
             assert await carry_out(protections, *found)
         assert len(h.discord.dms) == 1 and h.discord.dms[0][0] == RAIDER
+        # Held messages are remembered, so a backfill does not relay them later.
+        assert await h.stores.protection_held.contains(1400000000000000003)
+        assert not await h.stores.protection_held.contains(1400000000000000002)
         assert "more than 2 messages in 10 seconds" in h.discord.dms[0][1]
         assert len(h.discord.timeout_calls) == 1
         guild, user, until, _reason = h.discord.timeout_calls[0]
