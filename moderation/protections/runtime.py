@@ -98,7 +98,8 @@ class Protections:
         self._apply_switches()
 
     def _apply_switches(self) -> None:
-        disabled = off_in_config(self.cfg)
+        # Protections added later (not from this config) keep their own state.
+        disabled = {n for n in self.guard.disabled if n not in BUILT_IN} | off_in_config(self.cfg)
         for name, on in self.switches.items():
             if on:
                 disabled.discard(name)

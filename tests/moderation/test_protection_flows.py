@@ -4,6 +4,7 @@ the ``!mod protections`` / ``protection`` / ``unmute`` commands)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 from bridge.db import MessageRow
@@ -11,6 +12,7 @@ from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, UserID
 from bridge.model import DiscordAuthor, DiscordMessage, MatrixMessage
 from moderation.commands import parse_command
 from moderation.protections.enforce import carry_out, resume_mutes
+from moderation.protections.rules import Flooding
 from moderation.protections.runtime import Protections
 from moderation.run_commands import run
 from tests.moderation.fakes import (
@@ -231,3 +233,26 @@ async def test_ban_action_goes_through_the_shared_ban_flow(tmp_path: Path) -> No
         actions = [e.action for e in await h.audits()]
         assert "ban" in actions and actions[-1] == "protect-ban"
         assert "protect-redact" in actions and "protect-hold" not in actions
+
+
+async def test_a_reload_keeps_added_protections_and_switches(tmp_path: Path) -> None:
+    async with moderation_context(tmp_path) as h:
+        protections = Protections(h.mctx)
+        extra = Flooding(1, 60, name="lockdown")
+        protections.guard.add(extra)
+        protections.guard.switch("lockdown", False)
+        await protections.switch("repeats", False, MODERATOR)
+        config = h.mctx.bridge.config
+        new_protections = dataclasses.replace(
+            config.moderation.protections,
+            flooding=dataclasses.replace(config.moderation.protections.flooding, burst=3),
+        )
+        h.mctx.bridge.config = dataclasses.replace(
+            config, moderation=dataclasses.replace(config.moderation, protections=new_protections)
+        )
+        protections.reconfigure()
+        flooding = protections.guard.get("flooding")
+        assert isinstance(flooding, Flooding) and flooding.burst == 3
+        assert protections.guard.get("lockdown") is extra
+        assert not protections.guard.enabled("lockdown")
+        assert not protections.guard.enabled("repeats")
