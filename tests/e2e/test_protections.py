@@ -1,7 +1,8 @@
 """Protections through real Synapse + the Discord emulator + the bridge: a Discord
 flood is held and timed out (and lifted by a moderator), a Matrix mention spam is
 held and its author muted (and unmuted), a young Discord account posting a link is
-held; moderators read one sentence per action in their room and channel."""
+held, the same message in two channels is deleted on both sides; moderators read
+one sentence per action in their room and channel."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from bridge.ids import ChannelID, DiscordUserID
 from moderation.protections.core import Protection
-from moderation.protections.rules import Flooding, Newcomers
+from moderation.protections.rules import Flooding, Newcomers, Repeats
 from moderation.protections.runtime import Protections
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.discord.snowflake import SnowflakeGenerator
@@ -27,7 +28,9 @@ from tests.e2e.waits import eventually, room_of
 pytestmark = pytest.mark.e2e
 
 PUBLIC = ChannelID(4000000000000000001)
+MEMBERS = ChannelID(4000000000000000002)
 MOD_CHANNEL = ChannelID(4000000000000000003)
+MEMBER_ROLE = "3000000000000000011"
 GUILD = "3000000000000000001"
 
 
@@ -257,3 +260,39 @@ async def test_young_discord_account_posting_a_link_is_held(
             assert await stack.bridge.ctx.stores.messages.by_discord(link.id) == []  # type: ignore[union-attr, arg-type]
     finally:
         await raider.close()
+
+
+async def test_same_message_in_two_channels_is_deleted_on_both_sides(
+    stack: SandboxStack, carol: MatrixUser
+) -> None:
+    assert stack.emulator is not None and stack.bridge is not None
+    spammer, user_id = await new_discord_user(stack, "copier")
+    stack.emulator.set_member_roles(GUILD, user_id, [MEMBER_ROLE])  # sees #members too
+    spam = f"join my great server now {secrets.token_hex(3)}"
+    try:
+        with replaced(stack, Repeats(max_places=1, window_seconds=60), f"discord:{user_id}"):
+            first = await spammer.send(PUBLIC, spam)
+            rows = await eventually(
+                lambda: stack.bridge.ctx.stores.messages.by_discord(first.id),  # type: ignore[union-attr, arg-type]
+                "the first copy crosses",
+            )
+            second = await spammer.send(MEMBERS, spam)
+            deleted = await mod_line(stack, carol, "repeats protection deleted", user_id)
+            assert "on both sides" in deleted and "2 places" in deleted
+            # Both copies are gone from Discord, the relayed one redacted on Matrix.
+            await eventually(
+                lambda: _true(
+                    not [
+                        m
+                        for channel in (PUBLIC, MEMBERS)
+                        for m in stack.emulator.state.messages_in(channel)  # type: ignore[union-attr]
+                        if m["content"] == spam
+                    ]
+                ),
+                "copies left on Discord",
+            )
+            redacted = await carol.client.get_event(rows[0].room_id, rows[0].event_id)
+            assert "redacted_because" in redacted.serialize().get("unsigned", {})
+            assert await stack.bridge.ctx.stores.messages.by_discord(second.id) == []  # type: ignore[arg-type]
+    finally:
+        await spammer.close()
