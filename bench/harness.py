@@ -222,6 +222,10 @@ class BenchStack:
         # Flood protection is per Matrix sender; the benchmark's one sender must not hit it.
         data["bridge"]["sender_burst"] = 10_000
         data["bridge"]["sender_per_seconds"] = 1
+        # Nor any other protection (the seed's members all joined at start: newcomers).
+        data["moderation"]["protections"] = {
+            name: {"enabled": False} for name in ("mentions", "newcomers", "repeats")
+        }
         self.config_data = data
         self.config = parse_config(data, self.workdir / "config.yaml")
         registration = self.config.appservice.registration

@@ -40,6 +40,12 @@ async def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         matrix_users=[("alice", "alice-password")],
         members_allowlist=["@alice:localhost"],
         sender_burst=10000,
+        # Only the flood limit (raised above): the faults stream is not spam.
+        protections={
+            "mentions": {"enabled": False},
+            "newcomers": {"enabled": False},
+            "repeats": {"enabled": False},
+        },
         bridge_subprocess=True,
     )
     try:
