@@ -357,7 +357,11 @@ class Bridge:
     async def _on_discord_edit(self, message: DiscordMessage) -> None:
         if self._ctx is None:
             return
-        self._d2m(message.channel_id, lambda: relay_discord_edit(self.ctx, message))
+        found = self.protections.check_discord(message, edit=True) if self.protections else None
+        self._d2m(
+            message.channel_id,
+            lambda: self._protected(found, lambda: relay_discord_edit(self.ctx, message)),
+        )
         if message.poll is not None and message.poll.finalized:  # the poll is over: after
             queue = message.thread_parent_id or message.channel_id  # its votes (same queue)
             self._d2m(queue, lambda: relay_discord_poll_end(self.ctx, message))
@@ -562,7 +566,7 @@ class Bridge:
         if await unbridged_room(self.ctx, raw.get("room_id"), raw.get("event_id")):
             return
         event = self.matrix.parse_event(raw)
-        checked = isinstance(event, MatrixMessage | MatrixReaction | MatrixPollStart)
+        checked = isinstance(event, MatrixMessage | MatrixEdit | MatrixReaction | MatrixPollStart)
         if checked and self.protections is not None:
             found = self.protections.check_matrix(event)  # type: ignore[arg-type]
             if found is not None and await self._protected(found, _nothing) is None:

@@ -19,6 +19,9 @@ ACTIONS = ("hold", "redact", "timeout", "ban")
 # A burst ends when the author has been quiet (nothing refused) for this long: the
 # next refusal tells them, and the moderators, again.
 BURST_QUIET_SECONDS = 120.0
+# What an edit is checked by: what the new content carries, not how often one posts
+# (an edit adding 30 mentions to a harmless message is caught, editing is no flood).
+EDIT_CHECKED = frozenset({"mentions", "newcomers"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Signals:
     joined_ms: int | None = None  # when the author joined the guild / the room
     guild: str | None = None  # the Discord guild it was sent in
     counts_for_flood_only: bool = False  # reactions, polls: only the flood counts
+    is_edit: bool = False  # an edit: only what its content carries is checked
 
     @property
     def side(self) -> Side:
@@ -134,6 +138,8 @@ class Guard:
             if protection.name in self.disabled:
                 continue
             if signals.counts_for_flood_only and protection.name != "flooding":
+                continue
+            if signals.is_edit and protection.name not in EDIT_CHECKED:
                 continue
             verdict = protection.check(signals, now)
             if verdict is not None and found is None:

@@ -11,10 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bridge.config_protections import ProtectionsConfig
-from bridge.model import DiscordMessage, MatrixMessage, MatrixPollStart, MatrixReaction
+from bridge.model import (
+    DiscordMessage,
+    MatrixEdit,
+    MatrixMessage,
+    MatrixPollStart,
+    MatrixReaction,
+)
 from moderation.context import ModerationContext
 from moderation.protections.core import Guard, Protection, Signals, Verdict, only_known
 from moderation.protections.rules import Flooding, Mentions, Newcomers, Repeats
@@ -135,25 +142,32 @@ class Protections:
             return own is not None and author == f"discord:{own}"
         return self.mctx.namer.is_bridge_owned(author) or author in self.mctx.config.moderators
 
-    def check_discord(self, message: DiscordMessage) -> Found | None:
-        """A Discord message about to be relayed: the verdict, if one protection answers."""
+    def check_discord(self, message: DiscordMessage, *, edit: bool = False) -> Found | None:
+        """A Discord message (or its edit) about to be relayed: the verdict, if one
+        protection answers."""
         config = self.mctx.bridge.config
         if message.guild_id not in config.discord.guild_ids or message.webhook_id is not None:
             return None
-        if message.author.bot or message.type not in CHECKED_TYPES:
+        if message.author.bot or not message.author.id or message.type not in CHECKED_TYPES:
             return None
         if config.bridge.channel(message.thread_parent_id or message.channel_id) is None:
             return None
-        signals = from_discord(message)
+        signals = replace(from_discord(message), is_edit=edit)
         verdict = self.guard.check(signals)
         return (verdict, signals) if verdict is not None else None
 
-    def check_matrix(self, event: MatrixMessage | MatrixReaction | MatrixPollStart) -> Found | None:
+    def check_matrix(
+        self, event: MatrixMessage | MatrixEdit | MatrixReaction | MatrixPollStart
+    ) -> Found | None:
         """A Matrix event about to be relayed (its room is a portal)."""
         if self.mctx.namer.is_bridge_owned(event.sender):
             return None
         if isinstance(event, MatrixMessage):
             signals = from_matrix(event, self.joins.get((event.room_id, event.sender)))
+        elif isinstance(event, MatrixEdit):
+            new = replace(event.new, event_id=event.event_id, sender=event.sender)
+            joined = self.joins.get((event.room_id, event.sender))
+            signals = replace(from_matrix(new, joined), is_edit=True)
         else:
             signals = matrix_other(event.room_id, event.event_id, event.sender)
         verdict = self.guard.check(signals)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bridge.db import MessageRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, UserID
-from bridge.model import DiscordAuthor, DiscordMessage, MatrixMessage
+from bridge.model import DiscordAuthor, DiscordMessage, MatrixEdit, MatrixMessage
 from moderation.commands import parse_command
 from moderation.protections.enforce import carry_out, resume_mutes
 from moderation.protections.rules import Flooding
@@ -256,3 +256,19 @@ async def test_a_reload_keeps_added_protections_and_switches(tmp_path: Path) -> 
         assert protections.guard.get("lockdown") is extra
         assert not protections.guard.enabled("lockdown")
         assert not protections.guard.enabled("repeats")
+
+
+async def test_edits_are_checked_for_what_they_carry_not_for_flooding(tmp_path: Path) -> None:
+    async with moderation_context(tmp_path, protections={"flooding": {"burst": 1}}) as h:
+        protections = Protections(h.mctx)
+        # A harmless message edited into a mention spam is caught ...
+        edit = MatrixEdit(ROOM_A, EventID("$edit"), SPAMMER, EventID("$spam"), spam_event())
+        found = protections.check_matrix(edit)
+        assert found is not None and found[0].protection == "mentions"
+        assert found[1].ref.id == "$edit" and found[1].is_edit
+        # ... while editing often is no flood (the burst is 1 here).
+        message = discord_message(1, "typo")
+        assert protections.check_discord(message) is None
+        for _ in range(3):
+            assert protections.check_discord(message, edit=True) is None
+        assert protections.check_discord(discord_message(2, "next")) is not None  # a flood
