@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from bridge.db import MessageRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, MessageID, UserID
@@ -272,3 +273,36 @@ async def test_edits_are_checked_for_what_they_carry_not_for_flooding(tmp_path: 
         for _ in range(3):
             assert protections.check_discord(message, edit=True) is None
         assert protections.check_discord(discord_message(2, "next")) is not None  # a flood
+
+
+def member_event(user: str, membership: str, ts: int, prev: str | None = None) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "type": "m.room.member",
+        "room_id": ROOM_A,
+        "sender": user,
+        "state_key": user,
+        "origin_server_ts": ts,
+        "content": {"membership": membership},
+    }
+    if prev is not None:
+        raw["unsigned"] = {"prev_content": {"membership": prev}}
+    return raw
+
+
+async def test_a_matrix_user_who_just_joined_cannot_post_links_yet(tmp_path: Path) -> None:
+    now = 1_800_000_000_000
+    async with moderation_context(tmp_path) as h:
+        protections = Protections(h.mctx, wall_ms=lambda: now)
+        link = MatrixMessage(ROOM_A, EventID("$l"), SPAMMER, "m.text", "see https://x.example")
+        assert protections.check_matrix(link) is None  # join time unknown: not held
+        protections.observe_matrix(member_event(SPAMMER, "join", now - 5 * 60_000))
+        found = protections.check_matrix(link)
+        assert found is not None and found[0].protection == "newcomers"
+        assert found[0].figure("account") == 0
+        # A profile change is no new arrival; leaving forgets the join.
+        protections.observe_matrix(member_event(SPAMMER, "join", now, prev="join"))
+        assert protections.joins[(ROOM_A, SPAMMER)] == now - 5 * 60_000
+        protections.observe_matrix(member_event(SPAMMER, "leave", now, prev="join"))
+        assert (ROOM_A, SPAMMER) not in protections.joins
+        protections.observe_matrix(member_event(SPAMMER, "join", now - 61 * 60_000))
+        assert protections.check_matrix(link) is None  # joined over an hour ago
