@@ -12,9 +12,10 @@ How a user is matched (:meth:`PolicySet.is_banned_user`): user rules against the
 full MXID, then server rules against the MXID's server part (everything after
 the first ``:``, port included; localparts cannot contain ``:``). Only ``m.ban``
 and ``m.takedown`` (MSC4204) rules ban. Hashed rules (MSC4205) match when the
-SHA-256 of the MXID (or of its server) is the rule's. A rule that names a ghost's exact MXID bans that Discord user
-(:func:`ghost_discord_id`); wildcard rules are evaluated per ghost through
-:meth:`PolicySet.is_banned_user`, never turned into Discord IDs.
+SHA-256 of the MXID (or of its server) is the rule's. A rule that names a ghost's
+exact MXID bans that Discord user (:func:`ghost_discord_id`); wildcard rules are
+evaluated per ghost through :meth:`PolicySet.is_banned_user`, never turned into
+Discord IDs.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from bridge.ids import DiscordUserID
 from moderation.policy_rules import (
     BAN,
     LEGACY_BAN,
-    TAKEDOWN,
     POLICY_EVENT_TYPES,
+    TAKEDOWN,
     NotPolicyEvent,
     PolicyKind,
     PolicyRule,
@@ -53,6 +54,7 @@ __all__ = [
     "BAN_MEMBERS",
     "LEGACY_BAN",
     "POLICY_EVENT_TYPES",
+    "TAKEDOWN",
     "NotPolicyEvent",
     "PolicyKind",
     "PolicyMatch",
@@ -65,7 +67,6 @@ __all__ = [
     "RuleRejected",
     "RuleRemoval",
     "RuleUpsert",
-    "TAKEDOWN",
     "ban_level",
     "bridge_namespace",
     "check_new_rule",
