@@ -15,6 +15,7 @@ from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
 from bridge.db import PortalRow
 from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
+from moderation.lockdown_gate import is_paused
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     """Returns the Discord message IDs created (empty when not relayed)."""
     if ctx.namer.is_bridge_owned(message.sender):
         return []  # ghosts and the bot: their events came from Discord
+    if await is_paused(ctx, "matrix", message.sender, message.room_id):
+        return []  # a lockdown holds new accounts' messages (moderation.lockdown)
     if message.msgtype in MEDIA_MSGTYPES:
         return await relay_matrix_media(ctx, message)
     if message.msgtype not in RELAYED_MSGTYPES:

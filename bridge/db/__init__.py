@@ -13,6 +13,7 @@ from bridge.db.channels import (
     RuleOverrideStore,
 )
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
+from bridge.db.lockdown import LockdownRow, LockdownStore, SavedValue
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
     AuditEntry,
@@ -63,6 +64,8 @@ __all__ = [
     "LinkDirection",
     "LinkRow",
     "LinkStore",
+    "LockdownRow",
+    "LockdownStore",
     "MessageMap",
     "MessageRow",
     "OutboxRow",
@@ -79,6 +82,7 @@ __all__ = [
     "ReactionStore",
     "RuleOverride",
     "RuleOverrideStore",
+    "SavedValue",
     "Side",
     "SpaceRow",
     "SpaceStore",
@@ -130,3 +134,4 @@ class Stores:
         self.polls = PollStore(db)
         self.spaces = SpaceStore(db)
         self.web_accounts = WebAccountStore(db)
+        self.lockdown = LockdownStore(db)
