@@ -577,9 +577,9 @@ def help_text(prefix: str = DEFAULT_PREFIX, tr: Translator | None = None) -> str
                 p=p,
             ),
             tr._(
-                "{p} lockdown on [30m]: close the rooms to newcomers, slow Discord down and "
-                "hold new accounts' messages; {p} lockdown off lifts it, {p} lockdown shows "
-                "it (also: {p} verrouiller, {p} deverrouiller)",
+                "{p} lockdown on|off [30m]: close the doors to newcomers on both sides, or "
+                "open them again; alone, shows the state "
+                "(also: {p} verrouiller, {p} deverrouiller, {p} verrouillage)",
                 p=p,
             ),
             tr._("{p} help: show this help (also: {p} aide)", p=p),
