@@ -2,7 +2,7 @@
 
 Turned on by ``!mod lockdown on [duration]`` (moderators' room or channel) or by a
 join wave (``moderation.lockdown.join_wave``: N joins within T seconds, Discord
-server and bridged Matrix rooms counted together). While it holds:
+server and bridged Matrix rooms counted together, one per person). While it holds:
 
 - portal rooms that anyone (or any space member) could join switch to ``knock``
   (``invite`` when the room version has no knocking); members-only rooms are already
@@ -395,7 +395,8 @@ class LockdownService:
         joined_side: JoinSide = "discord" if side == "discord" else "matrix"
         await self.mctx.stores.lockdown.note_join(joined_side, user_id, at)
         wave = self.mctx.config.lockdown.join_wave
-        if not wave.enabled or not self.wave.add(self.monotonic()) or self.state.active:
+        joined = self.wave.add(self.monotonic(), f"{joined_side}:{user_id}")
+        if not wave.enabled or not joined or self.state.active:
             return False
         log.warning("lockdown.join-wave joins=%s seconds=%s", wave.joins, wave.seconds)
         tr = self.mctx.tr

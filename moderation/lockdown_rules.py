@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -50,11 +49,12 @@ class LockdownState:
 
 
 class JoinWave:
-    """Joins seen in the last ``seconds``; :meth:`add` says when ``joins`` are reached.
+    """Who joined in the last ``seconds``; :meth:`add` says when ``joins`` are reached.
 
-    The window slides: a join older than ``seconds`` no longer counts. After a wave is
-    reported the count starts again from zero, so one raid reports once per ``joins``
-    joins, not at every join past the threshold.
+    Joins are counted per person (a side and a user ID): one member joining ten
+    bridged rooms is one join, not a wave. The window slides: a join older than
+    ``seconds`` no longer counts. After a wave is reported the count starts again from
+    zero, so one raid reports once per ``joins`` joins, not at every join past it.
     """
 
     def __init__(self, joins: int, seconds: float) -> None:
@@ -62,21 +62,29 @@ class JoinWave:
             raise ValueError("a join wave needs at least one join and a positive window")
         self.joins = joins
         self.seconds = seconds
-        self._times: deque[float] = deque()
+        self._last: dict[str, float] = {}  # who -> when they last joined (oldest first)
 
-    def add(self, now: float) -> bool:
-        """One join at ``now`` (seconds, any monotonic clock); True when it makes a wave."""
-        self._times.append(now)
-        while self._times and now - self._times[0] > self.seconds:
-            self._times.popleft()
-        if len(self._times) >= self.joins:
-            self._times.clear()
+    def _expire(self, now: float) -> None:
+        for who, moment in list(self._last.items()):
+            if now - moment <= self.seconds:
+                break
+            del self._last[who]
+
+    def add(self, now: float, who: str | None = None) -> bool:
+        """One join at ``now`` (seconds, any monotonic clock) by ``who`` (None: someone
+        new each time); True when it makes a wave."""
+        self._expire(now)
+        key = who if who is not None else f"#{len(self._last)}@{now}"
+        self._last.pop(key, None)
+        self._last[key] = now
+        if len(self._last) >= self.joins:
+            self._last.clear()
             return True
         return False
 
     def count(self, now: float) -> int:
-        """Joins still inside the window at ``now``."""
-        return sum(1 for moment in self._times if now - moment <= self.seconds)
+        """People who joined inside the window at ``now``."""
+        return sum(1 for moment in self._last.values() if now - moment <= self.seconds)
 
 
 def room_version_has_knock(version: str) -> bool:
@@ -109,7 +117,8 @@ def is_new_account(
     by that measure (they were there before the bridge counted)."""
     if discord_user_id is not None and new_account_days > 0:
         age_ms = now_ms - discord_account_created_ms(discord_user_id)
-        if age_ms < new_account_days * 86_400_000:
+        # An ID from the future (a clock off, a made-up ID) says nothing either way.
+        if 0 <= age_ms < new_account_days * 86_400_000:
             return True
     if first_join_ms is not None and new_member_minutes > 0:
         return now_ms - first_join_ms < new_member_minutes * 60_000

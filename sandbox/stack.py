@@ -73,6 +73,8 @@ class StackOptions:
     # Where the emulator's state is saved (every few seconds and at stop) and loaded
     # from at start, so a restart keeps the Discord side; None: memory only.
     emulator_state: Path | None = None
+    # More keys of the bridge config's moderation section (e.g. lockdown settings).
+    moderation: dict[str, Any] = field(default_factory=dict)
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -146,7 +148,7 @@ def bridge_config_data(
             **({"sender_burst": opts.sender_burst} if opts.sender_burst else {}),
         },
         "members": {"allowlist": list(opts.members_allowlist)},
-        "moderation": {"moderators": list(opts.moderators)},
+        "moderation": {"moderators": list(opts.moderators), **opts.moderation},
         # A bridge process logs to its own file, and BridgeProcess waits for its INFO
         # "bridge.started" line: never quieter than INFO there.
         "logging": {"level": "INFO" if opts.bridge_subprocess else opts.log_level},

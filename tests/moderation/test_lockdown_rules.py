@@ -37,6 +37,15 @@ def test_join_wave_needs_n_joins_within_the_window() -> None:
     assert wave.add(12.3)
 
 
+def test_join_wave_counts_people_not_rooms() -> None:
+    wave = JoinWave(joins=3, seconds=10)
+    # One member joining many bridged rooms at once is one join.
+    assert not any(wave.add(0.1 * n, "matrix:@alice:example.org") for n in range(20))
+    assert wave.count(2.0) == 1
+    assert not wave.add(2.1, "discord:1")
+    assert wave.add(2.2, "matrix:@bob:example.org")
+
+
 def test_join_wave_slow_joins_never_make_a_wave() -> None:
     wave = JoinWave(joins=20, seconds=30)
     assert not any(wave.add(second * 2.0) for second in range(200))  # one join every 2 s
@@ -80,6 +89,9 @@ def test_who_is_new() -> None:
     # Matrix users: only the first join counts; never seen joining = not new.
     assert is_new_account(first_join_ms=NOW - 1000, **common)
     assert not is_new_account(first_join_ms=None, **common)
+    # An ID from the future is no evidence of a young account.
+    future = snowflake_at(NOW + 400 * DAY)
+    assert not is_new_account(first_join_ms=None, discord_user_id=future, **common)
     # Both measures off: nobody is new.
     off = {"now_ms": NOW, "new_member_minutes": 0, "new_account_days": 0}
     assert not is_new_account(first_join_ms=NOW, discord_user_id=young, **off)
