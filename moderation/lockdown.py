@@ -105,7 +105,8 @@ class LockdownService:
 
     async def resume(self) -> None:
         """At start-up: the lockdown that held before the restart holds again (and is
-        lifted at once when its time passed meanwhile)."""
+        lifted at once when its time passed meanwhile); rooms, channels and guilds it
+        had not closed yet when the bridge stopped are closed now."""
         row = await self.mctx.stores.lockdown.get()
         if row is None or not row.active:
             return
@@ -115,8 +116,12 @@ class LockdownService:
         log.info("lockdown.resumed since=%s until=%s", row.since_ms, row.until_ms)
         if state.expired(self.now_ms()):
             await self.turn_off(actor=self.mctx.tr._(AUTO_ACTOR), source="auto")
-        else:
-            self._schedule()
+            return
+        # Finish what a stop may have cut short (closing is idempotent: what is closed
+        # already, or slowed enough, is left as it is).
+        async with self._lock:
+            await self._close(state.reason or self.mctx.tr._("lockdown"))
+        self._schedule()
 
     def _schedule(self) -> None:
         self.cancel_timer()

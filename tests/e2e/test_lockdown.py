@@ -3,7 +3,8 @@ bridge: ``!mod lockdown on`` from Element closes the public rooms (knock), slows
 Discord channels and raises the verification level, holds a new Discord account's
 message while an old member's passes; ``!mod lockdown off`` puts everything back; a
 join wave of Discord accounts turns it on by itself; a short lockdown lifts itself; a
-hashed (MSC4205) ban rule bans a Discord user on both sides.
+hashed (MSC4205) ban rule bans a Discord user on both sides; a restart keeps the
+lockdown and still lifts it on time.
 
 These run on the shared stack: every test lifts the lockdown it caused, even on failure.
 """
@@ -188,6 +189,23 @@ async def test_a_short_lockdown_lifts_itself(
     assert verification(stack) == 0 and slowmode(stack, PUBLIC) == 0
     entries = await stack.bridge.ctx.stores.audit.recent(5)  # type: ignore[union-attr]
     assert entries[0].action == "lockdown-off" and entries[0].source == "auto"
+
+
+async def test_a_restart_keeps_the_lockdown_and_lifts_it_on_time(
+    stack: SandboxStack, matrix_carol: MatrixUser, lifted: None
+) -> None:
+    public = await room_of(stack, PUBLIC)
+    await command(matrix_carol, stack, "!mod lockdown on 25s")
+    await eventually(lambda: closed(stack, public, "knock"), "public room not knock-only", 30)
+    until = lockdown(stack).until_ms
+    await stack.stop_bridge()
+    await stack.start_bridge()
+    # The new process read the lockdown back: still on, same end, rooms still closed.
+    assert lockdown(stack).active and lockdown(stack).until_ms == until
+    assert await join_rule(stack, public) == "knock" and verification(stack) == 3
+    await eventually(lambda: _true(not lockdown(stack).active), "not lifted after restart", 90)
+    await eventually(lambda: closed(stack, public, "public"), "join rule not restored", 30)
+    assert verification(stack) == 0 and slowmode(stack, PUBLIC) == 0
 
 
 async def membership(user: MatrixUser, room: RoomID, target: str) -> str | None:

@@ -324,3 +324,21 @@ async def test_discord_moderators_channel_commands(tmp_path: Path) -> None:
         assert h.mctx.state.lockdown.active and port.levels == {GUILD: 3}
         assert h.mctx.state.lockdown.until_ms == int(NOW * 1000) + 7200_000
         h.mctx.lockdown.cancel_timer()  # type: ignore[union-attr]
+
+
+async def test_resume_finishes_a_lockdown_cut_short_by_a_stop(tmp_path: Path) -> None:
+    from bridge.db import LockdownRow
+
+    async with moderation_context(tmp_path) as h:
+        setup_rooms(h)
+        port, clock = FakeDiscordLockdown(), Clock()
+        # The bridge stopped right after recording the lockdown, before closing anything.
+        until = int(NOW * 1000) + 600_000
+        await h.stores.lockdown.put(LockdownRow(True, int(NOW * 1000), until, MODERATOR, ""))
+        lockdown = service(h, port, clock)
+        await lockdown.resume()
+        assert join_rules_now(h, ROOM_A) == {"join_rule": "knock"}
+        assert port.levels == {GUILD: 3} and port.slowmodes[CHANNEL_A] == 30
+        lockdown.cancel_timer()
+        await lockdown.turn_off(actor=MODERATOR, source="matrix")
+        assert join_rules_now(h, ROOM_A) == {"join_rule": "public"} and port.levels == {GUILD: 1}
