@@ -76,6 +76,15 @@ class MatrixPort(Protocol):
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None: ...
 
+    async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
+        """The room's joined members and their display names (from the bridge's cache,
+        loaded once per room, then kept current from member events)."""
+        ...
+
+    def roster_version(self, room_id: RoomID) -> int:
+        """A number that changes whenever a member event of the room arrives."""
+        ...
+
     async def send_edit(
         self,
         room_id: RoomID,
@@ -186,6 +195,20 @@ class DiscordPort(Protocol):
         self, guild_id: GuildID, user_id: DiscordUserID
     ) -> DiscordAuthor | None:
         """A member's profile in the guild (nickname first); None if not a member."""
+        ...
+
+    def member_names(self, guild_id: GuildID) -> list[DiscordAuthor]:
+        """The guild's members as the gateway's cache knows them (nick, global name,
+        username); empty when the bot is not in the guild."""
+        ...
+
+    def members_version(self, guild_id: GuildID) -> int:
+        """A number that changes whenever a member of the guild joins, leaves or is
+        renamed."""
+        ...
+
+    def bot_name(self) -> str | None:
+        """The bot's own name on Discord (None before the gateway is ready)."""
         ...
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None: ...

@@ -131,3 +131,42 @@ def member_author(
     guild = client.get_guild(guild_id)
     member = guild.get_member(user_id) if guild is not None else None
     return author_from(member) if member is not None else None
+
+
+class MemberNames:
+    """Guild members' names from the gateway's cache, for name clashes
+    (bridge.actions.name_clash), and a count of member changes per guild so that
+    what was computed from them can be kept until a member joins, leaves or is
+    renamed. A guild whose members are not all cached is listed through the gateway
+    in the background (once); its count changes when the list arrives."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+        self._versions: dict[int, int] = {}
+        self._chunking: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def changed(self, guild_id: int) -> None:
+        self._versions[guild_id] = self._versions.get(guild_id, 0) + 1
+
+    def version(self, guild_id: GuildID) -> int:
+        return self._versions.get(guild_id, 0)
+
+    def members(self, guild_id: GuildID) -> list[DiscordAuthor]:
+        guild = self._client.get_guild(guild_id)
+        if guild is None:
+            return []
+        if not guild.chunked and guild.id not in self._chunking:
+            self._chunking.add(guild.id)
+            task = asyncio.get_running_loop().create_task(self._chunk(guild))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return [author_from(m) for m in guild.members]
+
+    async def _chunk(self, guild: discord.Guild) -> None:
+        try:
+            await asyncio.wait_for(guild.chunk(cache=True), CHUNK_TIMEOUT)
+        except (TimeoutError, discord.HTTPException, discord.ClientException) as exc:
+            log.warning("discord.members-partial guild=%s error=%s", guild.id, exc)
+            self._chunking.discard(guild.id)  # tried again on the next message
+        self.changed(guild.id)

@@ -62,6 +62,10 @@ class MatrixTransport:
         self._media: MatrixMediaClient | None = None
         # (room, user) -> (display name, avatar mxc) from their member event
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
+        # room -> joined members' display names, loaded once per room (member_names),
+        # then kept current from member events; each room's count of member changes.
+        self._rosters: dict[RoomID, dict[UserID, str | None]] = {}
+        self._roster_versions: dict[RoomID, int] = {}
         # Sends whose answer was lost (bridge.transport.matrix_txn).
         self._uncertain = UncertainSends()
         self.power = MatrixPower(lambda: self.bot)
@@ -143,6 +147,19 @@ class MatrixTransport:
                 self._profiles[key] = (member.displayname, member.avatar_url or None)
             else:
                 self._profiles.pop(key, None)
+            self._roster_changed(key[0], key[1], member)
+
+    def _roster_changed(
+        self, room_id: RoomID, user_id: UserID, member: MemberStateEventContent
+    ) -> None:
+        self._roster_versions[room_id] = self._roster_versions.get(room_id, 0) + 1
+        roster = self._rosters.get(room_id)
+        if roster is None:
+            return
+        if member.membership == Membership.JOIN:
+            roster[user_id] = member.displayname
+        else:
+            roster.pop(user_id, None)
 
     # Pure translations of raw room events (bridge.transport.matrix_events).
     parse_event = staticmethod(matrix_events.parse_event)
@@ -474,6 +491,21 @@ class MatrixTransport:
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
         return (await self._profile(room_id, user_id))[0]
+
+    async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
+        roster = self._rosters.get(room_id)
+        if roster is None:
+            try:
+                members = await self.bot.get_joined_members(room_id)
+            except MatrixRequestError as exc:  # not cached: asked again next time
+                log.warning("matrix.members-unknown room=%s error=%s", room_id, exc)
+                return {}
+            roster = {UserID(user): m.displayname for user, m in members.items()}
+            self._rosters[room_id] = roster
+        return roster
+
+    def roster_version(self, room_id: RoomID) -> int:
+        return self._roster_versions.get(room_id, 0)
 
     async def avatar_mxc(self, room_id: RoomID, user_id: UserID) -> str | None:
         avatar = (await self._profile(room_id, user_id))[1]

@@ -58,6 +58,9 @@ class FakeMatrix:
         # (room, sender, target, key, shortcode) of every m.reaction sent
         self.reactions: list[tuple[RoomID, UserID, EventID, str, str | None]] = []
         self.messages: dict[EventID, MatrixMessage] = {}
+        # member events seen (the roster's version) and member lists read
+        self.roster_changes = 0
+        self.member_list_reads = 0
         self.room_pingers: set[UserID] = set()
         self.typing: list[tuple[RoomID, UserID, int]] = []
         self.avatars: dict[UserID, str] = {}
@@ -118,6 +121,21 @@ class FakeMatrix:
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
         return self.names.get((room_id, user_id))
+
+    async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
+        """Joined members: every (room, user) with a name or joined through the bridge."""
+        self.member_list_reads += 1
+        members: dict[UserID, str | None] = {u: None for r, u in self.joined if r == room_id}
+        members.update({u: n for (r, u), n in self.names.items() if r == room_id})
+        return members
+
+    def roster_version(self, room_id: RoomID) -> int:
+        return self.roster_changes
+
+    def set_name(self, room_id: RoomID, user_id: UserID, name: str) -> None:
+        """A member event: the user's display name in the room changed."""
+        self.names[(room_id, user_id)] = name
+        self.roster_changes += 1
 
     async def send_edit(
         self,
@@ -229,6 +247,18 @@ class FakeDiscord:
         # (it refuses for a webhook's poll: only the author may end a poll).
         self.ended_polls: list[tuple[ChannelID, MessageID]] = []
         self.may_end_polls = False
+        # The guild's members (name clashes) and how many member changes there were.
+        self.members: list[DiscordAuthor] = []
+        self.member_changes = 0
+
+    def member_names(self, guild_id: GuildID) -> list[DiscordAuthor]:
+        return list(self.members) if guild_id == GUILD else []
+
+    def members_version(self, guild_id: GuildID) -> int:
+        return self.member_changes
+
+    def bot_name(self) -> str | None:
+        return "Passerelle"
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)

@@ -1,0 +1,132 @@
+"""Names nobody can borrow: whether a name shown across the bridge looks like somebody
+else's, so that it is shown with an ID after it (as Element does).
+
+Matrix -> Discord: a Matrix sender's display name clashes when another Matrix user of
+the room, a member of the Discord guild (nickname, display name or username), the
+bridge's bot (on either side) or a bridge moderator holds a name that is the same
+or confusable with it (Unicode TR39 skeletons: :mod:`bridge.convert.confusables`).
+
+Discord -> Matrix: a ghost's name clashes when a real Matrix user of the room, the
+bridge's bot, a bridge moderator or another member of the guild holds such a name.
+
+Cheap on purpose: the room's members come from the Matrix transport's cache (loaded
+once per room, then kept current from member events), the guild's from discord.py's
+cache. Each side's index is built when first needed and kept until a member of that
+room or guild changes (each transport counts changes); answers are kept per
+(room, owner, name) under the same counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bridge.convert.confusables import NameIndex
+from bridge.ids import GuildID, RoomID, UserID
+
+if TYPE_CHECKING:  # the context holds this module's cache
+    from bridge.actions.context import BridgeContext
+
+log = logging.getLogger(__name__)
+
+# Who holds the bridge's own names (its bot on Matrix and on Discord).
+BRIDGE = "bridge"
+# Answers kept at most (dropped all at once beyond: they are cheap to recompute).
+MAX_ANSWERS = 10_000
+
+
+def discord_owner(user_id: int) -> str:
+    return f"discord:{int(user_id)}"
+
+
+@dataclass
+class NameClashes:
+    """The indexes and answers, kept in the bridge's context."""
+
+    rooms: dict[RoomID, tuple[int, NameIndex]] = field(default_factory=dict)
+    guilds: dict[GuildID, tuple[int, NameIndex]] = field(default_factory=dict)
+    answers: dict[tuple[RoomID, str, str], tuple[int, int, bool]] = field(default_factory=dict)
+
+
+async def _room_index(ctx: BridgeContext, room_id: RoomID) -> tuple[int, NameIndex]:
+    """Real Matrix users of the room (ghosts and the bot left out), moderators wherever
+    they are, and the bridge bot's name."""
+    cache = ctx.name_clashes
+    version = ctx.matrix.roster_version(room_id)
+    kept = cache.rooms.get(room_id)
+    if kept is not None and kept[0] == version:
+        return kept
+    members = await ctx.matrix.member_names(room_id)
+    namer = ctx.namer
+    index = NameIndex()
+    index.add(BRIDGE, ctx.config.appservice.bot_displayname)
+    for user, displayname in members.items():
+        if user == namer.bot_mxid or namer.parse_ghost(user) is not None:
+            continue
+        index.add(user, displayname or _localpart(user))
+    for moderator in ctx.config.moderation.moderators:
+        if moderator not in members:
+            index.add(moderator, await ctx.matrix.displayname(room_id, UserID(moderator)))
+    # The count read before the awaits: a change meanwhile rebuilds next time.
+    cache.rooms[room_id] = (version, index)
+    return version, index
+
+
+def _guild_index(ctx: BridgeContext, guild_id: GuildID) -> tuple[int, NameIndex]:
+    """Every cached member of the guild by all their names, and the bridge's bot."""
+    cache = ctx.name_clashes
+    version = ctx.discord.members_version(guild_id)
+    kept = cache.guilds.get(guild_id)
+    if kept is not None and kept[0] == version:
+        return kept
+    index = NameIndex()
+    index.add(BRIDGE, ctx.discord.bot_name())
+    members = ctx.discord.member_names(guild_id)
+    for member in members:
+        owner = discord_owner(member.id)
+        for name in (member.nick, member.global_name, member.username):
+            index.add(owner, name)
+    version = ctx.discord.members_version(guild_id)  # a background listing may have begun
+    cache.guilds[guild_id] = (version, index)
+    log.debug("names.guild-index guild=%s members=%s", guild_id, len(members))
+    return version, index
+
+
+async def _clashes(
+    ctx: BridgeContext, room_id: RoomID, guild_id: GuildID, owner: str, name: str
+) -> bool:
+    room_version, room_index = await _room_index(ctx, room_id)
+    guild_version, guild_index = _guild_index(ctx, guild_id)
+    key = (room_id, owner, name)
+    cache = ctx.name_clashes
+    kept = cache.answers.get(key)
+    if kept is not None and kept[:2] == (room_version, guild_version):
+        return kept[2]
+    clash = room_index.clashes(owner, name) or guild_index.clashes(owner, name)
+    if len(cache.answers) >= MAX_ANSWERS:
+        cache.answers.clear()
+    cache.answers[key] = (room_version, guild_version, clash)
+    if clash:
+        log.info("names.clash room=%s owner=%s", room_id, owner)
+    return clash
+
+
+async def matrix_name_clashes(
+    ctx: BridgeContext, room_id: RoomID, guild_id: GuildID, sender: UserID, name: str | None
+) -> bool:
+    """Whether the Matrix ``sender``'s display name (``name``; their localpart when
+    unset) looks like somebody else's in the room or the guild."""
+    return await _clashes(ctx, room_id, guild_id, sender, name or _localpart(sender))
+
+
+async def ghost_name_clashes(
+    ctx: BridgeContext, room_id: RoomID, guild_id: GuildID, user_id: int, name: str
+) -> bool:
+    """Whether a Discord user's shown name looks like somebody else's in the room
+    (real Matrix users) or the guild (other members)."""
+    return await _clashes(ctx, room_id, guild_id, discord_owner(user_id), name)
+
+
+def _localpart(mxid: str) -> str:
+    return mxid[1:].split(":", 1)[0] if mxid.startswith("@") else mxid
