@@ -61,6 +61,7 @@ class FakeMatrix:
         # member events seen (the roster's version) and member lists read
         self.roster_changes = 0
         self.member_list_reads = 0
+        self.profiles: dict[UserID, str] = {}
         self.room_pingers: set[UserID] = set()
         self.typing: list[tuple[RoomID, UserID, int]] = []
         self.avatars: dict[UserID, str] = {}
@@ -120,7 +121,8 @@ class FakeMatrix:
         self.rooms.append({"adopted": room_id, "name": name})
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
-        return self.names.get((room_id, user_id))
+        # A user not in the room: their global profile (the real one asks the server).
+        return self.names.get((room_id, user_id)) or self.profiles.get(user_id)
 
     async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
         """Joined members: every (room, user) with a name or joined through the bridge."""
@@ -250,6 +252,7 @@ class FakeDiscord:
         # The guild's members (name clashes) and how many member changes there were.
         self.members: list[DiscordAuthor] = []
         self.member_changes = 0
+        self.bot_username = "Passerelle"
 
     def member_names(self, guild_id: GuildID) -> list[DiscordAuthor]:
         return list(self.members) if guild_id == GUILD else []
@@ -258,7 +261,7 @@ class FakeDiscord:
         return self.member_changes
 
     def bot_name(self) -> str | None:
-        return "Passerelle"
+        return self.bot_username
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)
