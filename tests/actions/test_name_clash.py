@@ -71,7 +71,7 @@ async def test_matrix_user_named_like_a_discord_member(tmp_path: Path) -> None:
         portal = await _portal(ctx)
         room = portal.room_id
         mallory = UserID("@mallory:example.org")
-        matrix.set_name(room, mallory, "b\u043eb")  # Cyrillic о
+        matrix.set_name(room, mallory, "b\u043eb")  # Cyrillic o (U+043E)
         assert await sender_name(ctx, room, mallory) == (
             f"b\u043eb ({AT}mallory:example.org) (Matrix)"
         )
@@ -96,11 +96,11 @@ async def test_bridge_bot_and_moderators_are_protected(tmp_path: Path) -> None:
         assert ctx.config.appservice.bot_displayname == "Passerelle"
         matrix.set_name(room, mallory, "PASSERELLE")
         assert AT + "mallory" in await sender_name(ctx, room, mallory)
-        matrix.set_name(room, mallory, "bridge bоt")
+        matrix.set_name(room, mallory, "bridge b\u043et")
         assert AT + "mallory" in await sender_name(ctx, room, mallory)
         # A moderator who is not in the room: their name is protected all the same.
         matrix.profiles[moderator] = "Moderator Mo"
-        matrix.set_name(room, mallory, "Moderator Mо")
+        matrix.set_name(room, mallory, "Moderator M\u043e")
         assert moderator not in await matrix.member_names(room)
         assert AT + "mallory" in await sender_name(ctx, room, mallory)
         matrix.set_name(room, mallory, "Mallory")

@@ -20,7 +20,7 @@ def test_data_is_a_recent_unicode() -> None:
     ("text", "expected"),
     [
         ("alice", "alice"),
-        (CYRILLIC_A + "lice", "alice"),  # Cyrillic а -> Latin a
+        (CYRILLIC_A + "lice", "alice"),  # Cyrillic a -> Latin a
         ("m", "rn"),  # TR39 maps m to its prototype "rn"
         ("rn", "rn"),
         (FULLWIDTH_ALICE, "alice"),
