@@ -85,6 +85,10 @@ class MatrixPort(Protocol):
         """A number that changes whenever a member event of the room arrives."""
         ...
 
+    async def profile_name(self, user_id: UserID) -> str | None:
+        """A user's global display name (kept a few minutes); None if unknown."""
+        ...
+
     async def send_edit(
         self,
         room_id: RoomID,

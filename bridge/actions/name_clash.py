@@ -9,6 +9,9 @@ or confusable with it (Unicode TR39 skeletons: :mod:`bridge.convert.confusables`
 Discord -> Matrix: a ghost's name clashes when a real Matrix user of the room, the
 bridge's bot, a bridge moderator or another member of the guild holds such a name.
 
+A Matrix account and a Discord account linked on the members' page are one person:
+their names never clash with each other.
+
 Cheap on purpose: the room's members come from the Matrix transport's cache (loaded
 once per room, then kept current from member events), the guild's from discord.py's
 cache. Each side's index is built when first needed and kept until a member of that
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.convert.confusables import NameIndex
-from bridge.ids import GuildID, RoomID, UserID
+from bridge.ids import DiscordUserID, GuildID, RoomID, UserID
 
 if TYPE_CHECKING:  # the context holds this module's cache
     from bridge.actions.context import BridgeContext
@@ -46,7 +49,10 @@ class NameClashes:
 
     rooms: dict[RoomID, tuple[int, NameIndex]] = field(default_factory=dict)
     guilds: dict[GuildID, tuple[int, NameIndex]] = field(default_factory=dict)
-    answers: dict[tuple[RoomID, str, str], tuple[int, int, bool]] = field(default_factory=dict)
+    # (room, owner, name) -> (room count, guild count, who else holds the name)
+    answers: dict[tuple[RoomID, str, str], tuple[int, int, frozenset[str]]] = field(
+        default_factory=dict
+    )
 
 
 async def _room_index(ctx: BridgeContext, room_id: RoomID) -> tuple[int, NameIndex]:
@@ -66,8 +72,8 @@ async def _room_index(ctx: BridgeContext, room_id: RoomID) -> tuple[int, NameInd
             continue
         index.add(user, displayname or _localpart(user))
     for moderator in ctx.config.moderation.moderators:
-        if moderator not in members:
-            index.add(moderator, await ctx.matrix.displayname(room_id, UserID(moderator)))
+        if moderator not in members:  # not in the room: their name on their profile
+            index.add(moderator, await ctx.matrix.profile_name(UserID(moderator)))
     # The count read before the awaits: a change meanwhile rebuilds next time.
     cache.rooms[room_id] = (version, index)
     return version, index
@@ -93,9 +99,10 @@ def _guild_index(ctx: BridgeContext, guild_id: GuildID) -> tuple[int, NameIndex]
     return version, index
 
 
-async def _clashes(
+async def _others(
     ctx: BridgeContext, room_id: RoomID, guild_id: GuildID, owner: str, name: str
-) -> bool:
+) -> frozenset[str]:
+    """Who else (but ``owner``) holds a name that looks like ``name``."""
     room_version, room_index = await _room_index(ctx, room_id)
     guild_version, guild_index = _guild_index(ctx, guild_id)
     key = (room_id, owner, name)
@@ -103,13 +110,11 @@ async def _clashes(
     kept = cache.answers.get(key)
     if kept is not None and kept[:2] == (room_version, guild_version):
         return kept[2]
-    clash = room_index.clashes(owner, name) or guild_index.clashes(owner, name)
+    others = (room_index.holders(name) | guild_index.holders(name)) - {owner}
     if len(cache.answers) >= MAX_ANSWERS:
         cache.answers.clear()
-    cache.answers[key] = (room_version, guild_version, clash)
-    if clash:
-        log.info("names.clash room=%s owner=%s", room_id, owner)
-    return clash
+    cache.answers[key] = (room_version, guild_version, others)
+    return others
 
 
 async def matrix_name_clashes(
@@ -117,7 +122,14 @@ async def matrix_name_clashes(
 ) -> bool:
     """Whether the Matrix ``sender``'s display name (``name``; their localpart when
     unset) looks like somebody else's in the room or the guild."""
-    return await _clashes(ctx, room_id, guild_id, sender, name or _localpart(sender))
+    others = await _others(ctx, room_id, guild_id, sender, name or _localpart(sender))
+    if others and len(others) == 1 and next(iter(others)).startswith("discord:"):
+        link = await ctx.stores.links.by_matrix(sender)  # their own Discord account?
+        if link is not None and others == {discord_owner(link.discord_id)}:
+            return False
+    if others:
+        log.info("names.clash room=%s sender=%s", room_id, sender)
+    return bool(others)
 
 
 async def ghost_name_clashes(
@@ -125,7 +137,14 @@ async def ghost_name_clashes(
 ) -> bool:
     """Whether a Discord user's shown name looks like somebody else's in the room
     (real Matrix users) or the guild (other members)."""
-    return await _clashes(ctx, room_id, guild_id, discord_owner(user_id), name)
+    others = await _others(ctx, room_id, guild_id, discord_owner(user_id), name)
+    if others and len(others) == 1 and next(iter(others)).startswith("@"):
+        link = await ctx.stores.links.by_discord(DiscordUserID(user_id))  # their own?
+        if link is not None and others == {link.mxid}:
+            return False
+    if others:
+        log.info("names.clash room=%s discord_user=%s", room_id, user_id)
+    return bool(others)
 
 
 def _localpart(mxid: str) -> str:

@@ -102,11 +102,16 @@ class NameIndex:
         for key in name_keys(name):
             self._owners.setdefault(key, set()).add(owner)
 
+    def holders(self, name: str | None) -> frozenset[str]:
+        """Everybody holding a name that looks like ``name``."""
+        found: set[str] = set()
+        for key in name_keys(name):
+            found |= self._owners.get(key, set())
+        return frozenset(found)
+
     def clashes(self, owner: str, name: str | None) -> bool:
         """Whether somebody other than ``owner`` holds a name that looks like ``name``."""
-        return any(
-            holders - {owner} for key in name_keys(name) if (holders := self._owners.get(key))
-        )
+        return bool(self.holders(name) - {owner})
 
     def __len__(self) -> int:
         return len(self._owners)

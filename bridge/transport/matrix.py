@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 __all__ = ["MatrixEvent", "MatrixTransport", "MemoryASStateStore", "media_fields", "thread_root_of"]
 
 
+# How long a user's global display name is kept (bridge.actions.name_clash asks for
+# the moderators' names in rooms they are not in).
+PROFILE_NAME_TTL = 600.0
+
+
 class MemoryASStateStore(MemoryStateStore, ASStateStore):
     """mautrix's caches (membership, power levels, registration) kept in memory."""
 
@@ -66,6 +71,8 @@ class MatrixTransport:
         # then kept current from member events; each room's count of member changes.
         self._rosters: dict[RoomID, dict[UserID, str | None]] = {}
         self._roster_versions: dict[RoomID, int] = {}
+        # user -> (global display name, when read), for profile_name
+        self._profile_names: dict[UserID, tuple[str | None, float]] = {}
         # Sends whose answer was lost (bridge.transport.matrix_txn).
         self._uncertain = UncertainSends()
         self.power = MatrixPower(lambda: self.bot)
@@ -506,6 +513,17 @@ class MatrixTransport:
 
     def roster_version(self, room_id: RoomID) -> int:
         return self._roster_versions.get(room_id, 0)
+
+    async def profile_name(self, user_id: UserID) -> str | None:
+        kept = self._profile_names.get(user_id)
+        if kept is not None and time.monotonic() - kept[1] < PROFILE_NAME_TTL:
+            return kept[0]
+        try:
+            name = (await self.bot.get_profile(user_id)).displayname
+        except MatrixRequestError:
+            name = None
+        self._profile_names[user_id] = (name, time.monotonic())
+        return name
 
     async def avatar_mxc(self, room_id: RoomID, user_id: UserID) -> str | None:
         avatar = (await self._profile(room_id, user_id))[1]

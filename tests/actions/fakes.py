@@ -61,7 +61,7 @@ class FakeMatrix:
         # member events seen (the roster's version) and member lists read
         self.roster_changes = 0
         self.member_list_reads = 0
-        self.profiles: dict[UserID, str] = {}
+        self.profiles: dict[UserID, str] = {}  # global display names (profile_name)
         self.room_pingers: set[UserID] = set()
         self.typing: list[tuple[RoomID, UserID, int]] = []
         self.avatars: dict[UserID, str] = {}
@@ -121,8 +121,7 @@ class FakeMatrix:
         self.rooms.append({"adopted": room_id, "name": name})
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
-        # A user not in the room: their global profile (the real one asks the server).
-        return self.names.get((room_id, user_id)) or self.profiles.get(user_id)
+        return self.names.get((room_id, user_id))
 
     async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
         """Joined members: every (room, user) with a name or joined through the bridge."""
@@ -133,6 +132,9 @@ class FakeMatrix:
 
     def roster_version(self, room_id: RoomID) -> int:
         return self.roster_changes
+
+    async def profile_name(self, user_id: UserID) -> str | None:
+        return self.profiles.get(user_id)
 
     def set_name(self, room_id: RoomID, user_id: UserID, name: str) -> None:
         """A member event: the user's display name in the room changed."""

@@ -158,3 +158,26 @@ async def test_ghosts_named_alike_in_the_guild(tmp_path: Path) -> None:
         assert matrix.ghosts[ctx.namer.ghost_mxid(twin.id)][0] == "B\u043eb (@b0b_fan) (Discord)"
         await relay_discord_message(ctx, discord_msg(2, BOB))
         assert matrix.ghosts[ctx.namer.ghost_mxid(BOB.id)][0] == "Bob (@bob) (Discord)"
+
+
+async def test_linked_accounts_are_one_person(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        discord.members = [BOB, CAROL_D]
+        portal = await _portal(ctx)
+        room = portal.room_id
+        matrix.set_name(room, CAROL, "Carol")
+        ghost = ctx.namer.ghost_mxid(CAROL_D.id)
+        # Not linked: Matrix Carol and Discord Carol are told apart both ways.
+        assert AT + "carol:example.org" in await sender_name(ctx, room, CAROL)
+        await relay_discord_message(ctx, discord_msg(1, CAROL_D))
+        assert matrix.ghosts[ghost][0] == "Carol (@carol_d) (Discord)"
+        # Linked on the members' page: one person, one name on both sides.
+        await ctx.stores.links.link(CAROL, CAROL_D.id)
+        assert await sender_name(ctx, room, CAROL) == "Carol (Matrix)"
+        await relay_discord_message(ctx, discord_msg(2, CAROL_D))
+        assert matrix.ghosts[ghost][0] == "Carol (Discord)"
+        # Somebody else with the name still makes both show their IDs.
+        matrix.set_name(room, ALICE_1, "car\u043el")
+        assert AT + "carol:example.org" in await sender_name(ctx, room, CAROL)
+        await relay_discord_message(ctx, discord_msg(3, CAROL_D))
+        assert matrix.ghosts[ghost][0] == "Carol (@carol_d) (Discord)"

@@ -26,6 +26,10 @@ class _Bot:
         self.reads += 1
         return {ALICE: Member(membership=Membership.JOIN, displayname="Alice")}
 
+    async def get_profile(self, user_id: UserID) -> Any:
+        self.reads += 1
+        return SimpleNamespace(displayname=f"name of {user_id}")
+
 
 class _Transport(MatrixTransport):
     fake_bot = _Bot()
@@ -63,6 +67,14 @@ async def test_room_roster_is_read_once_then_follows_member_events() -> None:
     await transport.observe_state(member_event(ALICE, "leave"))
     assert await transport.member_names(ROOM) == {BOB: "alice"}
     assert transport.roster_version(ROOM) == before + 2
+    assert transport.fake_bot.reads == 1
+
+
+async def test_global_profile_names_are_kept_a_while() -> None:
+    transport = _Transport("http://hs", "token", UserID("@bot:example.org"), "Bot")
+    transport.fake_bot = _Bot()
+    assert await transport.profile_name(BOB) == f"name of {BOB}"
+    assert await transport.profile_name(BOB) == f"name of {BOB}"
     assert transport.fake_bot.reads == 1
 
 
