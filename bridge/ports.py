@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from bridge.db import WebhookRow
@@ -83,6 +84,11 @@ class MatrixPort(Protocol):
 
     def roster_version(self, room_id: RoomID) -> int:
         """A number that changes whenever a member event of the room arrives."""
+        ...
+
+    def roster_changes(self, room_id: RoomID, since: int) -> frozenset[UserID] | None:
+        """The members whose member event arrived after ``since`` (a roster_version);
+        None when that is no longer known."""
         ...
 
     async def profile_name(self, user_id: UserID) -> str | None:
@@ -201,14 +207,22 @@ class DiscordPort(Protocol):
         """A member's profile in the guild (nickname first); None if not a member."""
         ...
 
-    def member_names(self, guild_id: GuildID) -> list[DiscordAuthor]:
+    def member_names(
+        self, guild_id: GuildID, only: Collection[DiscordUserID] | None = None
+    ) -> list[DiscordAuthor]:
         """The guild's members as the gateway's cache knows them (nick, global name,
-        username); empty when the bot is not in the guild."""
+        username), or those of ``only`` still members; empty when the bot is not in
+        the guild."""
         ...
 
     def members_version(self, guild_id: GuildID) -> int:
         """A number that changes whenever a member of the guild joins, leaves or is
         renamed."""
+        ...
+
+    def member_changes(self, guild_id: GuildID, since: int) -> frozenset[DiscordUserID] | None:
+        """The members who joined, left or were renamed after ``since`` (a
+        members_version); None when that is not known."""
         ...
 
     def bot_name(self) -> str | None:

@@ -69,6 +69,13 @@ def name_keys(name: str | None) -> frozenset[str]:
     """The keys under which ``name`` is compared (empty when nothing visible is left):
     its skeleton and the skeleton of its case-folded form, after the cleaning every
     shown name gets (invisible characters dropped, spaces squeezed)."""
+    if not name or not isinstance(name, str):
+        return frozenset()
+    return _name_keys(name)
+
+
+@functools.lru_cache(maxsize=1 << 17)  # a large guild's members, each by several names
+def _name_keys(name: str) -> frozenset[str]:
     cleaned = clean_name(name, limit=1000)
     if not cleaned:
         return frozenset()
@@ -88,6 +95,7 @@ class NameIndex:
     the same way: anybody else whose name looks like theirs clashes."""
 
     _owners: dict[str, set[str]] = field(default_factory=dict)
+    _keys: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, holders: Iterable[tuple[str, Iterable[str | None]]]) -> NameIndex:
@@ -101,6 +109,16 @@ class NameIndex:
     def add(self, owner: str, name: str | None) -> None:
         for key in name_keys(name):
             self._owners.setdefault(key, set()).add(owner)
+            self._keys.setdefault(owner, set()).add(key)
+
+    def remove(self, owner: str) -> None:
+        """Forget every name of ``owner`` (they left, or are about to be re-added)."""
+        for key in self._keys.pop(owner, set()):
+            holders = self._owners.get(key)
+            if holders is not None:
+                holders.discard(owner)
+                if not holders:
+                    del self._owners[key]
 
     def holders(self, name: str | None) -> frozenset[str]:
         """Everybody holding a name that looks like ``name``."""

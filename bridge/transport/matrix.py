@@ -28,6 +28,7 @@ from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixMedia, MatrixMessage, MatrixText, RoomPowerLevels
 from bridge.transport import matrix_events, matrix_spaces
 from bridge.transport.appservice_http import MediaStream
+from bridge.transport.change_log import ChangeLog
 from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
 from bridge.transport.matrix_media import MatrixMediaClient
 from bridge.transport.matrix_power import MatrixPower
@@ -68,9 +69,9 @@ class MatrixTransport:
         # (room, user) -> (display name, avatar mxc) from their member event
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
         # room -> joined members' display names, loaded once per room (member_names),
-        # then kept current from member events; each room's count of member changes.
+        # then kept current from member events; which members changed in each room.
         self._rosters: dict[RoomID, dict[UserID, str | None]] = {}
-        self._roster_versions: dict[RoomID, int] = {}
+        self._roster_changes: ChangeLog[RoomID, UserID] = ChangeLog()
         # user -> (global display name, when read), for profile_name
         self._profile_names: dict[UserID, tuple[str | None, float]] = {}
         # Sends whose answer was lost (bridge.transport.matrix_txn).
@@ -159,7 +160,7 @@ class MatrixTransport:
     def _roster_changed(
         self, room_id: RoomID, user_id: UserID, member: MemberStateEventContent
     ) -> None:
-        self._roster_versions[room_id] = self._roster_versions.get(room_id, 0) + 1
+        self._roster_changes.record(room_id, user_id)
         roster = self._rosters.get(room_id)
         if roster is None:
             return
@@ -512,7 +513,10 @@ class MatrixTransport:
         return roster
 
     def roster_version(self, room_id: RoomID) -> int:
-        return self._roster_versions.get(room_id, 0)
+        return self._roster_changes.version(room_id)
+
+    def roster_changes(self, room_id: RoomID, since: int) -> frozenset[UserID] | None:
+        return self._roster_changes.since(room_id, since)
 
     async def profile_name(self, user_id: UserID) -> str | None:
         kept = self._profile_names.get(user_id)

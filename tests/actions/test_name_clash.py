@@ -121,12 +121,16 @@ async def test_indexes_are_built_once_and_follow_member_changes(tmp_path: Path) 
         await relay_matrix_message(ctx, matrix_msg(room, "$b", ALICE_1))
         assert matrix.member_list_reads == 2
         assert AT + "alice:one.example" in discord.executed[-1][1].username
-        # A Discord member renamed: the guild's index follows too.
-        discord.members = [replace(CAROL_D, nick="carol")]
-        discord.member_changes += 1
-        matrix.set_name(room, CAROL, "Carol")
+        # A Discord member joins, then is renamed: the guild's index follows.
+        matrix.set_name(room, CAROL, "Caro")
+        discord.set_member(CAROL_D)
         await relay_matrix_message(ctx, matrix_msg(room, "$c", CAROL))
+        assert discord.executed[-1][1].username == "Caro (Matrix)"
+        discord.set_member(replace(CAROL_D, nick="car\u043e"))
+        await relay_matrix_message(ctx, matrix_msg(room, "$d", CAROL))
         assert AT + "carol:example.org" in discord.executed[-1][1].username
+        # The member list was read once more per roster change, never per message.
+        assert matrix.member_list_reads == 3
 
 
 async def test_ghost_named_like_a_matrix_user_gets_its_username(tmp_path: Path) -> None:

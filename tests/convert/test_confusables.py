@@ -92,3 +92,17 @@ def test_index_two_holders_of_one_name_both_clash() -> None:
     assert index.clashes("@alice:one.org", "alice")
     assert index.clashes("@alice:two.org", "alice")
     assert len(index) == 1  # alice and its case-folded form share one skeleton
+
+
+def test_index_forgets_who_left() -> None:
+    index = NameIndex()
+    index.add("@alice:one.org", "alice")
+    index.add("@alice:two.org", "\u0430lice")
+    index.add("discord:1", "Alice")
+    index.remove("@alice:two.org")
+    assert index.holders("alice") == {"@alice:one.org", "discord:1"}
+    index.remove("discord:1")
+    index.remove("discord:404")  # never there: nothing happens
+    assert not index.clashes("@alice:one.org", "alice")
+    index.remove("@alice:one.org")
+    assert len(index) == 0

@@ -67,6 +67,8 @@ async def test_room_roster_is_read_once_then_follows_member_events() -> None:
     await transport.observe_state(member_event(ALICE, "leave"))
     assert await transport.member_names(ROOM) == {BOB: "alice"}
     assert transport.roster_version(ROOM) == before + 2
+    assert transport.roster_changes(ROOM, before) == {ALICE, BOB}
+    assert transport.roster_changes(ROOM, before + 1) == {ALICE}
     assert transport.fake_bot.reads == 1
 
 
@@ -97,10 +99,14 @@ async def test_guild_members_and_their_count_of_changes() -> None:
     assert names.members(GuildID(2)) == []
     members = names.members(GuildID(1))
     assert [(m.username, m.global_name) for m in members] == [("bob", "Bob")]
-    # A partial cache is listed in the background, once; the count changes when done.
+    # A partial cache is listed in the background, once; then everybody has changed.
     await asyncio.wait_for(chunked.wait(), 5)
     await asyncio.sleep(0)
     assert names.version(GuildID(1)) == 1
+    assert names.since(GuildID(1), 0) is None
     names.members(GuildID(1))
-    names.changed(1)
+    names.changed(1, 5)
     assert names.version(GuildID(1)) == 2
+    assert names.since(GuildID(1), 1) == {5}
+    guild.get_member = lambda uid: guild.members[0] if uid == 5 else None
+    assert [m.username for m in names.members(GuildID(1), only=[5, 6])] == ["bob"]
