@@ -185,3 +185,25 @@ async def test_linked_accounts_are_one_person(tmp_path: Path) -> None:
         assert AT + "carol:example.org" in await sender_name(ctx, room, CAROL)
         await relay_discord_message(ctx, discord_msg(3, CAROL_D))
         assert matrix.ghosts[ghost][0] == "Carol (@carol_d) (Discord)"
+
+
+async def test_ghosts_cannot_borrow_the_bridge_or_a_moderator_name(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        moderator = UserID("@mod:example.org")
+        ctx.config = replace(
+            ctx.config, moderation=replace(ctx.config.moderation, moderators=(moderator,))
+        )
+        matrix.profiles[moderator] = "Moderator Mo"  # not in the room
+        discord.bot_username = "Bridge Bot"  # only the Matrix bot is called Passerelle
+        fake_bot = DiscordAuthor(DiscordUserID(2000000000000000007), "pb", global_name="PASSERELLE")
+        fake_mod = DiscordAuthor(DiscordUserID(2000000000000000008), "mm", nick="moderator mo")
+        honest = DiscordAuthor(DiscordUserID(2000000000000000010), "dan", global_name="Dan")
+        discord.members = [fake_bot, fake_mod, honest]
+        for n, author in enumerate((fake_bot, fake_mod, honest)):
+            await relay_discord_message(ctx, discord_msg(n + 1, author))
+        names = [matrix.ghosts[ctx.namer.ghost_mxid(a.id)][0] for a in (fake_bot, fake_mod, honest)]
+        assert names == [
+            "PASSERELLE (@pb) (Discord)",
+            "moderator mo (@mm) (Discord)",
+            "Dan (Discord)",
+        ]
