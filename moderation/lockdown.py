@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bridge.db import LockdownRow
+from bridge.db import LockdownRow, PortalRow
 from bridge.db.lockdown import JoinSide
 from bridge.i18n import N_, Translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
@@ -91,8 +91,11 @@ class LockdownService:
         self.wave = JoinWave(wave.joins, wave.seconds)
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
+        # Registers itself: the relay's gate tells held authors through it, commands
+        # find it on the context, and portals bridged during a lockdown are closed too.
         mctx.state.lockdown.tell = self.tell
         mctx.lockdown = self
+        mctx.bridge.portal_created.append(self.on_portal_created)
 
     @property
     def state(self) -> LockdownState:
@@ -222,6 +225,21 @@ class LockdownService:
                 name = await mctx.discord.guild_name(guild) or mctx.tr._("guild {id}", id=guild)
                 report.failed_guilds.append(name)
         return report
+
+    async def on_portal_created(self, portal: PortalRow) -> None:
+        """A channel bridged while a lockdown holds is closed like the others."""
+        if not self.state.active:
+            return
+        async with self._lock:
+            await self._lock_room(portal.room_id)
+            slowmode = self.mctx.config.lockdown.slowmode_seconds
+            if self.port is None or slowmode <= 0:
+                return
+            channel = portal.discord_channel_id
+            current = await self.port.slowmode(channel)
+            if current is not None and current < slowmode:
+                await self.mctx.stores.lockdown.save("channel", str(channel), str(current))
+                await self.port.set_slowmode(channel, slowmode, self.mctx.tr._("lockdown"))
 
     async def _lock_room(self, room_id: RoomID) -> bool | None:
         """True: closed now; None: nothing to do (already closed); False: refused."""

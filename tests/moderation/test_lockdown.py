@@ -342,3 +342,27 @@ async def test_resume_finishes_a_lockdown_cut_short_by_a_stop(tmp_path: Path) ->
         lockdown.cancel_timer()
         await lockdown.turn_off(actor=MODERATOR, source="matrix")
         assert join_rules_now(h, ROOM_A) == {"join_rule": "public"} and port.levels == {GUILD: 1}
+
+
+async def test_a_channel_bridged_during_a_lockdown_is_closed_too(tmp_path: Path) -> None:
+    from bridge.db import PortalRow
+
+    async with moderation_context(tmp_path) as h:
+        setup_rooms(h)
+        port, clock = FakeDiscordLockdown(), Clock()
+        lockdown = service(h, port, clock)
+        new_room, new_channel = RoomID("!new:example.org"), ChannelID(4000000000000000077)
+        h.matrix.state[new_room] = room_state("public")
+        port.slowmodes[new_channel] = 0
+        row = PortalRow(new_channel, GUILD, new_room, "new", "", "public")
+        await lockdown.on_portal_created(row)  # no lockdown: left open
+        assert join_rules_now(h, new_room) is None
+        await lockdown.turn_on(actor=MODERATOR, source="matrix")
+        lockdown.cancel_timer()
+        for hook in h.mctx.bridge.portal_created:
+            await hook(row)
+        assert join_rules_now(h, new_room) == {"join_rule": "knock"}
+        assert port.slowmodes[new_channel] == 30
+        await lockdown.turn_off(actor=MODERATOR, source="matrix")
+        assert join_rules_now(h, new_room) == {"join_rule": "public"}
+        assert port.slowmodes[new_channel] == 0
