@@ -33,6 +33,7 @@ from bridge.config_guilds import (
 )
 from bridge.config_keys import KeyTracker, yaml_problem
 from bridge.config_protections import ProtectionsConfig, parse_protections
+from bridge.config_lockdown import LockdownConfig, parse_lockdown
 from bridge.config_web import WebConfig, parse_web
 from bridge.i18n import LANGUAGES
 from bridge.ids import GhostNamer, GuildID, RoomID
@@ -201,6 +202,8 @@ class ModerationConfig:
     ban_scope: BanScope = "guild"
     # What is checked on every message before it is relayed (moderation.protections).
     protections: ProtectionsConfig = field(default_factory=ProtectionsConfig)
+    # Lockdown and join waves (bridge.config_lockdown).
+    lockdown: LockdownConfig = field(default_factory=LockdownConfig)
 
 
 @dataclass(frozen=True)
@@ -420,6 +423,7 @@ def _moderation(
         command_prefix=prefix,
         ban_scope="party" if ban_scope == "party" else "guild",
         protections=parse_protections(mod, burst, per_seconds),
+        lockdown=parse_lockdown(mod),
     )
 
 

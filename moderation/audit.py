@@ -74,6 +74,14 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         N_("[{source}] {actor} let {target} write again."),
         N_("[{source}] {actor} let {target} write again in {guild}."),
     ),
+    "lockdown-on": (
+        N_("[{source}] {actor} turned lockdown on."),
+        N_("[{source}] {actor} turned lockdown on in {guild}."),
+    ),
+    "lockdown-off": (
+        N_("[{source}] {actor} lifted the lockdown."),
+        N_("[{source}] {actor} lifted the lockdown in {guild}."),
+    ),
     "refused": (
         N_("[{source}] {actor} was refused for {target}."),
         N_("[{source}] {actor} was refused for {target} in {guild}."),

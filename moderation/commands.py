@@ -64,6 +64,7 @@ from mautrix.types import MatrixURI
 
 from bridge.convert.m2d.html import strip_reply_fallback
 from bridge.i18n import Translator, translator
+from moderation.lockdown_command import LOCKDOWN_ALIASES, LOCKDOWN_VERBS, Lockdown, parse_lockdown
 from moderation.policy import Refusal, check_new_rule
 from moderation.protections import commands as protection_commands
 from moderation.protections.commands import ListProtections, SwitchProtection, Unmute
@@ -95,6 +96,7 @@ __all__ = [
     "ListBans",
     "ListLists",
     "ListProtections",
+    "Lockdown",
     "Mxid",
     "Name",
     "NotFound",
@@ -172,7 +174,7 @@ class Help:
 
 
 Command: TypeAlias = (
-    Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help
+    Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help | Lockdown
     | ListProtections | SwitchProtection | Unmute
 )  # fmt: skip
 
@@ -190,7 +192,10 @@ class CommandError:
 # --------------------------------------------------------------------------- parsing
 
 _TARGET_VERBS: dict[str, type[Ban | Unban | Kick]] = {"ban": Ban, "unban": Unban, "kick": Kick}
-_VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help", *protection_commands.VERBS)
+_VERBS = (
+    "ban", "unban", "kick", "bans", "lists", "rule", "help",
+    *LOCKDOWN_VERBS, *protection_commands.VERBS,
+)  # fmt: skip
 # French aliases (read case- and accent-insensitively), listed in the help.
 ALIASES: dict[str, str] = {
     "bannir": "ban",
@@ -201,6 +206,7 @@ ALIASES: dict[str, str] = {
     "regle": "rule",
     "aide": "help",
     **protection_commands.ALIASES,
+    **LOCKDOWN_ALIASES,
 }
 
 # ``--force`` as a word of its own; phones turn ``--`` into an en or em dash.
@@ -277,6 +283,9 @@ def _parse_text(text: str, prefix: str, tr: Translator) -> Command | CommandErro
         return _parse_rule(rest, prefix, tr, force=bool(forced))
     if forced:
         return _force_misplaced(prefix, tr)
+    if verb in LOCKDOWN_VERBS:
+        lockdown = parse_lockdown(verb, rest, prefix, tr)
+        return lockdown if isinstance(lockdown, Lockdown) else CommandError(lockdown)
     if verb in _TARGET_VERBS:
         return _parse_target_command(verb, typed, rest, prefix, tr)
     if verb in ("bans", "lists"):
@@ -580,6 +589,12 @@ def help_text(prefix: str = DEFAULT_PREFIX, tr: Translator | None = None) -> str
             ),
             tr._(
                 "{p} rule unban <user or server>: remove that rule (also: {p} regle debannir)",
+                p=p,
+            ),
+            tr._(
+                "{p} lockdown on|off [30m]: close the doors to newcomers on both sides, or "
+                "open them again; alone, shows the state "
+                "(also: {p} verrouiller, {p} deverrouiller, {p} verrouillage)",
                 p=p,
             ),
             tr._(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.ids import RoomID
+from moderation.lockdown_rules import LockdownState
 from moderation.policy import PolicySet
 
 if TYPE_CHECKING:
@@ -27,3 +28,5 @@ class ModerationState:
     mod_room: RoomID | None = None
     # The protections checked on every message (moderation.protections), once started.
     protections: Protections | None = None
+    # The lockdown in force, if any (moderation.lockdown).
+    lockdown: LockdownState = field(default_factory=LockdownState)

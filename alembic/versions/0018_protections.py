@@ -7,7 +7,7 @@ protection muted and until when, so a restart still lifts each mute on time.
 channel's history after a reconnect (backfill) does not relay them after all.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017 (0016 is taken by another branch; renumber the chain when merging)
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ from bridge.db.channels import (
     RuleOverrideStore,
 )
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
+from bridge.db.lockdown import LockdownRow, LockdownStore, SavedValue
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
     AuditEntry,
@@ -68,6 +69,8 @@ __all__ = [
     "LinkDirection",
     "LinkRow",
     "LinkStore",
+    "LockdownRow",
+    "LockdownStore",
     "MessageMap",
     "MessageRow",
     "OutboxRow",
@@ -87,6 +90,7 @@ __all__ = [
     "ReactionStore",
     "RuleOverride",
     "RuleOverrideStore",
+    "SavedValue",
     "Side",
     "SpaceRow",
     "SpaceStore",
@@ -141,3 +145,4 @@ class Stores:
         self.protection_switches = ProtectionSwitchStore(db)
         self.protection_mutes = ProtectionMuteStore(db)
         self.protection_held = ProtectionHeldStore(db)
+        self.lockdown = LockdownStore(db)

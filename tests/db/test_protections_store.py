@@ -30,8 +30,8 @@ async def test_mutes_are_kept_until_removed(stores: Stores) -> None:
 
 async def test_migration_0018_down_and_up(stores: Stores, database_url: str) -> None:
     config = alembic_config(database_url)
-    await asyncio.to_thread(command.downgrade, config, "0015")
-    assert await current_revision(database_url) == "0015"
+    await asyncio.to_thread(command.downgrade, config, "0017")
+    assert await current_revision(database_url) == "0017"
     await asyncio.to_thread(command.upgrade, config, "0018")
     assert await current_revision(database_url) == "0018"
 
