@@ -32,8 +32,8 @@ from bridge.config_guilds import (
     parse_spaces,
 )
 from bridge.config_keys import KeyTracker, yaml_problem
-from bridge.config_protections import ProtectionsConfig, parse_protections
 from bridge.config_lockdown import LockdownConfig, parse_lockdown
+from bridge.config_protections import ProtectionsConfig, parse_protections
 from bridge.config_web import WebConfig, parse_web
 from bridge.i18n import LANGUAGES
 from bridge.ids import GhostNamer, GuildID, RoomID
