@@ -26,11 +26,13 @@ import gettext
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_timedelta as _babel_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_decimal
@@ -100,6 +102,21 @@ class Translator:
 
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return str(_babel_datetime(value, format=format, locale=self.language))
+
+    def date(self, value: date, format: str = "medium") -> str:
+        return str(_babel_date(value, format=format, locale=self.language))
+
+    def duration(self, seconds: float, *, add_direction: bool = False) -> str:
+        """``5 minutes`` / ``5 minutes``, ``3 hours`` / ``3 heures`` (the largest unit,
+        rounded); with ``add_direction``, ``in 5 minutes`` / ``dans 5 minutes``."""
+        return str(
+            _babel_timedelta(
+                timedelta(seconds=seconds),
+                threshold=1,
+                add_direction=add_direction,
+                locale=self.language,
+            )
+        )
 
     def join(self, items: list[str]) -> str:
         """``a, b and c`` / ``a, b et c``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bridge.actions.context import BridgeContext
 from bridge.convert.m2d.text import webhook_username
+from bridge.i18n import translator
 from bridge.ids import RoomID, UserID
 from bridge.media_links import media_link
 
@@ -19,4 +20,9 @@ async def sender_avatar_url(ctx: BridgeContext, room_id: RoomID, sender: UserID)
 async def sender_name(ctx: BridgeContext, room_id: RoomID, sender: UserID) -> str:
     """The webhook name: the room display name in the configured template."""
     displayname = await ctx.matrix.displayname(room_id, sender)
-    return webhook_username(displayname, sender, ctx.config.bridge.webhook_displayname)
+    return webhook_username(
+        displayname,
+        sender,
+        ctx.config.bridge.webhook_displayname,
+        translator(ctx.config.bridge.language),
+    )

@@ -25,11 +25,11 @@ from aiohttp import web
 
 from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink, withheld_rooms
 from bridge.config_web import WebConfig
+from bridge.i18n import Translator, normalize, translator
 from bridge.ids import DiscordUserID, GuildID, UserID
 from bridge.ratelimit import SenderLimiter
 from bridge.transport.web_clients import DiscordOAuth, Homeserver, Refused, Unavailable
 from bridge.web import names, security
-from bridge.i18n import Translator, normalize, translator
 from bridge.web.strings import ERRORS, LANGS, pick_lang
 from moderation.context import ModerationContext
 

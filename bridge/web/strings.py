@@ -33,9 +33,7 @@ ERRORS: Mapping[str, str] = {
     "err_name_taken": N_("That name is taken. Try another one."),
     "err_name_too_short": N_("That name is too short (at least 3 characters)."),
     "err_name_too_long": N_("That name is too long (at most 32 characters)."),
-    "err_name_bad_characters": N_(
-        "Use only lowercase letters without accents, digits and . _ -"
-    ),
+    "err_name_bad_characters": N_("Use only lowercase letters without accents, digits and . _ -"),
     "err_name_reserved": N_("That name is reserved. Choose another one."),
     "err_password": N_("The password needs at least 10 characters."),
     "err_login": N_("Wrong username or password."),
