@@ -25,6 +25,7 @@ import functools
 import gettext
 import io
 import logging
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -135,3 +136,39 @@ def for_locale(locale: str | None, configured: str) -> Translator:
     """A person's language when their side tells it (a Discord interaction's
     ``locale``), else the configured one."""
     return translator(normalize(locale, normalize(configured)))
+
+
+# -- the command line's language ---------------------------------------------------
+
+_cli_language: str | None = None
+
+
+def environment_language(environ: dict[str, str] | None = None) -> str | None:
+    """The language the shell asks for, as gettext reads it: ``LANGUAGE`` (a list
+    such as ``fr:en``), then ``LC_ALL``, ``LC_MESSAGES``, ``LANG``
+    (``fr_FR.UTF-8`` -> ``fr``); None when unset, ``C``/``POSIX`` or none of ours."""
+    env = os.environ if environ is None else environ
+    locale_value = next(
+        (env[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(name)), ""
+    )
+    if locale_value.split(".")[0] in ("C", "POSIX"):
+        return None  # gettext ignores LANGUAGE under the C locale
+    for tag in env.get("LANGUAGE", "").split(":"):
+        found = normalize(tag.split(".")[0], "")
+        if found:
+            return found
+    return normalize(locale_value.split(".")[0], "") or None
+
+
+def set_cli_language(language: str | None) -> None:
+    """What the command line says from now on: ``--lang``, or ``bridge.language``
+    once the config was read (None: back to the environment's)."""
+    global _cli_language
+    _cli_language = normalize(language, "") or None if language else None
+
+
+def cli() -> Translator:
+    """The command line's translator (doctor, config errors, the CLI's own lines):
+    ``--lang`` or ``bridge.language`` when set, else the environment's language
+    (:func:`environment_language`), else English."""
+    return translator(_cli_language or environment_language() or DEFAULT_LANGUAGE)
