@@ -694,7 +694,8 @@ def check_permissions(file: Path) -> None:
         )
     if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP):
         log.warning(
-            "config.permissions file=%s mode=%s hint=it holds secrets: run chmod 600 on it",
+            "config.permissions file=%s mode=%s hint=%s",
             file,
             oct(mode & 0o777),
+            cli()._("it holds secrets: run chmod 600 on it"),
         )

@@ -266,8 +266,11 @@ def parse_guilds(
         return tuple(guilds), tuple(c for g in guilds for c in g.channels)
     guild_id = GuildID(discord.snowflake("guild_id"))
     log.warning(
-        "config.deprecated key=discord.guild_id hint=list the guild under discord.guilds "
-        "(with its channels, member_roles and mod_channel); the old keys keep working"
+        "config.deprecated key=discord.guild_id hint=%s",
+        cli()._(
+            "list the guild under discord.guilds (with its channels, member_roles and"
+            " mod_channel); the old keys keep working"
+        ),
     )
     mod = data.get("moderation") if isinstance(data.get("moderation"), Mapping) else {}
     mod_reader = _Reader(mod or {}, "moderation.")
