@@ -279,6 +279,7 @@ class Admin:
             return tr._("The config file was not applied: {error}", error=exc)
         change = await self.state.reconfigure(config)
         log.info("config.reloaded %s", change.summary())
+        tr = self.tr  # the reloaded config's language
         return tr._("Config reloaded: {summary}.", summary=change.summary(tr))
 
     async def _add_remove(self, command: AdminCommand, channel_id: ChannelID, actor: str) -> str:

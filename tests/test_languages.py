@@ -93,3 +93,21 @@ async def test_the_delivery_failure_notice_is_in_the_senders_language(tmp_path: 
             and fr != "An error in the bridge stopped it."
         )
         assert "your message" in sent[1] and "An error in the bridge stopped it." in sent[1]
+
+
+async def test_the_language_command_in_the_moderators_room(tmp_path: Path) -> None:
+    """Anyone's own language, answered in it (not only moderators); the room's other
+    answers keep bridge.language; the help lists the command."""
+    from bridge.admin import Admin, help_text
+
+    async with moderation_context(tmp_path) as h:
+        admin = Admin(h.mctx.bridge, None)  # type: ignore[arg-type]  # state: unused here
+        room = RoomID("!mods:example.org")
+        assert await admin.on_message(room, BOB, "!bridge langue fr")
+        assert await admin.on_message(room, BOB, "!bridge etat")  # not a moderator
+        said = [text.body for _room, _sender, text, _ts in h.relay_matrix.sent]
+        assert said[0] == "Désormais, la passerelle vous écrit en français."
+        assert said[1] == "Only the bridge's configured moderators can do this."
+        help_en = help_text(translator("en"))
+        assert "!bridge language fr|en|default (or: !bridge langue fr|en|defaut)" in help_en
+        assert await h.stores.user_languages.get("matrix", BOB) == "fr"
