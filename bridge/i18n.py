@@ -5,8 +5,11 @@ package data). They are compiled in memory the first time a language is used (Ba
 ``read_po`` + ``write_mo``), so neither ``pip install .`` nor ``pip install -e .`` needs
 a build step and no binary ``.mo`` is committed.
 
-Usage: ``tr = translator(config.bridge.language)`` (or :func:`for_locale` with a
-Discord interaction's ``locale``), then::
+Who reads in which language: shared rooms get ``translator(config.bridge.language)``;
+one person gets theirs (:mod:`bridge.actions.languages`: their ``!bridge language``
+choice, else their Discord client's ``locale``, else the configured one); the command
+line gets :func:`cli` (``--lang``, else ``bridge.language`` once the config is read,
+else ``LANG`` and friends, else English). Then::
 
     tr._("Banned {who} from every bridged room.", who=mxid)
     tr.ngettext("{n} shared ban:", "{n} shared bans:", count)
