@@ -118,7 +118,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def format_line(check: Check, secrets: Iterable[str] = ()) -> str:
-    line = f"{check.status:<4}  {check.name}: {check.detail}"
+    line = f"{check.status:<4}  " + _("{name}: {detail}", name=check.name, detail=check.detail)
     if check.hint and check.status in ("FAIL", "WARN"):
         line += " -> " + _("fix: {hint}", hint=check.hint)
     return redact(line, secrets)

@@ -16,7 +16,7 @@ import yaml
 
 from bridge.__main__ import main as cli_main
 from bridge.config import ConfigError, load_config
-from bridge.db.migrate import upgrade_head
+from bridge.db.migrate import head_revision, upgrade_head
 from bridge.i18n import cli, environment_language
 from tests.test_doctor import CHANNEL, MISSING_CHANNEL, fake_base, write_config, write_tokens
 
@@ -57,13 +57,13 @@ async def test_doctor_in_french_from_the_config(
     await asyncio.to_thread(upgrade_head, f"sqlite://{tmp_path / 'bridge.db'}")
     assert await asyncio.to_thread(cli_main, ["doctor", "-c", str(config_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("OK    droits du fichier de configuration: ")
+    assert lines[0].startswith("OK    droits du fichier de configuration : ")
     assert "n'est lisible que par son propriétaire (mode 600)" in lines[0]
-    assert f"OK    configuration: {config_path} est valide" in lines
-    assert "OK    schéma de la base de données: à jour (0016)" in lines
-    assert f"OK    salon Discord {CHANNEL}: #general existe" in lines
+    assert f"OK    configuration : {config_path} est valide" in lines
+    assert f"OK    schéma de la base de données : à jour ({head_revision()})" in lines
+    assert f"OK    salon Discord {CHANNEL} : #general existe" in lines
     assert (
-        f"FAIL  salon Discord {MISSING_CHANNEL}: n'existe pas (404 Unknown Channel)"
+        f"FAIL  salon Discord {MISSING_CHANNEL} : n'existe pas (404 Unknown Channel)"
         " -> à faire : corrigez discord.guilds[0].channels[1].discord_channel"
     ) in lines
     assert lines[-1] == "1 vérification a échoué."
@@ -79,7 +79,7 @@ def test_doctor_in_french_from_lang_when_there_is_no_config(
     monkeypatch.setenv("LANG", "fr_FR.UTF-8")
     assert cli_main(["doctor", "-c", str(missing)]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"FAIL  configuration: {missing} n'existe pas"
+        f"FAIL  configuration : {missing} n'existe pas"
         " -> à faire : donnez votre fichier de configuration avec -c",
         "1 vérification a échoué.",
     ]
