@@ -1,13 +1,15 @@
 """Each person's own language through Synapse + the Discord emulator + the bridge,
 while ``bridge.language`` stays English: a Matrix user says ``!bridge langue fr`` to
-the bridge's bot, then her answers and her delivery-failure notice come in French; a
-Discord user does the same in a direct message to the Discord bot."""
+the bridge's bot, then her answers, her delivery-failure and flood notices come in French; a
+Discord user does the same in a direct message to the Discord bot. (The flood
+notice is addressed to its sender too.)"""
 
 from __future__ import annotations
 
 import discord
 import pytest
 
+from bridge.ratelimit import SenderLimiter
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
 from tests.e2e.test_members_only import _is, membership_of
@@ -63,6 +65,27 @@ async def test_a_matrix_user_chooses_french(stack: SandboxStack, matrix_alice: M
             stack.emulator.faults.clear()
         assert notice["content"]["body"].startswith(
             f"{matrix_alice.user_id} : votre message n'a pas été transmis à Discord."
+        )
+        # Past the flood limit, the notice telling her is in French too.
+        bridge, burst = stack.bridge, 5
+        relaxed = bridge.sender_limiter
+        bridge.sender_limiter = SenderLimiter(burst, 10)
+        flood = unique("déluge")
+        try:
+            for i in range(burst + 2):
+                await matrix_alice.send_text(room, f"{flood} #{i}")
+            notice, _ = await matrix_alice.wait_for_event(
+                room,
+                lambda e: (
+                    e["sender"] == bot_mxid
+                    and "n'est pas relayé sur Discord" in e["content"].get("body", "")
+                ),
+                timeout=30,
+            )
+        finally:
+            bridge.sender_limiter = relaxed
+        assert notice["content"]["body"].startswith(
+            f"{matrix_alice.user_id} : vous envoyez plus vite que 5 messages par 10 secondes"
         )
         said = await answer("!bridge language default", "default language again")
         assert said == "The bridge writes to you in its default language again (English)."
