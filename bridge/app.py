@@ -75,6 +75,7 @@ from bridge.runtime_config import ConfigChange
 from bridge.structure import StructureEvents
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
 from bridge.transport.discord import DiscordHandlers, DiscordTransport
+from bridge.transport.discord_lockdown import DiscordLockdown
 from bridge.transport.discord_moderation import DiscordModeration
 from bridge.transport.matrix import MatrixTransport
 from bridge.transport.matrix_moderation import MatrixModeration
@@ -82,6 +83,7 @@ from bridge.txn_order import TxnOrder
 from bridge.web.app import start_web
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
+from moderation.lockdown import LockdownService
 from moderation.membership import start_members
 from moderation.startup import start_moderation
 
@@ -134,6 +136,7 @@ class Bridge:
                 ban=self._on_discord_ban,
                 unban=self._on_discord_unban,
                 roles=self._on_discord_roles,
+                member_join=self._on_discord_member_join,
                 structure=self.structure.on_structure,
                 guild_roles=self.structure.on_guild_roles,
                 channel_deleted=self.structure.on_channel_deleted,
@@ -145,6 +148,7 @@ class Bridge:
         self.discord_moderation = DiscordModeration(self.discord.client)
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
+        self.lockdown: LockdownService | None = None
         self.media_key = link_key(tokens.as_token)
         self.sender_limiter = SenderLimiter(
             config.bridge.sender_burst, config.bridge.sender_per_seconds
@@ -197,7 +201,10 @@ class Bridge:
         await install_spaces(self._ctx, lambda: self.reconfigure(None))
         await install_power(self._ctx)  # roles -> power levels, kept current
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
+        self.lockdown = LockdownService(mctx, DiscordLockdown(self.discord.client))
+        self._ctx.member_joined.append(self.lockdown.on_matrix_join)
         try:
+            await self.lockdown.resume()  # a lockdown from before the restart holds again
             await start_moderation(mctx)
             await start_members(mctx)
         except Exception:  # relay keeps working; the log says what is wrong
@@ -285,6 +292,8 @@ class Bridge:
         history at the next start (Discord -> Matrix)."""
         log.info("bridge.stopping")
         self.stopping.set()
+        if self.lockdown is not None:
+            self.lockdown.cancel_timer()  # the lockdown table keeps it for the next start
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
@@ -475,6 +484,16 @@ class Bridge:
             return
         self._moderate(lambda m: m.on_discord_roles(guild_id, user_id))
         await self.structure.on_member_roles(guild_id, user_id)
+
+    async def _on_discord_member_join(
+        self, guild_id: GuildID, user_id: DiscordUserID, joined_at_ms: int | None
+    ) -> None:
+        """A member joined a bridged guild: first joins and join waves (lockdown)."""
+        lockdown = self.lockdown
+        if lockdown is None or guild_id not in self.config.discord.guild_ids:
+            return
+        job = functools.partial(lockdown.on_join, "discord", str(user_id), joined_at_ms)
+        self._d2m(MODERATION_QUEUE, job)
 
     async def _on_channel_access(self, channel_id: ChannelID) -> None:
         self._moderate(lambda m: m.on_channel_access(channel_id))

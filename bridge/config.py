@@ -32,6 +32,7 @@ from bridge.config_guilds import (
     parse_spaces,
 )
 from bridge.config_keys import KeyTracker, yaml_problem
+from bridge.config_lockdown import LockdownConfig, parse_lockdown
 from bridge.config_web import WebConfig, parse_web
 from bridge.i18n import LANGUAGES, cli
 from bridge.ids import GhostNamer, GuildID, RoomID
@@ -201,6 +202,8 @@ class ModerationConfig:
     # "guild": a ban applies in the guild where it was made (its Discord server and its
     # rooms); "party": in every bridged guild and every portal room.
     ban_scope: BanScope = "guild"
+    # Lockdown and join waves (bridge.config_lockdown).
+    lockdown: LockdownConfig = field(default_factory=LockdownConfig)
 
 
 @dataclass(frozen=True)
@@ -454,6 +457,7 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
         mod_room=_room_or_create(mod, "mod_room"),
         command_prefix=prefix,
         ban_scope="party" if ban_scope == "party" else "guild",
+        lockdown=parse_lockdown(mod),
     )
 
 

@@ -13,6 +13,7 @@ from bridge.db.channels import (
     RuleOverrideStore,
 )
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
+from bridge.db.lockdown import LockdownRow, LockdownStore, SavedValue
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
     AuditEntry,
@@ -64,6 +65,8 @@ __all__ = [
     "LinkDirection",
     "LinkRow",
     "LinkStore",
+    "LockdownRow",
+    "LockdownStore",
     "MessageMap",
     "MessageRow",
     "OutboxRow",
@@ -80,6 +83,7 @@ __all__ = [
     "ReactionStore",
     "RuleOverride",
     "RuleOverrideStore",
+    "SavedValue",
     "Side",
     "SpaceRow",
     "SpaceStore",
@@ -131,4 +135,5 @@ class Stores:
         self.polls = PollStore(db)
         self.spaces = SpaceStore(db)
         self.web_accounts = WebAccountStore(db)
+        self.lockdown = LockdownStore(db)
         self.user_languages = UserLanguageStore(db)

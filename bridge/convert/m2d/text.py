@@ -47,7 +47,12 @@ def _clean_name(name: str) -> str:
 
 
 def webhook_username(
-    displayname: str | None, mxid: str, template: str = "{name}", tr: Translator | None = None
+    displayname: str | None,
+    mxid: str,
+    template: str = "{name}",
+    tr: Translator | None = None,
+    *,
+    disambiguate: bool = False,
 ) -> str:
     """A name Discord accepts for a webhook message, derived from the Matrix profile.
 
@@ -55,7 +60,12 @@ def webhook_username(
     user so that nobody can pose as a Discord member or as the bridge; the name is
     shortened, never the template's own text, to fit Discord's 80 characters. A name
     with nothing left becomes "Matrix user" in ``tr``'s language (the channel's readers:
-    ``bridge.language``)."""
+    ``bridge.language``).
+
+    With ``disambiguate`` (the name looks like somebody else's in the room or the
+    guild: :mod:`bridge.actions.name_clash`), the Matrix ID follows the name, as
+    Element does: ``alice (@alice:example.org)``; its localpart alone when the whole
+    ID would leave no room for the name. The ID is never shortened."""
     localpart = mxid[1:].split(":", 1)[0] if mxid.startswith("@") else mxid
     name = _clean_name(displayname or localpart)
     if name.lower() in _FORBIDDEN_NAMES or not name:
@@ -63,7 +73,16 @@ def webhook_username(
     # The template goes through the same cleaning, around a private-use placeholder.
     frame = _clean_name(template.replace("{name}", "\ue000")).replace("\ue000", "{name}")
     room = max(WEBHOOK_NAME_MAX - (len(frame) - len("{name}")), 1)
+    if disambiguate:
+        suffix = f" ({_clean_name(mxid)})"
+        if room - len(suffix) < MIN_NAME_BESIDE_ID:
+            suffix = f" ({_clean_name('@' + localpart)})"
+        name = name[: max(room - len(suffix), 1)] + suffix
     return frame.replace("{name}", name[:room], 1)[:WEBHOOK_NAME_MAX]
+
+
+# How much of the display name must stay beside a whole Matrix ID (else: its localpart).
+MIN_NAME_BESIDE_ID = 8
 
 
 @dataclass(frozen=True)
@@ -103,10 +122,15 @@ def matrix_to_discord_text(
     name_template: str = "{name}",
     avatar_url: str | None = None,
     tr: Translator | None = None,
+    *,
+    disambiguate: bool = False,
 ) -> list[DiscordSend]:
     """Convert a Matrix text/notice/emote message into one or more webhook sends
-    (the bridge's own words in ``tr``'s language: the channel's)."""
-    username = webhook_username(sender_displayname, message.sender, name_template, tr)
+    (the bridge's own words in ``tr``'s language: the channel's; ``disambiguate``:
+    the sender's name looks like somebody else's, see :func:`webhook_username`)."""
+    username = webhook_username(
+        sender_displayname, message.sender, name_template, tr, disambiguate=disambiguate
+    )
     converted = matrix_to_discord_markdown(
         message.body, message.formatted_body, ctx or M2DContext()
     )
