@@ -25,6 +25,7 @@ from bridge.actions.d2m_reaction import (
     relay_discord_reaction_remove,
 )
 from bridge.actions.d2m_thread import relay_discord_thread, relay_discord_thread_deletion
+from bridge.actions.languages import for_matrix_user
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_poll import ignore_matrix_vote, relay_matrix_poll
@@ -43,7 +44,6 @@ from bridge.convert.m2d.notices import flood_notice
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import SchemaOutdated, prepare_schema
 from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
-from bridge.i18n import translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
 from bridge.metrics import Metrics
@@ -591,7 +591,8 @@ class Bridge:
         log.warning("m2d.rate-limited sender=%s event=%s", sender, event.event_id)
         self.metrics.failed("m2d", "flood")
         if self.sender_limiter.first_refusal(sender):
-            limit, tr = self.sender_limiter, translator(self.config.bridge.language)
+            # Addressed to the sender: in their own language.
+            limit, tr = self.sender_limiter, await for_matrix_user(self.ctx, sender)
             text = flood_notice(sender, limit.burst, limit.per_seconds, tr)
             bot = self.config.namer.bot_mxid
             await self.matrix.send_text(
