@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bridge.i18n import cli
+
 if TYPE_CHECKING:
     from bridge.config import _Reader
 
@@ -44,13 +46,15 @@ def parse_lockdown(mod: _Reader) -> LockdownConfig:
     if raw is None:
         return LockdownConfig()
     if not isinstance(raw, Mapping):
-        raise ConfigError(mod.key("lockdown"), "expected a mapping (or leave the section out)")
+        raise ConfigError(
+            mod.key("lockdown"), cli()._("expected a mapping (or leave the section out)")
+        )
     lock = mod.reader(raw, mod.key("lockdown."))
     wave_raw: Any = raw.get("join_wave")
     if wave_raw is None:
         wave = JoinWaveConfig()
     elif not isinstance(wave_raw, Mapping):
-        raise ConfigError(lock.key("join_wave"), "expected a mapping (or leave it out)")
+        raise ConfigError(lock.key("join_wave"), cli()._("expected a mapping (or leave it out)"))
     else:
         reader = lock.reader(wave_raw, lock.key("join_wave."))
         wave = JoinWaveConfig(

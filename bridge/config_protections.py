@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bridge.i18n import cli
+
 if TYPE_CHECKING:
     from bridge.config import _Reader
 
@@ -72,7 +74,11 @@ def _actions(reader: _Reader, default: tuple[str, ...]) -> tuple[str, ...]:
         if action not in ACTIONS:
             raise ConfigError(
                 reader.key(f"actions[{index}]"),
-                f"expected one of {', '.join(ACTIONS)}, got {value!r}",
+                cli()._(
+                    "expected one of {choices}, got {value}",
+                    choices=", ".join(ACTIONS),
+                    value=repr(value),
+                ),
             )
         if action not in chosen:
             chosen.append(action)
@@ -86,7 +92,7 @@ def _sub(reader: _Reader, name: str) -> _Reader:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise ConfigError(reader.key(name), "expected a mapping (or leave it out)")
+        raise ConfigError(reader.key(name), cli()._("expected a mapping (or leave it out)"))
     return reader.reader(raw, f"{reader.key(name)}.")
 
 

@@ -264,7 +264,7 @@ async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
             done = await unban_discord_user(
                 mctx,
                 DiscordUserID(int(target)),
-                reason="the policy rule was removed",
+                reason=mctx.tr._("the policy rule was removed"),
                 actor=actor,
                 source="policy",
                 guilds=tuple(guilds),
@@ -273,7 +273,7 @@ async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
             done = await unban_matrix_user(
                 mctx,
                 UserID(target),
-                reason="the policy rule was removed",
+                reason=mctx.tr._("the policy rule was removed"),
                 actor=actor,
                 source="policy",
                 guilds=tuple(guilds),

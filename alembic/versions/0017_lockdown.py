@@ -9,7 +9,7 @@
   any bridged room): who counts as new during a lockdown.
 
 Revision ID: 0017
-Revises: 0015 (0016 is taken by another branch; renumber the chain when merging)
+Revises: 0016 (user_language)
 Create Date: 2026-12-07
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

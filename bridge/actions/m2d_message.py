@@ -14,6 +14,7 @@ from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
 from bridge.db import PortalRow
+from bridge.i18n import translator
 from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
 from moderation.lockdown_gate import is_paused
@@ -117,5 +118,6 @@ async def convert_text(
         quote,
         ctx.config.bridge.webhook_displayname,
         await sender_avatar_url(ctx, message.room_id, message.sender),
+        translator(ctx.config.bridge.language),
         disambiguate=clash,
     )

@@ -46,6 +46,7 @@ from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.spaces import SpaceRow, SpaceStore
 from bridge.db.threads import ThreadRow, ThreadStore
 from bridge.db.txns import TransactionStore
+from bridge.db.user_languages import UserLanguageStore
 from bridge.db.web_accounts import WebAccountStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
 
@@ -146,3 +147,4 @@ class Stores:
         self.protection_mutes = ProtectionMuteStore(db)
         self.protection_held = ProtectionHeldStore(db)
         self.lockdown = LockdownStore(db)
+        self.user_languages = UserLanguageStore(db)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bridge.actions.languages import for_discord_user, for_matrix_user
 from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, UserID
 from bridge.model import MatrixText
 from moderation import audit
@@ -101,13 +102,14 @@ async def carry_out(p: Protections, verdict: Verdict, signals: Signals) -> bool:
 
 async def _tell_author(p: Protections, verdict: Verdict, signals: Signals, minutes: int) -> None:
     mctx = p.mctx
-    tr = mctx.tr
     user_id = discord_id(signals.author)
-    if user_id is not None:
+    if user_id is not None:  # in their own language (bridge.actions.languages)
+        tr = await for_discord_user(mctx.bridge, user_id)
         text = author_notice(verdict, signals.name or str(user_id), "discord", tr, minutes)
         if not await mctx.discord.send_dm(user_id, text):
             log.info("protection.author-not-told author=%s reason=dm-refused", signals.author)
         return
+    tr = await for_matrix_user(mctx.bridge, signals.author)
     text = author_notice(verdict, signals.author, "matrix", tr, minutes)
     notice = MatrixText(text, msgtype="m.notice", mentioned_user_ids=(UserID(signals.author),))
     try:

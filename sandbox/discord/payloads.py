@@ -39,7 +39,7 @@ def user(u: User) -> Json:
 
 def user_pii(u: User) -> Json:
     """``GET /users/@me`` and the gateway READY user."""
-    return {**user(u), "mfa_enabled": False, "locale": "en-US", "verified": True, "email": None}
+    return {**user(u), "mfa_enabled": False, "locale": u.locale, "verified": True, "email": None}
 
 
 def webhook_author(webhook_id: str, username: str) -> Json:

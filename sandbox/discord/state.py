@@ -32,6 +32,7 @@ class User:
     token: str
     avatar: str | None  # avatar hash, or None
     discriminator: str = "0"
+    locale: str = "en-US"  # the user's client language (UserPIIResponse.locale)
 
 
 @dataclass
