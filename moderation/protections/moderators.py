@@ -10,7 +10,7 @@ from moderation import audit
 from moderation.context import ModerationContext
 from moderation.protections.commands import ListProtections, SwitchProtection
 from moderation.protections.enforce import unmute, untimeout
-from moderation.protections.notices import listing
+from moderation.protections.notices import join_wave_lines, listing
 
 
 async def protection_command(
@@ -26,7 +26,10 @@ async def protection_command(
         return tr._("The protections are not running yet; try again in a moment.")
     prefix = mctx.config.command_prefix
     if isinstance(command, ListProtections):
-        return listing(protections.guard, prefix, tr)
+        extra = join_wave_lines(
+            mctx.config.lockdown.join_wave, mctx.state.lockdown.active, prefix, tr
+        )
+        return listing(protections.guard, prefix, tr, extra)
     if not await protections.switch(command.name, command.on, actor):
         return tr._(
             "There is no protection named '{name}'. The protections are: {names}.",

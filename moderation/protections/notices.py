@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bridge.config_lockdown import JoinWaveConfig
 from bridge.i18n import Translator
 from moderation.protections.core import Guard, Verdict, describe_settings
 
@@ -127,8 +130,9 @@ def undo_hint(action: str, protection: str, target: str, prefix: str, tr: Transl
     )
 
 
-def listing(guard: Guard, prefix: str, tr: Translator) -> str:
-    """``!mod protections``: each protection, on or off, its settings and actions."""
+def listing(guard: Guard, prefix: str, tr: Translator, more: Sequence[str] = ()) -> str:
+    """``!mod protections``: each protection, on or off, its settings and actions (then
+    ``more`` lines, such as :func:`join_wave_lines`)."""
     lines = [tr._("Protections (checked on every message, both ways):")]
     for protection in guard.protections:
         state = tr._("on") if guard.enabled(protection.name) else tr._("off")
@@ -141,6 +145,7 @@ def listing(guard: Guard, prefix: str, tr: Translator) -> str:
                 actions=", ".join(protection.actions) or "-",
             )
         )
+    lines.extend(more)
     lines.append(
         tr._(
             "Switch one on or off: {command}",
@@ -148,3 +153,26 @@ def listing(guard: Guard, prefix: str, tr: Translator) -> str:
         )
     )
     return "\n".join(lines)
+
+
+def join_wave_lines(
+    wave: JoinWaveConfig, lockdown_active: bool, prefix: str, tr: Translator
+) -> list[str]:
+    """The join wave and the lockdown, after the message protections in ``!mod
+    protections`` (they are set in the config, and the lockdown has its own command)."""
+    if wave.enabled:
+        wave_line = tr.ngettext(
+            "- join wave: on; {n} joins within {seconds} seconds turn the lockdown on "
+            "(set in the config file)",
+            "- join wave: on; {n} joins within {seconds} seconds turn the lockdown on "
+            "(set in the config file)",
+            wave.joins,
+            seconds=wave.seconds,
+        )
+    else:
+        wave_line = tr._("- join wave: off (set in the config file)")
+    if lockdown_active:
+        lock_line = tr._("- lockdown: on; lift it: {command}", command=f"{prefix} lockdown off")
+    else:
+        lock_line = tr._("- lockdown: off; start it: {command}", command=f"{prefix} lockdown on")
+    return [wave_line, lock_line]

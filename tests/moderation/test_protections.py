@@ -7,9 +7,16 @@ from dataclasses import dataclass
 import pytest
 
 from bridge.config import parse_config
+from bridge.config_lockdown import JoinWaveConfig
 from bridge.i18n import translator
 from moderation.protections.core import Guard, MessageRef, Signals, Verdict
-from moderation.protections.notices import author_notice, listing, undo_hint, why
+from moderation.protections.notices import (
+    author_notice,
+    join_wave_lines,
+    listing,
+    undo_hint,
+    why,
+)
 from moderation.protections.rules import Flooding, Mentions, Newcomers, Repeats, normalized
 from moderation.protections.runtime import build, off_in_config
 from tests.test_config import VALID
@@ -230,3 +237,17 @@ def test_listing_shows_state_settings_and_actions() -> None:
     assert "- flooding: on; burst=10, per_seconds=10; actions: hold" in text
     assert "- repeats: off; max_places=2, window_seconds=60; actions: hold, redact" in text
     assert "!mod protection <name> on|off" in text
+
+
+def test_listing_tells_the_join_wave_and_the_lockdown() -> None:
+    guard = Guard([Flooding(10, 10)], clock=Clock())
+    en, fr = translator("en"), translator("fr")
+    more = join_wave_lines(JoinWaveConfig(joins=20, seconds=30), False, "!mod", en)
+    text = listing(guard, "!mod", en, more)
+    assert "- join wave: on; 20 joins within 30 seconds turn the lockdown on" in text
+    assert "- lockdown: off; start it: !mod lockdown on" in text
+    # After the protections, before how to switch one.
+    assert text.index("join wave") > text.index("flooding") > 0
+    assert text.index("join wave") < text.index("protection <name> on|off")
+    off = join_wave_lines(JoinWaveConfig(enabled=False), True, "!mod", fr)
+    assert off[1].endswith("!mod lockdown off") and "vague" in off[0].casefold()
