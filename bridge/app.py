@@ -498,14 +498,15 @@ class Bridge:
     async def _txn_seen(self, txn_id: str, digest: str | None) -> bool:
         return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id, digest)
 
-    async def _handle_transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:
+    async def _handle_transaction(self, txn_id: str, events: list[dict[str, Any]]) -> bool:
         """Store the transaction durably; the homeserver gets its 200 only after this.
 
-        If the database cannot take it, this raises and the homeserver retries later."""
+        If the database cannot take it, this raises and the homeserver retries later.
+        False: handled before (a replay), nothing stored."""
         for raw in events:
             await self.matrix.observe_state(raw)
         assert self.outbox is not None
-        await self.outbox.accept(txn_id, events)
+        return await self.outbox.accept(txn_id, events)
 
     async def _deliver_matrix_event(self, raw: dict[str, Any]) -> None:
         """One stored event, in its room's order (retried by the outbox on failure)."""

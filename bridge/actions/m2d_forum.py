@@ -33,14 +33,18 @@ async def send_part(
     send: DiscordSend,
     message: MatrixMessage,
     part: int = 0,
+    mapped: list[MessageRow] | None = None,
 ) -> tuple[MessageID, ChannelID]:
     """Post part ``part`` of a Matrix event in ``channel_id`` (once: see
     :func:`send_once`); in a forum, part 0 creates a post. Returns the Discord message
-    and the channel the next parts go to (the post, after its creation)."""
+    and the channel the next parts go to (the post, after its creation). ``mapped``: the
+    event's links read at the start of this delivery (see :func:`send_once`)."""
     if channel_id == portal.discord_channel_id and await _is_forum(ctx, channel_id):
         post = await create_post(ctx, channel_id, send, message)
         return MessageID(post), post
-    sent = await send_once(ctx, channel_id, send, message.room_id, message.event_id, part)
+    sent = await send_once(
+        ctx, channel_id, send, message.room_id, message.event_id, part, mapped
+    )
     return sent, channel_id
 
 

@@ -34,8 +34,8 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     if portal is None:
         return []
     sends = await convert_text(ctx, message, portal, message.reply_to)
-    done = {r.event_part for r in await ctx.stores.messages.by_event(message.event_id)}
-    if len(done) >= len(sends):
+    mapped = await ctx.stores.messages.by_event(message.event_id)
+    if len({r.event_part for r in mapped}) >= len(sends):
         log.debug("m2d.duplicate event=%s", message.event_id)
         return []
     # In a Matrix thread: into the Discord thread of its root (started if needed).
@@ -44,7 +44,7 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     created: list[MessageID] = []
     for part, send in enumerate(sends):
         # Parts already posted (before a crash) are not posted again.
-        sent, channel_id = await send_part(ctx, portal, channel_id, send, message, part)
+        sent, channel_id = await send_part(ctx, portal, channel_id, send, message, part, mapped)
         created.append(sent)
     log.info(
         "m2d.relayed event=%s room=%s channel=%s messages=%s",

@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mautrix.util.async_db import Connection, Database
+from mautrix.util.async_db import Connection, Database, Scheme
 
-from bridge.db import txns
+from bridge.db import messages, txns
+from bridge.db.messages import MessageRow
 from bridge.db.common import now_ms
 from bridge.ids import ChannelID, EventID, RoomID
 
@@ -42,6 +43,38 @@ class OutboxRow:
 
 
 _COLUMNS = "id, room_id, event_id, event, attempts, next_attempt_at"
+
+
+def _event_json(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+# PostgreSQL: a transaction handled before (same ID, same events or no digest) writes
+# nothing and answers one row with seen; otherwise its events are queued (an event
+# already queued is not queued twice) and the ID is marked, in one atomic statement.
+# $4..$6: the events' room IDs, event IDs and JSON, in order; $7: now (ms).
+ACCEPT = """
+WITH prior AS (
+    SELECT 1 FROM as_txn WHERE appservice_id = $1 AND txn_id = $2
+    AND (digest IS NULL OR digest = $3)
+), queued AS (
+    INSERT INTO m2d_outbox (appservice_id, txn_id, room_id, event_id, event, enqueued_at)
+    SELECT $1, $2, e.room_id, e.event_id, e.event, $7
+    FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(room_id, event_id,
+        event, n)
+    WHERE NOT EXISTS (SELECT 1 FROM prior)
+    ORDER BY e.n
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, event_id
+), marked AS (
+    INSERT INTO as_txn (appservice_id, txn_id, processed_at, digest)
+    SELECT $1, $2, $7, $3 WHERE NOT EXISTS (SELECT 1 FROM prior)
+    ON CONFLICT (appservice_id, txn_id) DO UPDATE SET processed_at = excluded.processed_at,
+        digest = excluded.digest
+)
+SELECT EXISTS (SELECT 1 FROM prior) AS seen, queued.id, queued.event_id
+FROM (SELECT 1) AS one LEFT JOIN queued ON true ORDER BY queued.id
+"""
 
 
 class OutboxStore:
@@ -73,12 +106,55 @@ class OutboxStore:
                     txn_id,
                     room_id,
                     event_id,
-                    json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+                    _event_json(event),
                     now,
                 )
                 if new_id is not None:
                     rows.append(OutboxRow(int(new_id), RoomID(room_id), EventID(event_id), event))
             await conn.execute(txns.UPSERT, appservice_id, txn_id, now, txns.events_digest(events))
+        return rows
+
+    async def accept_transaction(
+        self, appservice_id: str, txn_id: str, events: list[dict[str, Any]]
+    ) -> list[OutboxRow] | None:
+        """Store the transaction's events and mark it handled, all or nothing, unless it
+        was handled before (the same ID and events: :meth:`TransactionStore.seen`); then
+        None, and nothing is written. Otherwise the new rows, in order (as
+        :meth:`enqueue_transaction`).
+
+        On PostgreSQL this is one statement, so one round trip: the check, the events'
+        rows and the ``as_txn`` mark commit together or not at all, exactly as the
+        check, then BEGIN, the inserts, the mark and COMMIT did in five or more."""
+        digest = txns.events_digest(events)
+        if self.db.scheme not in (Scheme.POSTGRES, Scheme.COCKROACH):
+            if await txns.TransactionStore(self.db).seen(appservice_id, txn_id, digest):
+                return None
+            return await self.enqueue_transaction(appservice_id, txn_id, events)
+        stored = [
+            (e["room_id"], e["event_id"], _event_json(e))
+            for e in events
+            if isinstance(e.get("event_id"), str) and isinstance(e.get("room_id"), str)
+        ]
+        records = await self.db.fetch(
+            ACCEPT,
+            appservice_id,
+            txn_id,
+            digest,
+            [r for r, _, _ in stored],
+            [e for _, e, _ in stored],
+            [j for _, _, j in stored],
+            now_ms(),
+        )
+        if not records or records[0]["seen"]:
+            return None
+        by_event = {rec["event_id"]: int(rec["id"]) for rec in records if rec["id"] is not None}
+        rows: list[OutboxRow] = []
+        for event in events:
+            row_id = by_event.pop(event.get("event_id"), None)  # type: ignore[arg-type]
+            if row_id is not None:
+                rows.append(
+                    OutboxRow(row_id, RoomID(event["room_id"]), EventID(event["event_id"]), event)
+                )
         return rows
 
     async def pending(self) -> list[OutboxRow]:
@@ -163,6 +239,58 @@ class InflightStore:
             row.username,
             row.started_at,
         )
+
+    async def claim(self, row: InflightRow) -> InflightRow | None:
+        """Mark the send as started, unless a previous attempt left its mark (it may have
+        been sent): then that mark is returned and nothing is written. One round trip
+        when there is none (the usual case), instead of a read and then a write."""
+        inserted = await self.db.fetchval(
+            "INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content,"
+            " username, started_at) VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (event_id, event_part) DO NOTHING RETURNING 1",
+            row.event_id,
+            row.event_part,
+            row.discord_channel_id,
+            row.content,
+            row.username,
+            row.started_at,
+        )
+        if inserted is not None:
+            return None
+        return await self.get(row.event_id, row.event_part)
+
+    async def record(self, message: MessageRow) -> bool:
+        """The send of ``message`` (an event part relayed to Discord) is over: map it and
+        remove its in-flight mark together (on PostgreSQL in one statement, so one round
+        trip and no window between the two). False if it was mapped already."""
+        args = (
+            message.discord_message_id,
+            message.part,
+            message.discord_channel_id,
+            message.room_id,
+            message.event_id,
+            message.origin,
+            message.event_part,
+            message.attachment_id,
+            message.text_digest,
+            now_ms(),
+        )
+        if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
+            inserted = await self.db.fetchval(
+                "WITH done AS (DELETE FROM m2d_inflight WHERE event_id=$5 AND event_part=$7)"
+                f" {messages.INSERT} RETURNING 1",
+                *args,
+            )
+            return inserted is not None
+        conn: Connection
+        async with self.db.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(f"{messages.INSERT} RETURNING 1", *args)
+            await conn.execute(
+                "DELETE FROM m2d_inflight WHERE event_id=$1 AND event_part=$2",
+                message.event_id,
+                message.event_part,
+            )
+        return inserted is not None
 
     async def finish(self, event_id: EventID, event_part: int) -> None:
         await self.db.execute(
