@@ -42,9 +42,7 @@ async def send_part(
     if channel_id == portal.discord_channel_id and await _is_forum(ctx, channel_id):
         post = await create_post(ctx, channel_id, send, message)
         return MessageID(post), post
-    sent = await send_once(
-        ctx, channel_id, send, message.room_id, message.event_id, part, mapped
-    )
+    sent = await send_once(ctx, channel_id, send, message.room_id, message.event_id, part, mapped)
     return sent, channel_id
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from mautrix.util.async_db import Connection, Database, Scheme
 
 from bridge.db import messages, txns
-from bridge.db.messages import MessageRow
 from bridge.db.common import now_ms
+from bridge.db.messages import MessageRow
 from bridge.ids import ChannelID, EventID, RoomID
 
 
@@ -150,7 +150,7 @@ class OutboxStore:
         by_event = {rec["event_id"]: int(rec["id"]) for rec in records if rec["id"] is not None}
         rows: list[OutboxRow] = []
         for event in events:
-            row_id = by_event.pop(event.get("event_id"), None)  # type: ignore[arg-type]
+            row_id = by_event.pop(event.get("event_id"), None)
             if row_id is not None:
                 rows.append(
                     OutboxRow(row_id, RoomID(event["room_id"]), EventID(event["event_id"]), event)
