@@ -67,6 +67,7 @@ from bridge.model import (
     MatrixText,
 )
 from bridge.outbox import Outbox, Stopping, with_retries
+from bridge.prune import prune_forever
 from bridge.queues import KeyedSerialQueues
 from bridge.ratelimit import SenderLimiter
 from bridge.registration import Tokens
@@ -161,6 +162,7 @@ class Bridge:
         self._ctx: BridgeContext | None = None
         self.admin: Admin | None = None
         self.started = asyncio.Event()
+        self._pruner: asyncio.Task[None] | None = None  # bridge.prune, in the background
 
     @property
     def ctx(self) -> BridgeContext:
@@ -220,6 +222,13 @@ class Bridge:
             self._web = await start_web(self.config.web, mctx)
         log.info("bridge.started portals=%s", len(portals))
         self.started.set()
+        self._pruner = asyncio.create_task(
+            prune_forever(
+                stores,
+                self.config.appservice.id,
+                lambda: self.config.database.txn_retention_days,
+            )
+        )
 
     async def _start_http(self) -> None:
         assert self.db is not None
@@ -285,6 +294,9 @@ class Bridge:
         history at the next start (Discord -> Matrix)."""
         log.info("bridge.stopping")
         self.stopping.set()
+        if self._pruner is not None:
+            self._pruner.cancel()
+            self._pruner = None
         if self._web is not None:
             await self._web.cleanup()
             self._web = None

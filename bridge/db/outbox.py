@@ -292,6 +292,20 @@ class InflightStore:
             )
         return inserted is not None
 
+    async def prune_recorded(self, started_before: int, batch: int = 1000) -> int:
+        """Delete up to ``batch`` marks started before ``started_before`` (ms) whose part
+        is in the message map: left by a crash between the link and the mark's removal
+        (before they were written together), never read again (a mapped part is not
+        sent). Returns how many went."""
+        rows = await self.db.fetch(
+            "DELETE FROM m2d_inflight WHERE (event_id, event_part) IN (SELECT i.event_id,"
+            " i.event_part FROM m2d_inflight i JOIN message m ON m.event_id = i.event_id"
+            " AND m.event_part = i.event_part WHERE i.started_at < $1 LIMIT $2) RETURNING 1",
+            started_before,
+            batch,
+        )
+        return len(rows)
+
     async def finish(self, event_id: EventID, event_part: int) -> None:
         await self.db.execute(
             "DELETE FROM m2d_inflight WHERE event_id=$1 AND event_part=$2", event_id, event_part
