@@ -18,7 +18,7 @@ from mautrix.util.async_db import Connection, Database, Scheme
 from bridge.db import messages, txns
 from bridge.db.common import now_ms
 from bridge.db.messages import MessageRow
-from bridge.ids import ChannelID, EventID, RoomID
+from bridge.ids import ChannelID, EventID, MessageID, RoomID
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,36 @@ class OutboxStore:
         return int(value or 0)
 
 
+_CLAIM_INSERT = (
+    "INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content, username,"
+    " started_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, event_part) DO NOTHING"
+)
+# PostgreSQL: the part's link if it is mapped; else the mark written unless one is there.
+CLAIM = """
+WITH mapped AS (
+    SELECT discord_message_id FROM message WHERE event_id = $1 AND event_part = $2
+), claimed AS (
+    INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content, username,
+        started_at)
+    SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM mapped)
+    ON CONFLICT (event_id, event_part) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT discord_message_id FROM mapped) AS mapped,
+    EXISTS (SELECT 1 FROM claimed) AS claimed
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What :meth:`InflightStore.claim` found: ``mapped``, the part's Discord message
+    (nothing to send); ``previous``, a mark left by an earlier attempt (maybe sent);
+    neither: the mark is written, send now."""
+
+    mapped: MessageID | None = None
+    previous: InflightRow | None = None
+
+
 @dataclass(frozen=True)
 class InflightRow:
     event_id: EventID
@@ -240,14 +270,12 @@ class InflightStore:
             row.started_at,
         )
 
-    async def claim(self, row: InflightRow) -> InflightRow | None:
-        """Mark the send as started, unless a previous attempt left its mark (it may have
-        been sent): then that mark is returned and nothing is written. One round trip
-        when there is none (the usual case), instead of a read and then a write."""
-        inserted = await self.db.fetchval(
-            "INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content,"
-            " username, started_at) VALUES ($1, $2, $3, $4, $5, $6)"
-            " ON CONFLICT (event_id, event_part) DO NOTHING RETURNING 1",
+    async def claim(self, row: InflightRow) -> Claim:
+        """Before sending a part: is it mapped already (nothing to send), did a previous
+        attempt leave its mark (it may have been sent: look first), or neither (then the
+        mark is written now, committed before the send)? On PostgreSQL one round trip,
+        instead of reading the map, reading the marks, then writing one."""
+        args = (
             row.event_id,
             row.event_part,
             row.discord_channel_id,
@@ -255,9 +283,24 @@ class InflightStore:
             row.username,
             row.started_at,
         )
-        if inserted is not None:
-            return None
-        return await self.get(row.event_id, row.event_part)
+        if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
+            rec = await self.db.fetchrow(CLAIM, *args)
+            assert rec is not None  # the statement always answers one row
+            mapped, claimed = rec["mapped"], rec["claimed"]
+        else:
+            mapped = await self.db.fetchval(
+                "SELECT discord_message_id FROM message WHERE event_id=$1 AND event_part=$2",
+                row.event_id,
+                row.event_part,
+            )
+            claimed = mapped is None and (
+                await self.db.fetchval(f"{_CLAIM_INSERT} RETURNING 1", *args) is not None
+            )
+        if mapped is not None:
+            return Claim(mapped=MessageID(int(mapped)))
+        if claimed:
+            return Claim()
+        return Claim(previous=await self.get(row.event_id, row.event_part))
 
     async def record(self, message: MessageRow) -> bool:
         """The send of ``message`` (an event part relayed to Discord) is over: map it and

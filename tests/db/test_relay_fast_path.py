@@ -67,15 +67,21 @@ def link(event_id: str, message_id: int, part: int = 0) -> MessageRow:
 
 
 async def test_claim_marks_once_and_record_maps_and_unmarks_together(stores: Stores) -> None:
-    assert await stores.inflight.claim(mark("$e")) is None  # fresh: claimed
+    fresh = await stores.inflight.claim(mark("$e"))
+    assert fresh.mapped is None and fresh.previous is None  # claimed: send
     left = await stores.inflight.claim(mark("$e", started_at=1))
-    assert left is not None and left.started_at != 1  # the first mark, unchanged
-    assert await stores.inflight.claim(mark("$e", part=1)) is None  # another part
+    assert left.mapped is None and left.previous is not None  # an earlier attempt's mark
+    assert left.previous.started_at != 1  # unchanged
+    other = await stores.inflight.claim(mark("$e", part=1))
+    assert other.mapped is None and other.previous is None  # another part
     assert await stores.inflight.record(link("$e", 100))
     assert await stores.inflight.get(EventID("$e"), 0) is None
     assert await stores.inflight.get(EventID("$e"), 1) is not None
     assert [r.discord_message_id for r in await stores.messages.by_event(EventID("$e"))] == [100]
     assert not await stores.inflight.record(link("$e", 100))  # mapped already
+    done = await stores.inflight.claim(mark("$e"))
+    assert done.mapped == 100 and done.previous is None  # mapped: nothing to send...
+    assert await stores.inflight.get(EventID("$e"), 0) is None  # ...and no mark written
 
 
 async def test_prune_keeps_recent_transactions_and_the_newest(stores: Stores) -> None:
