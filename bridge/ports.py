@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from bridge.db import WebhookRow
@@ -75,6 +76,24 @@ class MatrixPort(Protocol):
     async def invite(self, room_id: RoomID, user_id: UserID) -> None: ...
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None: ...
+
+    async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
+        """The room's joined members and their display names (from the bridge's cache,
+        loaded once per room, then kept current from member events)."""
+        ...
+
+    def roster_version(self, room_id: RoomID) -> int:
+        """A number that changes whenever a member event of the room arrives."""
+        ...
+
+    def roster_changes(self, room_id: RoomID, since: int) -> frozenset[UserID] | None:
+        """The members whose member event arrived after ``since`` (a roster_version);
+        None when that is no longer known."""
+        ...
+
+    async def profile_name(self, user_id: UserID) -> str | None:
+        """A user's global display name (kept a few minutes); None if unknown."""
+        ...
 
     async def send_edit(
         self,
@@ -186,6 +205,28 @@ class DiscordPort(Protocol):
         self, guild_id: GuildID, user_id: DiscordUserID
     ) -> DiscordAuthor | None:
         """A member's profile in the guild (nickname first); None if not a member."""
+        ...
+
+    def member_names(
+        self, guild_id: GuildID, only: Collection[DiscordUserID] | None = None
+    ) -> list[DiscordAuthor]:
+        """The guild's members as the gateway's cache knows them (nick, global name,
+        username), or those of ``only`` still members; empty when the bot is not in
+        the guild."""
+        ...
+
+    def members_version(self, guild_id: GuildID) -> int:
+        """A number that changes whenever a member of the guild joins, leaves or is
+        renamed."""
+        ...
+
+    def member_changes(self, guild_id: GuildID, since: int) -> frozenset[DiscordUserID] | None:
+        """The members who joined, left or were renamed after ``since`` (a
+        members_version); None when that is not known."""
+        ...
+
+    def bot_name(self) -> str | None:
+        """The bot's own name on Discord (None before the gateway is ready)."""
         ...
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None: ...

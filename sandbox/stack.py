@@ -73,6 +73,9 @@ class StackOptions:
     # Where the emulator's state is saved (every few seconds and at stop) and loaded
     # from at start, so a restart keeps the Discord side; None: memory only.
     emulator_state: Path | None = None
+    # Config keys laid over the generated config (nested dicts merged key by key), e.g.
+    # {"moderation": {"protections": {...}}} for a test that needs other thresholds.
+    config_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 # Text, forum and media channels (listed for the first guild).
@@ -151,6 +154,16 @@ def bridge_config_data(
         # "bridge.started" line: never quieter than INFO there.
         "logging": {"level": "INFO" if opts.bridge_subprocess else opts.log_level},
     }
+
+
+def merge_config(data: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Lay ``overrides`` over ``data`` in place: nested dicts merged key by key, any other
+    value replacing the one there."""
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            merge_config(data[key], value)
+        else:
+            data[key] = value
 
 
 def web_config_data(seed: dict[str, Any], port: int, client_secret: str) -> dict[str, Any]:
@@ -239,6 +252,7 @@ class SandboxStack:
             as_port,
         )
         data["bridge"]["auto_invite"] = [*data["bridge"]["auto_invite"], *invites]
+        merge_config(data, self.opts.config_overrides)
         if self.opts.web_port is not None:
             web_port = self.opts.web_port or free_port()
             oauth2 = self.emulator.oauth2

@@ -203,6 +203,9 @@ def homeserver_config(
         "presence": {"enabled": False},
         "enable_authenticated_media": True,
         "max_upload_size": "100M",
+        # A test homeserver: cheap password hashes (registrations and logins of the
+        # tests' many accounts, such as the raid test's, cost ~2 ms instead of ~250 ms).
+        "bcrypt_rounds": 4,
         "app_service_config_files": [str(Path(p).resolve()) for p in opts.registration_files],
         **rate_limits(),
         **_sso(opts),

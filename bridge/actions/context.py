@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bridge.actions.name_clash import NameClashes
 from bridge.config import Config
 from bridge.db import PortalRow, Stores
 from bridge.ids import ChannelID, DiscordUserID, GhostNamer, GuildID, RoomID, UserID, WebhookID
@@ -59,6 +60,8 @@ class BridgeContext:
     # Set once the start-up power-level pass is over (it runs behind start-up: reading
     # every room's levels must not hold back the relay).
     power_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Names that look like somebody else's (bridge.actions.name_clash).
+    name_clashes: NameClashes = field(default_factory=NameClashes)
     # Start-up work running in the background (a reference keeps each task alive).
     background: set[asyncio.Task[object]] = field(default_factory=set)
 

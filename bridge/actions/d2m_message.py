@@ -123,7 +123,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
         await _post_starter_first(ctx, message.channel_id, parent_id)
         row = await ensure_thread_root(ctx, message.channel_id, parent_id, portal)
         thread = Relation(None, row.root_event_id, row.latest_event_id)
-    ghost = await sync_puppet(ctx, message.author)
+    ghost = await sync_puppet(ctx, message.author, portal)
     await ctx.matrix.ensure_in_room(portal.room_id, ghost)
     await stop_ghost_typing(ctx, portal.room_id, ghost)
     sent: list[EventID] = []

@@ -9,6 +9,7 @@ from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_media import relay_matrix_media
 from bridge.actions.m2d_sender import sender_avatar_url
 from bridge.actions.m2d_thread import thread_channel
+from bridge.actions.name_clash import matrix_name_clashes
 from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
@@ -102,6 +103,9 @@ async def convert_text(
     )
     quote = await reply_quote(ctx, message, portal, reply_to) if reply_to else None
     displayname = await ctx.matrix.displayname(message.room_id, message.sender)
+    clash = await matrix_name_clashes(
+        ctx, message.room_id, portal.guild_id, message.sender, displayname
+    )
     return matrix_to_discord_text(
         message,
         displayname,
@@ -109,4 +113,5 @@ async def convert_text(
         quote,
         ctx.config.bridge.webhook_displayname,
         await sender_avatar_url(ctx, message.room_id, message.sender),
+        disambiguate=clash,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.name_clash import matrix_name_clashes
 from bridge.convert.m2d.text import webhook_username
 from bridge.ids import RoomID, UserID
 from bridge.media_links import media_link
@@ -17,6 +18,13 @@ async def sender_avatar_url(ctx: BridgeContext, room_id: RoomID, sender: UserID)
 
 
 async def sender_name(ctx: BridgeContext, room_id: RoomID, sender: UserID) -> str:
-    """The webhook name: the room display name in the configured template."""
+    """The webhook name: the room display name in the configured template, with the
+    Matrix ID after it when it looks like somebody else's (bridge.actions.name_clash)."""
     displayname = await ctx.matrix.displayname(room_id, sender)
-    return webhook_username(displayname, sender, ctx.config.bridge.webhook_displayname)
+    portal = await ctx.stores.portals.by_room(room_id)
+    clash = portal is not None and await matrix_name_clashes(
+        ctx, room_id, portal.guild_id, sender, displayname
+    )
+    return webhook_username(
+        displayname, sender, ctx.config.bridge.webhook_displayname, disambiguate=clash
+    )

@@ -5,21 +5,35 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.name_clash import ghost_name_clashes
 from bridge.convert.d2m.text import ghost_displayname
-from bridge.db import PuppetRow
+from bridge.db import PortalRow, PuppetRow
 from bridge.ids import UserID
 from bridge.model import DiscordAuthor
 
 log = logging.getLogger(__name__)
 
 
-async def sync_puppet(ctx: BridgeContext, author: DiscordAuthor) -> UserID:
-    """Register the ghost if needed and update its name/avatar when they changed."""
+async def sync_puppet(
+    ctx: BridgeContext, author: DiscordAuthor, portal: PortalRow | None = None
+) -> UserID:
+    """Register the ghost if needed and update its name/avatar when they changed.
+
+    With the ``portal`` the ghost speaks in, its name is checked against the room's
+    Matrix users and the guild's members (bridge.actions.name_clash): when it looks
+    like somebody else's, the Discord username follows it; when it no longer does,
+    the plain name comes back. Without one (a mention, a profile change), the ghost
+    keeps the form it had."""
     ghost = ctx.namer.ghost_mxid(author.id)
     stored = await ctx.stores.puppets.get(author.id)
-    name = ghost_displayname(
-        ctx.config.bridge.ghost_displayname, author.display_name, author.username, author.id
-    )
+    template = ctx.config.bridge.ghost_displayname
+    if portal is not None:
+        clash = await ghost_name_clashes(
+            ctx, portal.room_id, portal.guild_id, author.id, author.display_name
+        )
+    else:
+        clash = stored is not None and stored.displayname == _name(template, author, True)
+    name = _name(template, author, clash)
     avatar_mxc = stored.avatar_mxc if stored else None
     avatar_changed = stored is None or stored.avatar_source != author.avatar_url
     if avatar_changed:
@@ -40,6 +54,12 @@ async def sync_puppet(ctx: BridgeContext, author: DiscordAuthor) -> UserID:
     )
     log.info("puppet.synced user=%s ghost=%s", author.id, ghost)
     return ghost
+
+
+def _name(template: str, author: DiscordAuthor, disambiguate: bool) -> str:
+    return ghost_displayname(
+        template, author.display_name, author.username, author.id, disambiguate=disambiguate
+    )
 
 
 async def refresh_puppet(ctx: BridgeContext, author: DiscordAuthor) -> bool:

@@ -130,6 +130,8 @@ class _Client(discord.Client):
         log.info("discord.resumed")  # the gateway replays what was missed
 
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if _profile_changed(before, after):
+            self.owner.names.changed(after.guild.id, after.id)
         if self.owner.handlers.profile is not None and _profile_changed(before, after):
             await self.owner.handlers.profile(author_from(after))
         roles = self.owner.handlers.roles
@@ -137,10 +139,12 @@ class _Client(discord.Client):
             await roles(GuildID(after.guild.id), DiscordUserID(after.id))
 
     async def on_member_join(self, member: discord.Member) -> None:
+        self.owner.names.changed(member.guild.id, member.id)
         if self.owner.handlers.roles is not None:
             await self.owner.handlers.roles(GuildID(member.guild.id), DiscordUserID(member.id))
 
     async def on_member_remove(self, member: discord.Member) -> None:
+        self.owner.names.changed(member.guild.id, member.id)
         if self.owner.handlers.roles is not None:
             await self.owner.handlers.roles(GuildID(member.guild.id), DiscordUserID(member.id))
 
@@ -186,6 +190,9 @@ class _Client(discord.Client):
         await self._roles_changed(after)
 
     async def on_user_update(self, before: discord.User, after: discord.User) -> None:
+        for guild in self.guilds:
+            if guild.get_member(after.id) is not None:
+                self.owner.names.changed(guild.id, after.id)
         if self.owner.handlers.profile is None or not _profile_changed(before, after):
             return
         for guild in self.guilds:
@@ -329,6 +336,11 @@ class DiscordTransport:
         harden_parsers(self.client)
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Shown names of guild members (bridge.transport.discord_guilds.MemberNames).
+        self.names = discord_guilds.MemberNames(self.client)
+        self.member_names = self.names.members
+        self.members_version = self.names.version
+        self.member_changes = self.names.since
 
     async def start(self, ready_within: float = 60) -> None:
         """Log in and connect; returns once READY arrived."""
@@ -392,6 +404,10 @@ class DiscordTransport:
         self, guild_id: GuildID, user_id: DiscordUserID
     ) -> DiscordAuthor | None:
         return discord_guilds.member_author(self.client, guild_id, user_id)
+
+    def bot_name(self) -> str | None:
+        user = self.client.user
+        return (user.global_name or user.name) if user is not None else None
 
     async def find_webhook(self, channel_id: ChannelID, name: str) -> WebhookRow | None:
         channel = await self._text_channel(channel_id)

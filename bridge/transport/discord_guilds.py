@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 
 import discord
 
 from bridge.convert.names import clean_name
 from bridge.ids import ChannelID, DiscordUserID, GuildID
 from bridge.model import DiscordAuthor, DiscordChannel, DiscordGuild, DiscordRole, ForumTag
+from bridge.transport.change_log import ChangeLog
 from bridge.transport.discord_moderation import visibility_of
 from bridge.transport.discord_objects import author_from
 
@@ -131,3 +133,52 @@ def member_author(
     guild = client.get_guild(guild_id)
     member = guild.get_member(user_id) if guild is not None else None
     return author_from(member) if member is not None else None
+
+
+class MemberNames:
+    """Guild members' names from the gateway's cache, for name clashes
+    (bridge.actions.name_clash), and which members joined, left or were renamed, so
+    that what was computed from them can catch up. A guild whose members are not all
+    cached is listed through the gateway in the background (once); then everybody
+    counts as changed."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+        self._changes: ChangeLog[GuildID, DiscordUserID] = ChangeLog()
+        self._chunking: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def changed(self, guild_id: int, user_id: int | None) -> None:
+        self._changes.record(
+            GuildID(guild_id), DiscordUserID(user_id) if user_id is not None else None
+        )
+
+    def version(self, guild_id: GuildID) -> int:
+        return self._changes.version(guild_id)
+
+    def since(self, guild_id: GuildID, version: int) -> frozenset[DiscordUserID] | None:
+        return self._changes.since(guild_id, version)
+
+    def members(
+        self, guild_id: GuildID, only: Collection[DiscordUserID] | None = None
+    ) -> list[DiscordAuthor]:
+        guild = self._client.get_guild(guild_id)
+        if guild is None:
+            return []
+        if not guild.chunked and guild.id not in self._chunking:
+            self._chunking.add(guild.id)
+            task = asyncio.get_running_loop().create_task(self._chunk(guild))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if only is not None:
+            found = (guild.get_member(user_id) for user_id in only)
+            return [author_from(m) for m in found if m is not None]
+        return [author_from(m) for m in guild.members]
+
+    async def _chunk(self, guild: discord.Guild) -> None:
+        try:
+            await asyncio.wait_for(guild.chunk(cache=True), CHUNK_TIMEOUT)
+        except (TimeoutError, discord.HTTPException, discord.ClientException) as exc:
+            log.warning("discord.members-partial guild=%s error=%s", guild.id, exc)
+            self._chunking.discard(guild.id)  # tried again on the next message
+        self.changed(guild.id, None)

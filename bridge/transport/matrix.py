@@ -28,6 +28,7 @@ from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixMedia, MatrixMessage, MatrixText, RoomPowerLevels
 from bridge.transport import matrix_events, matrix_spaces
 from bridge.transport.appservice_http import MediaStream
+from bridge.transport.change_log import ChangeLog
 from bridge.transport.matrix_events import MatrixEvent, media_fields, thread_root_of
 from bridge.transport.matrix_media import MatrixMediaClient
 from bridge.transport.matrix_power import MatrixPower
@@ -36,6 +37,11 @@ from bridge.transport.matrix_txn import UncertainSends, find_sent
 log = logging.getLogger(__name__)
 
 __all__ = ["MatrixEvent", "MatrixTransport", "MemoryASStateStore", "media_fields", "thread_root_of"]
+
+
+# How long a user's global display name is kept (bridge.actions.name_clash asks for
+# the moderators' names in rooms they are not in).
+PROFILE_NAME_TTL = 600.0
 
 
 class MemoryASStateStore(MemoryStateStore, ASStateStore):
@@ -62,6 +68,12 @@ class MatrixTransport:
         self._media: MatrixMediaClient | None = None
         # (room, user) -> (display name, avatar mxc) from their member event
         self._profiles: dict[tuple[RoomID, UserID], tuple[str | None, str | None]] = {}
+        # room -> joined members' display names, loaded once per room (member_names),
+        # then kept current from member events; which members changed in each room.
+        self._rosters: dict[RoomID, dict[UserID, str | None]] = {}
+        self._roster_changes: ChangeLog[RoomID, UserID] = ChangeLog()
+        # user -> (global display name, when read), for profile_name
+        self._profile_names: dict[UserID, tuple[str | None, float]] = {}
         # Sends whose answer was lost (bridge.transport.matrix_txn).
         self._uncertain = UncertainSends()
         self.power = MatrixPower(lambda: self.bot)
@@ -143,6 +155,19 @@ class MatrixTransport:
                 self._profiles[key] = (member.displayname, member.avatar_url or None)
             else:
                 self._profiles.pop(key, None)
+            self._roster_changed(key[0], key[1], member)
+
+    def _roster_changed(
+        self, room_id: RoomID, user_id: UserID, member: MemberStateEventContent
+    ) -> None:
+        self._roster_changes.record(room_id, user_id)
+        roster = self._rosters.get(room_id)
+        if roster is None:
+            return
+        if member.membership == Membership.JOIN:
+            roster[user_id] = member.displayname
+        else:
+            roster.pop(user_id, None)
 
     # Pure translations of raw room events (bridge.transport.matrix_events).
     parse_event = staticmethod(matrix_events.parse_event)
@@ -474,6 +499,35 @@ class MatrixTransport:
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
         return (await self._profile(room_id, user_id))[0]
+
+    async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
+        roster = self._rosters.get(room_id)
+        if roster is None:
+            try:
+                members = await self.bot.get_joined_members(room_id)
+            except MatrixRequestError as exc:  # not cached: asked again next time
+                log.warning("matrix.members-unknown room=%s error=%s", room_id, exc)
+                return {}
+            roster = {UserID(user): m.displayname for user, m in members.items()}
+            self._rosters[room_id] = roster
+        return roster
+
+    def roster_version(self, room_id: RoomID) -> int:
+        return self._roster_changes.version(room_id)
+
+    def roster_changes(self, room_id: RoomID, since: int) -> frozenset[UserID] | None:
+        return self._roster_changes.since(room_id, since)
+
+    async def profile_name(self, user_id: UserID) -> str | None:
+        kept = self._profile_names.get(user_id)
+        if kept is not None and time.monotonic() - kept[1] < PROFILE_NAME_TTL:
+            return kept[0]
+        try:
+            name = (await self.bot.get_profile(user_id)).displayname
+        except MatrixRequestError:
+            name = None
+        self._profile_names[user_id] = (name, time.monotonic())
+        return name
 
     async def avatar_mxc(self, room_id: RoomID, user_id: UserID) -> str | None:
         avatar = (await self._profile(room_id, user_id))[1]

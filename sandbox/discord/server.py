@@ -205,11 +205,20 @@ class Emulator(Controls):
         user = User(user_id, username, global_name, False, token, None)
         self.state.add_user(user)
         for guild_id, roles in (guilds or {}).items():
-            guild = self.state.guilds[str(guild_id)]
-            member = Member(user_id, [str(r) for r in roles], now_iso())
-            guild.members[user_id] = member
-            data = {**payloads.member(self.state, member), "guild_id": guild.id}
-            self.hub.dispatch_guild("GUILD_MEMBER_ADD", data, guild.id, GUILD_MEMBERS)
+            self.join_guild(str(guild_id), user_id, roles)
+
+    def join_guild(self, guild_id: str, user_id: str, roles: list[str] | None = None) -> None:
+        """A known user joins ``guild_id`` (again, after a kick or an unban: Discord
+        does not re-add an unbanned member): GUILD_MEMBER_ADD."""
+        guild = self.state.guilds[str(guild_id)]
+        if str(user_id) not in self.state.users:
+            raise KeyError(f"unknown user {user_id}")
+        if str(user_id) in guild.members:
+            raise KeyError(f"user {user_id} is a member of guild {guild_id} already")
+        member = Member(str(user_id), [str(r) for r in roles or []], now_iso())
+        guild.members[str(user_id)] = member
+        data = {**payloads.member(self.state, member), "guild_id": guild.id}
+        self.hub.dispatch_guild("GUILD_MEMBER_ADD", data, guild.id, GUILD_MEMBERS)
 
     def set_member_roles(self, guild_id: str, user_id: str, roles: list[str]) -> None:
         """Give a member exactly ``roles`` (role ids of the guild, @everyone excluded), as

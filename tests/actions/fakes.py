@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +36,7 @@ from bridge.model import (
     MatrixText,
 )
 from bridge.ports import MediaTooLarge, WebhookGone
+from bridge.transport.change_log import ChangeLog
 from tests.test_config import VALID
 
 GUILD = GuildID(3000000000000000001)
@@ -58,6 +59,10 @@ class FakeMatrix:
         # (room, sender, target, key, shortcode) of every m.reaction sent
         self.reactions: list[tuple[RoomID, UserID, EventID, str, str | None]] = []
         self.messages: dict[EventID, MatrixMessage] = {}
+        # member events seen (set_name) and member lists read
+        self.roster_log: ChangeLog[RoomID, UserID] = ChangeLog()
+        self.member_list_reads = 0
+        self.profiles: dict[UserID, str] = {}  # global display names (profile_name)
         self.room_pingers: set[UserID] = set()
         self.typing: list[tuple[RoomID, UserID, int]] = []
         self.avatars: dict[UserID, str] = {}
@@ -118,6 +123,27 @@ class FakeMatrix:
 
     async def displayname(self, room_id: RoomID, user_id: UserID) -> str | None:
         return self.names.get((room_id, user_id))
+
+    async def member_names(self, room_id: RoomID) -> dict[UserID, str | None]:
+        """Joined members: every (room, user) with a name or joined through the bridge."""
+        self.member_list_reads += 1
+        members: dict[UserID, str | None] = {u: None for r, u in self.joined if r == room_id}
+        members.update({u: n for (r, u), n in self.names.items() if r == room_id})
+        return members
+
+    def roster_version(self, room_id: RoomID) -> int:
+        return self.roster_log.version(room_id)
+
+    def roster_changes(self, room_id: RoomID, since: int) -> frozenset[UserID] | None:
+        return self.roster_log.since(room_id, since)
+
+    async def profile_name(self, user_id: UserID) -> str | None:
+        return self.profiles.get(user_id)
+
+    def set_name(self, room_id: RoomID, user_id: UserID, name: str) -> None:
+        """A member event: the user's display name in the room changed."""
+        self.names[(room_id, user_id)] = name
+        self.roster_log.record(room_id, user_id)
 
     async def send_edit(
         self,
@@ -229,6 +255,31 @@ class FakeDiscord:
         # (it refuses for a webhook's poll: only the author may end a poll).
         self.ended_polls: list[tuple[ChannelID, MessageID]] = []
         self.may_end_polls = False
+        # The guild's members (name clashes; set_member records the change).
+        self.members: list[DiscordAuthor] = []
+        self.member_log: ChangeLog[GuildID, DiscordUserID] = ChangeLog()
+        self.bot_username = "Passerelle"
+
+    def set_member(self, member: DiscordAuthor) -> None:
+        """A member joined or was renamed (GUILD_MEMBER_ADD / _UPDATE)."""
+        self.members = [m for m in self.members if m.id != member.id] + [member]
+        self.member_log.record(GUILD, member.id)
+
+    def member_names(
+        self, guild_id: GuildID, only: Collection[DiscordUserID] | None = None
+    ) -> list[DiscordAuthor]:
+        if guild_id != GUILD:
+            return []
+        return [m for m in self.members if only is None or m.id in only]
+
+    def members_version(self, guild_id: GuildID) -> int:
+        return self.member_log.version(guild_id)
+
+    def member_changes(self, guild_id: GuildID, since: int) -> frozenset[DiscordUserID] | None:
+        return self.member_log.since(guild_id, since)
+
+    def bot_name(self) -> str | None:
+        return self.bot_username
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         return self.channels.get(channel_id)

@@ -139,3 +139,17 @@ def test_hidden_channels_are_neither_named_nor_linked() -> None:
     assert '<a href="https://matrix.to/#/!m:example.org">#members</a>' in (
         members.formatted_body or ""
     )
+
+
+def test_ghost_displayname_disambiguated_with_the_username() -> None:
+    template = "{name} (Discord)"
+    assert ghost_displayname(template, "Alice", "alice_d", 7) == "Alice (Discord)"
+    assert (
+        ghost_displayname(template, "Alice", "alice_d", 7, disambiguate=True)
+        == "Alice (@alice_d) (Discord)"
+    )
+    # No visible username: the ID.
+    assert (
+        ghost_displayname(template, "Alice", "\u200b", 7, disambiguate=True)
+        == "Alice (7) (Discord)"
+    )

@@ -190,3 +190,25 @@ def test_webhook_name_template_marks_matrix_users(
 )
 def test_webhook_username_invisible_and_joined_names(displayname: str, expected: str) -> None:
     assert webhook_username(displayname, "@alice:example.org", "{name} (Matrix)") == expected
+
+
+def test_webhook_username_disambiguated_with_the_matrix_id() -> None:
+    plain = webhook_username("alice", "@alice:example.org", "{name} (Matrix)")
+    named = webhook_username("alice", "@alice:example.org", "{name} (Matrix)", disambiguate=True)
+    assert plain == "alice (Matrix)"
+    # "@" is always shown fullwidth in webhook names (no mention can be made of it).
+    assert named == "alice (\uff20alice:example.org) (Matrix)"
+    other = webhook_username("alice", "@alice2:example.org", "{name} (Matrix)", disambiguate=True)
+    assert other != named and "alice2:example.org" in other
+
+
+def test_webhook_username_disambiguated_keeps_the_id_whole() -> None:
+    long_name = "A" * 100
+    mxid = "@someone:matrix.example.org"
+    name = webhook_username(long_name, mxid, "{name} (Matrix)", disambiguate=True)
+    assert len(name) <= 80
+    assert name.endswith("(\uff20someone:matrix.example.org) (Matrix)")
+    # An ID too long to leave room for the name: its localpart alone.
+    huge = "@bob:" + "x" * 70 + ".org"
+    short = webhook_username("bob", huge, "{name} (Matrix)", disambiguate=True)
+    assert short == "bob (\uff20bob) (Matrix)"

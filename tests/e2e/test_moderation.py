@@ -34,6 +34,20 @@ def token_of(stack: SandboxStack, username: str) -> str:
     return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
 
 
+@pytest.fixture(scope="module", autouse=True)
+async def rejoin_unbanned(stack: SandboxStack) -> AsyncIterator[None]:
+    """Members these tests ban and unban join the guild again afterwards, as they would
+    through an invite (Discord does not re-add an unbanned member): later modules of the
+    session's shared stack expect the seed's members."""
+    yield
+    emulator = stack.emulator
+    assert emulator is not None
+    guild = emulator.state.guilds[GUILD]
+    for user in (MALLORY, TRENT):
+        if str(user) not in guild.members and str(user) not in guild.bans:
+            emulator.join_guild(GUILD, str(user))
+
+
 @pytest.fixture(scope="module")
 async def matrix_carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
     """Carol on Element: a configured moderator, in every portal and the moderators' room."""

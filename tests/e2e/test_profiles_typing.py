@@ -104,12 +104,13 @@ async def test_matrix_display_name_changes_follow_on_discord(
         await matrix_alice.send_text(room, f"renamed {marker}")
         message, _ = await discord_bob.wait_for_message(lambda m: marker in m.content)
         assert message.author.name == "Alice Pleasance (Matrix)"
-        # Someone calling themselves after a Discord member is still marked as Matrix.
+        # Someone calling themselves after a Discord member is still marked as Matrix,
+        # and their Matrix ID follows the name (tests/e2e/test_names.py).
         await rename(matrix_alice, room, "Bob")
         marker = uuid.uuid4().hex[:8]
         await matrix_alice.send_text(room, f"not bob {marker}")
         message, _ = await discord_bob.wait_for_message(lambda m: marker in m.content)
-        assert message.author.name == "Bob (Matrix)"
+        assert message.author.name == f"Bob (\uff20{matrix_alice.user_id[1:]}) (Matrix)"
     finally:
         await rename(matrix_alice, room, "Alice Liddell")
 

@@ -23,16 +23,28 @@ from bridge.model import DiscordAuthor, DiscordMessage, MatrixText
 MAX_DISPLAYNAME = 256
 
 
-def ghost_displayname(template: str, name: str | None, username: str | None, user_id: int) -> str:
+def ghost_displayname(
+    template: str,
+    name: str | None,
+    username: str | None,
+    user_id: int,
+    *,
+    disambiguate: bool = False,
+) -> str:
     """Fill the configured ghost display-name template.
 
     Names are cleaned (:func:`bridge.convert.names.clean_name`): no bidi
     overrides that could turn the template's suffix around, no invisible
     characters. A name with nothing visible falls back to the username, then to
-    the ID.
+    the ID. With ``disambiguate`` (the name looks like somebody else's in the room
+    or the guild: :mod:`bridge.actions.name_clash`), the Discord username follows
+    the name, as ``alice (@alice_d)``, or the ID when there is no username.
     """
     fallback = clean_name(username) or str(user_id)
     clean = clean_name(name) or fallback
+    if disambiguate:
+        handle = clean_name(username)
+        clean = f"{clean} (@{handle})" if handle else f"{clean} ({user_id})"
     return template.format(name=clean, username=fallback, id=user_id)[:MAX_DISPLAYNAME]
 
 

@@ -45,12 +45,19 @@ def _clean_name(name: str) -> str:
     return name.replace("```", "'''").replace("@", "\uff20").replace("#", "\uff03")
 
 
-def webhook_username(displayname: str | None, mxid: str, template: str = "{name}") -> str:
+def webhook_username(
+    displayname: str | None, mxid: str, template: str = "{name}", *, disambiguate: bool = False
+) -> str:
     """A name Discord accepts for a webhook message, derived from the Matrix profile.
 
     The configured ``template`` (``{name} (Matrix)`` by default) marks every Matrix
     user so that nobody can pose as a Discord member or as the bridge; the name is
-    shortened, never the template's own text, to fit Discord's 80 characters."""
+    shortened, never the template's own text, to fit Discord's 80 characters.
+
+    With ``disambiguate`` (the name looks like somebody else's in the room or the
+    guild: :mod:`bridge.actions.name_clash`), the Matrix ID follows the name, as
+    Element does: ``alice (@alice:example.org)``; its localpart alone when the whole
+    ID would leave no room for the name. The ID is never shortened."""
     localpart = mxid[1:].split(":", 1)[0] if mxid.startswith("@") else mxid
     name = _clean_name(displayname or localpart)
     if name.lower() in _FORBIDDEN_NAMES or not name:
@@ -58,7 +65,16 @@ def webhook_username(displayname: str | None, mxid: str, template: str = "{name}
     # The template goes through the same cleaning, around a private-use placeholder.
     frame = _clean_name(template.replace("{name}", "\ue000")).replace("\ue000", "{name}")
     room = max(WEBHOOK_NAME_MAX - (len(frame) - len("{name}")), 1)
+    if disambiguate:
+        suffix = f" ({_clean_name(mxid)})"
+        if room - len(suffix) < MIN_NAME_BESIDE_ID:
+            suffix = f" ({_clean_name('@' + localpart)})"
+        name = name[: max(room - len(suffix), 1)] + suffix
     return frame.replace("{name}", name[:room], 1)[:WEBHOOK_NAME_MAX]
+
+
+# How much of the display name must stay beside a whole Matrix ID (else: its localpart).
+MIN_NAME_BESIDE_ID = 8
 
 
 @dataclass(frozen=True)
@@ -96,9 +112,15 @@ def matrix_to_discord_text(
     reply: ReplyQuote | None = None,
     name_template: str = "{name}",
     avatar_url: str | None = None,
+    *,
+    disambiguate: bool = False,
 ) -> list[DiscordSend]:
-    """Convert a Matrix text/notice/emote message into one or more webhook sends."""
-    username = webhook_username(sender_displayname, message.sender, name_template)
+    """Convert a Matrix text/notice/emote message into one or more webhook sends
+    (``disambiguate``: the sender's name looks like somebody else's, see
+    :func:`webhook_username`)."""
+    username = webhook_username(
+        sender_displayname, message.sender, name_template, disambiguate=disambiguate
+    )
     converted = matrix_to_discord_markdown(
         message.body, message.formatted_body, ctx or M2DContext()
     )

@@ -484,3 +484,27 @@ async def test_discord_user_helpers(emu: Emulator, start_client: StartClient) ->
     await owner.kick(int(GUILD), int(BOB), reason="bye")
     actions = [(e["action_type"], e["target_id"], e.get("reason")) for e in emu.audit_log(GUILD)]
     assert actions == [(22, CAROL, "owner's call"), (23, CAROL, None), (20, BOB, "bye")]
+
+
+async def test_an_unbanned_user_joins_again(emu: Emulator, start_client: StartClient) -> None:
+    """Kicked or unbanned, a user is no member until they join again: join_guild
+    re-adds them and tells the guild's sessions (GUILD_MEMBER_ADD)."""
+    guild = emu.state.guilds[GUILD]
+    del guild.members[BOB]
+    owner = await start_client(TOKENS[ALICE])
+    joined: asyncio.Queue[discord.Member] = asyncio.Queue()
+    owner.client.event(_member_join_to(joined))
+    with pytest.raises(KeyError):
+        emu.join_guild(GUILD, "9999")
+    emu.join_guild(GUILD, BOB)
+    member = await asyncio.wait_for(joined.get(), 10)
+    assert member.id == int(BOB) and BOB in guild.members
+    with pytest.raises(KeyError):
+        emu.join_guild(GUILD, BOB)
+
+
+def _member_join_to(queue: asyncio.Queue[discord.Member]) -> Any:
+    async def on_member_join(member: discord.Member) -> None:
+        await queue.put(member)
+
+    return on_member_join
