@@ -12,7 +12,16 @@ import pytest
 from bridge.db import BanRow, InflightRow, MessageRow, Stores, WebhookRow
 from bridge.db.common import ReadCache, now_ms
 from bridge.db.puppets import PuppetRow
-from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, WebhookID
+from bridge.ids import (
+    ChannelID,
+    DiscordUserID,
+    EventID,
+    GuildID,
+    MessageID,
+    RoomID,
+    UserID,
+    WebhookID,
+)
 from bridge.prune import DAY_MS, prune_once
 
 AS = "passerelle"
@@ -155,6 +164,19 @@ async def test_cached_reads_follow_writes_through_the_store(stores: Stores) -> N
     assert await stores.bans.is_banned("matrix", "@eve:x")
     await stores.bans.remove("matrix", "@eve:x", guild)
     assert not await stores.bans.is_banned("matrix", "@eve:x", guild)
+
+    alice = UserID("@alice:x")
+    assert await stores.links.by_matrix(alice) is None
+    await stores.links.link(alice, DiscordUserID(10))
+    assert (await stores.links.by_matrix(alice)).discord_id == 10  # type: ignore[union-attr]
+    await stores.links.link(alice, DiscordUserID(11))
+    assert (await stores.links.by_matrix(alice)).discord_id == 11  # type: ignore[union-attr]
+    await stores.links.unlink_discord(DiscordUserID(11))
+    assert await stores.links.by_matrix(alice) is None
+    await stores.links.link(alice, DiscordUserID(12))
+    assert await stores.links.by_matrix(alice) is not None
+    await stores.links.unlink_matrix(alice)
+    assert await stores.links.by_matrix(alice) is None
 
     assert await stores.bridge_rooms.get("dm:@a:x") is None
     await stores.bridge_rooms.put("dm:@a:x", "!dm:x")

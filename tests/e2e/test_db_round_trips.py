@@ -36,7 +36,7 @@ MESSAGES = 6
 # Before issue 16: 29 Matrix -> Discord, 17 Discord -> Matrix (13 and 7 of them asyncpg's
 # reset of a pooled connection at each release). Discord -> Matrix counts the ghost's
 # own event coming back in a homeserver transaction (stored, then dropped: 2).
-MAX_M2D = 5
+MAX_M2D = 4
 MAX_D2M = 4
 
 
