@@ -141,3 +141,34 @@ async def test_matrix_to_discord_round_trips(counted: Counted) -> None:
 async def test_discord_to_matrix_round_trips(counted: Counted) -> None:
     trips, _ = await per_message(counted, d2m_once, "d2m")
     assert trips <= MAX_D2M
+
+
+async def test_start_up_prunes_old_transactions_and_keeps_recent_ones(counted: Counted) -> None:
+    """The bridge prunes ``as_txn`` at start-up (bridge.prune): a transaction handled 30
+    days before the newest goes, one of a day before stays, and so do the live ones."""
+    stack = counted.stack
+    assert stack.bridge is not None
+    await m2d_once(counted, f"before the restart {uuid.uuid4().hex[:8]}")
+    db = stack.bridge.ctx.stores.db
+    appservice = stack.bridge.config.appservice.id
+    newest = int(await db.fetchval("SELECT MAX(processed_at) FROM as_txn"))
+    live = {r["txn_id"] for r in await db.fetch("SELECT txn_id FROM as_txn")}
+    assert live
+    for txn_id, days in (("e2e-old", 30), ("e2e-recent", 1)):
+        await db.execute(
+            "INSERT INTO as_txn (appservice_id, txn_id, processed_at) VALUES ($1, $2, $3)",
+            appservice,
+            txn_id,
+            newest - days * 24 * 3600 * 1000,
+        )
+    await stack.stop_bridge()
+    bridge = await stack.start_bridge()
+    db = bridge.ctx.stores.db
+    deadline = time.monotonic() + 30
+    while await db.fetchval("SELECT 1 FROM as_txn WHERE txn_id='e2e-old'") is not None:
+        assert time.monotonic() < deadline, "the old transaction was not pruned at start-up"
+        await asyncio.sleep(0.2)
+    kept = {r["txn_id"] for r in await db.fetch("SELECT txn_id FROM as_txn")}
+    assert live | {"e2e-recent"} <= kept
+    # Relay still works, and the transaction is remembered.
+    await m2d_once(counted, f"after the restart {uuid.uuid4().hex[:8]}")
