@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from bridge.actions.backfill import backfill_with_threads
 from bridge.actions.context import BridgeContext
 from bridge.actions.history_import import PageRunner, import_history
+from bridge.actions.languages import run_language_command
 from bridge.actions.pins import relay_discord_pins
 from bridge.actions.portals import ensure_portal
 from bridge.config import Access, Config, ConfigError, load_config
+from bridge.convert.language import parse_language
 from bridge.db import ImportRow, RuleOverride
 from bridge.i18n import Translator, translator
 from bridge.ids import ChannelID, GuildID, RoomID, UserID
@@ -99,6 +101,12 @@ def help_text(tr: Translator | None = None) -> str:
             tr._(
                 "{p} import <channel id> (or: {p} importer): copy the channel's whole history "
                 "(resumable)",
+                p=p,
+            ),
+            tr._(
+                "{p} language fr|en|default (or: {p} langue fr|en|defaut): the language the"
+                " bridge writes to you in (answers to you, your notices); this room keeps the"
+                " bridge's language",
                 p=p,
             ),
         ]
@@ -190,6 +198,12 @@ class Admin:
 
     async def on_message(self, room_id: RoomID, sender: UserID, body: str) -> bool:
         """True when ``body`` was an admin command (answered in the room)."""
+        language = parse_language(body)
+        if language is not None:  # anyone's own language; the answer is in it
+            await self._say(
+                room_id, await run_language_command(self.ctx, "matrix", sender, language)
+            )
+            return True
         parsed = parse_admin(body, self.tr)
         if parsed is None:
             return False
@@ -265,8 +279,8 @@ class Admin:
             return tr._("The config file was not applied: {error}", error=exc)
         change = await self.state.reconfigure(config)
         log.info("config.reloaded %s", change.summary())
-        # The summary lists config keys: technical, left in English.
-        return self.tr._("Config reloaded: {summary}.", summary=change.summary())
+        tr = self.tr  # the reloaded config's language
+        return tr._("Config reloaded: {summary}.", summary=change.summary(tr))
 
     async def _add_remove(self, command: AdminCommand, channel_id: ChannelID, actor: str) -> str:
         bridged = self.ctx.config.bridge.channel(channel_id) is not None
@@ -416,9 +430,8 @@ class Admin:
         tr = self.tr
         lines = [
             tr._(
-                "Up {hours}h{minutes:02d}m; portals: {portals}.",
-                hours=uptime // 3600,
-                minutes=uptime % 3600 // 60,
+                "Running for {uptime}; portals: {portals}.",
+                uptime=tr.duration(uptime),
                 portals=tr.number(len(portals)),
             ),
             tr._("Discord gateway: connected.")

@@ -25,6 +25,7 @@ from bridge.actions.d2m_reaction import (
     relay_discord_reaction_remove,
 )
 from bridge.actions.d2m_thread import relay_discord_thread, relay_discord_thread_deletion
+from bridge.actions.languages import for_matrix_user
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_poll import ignore_matrix_vote, relay_matrix_poll
@@ -43,7 +44,6 @@ from bridge.convert.m2d.notices import flood_notice
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import SchemaOutdated, prepare_schema
 from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
-from bridge.i18n import translator
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.media_links import link_key
 from bridge.metrics import Metrics
@@ -76,6 +76,7 @@ from bridge.runtime_config import ConfigChange
 from bridge.structure import StructureEvents
 from bridge.transport.appservice_http import AppserviceHandlers, build_appservice_app
 from bridge.transport.discord import DiscordHandlers, DiscordTransport
+from bridge.transport.discord_lockdown import DiscordLockdown
 from bridge.transport.discord_moderation import DiscordModeration
 from bridge.transport.matrix import MatrixTransport
 from bridge.transport.matrix_moderation import MatrixModeration
@@ -83,6 +84,7 @@ from bridge.txn_order import TxnOrder
 from bridge.web.app import start_web
 from moderation.context import ModerationContext
 from moderation.dispatch import ModerationDispatch
+from moderation.lockdown import LockdownService
 from moderation.membership import start_members
 from moderation.startup import start_moderation
 
@@ -135,6 +137,7 @@ class Bridge:
                 ban=self._on_discord_ban,
                 unban=self._on_discord_unban,
                 roles=self._on_discord_roles,
+                member_join=self._on_discord_member_join,
                 structure=self.structure.on_structure,
                 guild_roles=self.structure.on_guild_roles,
                 channel_deleted=self.structure.on_channel_deleted,
@@ -146,6 +149,7 @@ class Bridge:
         self.discord_moderation = DiscordModeration(self.discord.client)
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
+        self.lockdown: LockdownService | None = None
         self.media_key = link_key(tokens.as_token)
         self.sender_limiter = SenderLimiter(
             config.bridge.sender_burst, config.bridge.sender_per_seconds
@@ -199,7 +203,10 @@ class Bridge:
         await install_spaces(self._ctx, lambda: self.reconfigure(None))
         await install_power(self._ctx)  # roles -> power levels, kept current
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
+        self.lockdown = LockdownService(mctx, DiscordLockdown(self.discord.client))
+        self._ctx.member_joined.append(self.lockdown.on_matrix_join)
         try:
+            await self.lockdown.resume()  # a lockdown from before the restart holds again
             await start_moderation(mctx)
             await start_members(mctx)
         except Exception:  # relay keeps working; the log says what is wrong
@@ -297,6 +304,8 @@ class Bridge:
         if self._pruner is not None:
             self._pruner.cancel()
             self._pruner = None
+        if self.lockdown is not None:
+            self.lockdown.cancel_timer()  # the lockdown table keeps it for the next start
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
@@ -488,6 +497,16 @@ class Bridge:
         self._moderate(lambda m: m.on_discord_roles(guild_id, user_id))
         await self.structure.on_member_roles(guild_id, user_id)
 
+    async def _on_discord_member_join(
+        self, guild_id: GuildID, user_id: DiscordUserID, joined_at_ms: int | None
+    ) -> None:
+        """A member joined a bridged guild: first joins and join waves (lockdown)."""
+        lockdown = self.lockdown
+        if lockdown is None or guild_id not in self.config.discord.guild_ids:
+            return
+        job = functools.partial(lockdown.on_join, "discord", str(user_id), joined_at_ms)
+        self._d2m(MODERATION_QUEUE, job)
+
     async def _on_channel_access(self, channel_id: ChannelID) -> None:
         self._moderate(lambda m: m.on_channel_access(channel_id))
 
@@ -585,7 +604,8 @@ class Bridge:
         log.warning("m2d.rate-limited sender=%s event=%s", sender, event.event_id)
         self.metrics.failed("m2d", "flood")
         if self.sender_limiter.first_refusal(sender):
-            limit, tr = self.sender_limiter, translator(self.config.bridge.language)
+            # Addressed to the sender: in their own language.
+            limit, tr = self.sender_limiter, await for_matrix_user(self.ctx, sender)
             text = flood_notice(sender, limit.burst, limit.per_seconds, tr)
             bot = self.config.namer.bot_mxid
             await self.matrix.send_text(

@@ -32,8 +32,9 @@ from bridge.config_guilds import (
     parse_spaces,
 )
 from bridge.config_keys import KeyTracker, yaml_problem
+from bridge.config_lockdown import LockdownConfig, parse_lockdown
 from bridge.config_web import WebConfig, parse_web
-from bridge.i18n import LANGUAGES
+from bridge.i18n import LANGUAGES, cli
 from bridge.ids import GhostNamer, GuildID, RoomID
 
 __all__ = [
@@ -67,7 +68,7 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message names the key and says why."""
 
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"config key '{key}': {problem}")
+        super().__init__(cli()._("config key '{key}': {problem}", key=key, problem=problem))
         self.key = key
         self.problem = problem
 
@@ -84,7 +85,10 @@ class ConfigErrors(ConfigError):
             super().__init__(errors[0].key, errors[0].problem)
         else:
             ValueError.__init__(
-                self, f"{len(errors)} problems:\n" + "\n".join(f"  {e}" for e in errors)
+                self,
+                cli().ngettext("{n} problem:", "{n} problems:", len(errors))
+                + "\n"
+                + "\n".join(f"  {e}" for e in errors),
             )
             self.key = errors[0].key
             self.problem = "; ".join(str(e) for e in errors)
@@ -201,6 +205,8 @@ class ModerationConfig:
     # "guild": a ban applies in the guild where it was made (its Discord server and its
     # rooms); "party": in every bridged guild and every portal room.
     ban_scope: BanScope = "guild"
+    # Lockdown and join waves (bridge.config_lockdown).
+    lockdown: LockdownConfig = field(default_factory=LockdownConfig)
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,9 @@ class Config:
 def _language(br: _Reader) -> str:
     language = br.text("language", "en").strip().lower()
     if language not in LANGUAGES:
-        raise ConfigError(br.key("language"), f"expected fr or en, got {language!r}")
+        raise ConfigError(
+            br.key("language"), cli()._("expected fr or en, got {value}", value=repr(language))
+        )
     return language
 
 
@@ -270,7 +278,7 @@ class _Reader:
     def section(self, name: str) -> _Reader:
         value = self.data.get(name)
         if not isinstance(value, Mapping):
-            raise ConfigError(self.key(name), "missing section (expected a mapping)")
+            raise ConfigError(self.key(name), cli()._("missing section (expected a mapping)"))
         return _Reader(value, f"{self.key(name)}.", self.problems)
 
     def reader(self, data: Mapping[str, Any], prefix: str) -> _Reader:
@@ -280,41 +288,53 @@ class _Reader:
     def text(self, name: str, default: str | None = None) -> str:
         value = self.data.get(name, default)
         if value is None:
-            raise ConfigError(self.key(name), "is required")
+            raise ConfigError(self.key(name), cli()._("is required"))
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ConfigError(self.key(name), f"expected text, got {type(value).__name__}")
+            raise ConfigError(
+                self.key(name), cli()._("expected text, got {type}", type=type(value).__name__)
+            )
         text = str(value).strip()
         if not text:
-            raise ConfigError(self.key(name), "must not be empty")
+            raise ConfigError(self.key(name), cli()._("must not be empty"))
         return text
 
     def integer(self, name: str, default: int | None = None, lo: int = 0, hi: int = 2**63) -> int:
         value = self.data.get(name, default)
         if value is None:
-            raise ConfigError(self.key(name), "is required")
+            raise ConfigError(self.key(name), cli()._("is required"))
         if isinstance(value, bool):
-            raise ConfigError(self.key(name), "expected a number, got true/false")
+            raise ConfigError(self.key(name), cli()._("expected a number, got true/false"))
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ConfigError(self.key(name), f"expected a number, got {value!r}") from None
+            raise ConfigError(
+                self.key(name), cli()._("expected a number, got {value}", value=repr(value))
+            ) from None
         if not lo <= number <= hi:
-            raise ConfigError(self.key(name), f"must be between {lo} and {hi}, got {number}")
+            raise ConfigError(
+                self.key(name),
+                cli()._("must be between {lo} and {hi}, got {value}", lo=lo, hi=hi, value=number),
+            )
         return number
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self.data.get(name, default)
         if not isinstance(value, bool):
-            raise ConfigError(self.key(name), f"expected true or false, got {value!r}")
+            raise ConfigError(
+                self.key(name), cli()._("expected true or false, got {value}", value=repr(value))
+            )
         return value
 
     def snowflake(self, name: str) -> int:
         value = self.data.get(name)
         if value is None:
-            raise ConfigError(self.key(name), "is required (a Discord ID, digits only)")
+            raise ConfigError(self.key(name), cli()._("is required (a Discord ID, digits only)"))
         text = str(value).strip()
         if not text.isdigit() or not 1 <= len(text) <= 20:
-            raise ConfigError(self.key(name), f"expected a Discord ID (digits only), got {value!r}")
+            raise ConfigError(
+                self.key(name),
+                cli()._("expected a Discord ID (digits only), got {value}", value=repr(value)),
+            )
         return int(text)
 
     def items(self, name: str) -> list[Any]:
@@ -322,14 +342,17 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise ConfigError(self.key(name), "expected a list")
+            raise ConfigError(self.key(name), cli()._("expected a list"))
         return value
 
 
 def _http_url(reader: _Reader, name: str, default: str | None = None) -> str:
     url = reader.text(name, default).rstrip("/")
     if not re.match(r"^https?://[^/\s]+", url):
-        raise ConfigError(reader.key(name), f"expected an http:// or https:// URL, got {url!r}")
+        raise ConfigError(
+            reader.key(name),
+            cli()._("expected an http:// or https:// URL, got {value}", value=repr(url)),
+        )
     return url
 
 
@@ -338,7 +361,8 @@ def _secret(reader: _Reader, name: str) -> str:
     lowered = value.lower()
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
         error = ConfigError(
-            reader.key(name), "still holds the example placeholder; put the real secret here"
+            reader.key(name),
+            cli()._("still holds the example placeholder; put the real secret here"),
         )
         if reader.problems is None:
             raise error
@@ -350,7 +374,8 @@ def _localpart(reader: _Reader, name: str, default: str) -> str:
     value = reader.text(name, default)
     if not LOCALPART_RE.match(value):
         raise ConfigError(
-            reader.key(name), "may only contain lowercase letters, digits and . _ = - / +"
+            reader.key(name),
+            cli()._("may only contain lowercase letters, digits and . _ = - / +"),
         )
     return value
 
@@ -361,7 +386,10 @@ def _room_or_create(reader: _Reader, name: str) -> RoomID | None:
         return None
     if not ROOM_ID_RE.match(room):
         raise ConfigError(
-            reader.key(name), f"expected 'create' or a room ID like !abc:server, got {room!r}"
+            reader.key(name),
+            cli()._(
+                "expected 'create' or a room ID like !abc:server, got {value}", value=repr(room)
+            ),
         )
     return RoomID(room)
 
@@ -371,7 +399,7 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
     if raw is None:
         return ModerationConfig()
     if not isinstance(raw, Mapping):
-        raise ConfigError("moderation", "expected a mapping (or leave the section out)")
+        raise ConfigError("moderation", cli()._("expected a mapping (or leave the section out)"))
     mod = _Reader(raw, "moderation.")
 
     moderators: list[str] = []
@@ -379,9 +407,14 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
         key = mod.key(f"moderators[{index}]")
         mxid = str(value).strip() if isinstance(value, str) else ""
         if not USER_ID_RE.match(mxid):
-            raise ConfigError(key, f"not a Matrix user ID (like @alice:example.org): {value!r}")
+            raise ConfigError(
+                key,
+                cli()._(
+                    "not a Matrix user ID (like @alice:example.org): {value}", value=repr(value)
+                ),
+            )
         if mxid in moderators:
-            raise ConfigError(key, f"{mxid} listed twice")
+            raise ConfigError(key, cli()._("{value} listed twice", value=mxid))
         moderators.append(mxid)
 
     subscriptions: list[str] = []
@@ -391,21 +424,31 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
         if not (ROOM_ID_RE.match(room) or ROOM_ALIAS_RE.match(room)):
             raise ConfigError(
                 key,
-                f"expected a room ID like !abc:server or an alias like #list:server, got {value!r}",
+                cli()._(
+                    "expected a room ID like !abc:server or an alias like #list:server,"
+                    " got {value}",
+                    value=repr(value),
+                ),
             )
         if room in subscriptions:
-            raise ConfigError(key, f"{room} listed twice")
+            raise ConfigError(key, cli()._("{value} listed twice", value=room))
         subscriptions.append(room)
 
     if mod.data.get("mod_channel") not in (None, ""):
         mod.snowflake("mod_channel")  # validated here; it belongs to the (old) single guild
     ban_scope = mod.text("ban_scope", "guild")
     if ban_scope not in ("guild", "party"):
-        raise ConfigError(mod.key("ban_scope"), f"expected guild or party, got {ban_scope!r}")
+        raise ConfigError(
+            mod.key("ban_scope"),
+            cli()._("expected guild or party, got {value}", value=repr(ban_scope)),
+        )
 
     prefix = mod.text("command_prefix", "!mod")
     if any(char.isspace() for char in prefix):
-        raise ConfigError(mod.key("command_prefix"), f"must not contain spaces, got {prefix!r}")
+        raise ConfigError(
+            mod.key("command_prefix"),
+            cli()._("must not contain spaces, got {value}", value=repr(prefix)),
+        )
 
     return ModerationConfig(
         guild_wide_bans=mod.boolean("guild_wide_bans", True),
@@ -417,6 +460,7 @@ def _moderation(data: Mapping[str, Any]) -> ModerationConfig:
         mod_room=_room_or_create(mod, "mod_room"),
         command_prefix=prefix,
         ban_scope="party" if ban_scope == "party" else "guild",
+        lockdown=parse_lockdown(mod),
     )
 
 
@@ -425,14 +469,15 @@ def _members(data: Mapping[str, Any]) -> MembersConfig:
     if raw is None:
         return MembersConfig()
     if not isinstance(raw, Mapping):
-        raise ConfigError("members", "expected a mapping (or leave the section out)")
+        raise ConfigError("members", cli()._("expected a mapping (or leave the section out)"))
     reader = _Reader(raw, "members.")
     roles: list[int] = []
     for index, value in enumerate(reader.items("role_ids")):
         text = str(value).strip()
         if not text.isdigit() or not 1 <= len(text) <= 20:
             raise ConfigError(
-                reader.key(f"role_ids[{index}]"), f"expected a Discord role ID, got {value!r}"
+                reader.key(f"role_ids[{index}]"),
+                cli()._("expected a Discord role ID, got {value}", value=repr(value)),
             )
         roles.append(int(text))
     allowlist: list[str] = []
@@ -441,7 +486,9 @@ def _members(data: Mapping[str, Any]) -> MembersConfig:
         if not USER_ID_RE.match(mxid):
             raise ConfigError(
                 reader.key(f"allowlist[{index}]"),
-                f"not a Matrix user ID (like @alice:example.org): {value!r}",
+                cli()._(
+                    "not a Matrix user ID (like @alice:example.org): {value}", value=repr(value)
+                ),
             )
         allowlist.append(mxid)
     return MembersConfig(
@@ -458,7 +505,7 @@ def parse_config(data: Any, path: Path | None = None, *, strict: bool = False) -
     Keys the parser never reads (misspelt, unknown) are logged with the nearest valid
     key; with ``strict`` they are an error. Placeholder secrets are reported together."""
     if not isinstance(data, Mapping):
-        raise ConfigError("(top level)", "the file must be a YAML mapping")
+        raise ConfigError("(top level)", cli()._("the file must be a YAML mapping"))
     tracker = KeyTracker()
     problems: list[ConfigError] = []
     try:
@@ -501,7 +548,8 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
     )
     if appservice.bot_localpart.startswith(appservice.user_prefix):
         raise ConfigError(
-            "appservice.bot_localpart", "must not start with appservice.user_prefix (ghost space)"
+            "appservice.bot_localpart",
+            cli()._("must not start with appservice.user_prefix (ghost space)"),
         )
 
     db = root.section("database")
@@ -509,14 +557,18 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
     if db_url.startswith(("sqlite:", "sqlite3:")):
         sqlite_path = re.sub(r"^sqlite3?:(//)?", "", db_url)
         if not sqlite_path:
-            raise ConfigError(db.key("url"), "sqlite URL needs a file path: sqlite:///path/to.db")
+            raise ConfigError(
+                db.key("url"), cli()._("sqlite URL needs a file path: sqlite:///path/to.db")
+            )
         if not os.path.isabs(sqlite_path):
             sqlite_path = str(base_dir / sqlite_path)
         db_url = f"sqlite://{sqlite_path}"
     elif not db_url.startswith(("postgres://", "postgresql://")):
-        raise ConfigError(db.key("url"), "expected postgresql://... or sqlite:///path")
+        raise ConfigError(db.key("url"), cli()._("expected postgresql://... or sqlite:///path"))
     elif any(marker in db_url.lower() for marker in ("change_me", "changeme")):
-        problems.append(ConfigError(db.key("url"), "still holds the example placeholder password"))
+        problems.append(
+            ConfigError(db.key("url"), cli()._("still holds the example placeholder password"))
+        )
     database = DatabaseConfig(
         url=db_url,
         auto_migrate=db.boolean("auto_migrate", True),
@@ -531,7 +583,7 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
         if data["moderation"].get("mod_channel") not in (None, ""):
             raise ConfigError(
                 "moderation.mod_channel",
-                "with several guilds, give each its own discord.guilds[N].mod_channel",
+                cli()._("with several guilds, give each its own discord.guilds[N].mod_channel"),
             )
     discord = DiscordConfig(
         token=token,
@@ -541,14 +593,22 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
 
     template = br.text("ghost_displayname", "{name} (Discord)")
     if "{name}" not in template and "{username}" not in template:
-        raise ConfigError(br.key("ghost_displayname"), "must contain {name} or {username}")
+        raise ConfigError(
+            br.key("ghost_displayname"),
+            cli()._("must contain {name} or {username}", name="{name}", username="{username}"),
+        )
     webhook_template = br.text("webhook_displayname", "{name} (Matrix)")
     if "{name}" not in webhook_template:
-        raise ConfigError(br.key("webhook_displayname"), "must contain {name}")
+        raise ConfigError(
+            br.key("webhook_displayname"), cli()._("must contain {name}", name="{name}")
+        )
     invites = [str(u) for u in br.items("auto_invite")]
     for index, mxid in enumerate(invites):
         if not re.match(r"^@[^:\s]+:\S+$", mxid):
-            raise ConfigError(br.key(f"auto_invite[{index}]"), f"not a Matrix user ID: {mxid!r}")
+            raise ConfigError(
+                br.key(f"auto_invite[{index}]"),
+                cli()._("not a Matrix user ID: {value}", value=repr(mxid)),
+            )
     bridge = BridgeConfig(
         ghost_displayname=template,
         webhook_name=br.text("webhook_name", "Passerelle"),
@@ -571,10 +631,15 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
     logging_section = data.get("logging") or {}
     level = str(logging_section.get("level", "INFO")).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError("logging.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        raise ConfigError(
+            "logging.level",
+            cli()._("expected DEBUG, INFO, WARNING or ERROR, got {value}", value=repr(level)),
+        )
     log_format = str(logging_section.get("format", "text")).lower()
     if log_format not in ("text", "json"):
-        raise ConfigError("logging.format", f"expected text or json, got {log_format!r}")
+        raise ConfigError(
+            "logging.format", cli()._("expected text or json, got {value}", value=repr(log_format))
+        )
     moderation = _moderation(data)
     return Config(
         homeserver,
@@ -599,9 +664,11 @@ def load_config(path: str | Path, *, strict: bool = False) -> Config:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("(file)", f"{file} does not exist") from None
+        raise ConfigError("(file)", cli()._("{file} does not exist", file=file)) from None
     except OSError as exc:
-        raise ConfigError("(file)", f"cannot read {file}: {exc.strerror}") from None
+        raise ConfigError(
+            "(file)", cli()._("cannot read {file}: {error}", file=file, error=exc.strerror)
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -610,17 +677,36 @@ def load_config(path: str | Path, *, strict: bool = False) -> Config:
     return parse_config(data, file.resolve(), strict=strict)
 
 
+def configured_language(path: str | Path) -> str | None:
+    """``bridge.language`` of a config file as far as it can be read, before (or
+    without) validating the rest: the command line speaks it. None when the file,
+    its YAML or the key is missing or wrong."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    section = data.get("bridge") if isinstance(data, Mapping) else None
+    language = section.get("language") if isinstance(section, Mapping) else None
+    if isinstance(language, str) and language.strip().lower() in LANGUAGES:
+        return language.strip().lower()
+    return None
+
+
 def check_permissions(file: Path) -> None:
     """The config holds the bot token: refuse a file anyone may change, warn when others
     may read it (``chmod 600`` it)."""
     mode = file.stat().st_mode
     if mode & stat.S_IWOTH:
         raise ConfigError(
-            "(file)", f"{file} can be changed by any user of this machine: run chmod 600 on it"
+            "(file)",
+            cli()._(
+                "{file} can be changed by any user of this machine: run chmod 600 on it", file=file
+            ),
         )
     if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP):
         log.warning(
-            "config.permissions file=%s mode=%s hint=it holds secrets: run chmod 600 on it",
+            "config.permissions file=%s mode=%s hint=%s",
             file,
             oct(mode & 0o777),
+            cli()._("it holds secrets: run chmod 600 on it"),
         )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from bridge.i18n import cli
 from bridge.ids import ChannelID, GuildID, RoomID
 
 if TYPE_CHECKING:
@@ -120,7 +121,10 @@ def _access(reader: _Reader, name: str, default: str) -> Access:
 
     access = reader.text(name, default)
     if access not in ("public", "members_only"):
-        raise ConfigError(reader.key(name), f"expected public or members_only, got {access!r}")
+        raise ConfigError(
+            reader.key(name),
+            cli()._("expected public or members_only, got {value}", value=repr(access)),
+        )
     return "public" if access == "public" else "members_only"
 
 
@@ -134,17 +138,25 @@ def parse_channels(
     for index, raw in enumerate(reader.items(name)):
         key = reader.key(f"{name}[{index}]")
         if not isinstance(raw, Mapping):
-            raise ConfigError(key, "expected a mapping with discord_channel and matrix_room")
+            raise ConfigError(
+                key, cli()._("expected a mapping with discord_channel and matrix_room")
+            )
         item = _Reader(raw, f"{key}.")
         channel_id = item.snowflake("discord_channel")
         if channel_id in seen:
-            raise ConfigError(item.key("discord_channel"), f"channel {channel_id} listed twice")
+            raise ConfigError(
+                item.key("discord_channel"),
+                cli()._("channel {id} listed twice", id=channel_id),
+            )
         seen.add(channel_id)
         room = item.text("matrix_room", "create")
         if room != "create" and not ROOM_ID_RE.match(room):
             raise ConfigError(
                 item.key("matrix_room"),
-                f"expected 'create' or a room ID like !abc:server, got {room!r}",
+                cli()._(
+                    "expected 'create' or a room ID like !abc:server, got {value}",
+                    value=repr(room),
+                ),
             )
         channels.append(
             ChannelConfig(
@@ -165,7 +177,8 @@ def _role_ids(reader: _Reader, name: str) -> tuple[int, ...]:
         text = str(value).strip()
         if not text.isdigit() or not 1 <= len(text) <= 20:
             raise ConfigError(
-                reader.key(f"{name}[{index}]"), f"expected a Discord role ID, got {value!r}"
+                reader.key(f"{name}[{index}]"),
+                cli()._("expected a Discord role ID, got {value}", value=repr(value)),
             )
         roles.append(int(text))
     return tuple(dict.fromkeys(roles))
@@ -189,11 +202,13 @@ def parse_guild(reader: _Reader, seen_channels: set[int]) -> GuildConfig:
         if isinstance(raw, str | int) and not isinstance(raw, bool):
             raw = {"id": raw}
         if not isinstance(raw, Mapping):
-            raise ConfigError(key, "expected a category ID, or a mapping with id and access")
+            raise ConfigError(
+                key, cli()._("expected a category ID, or a mapping with id and access")
+            )
         item = _Reader(raw, f"{key}.")
         category_id = item.snowflake("id")
         if category_id in seen_categories:
-            raise ConfigError(item.key("id"), f"category {category_id} listed twice")
+            raise ConfigError(item.key("id"), cli()._("category {id} listed twice", id=category_id))
         seen_categories.add(category_id)
         categories.append(
             CategoryRule(ChannelID(category_id), _access(item, "access", "members_only"))
@@ -225,30 +240,37 @@ def parse_guilds(
         if discord.data.get("guild_id") not in (None, ""):
             raise ConfigError(
                 discord.key("guild_id"),
-                "give either discord.guilds (a list) or the old discord.guild_id, not both",
+                cli()._(
+                    "give either discord.guilds (a list) or the old discord.guild_id, not both"
+                ),
             )
         if bridge.items("channels"):
             raise ConfigError(
                 bridge.key("channels"),
-                "with discord.guilds, list each guild's channels under its own entry "
-                "(discord.guilds[N].channels)",
+                cli()._(
+                    "with discord.guilds, list each guild's channels under its own entry "
+                    "(discord.guilds[N].channels)"
+                ),
             )
         guilds: list[GuildConfig] = []
         for index, raw in enumerate(discord.items("guilds")):
             key = discord.key(f"guilds[{index}]")
             if not isinstance(raw, Mapping):
-                raise ConfigError(key, "expected a mapping with at least id")
+                raise ConfigError(key, cli()._("expected a mapping with at least id"))
             guild = parse_guild(_Reader(raw, f"{key}."), seen)
             if any(g.id == guild.id for g in guilds):
-                raise ConfigError(f"{key}.id", f"guild {guild.id} listed twice")
+                raise ConfigError(f"{key}.id", cli()._("guild {id} listed twice", id=guild.id))
             guilds.append(guild)
         if not guilds:
-            raise ConfigError(discord.key("guilds"), "list at least one guild")
+            raise ConfigError(discord.key("guilds"), cli()._("list at least one guild"))
         return tuple(guilds), tuple(c for g in guilds for c in g.channels)
     guild_id = GuildID(discord.snowflake("guild_id"))
     log.warning(
-        "config.deprecated key=discord.guild_id hint=list the guild under discord.guilds "
-        "(with its channels, member_roles and mod_channel); the old keys keep working"
+        "config.deprecated key=discord.guild_id hint=%s",
+        cli()._(
+            "list the guild under discord.guilds (with its channels, member_roles and"
+            " mod_channel); the old keys keep working"
+        ),
     )
     mod = data.get("moderation") if isinstance(data.get("moderation"), Mapping) else {}
     mod_reader = _Reader(mod or {}, "moderation.")
@@ -268,7 +290,7 @@ def parse_spaces(bridge: _Reader) -> SpacesConfig:
     if raw is None:
         return SpacesConfig()
     if not isinstance(raw, Mapping):
-        raise ConfigError(bridge.key("spaces"), "expected a mapping (or leave it out)")
+        raise ConfigError(bridge.key("spaces"), cli()._("expected a mapping (or leave it out)"))
     reader = _Reader(raw, bridge.key("spaces."))
     return SpacesConfig(
         enabled=reader.boolean("enabled", True),
@@ -287,18 +309,30 @@ def parse_power_rules(bridge: _Reader) -> tuple[PowerRule, ...]:
     for index, raw in enumerate(bridge.items("role_power_levels")):
         key = bridge.key(f"role_power_levels[{index}]")
         if not isinstance(raw, Mapping):
-            raise ConfigError(key, "expected a mapping: {permission: ban_members, level: 50}")
+            raise ConfigError(
+                key,
+                cli()._(
+                    "expected a mapping: {example}",
+                    example="{permission: ban_members, level: 50}",
+                ),
+            )
         item = _Reader(raw, f"{key}.")
         level = item.integer("level", lo=0, hi=100)
         has_role, has_permission = "role" in raw, "permission" in raw
         if has_role == has_permission:
-            raise ConfigError(key, "give either permission (a Discord permission) or role (an ID)")
+            raise ConfigError(
+                key, cli()._("give either permission (a Discord permission) or role (an ID)")
+            )
         if has_permission:
             name = item.text("permission").lower()
             if name not in PERMISSION_BITS:
                 raise ConfigError(
                     item.key("permission"),
-                    f"unknown permission {name!r}; one of: {', '.join(sorted(PERMISSION_BITS))}",
+                    cli()._(
+                        "unknown permission {value}; one of: {known}",
+                        value=repr(name),
+                        known=", ".join(sorted(PERMISSION_BITS)),
+                    ),
                 )
             rules.append(PowerRule(level, permission=name))
         else:

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from bridge.i18n import cli
+
 
 @dataclass(frozen=True)
 class UnknownKey:
@@ -23,8 +25,9 @@ class UnknownKey:
     suggestion: str | None  # full path of the nearest valid key, if one is close
 
     def problem(self) -> str:
-        hint = f"; did you mean '{self.suggestion}'?" if self.suggestion else ""
-        return f"unknown key, ignored{hint}"
+        if self.suggestion:
+            return cli()._("unknown key, ignored; did you mean '{key}'?", key=self.suggestion)
+        return cli()._("unknown key, ignored")
 
 
 class _Asked:
@@ -136,10 +139,19 @@ def yaml_problem(file: Path, exc: yaml.YAMLError) -> str:
     string>``), with where the enclosing block started when it says so."""
     mark = getattr(exc, "problem_mark", None)
     if mark is None:
-        return f"{file} is not valid YAML: {exc}"
+        return cli()._("{file} is not valid YAML: {error}", file=file, error=exc)
     problem = getattr(exc, "problem", None) or "invalid YAML"
-    text = f"{file}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}"
+    # PyYAML's own words (the problem, its context) stay as it writes them (English).
+    text = cli()._(
+        "{file}, line {line}, column {column}: not valid YAML: {problem}",
+        file=file,
+        line=mark.line + 1,
+        column=mark.column + 1,
+        problem=problem,
+    )
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark.line != mark.line:
-        text += f" ({context} at line {context_mark.line + 1})"
+        text += " " + cli()._(
+            "({context} at line {line})", context=context, line=context_mark.line + 1
+        )
     return text

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from bridge.i18n import cli
+
 if TYPE_CHECKING:
     from bridge.config import _Reader
 
@@ -74,21 +76,24 @@ def parse_web(
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        raise ConfigError("web", "expected a mapping (or leave the section out)")
+        raise ConfigError("web", cli()._("expected a mapping (or leave the section out)"))
     web = reader_cls(raw, "web.")
     if not web.boolean("enabled", True):
         return None
     session_secret = _secret(web, "session_secret")
     if len(session_secret) < 32:
-        raise ConfigError(web.key("session_secret"), "must be at least 32 characters long")
+        raise ConfigError(web.key("session_secret"), cli()._("must be at least 32 characters long"))
     client_id = web.text("discord_client_id")
     if not re.fullmatch(r"\d{1,20}", client_id):
         raise ConfigError(
-            web.key("discord_client_id"), "expected the application's ID (digits only)"
+            web.key("discord_client_id"), cli()._("expected the application's ID (digits only)")
         )
     registration = web.text("registration", "disabled")
     if registration not in _REGISTRATIONS:
-        raise ConfigError(web.key("registration"), f"expected one of {', '.join(_REGISTRATIONS)}")
+        raise ConfigError(
+            web.key("registration"),
+            cli()._("expected one of {values}", values=", ".join(_REGISTRATIONS)),
+        )
     shared = admin_token = ""
     if registration == "synapse_shared_secret":
         shared = _secret(web, "registration_shared_secret")

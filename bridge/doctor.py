@@ -34,6 +34,7 @@ from bridge.doctor_checks import (
     Check,
     HttpResult,
     Status,
+    _,
     channel_check,
     config_check,
     configured_channels,
@@ -57,6 +58,7 @@ from bridge.doctor_checks import (
     warn,
     whoami_check,
 )
+from bridge.i18n import cli
 from bridge.registration import Tokens, load_tokens
 
 __all__ = [
@@ -116,9 +118,9 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def format_line(check: Check, secrets: Iterable[str] = ()) -> str:
-    line = f"{check.status:<4}  {check.name}: {check.detail}"
+    line = f"{check.status:<4}  " + _("{name}: {detail}", name=check.name, detail=check.detail)
     if check.hint and check.status in ("FAIL", "WARN"):
-        line += f" -> fix: {check.hint}"
+        line += " -> " + _("fix: {hint}", hint=check.hint)
     return redact(line, secrets)
 
 
@@ -181,22 +183,27 @@ async def _database_checks(config: Config, config_path: Path) -> AsyncIterator[C
     if config.database.is_sqlite:
         file = Path(re.sub(r"^sqlite3?:(//)?", "", url))
         if not await asyncio.to_thread(file.exists):
-            detail = f"{file} does not exist yet"
+            detail = _("{file} does not exist yet", file=file)
             if config.database.auto_migrate:
-                yield warn("database reachable", f"{detail}; the bridge creates it at start")
+                yield warn(
+                    _("database reachable"),
+                    _("{detail}; the bridge creates it at start", detail=detail),
+                )
             else:
                 yield fail(
-                    "database reachable", detail, f"run `python -m bridge migrate -c {config_path}`"
+                    _("database reachable"),
+                    detail,
+                    _("run `python -m bridge migrate -c {config_path}`", config_path=config_path),
                 )
-            yield skip("database schema", "no database yet")
+            yield skip(_("database schema"), _("no database yet"))
             return
     try:
         current = await asyncio.wait_for(current_revision(url), DB_TIMEOUT)
     except Exception as exc:
         yield database_unreachable(url, exc)
-        yield skip("database schema", "the database is unreachable")
+        yield skip(_("database schema"), _("the database is unreachable"))
         return
-    yield ok("database reachable", f"connected to {display_db_url(url)}")
+    yield ok(_("database reachable"), _("connected to {url}", url=display_db_url(url)))
     script = ScriptDirectory.from_config(alembic_config(url))
     known = {rev.revision for rev in script.walk_revisions()}
     yield schema_check(
@@ -208,24 +215,32 @@ async def _homeserver_checks(
     session: aiohttp.ClientSession, config: Config, tokens: Tokens | None
 ) -> AsyncIterator[Check]:
     url = config.homeserver.url
-    unreachable = f"cannot reach {url}"
+    unreachable = _("cannot reach {url}", url=url)
     try:
         versions = await http_json(session, "GET", f"{url}/_matrix/client/versions")
     except NETWORK_ERRORS as exc:
-        yield fail("homeserver reachable", f"{unreachable} ({error_text(exc)})", HS_URL_HINT)
+        yield fail(
+            _("homeserver reachable"),
+            f"{unreachable} ({error_text(exc)})",
+            _(HS_URL_HINT),
+        )
         return
     check = versions_check(url, versions)
     yield check
     if check.failed:
         return
     if tokens is None:
-        yield skip("registration accepted", "no tokens (see the registration file line)")
+        yield skip(_("registration accepted"), _("no tokens (see the registration file line)"))
         return
     auth = {"Authorization": f"Bearer {tokens.as_token}"}
     try:
         whoami = await http_json(session, "GET", f"{url}/_matrix/client/v3/account/whoami", auth)
     except NETWORK_ERRORS as exc:
-        yield fail("registration accepted", f"{unreachable} ({error_text(exc)})", HS_URL_HINT)
+        yield fail(
+            _("registration accepted"),
+            f"{unreachable} ({error_text(exc)})",
+            _(HS_URL_HINT),
+        )
         return
     check = whoami_check(whoami, config.namer.bot_mxid, config.appservice.registration)
     yield check
@@ -237,9 +252,12 @@ async def _homeserver_checks(
         ping = await http_json(session, "POST", ping_url, auth, {})
     except NETWORK_ERRORS as exc:
         yield warn(
-            "homeserver reaches the bridge",
-            f"the ping got no answer ({error_text(exc)})",
-            f"check that the homeserver can reach {config.appservice.public_url}",
+            _("homeserver reaches the bridge"),
+            _("the ping got no answer ({error})", error=error_text(exc)),
+            _(
+                "check that the homeserver can reach {public_url}",
+                public_url=config.appservice.public_url,
+            ),
         )
         return
     yield ping_check(ping, config.appservice.public_url, listen)
@@ -248,22 +266,30 @@ async def _homeserver_checks(
 async def _discord_checks(session: aiohttp.ClientSession, config: Config) -> AsyncIterator[Check]:
     base = config.discord.api_base
     auth = {"Authorization": f"Bot {config.discord.token}"}
-    unreachable = f"cannot reach {base}"
+    unreachable = _("cannot reach {base}", base=base)
     try:
         me = await http_json(session, "GET", f"{base}/users/@me", auth)
     except NETWORK_ERRORS as exc:
-        yield fail("discord token", f"{unreachable} ({error_text(exc)})", DISCORD_BASE_HINT)
+        yield fail(
+            _("discord token"),
+            f"{unreachable} ({error_text(exc)})",
+            _(DISCORD_BASE_HINT),
+        )
         return
     check = discord_me_check(me)
     yield check
     if check.failed:
-        yield skip("discord guild", "needs a valid token")
+        yield skip(_("discord guild"), _("needs a valid token"))
         return
     bot_id = str(me.body.get("id")) if isinstance(me.body, Mapping) else None
     try:
         guilds = await http_json(session, "GET", f"{base}/users/@me/guilds", auth)
     except NETWORK_ERRORS as exc:
-        yield fail("discord guild", f"{unreachable} ({error_text(exc)})", DISCORD_BASE_HINT)
+        yield fail(
+            _("discord guild"),
+            f"{unreachable} ({error_text(exc)})",
+            _(DISCORD_BASE_HINT),
+        )
         return
     for guild_id in config.discord.guild_ids:
         check = guild_check(guilds, guild_id, bot_id)
@@ -271,11 +297,15 @@ async def _discord_checks(session: aiohttp.ClientSession, config: Config) -> Asy
         if check.failed:
             continue
         for key, channel_id in configured_channels(config, guild_id):
-            name = f"discord channel {channel_id}"
+            name = _("discord channel {channel_id}", channel_id=channel_id)
             try:
                 result = await http_json(session, "GET", f"{base}/channels/{channel_id}", auth)
             except NETWORK_ERRORS as exc:
-                yield fail(name, f"{unreachable} ({error_text(exc)})", DISCORD_BASE_HINT)
+                yield fail(
+                    name,
+                    f"{unreachable} ({error_text(exc)})",
+                    _(DISCORD_BASE_HINT),
+                )
                 continue
             yield channel_check(key, channel_id, guild_id, result)
 
@@ -289,8 +319,13 @@ def unknown_keys_check(config_path: Path, strict: bool) -> Check | None:
         if not unknown:
             return None
         detail = "; ".join(f"'{e.key}': {e.problem}" for e in unknown)
-        hint = f"fix the key names in {config_path}; config.example.yaml lists them all"
-        return fail("config keys", detail, hint) if strict else warn("config keys", detail, hint)
+        hint = _(
+            "fix the key names in {config_path}; config.example.yaml lists them all",
+            config_path=config_path,
+        )
+        return (
+            fail(_("config keys"), detail, hint) if strict else warn(_("config keys"), detail, hint)
+        )
     except ConfigError:
         return None
     return None
@@ -357,7 +392,11 @@ async def run_doctor(
         checks.append(check)
         emit(format_line(check, secrets))
     failed = sum(check.failed for check in checks)
-    emit(f"{failed} check(s) failed." if failed else "All checks passed.")
+    emit(
+        cli().ngettext("{n} check failed.", "{n} checks failed.", failed)
+        if failed
+        else _("All checks passed.")
+    )
     return checks
 
 

@@ -5,8 +5,11 @@ package data). They are compiled in memory the first time a language is used (Ba
 ``read_po`` + ``write_mo``), so neither ``pip install .`` nor ``pip install -e .`` needs
 a build step and no binary ``.mo`` is committed.
 
-Usage: ``tr = translator(config.bridge.language)`` (or :func:`for_locale` with a
-Discord interaction's ``locale``), then::
+Who reads in which language: shared rooms get ``translator(config.bridge.language)``;
+one person gets theirs (:mod:`bridge.actions.languages`: their ``!bridge language``
+choice, else their Discord client's ``locale``, else the configured one); the command
+line gets :func:`cli` (``--lang``, else ``bridge.language`` once the config is read,
+else ``LANG`` and friends, else English). Then::
 
     tr._("Banned {who} from every bridged room.", who=mxid)
     tr.ngettext("{n} shared ban:", "{n} shared bans:", count)
@@ -25,12 +28,15 @@ import functools
 import gettext
 import io
 import logging
+import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_timedelta as _babel_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_decimal
@@ -101,6 +107,21 @@ class Translator:
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return str(_babel_datetime(value, format=format, locale=self.language))
 
+    def date(self, value: date, format: str = "medium") -> str:
+        return str(_babel_date(value, format=format, locale=self.language))
+
+    def duration(self, seconds: float, *, add_direction: bool = False) -> str:
+        """``5 minutes`` / ``5 minutes``, ``3 hours`` / ``3 heures`` (the largest unit,
+        rounded); with ``add_direction``, ``in 5 minutes`` / ``dans 5 minutes``."""
+        return str(
+            _babel_timedelta(
+                timedelta(seconds=seconds),
+                threshold=1,
+                add_direction=add_direction,
+                locale=self.language,
+            )
+        )
+
     def join(self, items: list[str]) -> str:
         """``a, b and c`` / ``a, b et c``."""
         from babel.lists import format_list
@@ -118,3 +139,39 @@ def for_locale(locale: str | None, configured: str) -> Translator:
     """A person's language when their side tells it (a Discord interaction's
     ``locale``), else the configured one."""
     return translator(normalize(locale, normalize(configured)))
+
+
+# -- the command line's language ---------------------------------------------------
+
+_cli_language: str | None = None
+
+
+def environment_language(environ: dict[str, str] | None = None) -> str | None:
+    """The language the shell asks for, as gettext reads it: ``LANGUAGE`` (a list
+    such as ``fr:en``), then ``LC_ALL``, ``LC_MESSAGES``, ``LANG``
+    (``fr_FR.UTF-8`` -> ``fr``); None when unset, ``C``/``POSIX`` or none of ours."""
+    env = os.environ if environ is None else environ
+    locale_value = next(
+        (env[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(name)), ""
+    )
+    if locale_value.split(".")[0] in ("C", "POSIX"):
+        return None  # gettext ignores LANGUAGE under the C locale
+    for tag in env.get("LANGUAGE", "").split(":"):
+        found = normalize(tag.split(".")[0], "")
+        if found:
+            return found
+    return normalize(locale_value.split(".")[0], "") or None
+
+
+def set_cli_language(language: str | None) -> None:
+    """What the command line says from now on: ``--lang``, or ``bridge.language``
+    once the config was read (None: back to the environment's)."""
+    global _cli_language
+    _cli_language = normalize(language, "") or None if language else None
+
+
+def cli() -> Translator:
+    """The command line's translator (doctor, config errors, the CLI's own lines):
+    ``--lang`` or ``bridge.language`` when set, else the environment's language
+    (:func:`environment_language`), else English."""
+    return translator(_cli_language or environment_language() or DEFAULT_LANGUAGE)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 
 from bridge.actions.history_import import import_history
 from bridge.config import Config
 from bridge.db import ImportRow
+from bridge.i18n import cli
 from bridge.ids import ChannelID, snowflake_ms
 
 log = logging.getLogger(__name__)
@@ -24,10 +26,15 @@ log = logging.getLogger(__name__)
 def progress_line(row: ImportRow, began: float, now: float) -> str:
     """One line of progress: messages copied, how far in time, rate (pure)."""
     elapsed = max(now - began, 1e-6)
-    at = time.strftime("%Y-%m-%d", time.gmtime(snowflake_ms(row.last_message_id) / 1000))
-    return (
-        f"channel {row.discord_channel_id}: {row.imported} message(s) copied, "
-        f"up to {at}, {row.imported / elapsed:.1f}/s"
+    tr = cli()
+    at = datetime.fromtimestamp(snowflake_ms(row.last_message_id) / 1000, tz=UTC)
+    return tr.ngettext(
+        "channel {channel}: {n} message copied, up to {date}, {rate}/s",
+        "channel {channel}: {n} messages copied, up to {date}, {rate}/s",
+        row.imported,
+        channel=row.discord_channel_id,
+        date=tr.date(at.date()),
+        rate=tr.number(round(row.imported / elapsed, 1)),
     )
 
 
@@ -36,15 +43,22 @@ async def run_import(config: Config, channel_id: ChannelID) -> int:
     from bridge.registration import load_tokens
 
     if config.bridge.channel(channel_id) is None:
-        print(f"Channel {channel_id} is not in bridge.channels of the config.", file=sys.stderr)
+        print(
+            cli()._("Channel {id} is not in bridge.channels of the config.", id=channel_id),
+            file=sys.stderr,
+        )
         return 2
     bridge = Bridge(config, load_tokens(config))
     try:
         await bridge.start()
     except OSError as exc:
         print(
-            f"Could not start ({exc.strerror}). Is the bridge already running? Stop it, or "
-            f"use '!bridge import {channel_id}' in the moderators' room.",
+            cli()._(
+                "Could not start ({error}). Is the bridge already running? Stop it, or use"
+                " '{command}' in the moderators' room.",
+                error=exc.strerror,
+                command=f"!bridge import {channel_id}",
+            ),
             file=sys.stderr,
         )
         await bridge.stop()
@@ -59,5 +73,12 @@ async def run_import(config: Config, channel_id: ChannelID) -> int:
     finally:
         print(file=sys.stderr)
         await bridge.stop()
-    print(f"Done: {row.imported} message(s) copied from channel {channel_id}.")
+    print(
+        cli().ngettext(
+            "Done: {n} message copied from channel {channel}.",
+            "Done: {n} messages copied from channel {channel}.",
+            row.imported,
+            channel=channel_id,
+        )
+    )
     return 0

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bridge.config import Config, ConfigError
+from bridge.i18n import cli
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +66,29 @@ def load_tokens(config: Config) -> Tokens:
     except FileNotFoundError:
         raise ConfigError(
             key,
-            f"{path} does not exist; run `python -m bridge generate-registration -c CONFIG "
-            f"-o {path}` and give that file to your homeserver",
+            cli()._(
+                "{file} does not exist; run {command} and give that file to your homeserver",
+                file=path,
+                command=f"`python -m bridge generate-registration -c CONFIG -o {path}`",
+            ),
         ) from None
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(key, f"cannot read {path}: {exc}") from None
+        raise ConfigError(
+            key, cli()._("cannot read {file}: {error}", file=path, error=exc)
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError(key, f"{path} is not a registration file")
+        raise ConfigError(key, cli()._("{file} is not a registration file", file=path))
     as_token, hs_token = data.get("as_token"), data.get("hs_token")
     if not isinstance(as_token, str) or not isinstance(hs_token, str) or not as_token:
-        raise ConfigError(key, f"{path} lacks as_token/hs_token")
+        raise ConfigError(key, cli()._("{file} lacks as_token/hs_token", file=path))
     if data.get("sender_localpart") != config.appservice.bot_localpart:
         raise ConfigError(
             key,
-            f"{path} was made for bot '{data.get('sender_localpart')}', config says "
-            f"'{config.appservice.bot_localpart}'; regenerate it",
+            cli()._(
+                "{file} was made for bot '{bot}', config says '{configured}'; regenerate it",
+                file=path,
+                bot=data.get("sender_localpart"),
+                configured=config.appservice.bot_localpart,
+            ),
         )
     return Tokens(as_token=as_token, hs_token=hs_token)

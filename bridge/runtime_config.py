@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from bridge.config import CategoryRule, ChannelConfig, Config, GuildConfig
 from bridge.db.channels import ChannelOverride, RuleOverride
+from bridge.i18n import Translator, translator
 from bridge.ids import ChannelID, GuildID
 from bridge.model import CATEGORY, DiscordChannel
 
@@ -133,19 +134,25 @@ class ConfigChange:
     other_changes: bool = False
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def summary(self, tr: Translator | None = None) -> str:
+        """What changed, for the log (English) or for moderators (``tr``'s language;
+        config keys stay as they are spelt)."""
+        tr = tr or translator("en")
         parts = []
         if self.added:
-            parts.append("now bridged: " + ", ".join(str(c) for c in self.added))
+            parts.append(tr._("now bridged: {ids}", ids=", ".join(str(c) for c in self.added)))
         if self.removed:
-            parts.append("no longer bridged: " + ", ".join(str(c) for c in self.removed))
+            ids = ", ".join(str(c) for c in self.removed)
+            parts.append(tr._("no longer bridged: {ids}", ids=ids))
         if self.access_changed:
-            parts.append("access changed: " + ", ".join(str(c) for c in self.access_changed))
+            ids = ", ".join(str(c) for c in self.access_changed)
+            parts.append(tr._("access changed: {ids}", ids=ids))
         if self.other_changes:
-            parts.append("other settings applied")
+            parts.append(tr._("other settings applied"))
         if self.needs_restart:
-            parts.append("needs a restart to apply: " + ", ".join(self.needs_restart))
-        return "; ".join(parts) or "nothing changed"
+            keys = ", ".join(self.needs_restart)
+            parts.append(tr._("needs a restart to apply: {keys}", keys=keys))
+        return "; ".join(parts) or tr._("nothing changed")
 
 
 def compare(old: Config, new: Config) -> ConfigChange:

@@ -12,6 +12,8 @@ import logging
 
 import aiohttp
 
+from bridge.i18n import cli
+
 log = logging.getLogger(__name__)
 
 FIRST_DELAY = 1.0
@@ -54,14 +56,25 @@ async def wait_for_homeserver(
             reason = await homeserver_answers(session, url)
             if reason is None:
                 if attempt > 1:
-                    log.warning("startup.homeserver-back url=%s attempts=%d", url, attempt)
+                    log.warning(
+                        "startup.homeserver-back url=%s attempts=%d msg=%s",
+                        url,
+                        attempt,
+                        cli()._("The Matrix server answers again: starting."),
+                    )
                 return True
+            # The event name and fields are for machines; msg= is for the person reading.
             log.warning(
-                "startup.homeserver-unreachable url=%s reason=%s retry_in=%.0fs attempt=%d",
+                "startup.homeserver-unreachable url=%s reason=%s retry_in=%.0fs attempt=%d msg=%s",
                 url,
                 reason,
                 delay,
                 attempt,
+                cli()._(
+                    "The Matrix server at {url} does not answer; trying again {when}.",
+                    url=url,
+                    when=cli().duration(delay, add_direction=True),
+                ),
             )
             try:
                 await asyncio.wait_for(stop.wait(), delay)

@@ -38,6 +38,14 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         N_("[{source}] {actor} removed the rule for {target}."),
         N_("[{source}] {actor} removed the rule for {target} in {guild}."),
     ),
+    "lockdown-on": (
+        N_("[{source}] {actor} turned lockdown on."),
+        N_("[{source}] {actor} turned lockdown on in {guild}."),
+    ),
+    "lockdown-off": (
+        N_("[{source}] {actor} lifted the lockdown."),
+        N_("[{source}] {actor} lifted the lockdown in {guild}."),
+    ),
     "refused": (
         N_("[{source}] {actor} was refused for {target}."),
         N_("[{source}] {actor} was refused for {target} in {guild}."),

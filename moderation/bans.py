@@ -304,8 +304,8 @@ async def on_discord_unban(mctx: ModerationContext, guild: GuildID, user_id: Dis
     await unban_discord_user(
         mctx,
         user_id,
-        reason="unbanned on Discord",
-        actor="a Discord moderator",
+        reason=mctx.tr._("unbanned on Discord"),
+        actor=mctx.tr._("a Discord moderator"),
         source="discord",
         where=guild,
         on_discord=False,

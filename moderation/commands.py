@@ -64,6 +64,7 @@ from mautrix.types import MatrixURI
 
 from bridge.convert.m2d.html import strip_reply_fallback
 from bridge.i18n import Translator, translator
+from moderation.lockdown_command import LOCKDOWN_ALIASES, LOCKDOWN_VERBS, Lockdown, parse_lockdown
 from moderation.policy import Refusal, check_new_rule
 from moderation.targets import (
     MXID_RE,
@@ -92,6 +93,7 @@ __all__ = [
     "Kick",
     "ListBans",
     "ListLists",
+    "Lockdown",
     "Mxid",
     "Name",
     "NotFound",
@@ -166,7 +168,9 @@ class Help:
     pass
 
 
-Command: TypeAlias = Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help
+Command: TypeAlias = (
+    Ban | Unban | Kick | ListBans | ListLists | RuleBan | RuleUnban | Help | Lockdown
+)
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ class CommandError:
 # --------------------------------------------------------------------------- parsing
 
 _TARGET_VERBS: dict[str, type[Ban | Unban | Kick]] = {"ban": Ban, "unban": Unban, "kick": Kick}
-_VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help")
+_VERBS = ("ban", "unban", "kick", "bans", "lists", "rule", "help", *LOCKDOWN_VERBS)
 # French aliases (read case- and accent-insensitively), listed in the help.
 ALIASES: dict[str, str] = {
     "bannir": "ban",
@@ -192,6 +196,7 @@ ALIASES: dict[str, str] = {
     "listes": "lists",
     "regle": "rule",
     "aide": "help",
+    **LOCKDOWN_ALIASES,
 }
 
 # ``--force`` as a word of its own; phones turn ``--`` into an en or em dash.
@@ -268,6 +273,9 @@ def _parse_text(text: str, prefix: str, tr: Translator) -> Command | CommandErro
         return _parse_rule(rest, prefix, tr, force=bool(forced))
     if forced:
         return _force_misplaced(prefix, tr)
+    if verb in LOCKDOWN_VERBS:
+        lockdown = parse_lockdown(verb, rest, prefix, tr)
+        return lockdown if isinstance(lockdown, Lockdown) else CommandError(lockdown)
     if verb in _TARGET_VERBS:
         return _parse_target_command(verb, typed, rest, prefix, tr)
     if verb in ("bans", "lists"):
@@ -566,6 +574,12 @@ def help_text(prefix: str = DEFAULT_PREFIX, tr: Translator | None = None) -> str
             ),
             tr._(
                 "{p} rule unban <user or server>: remove that rule (also: {p} regle debannir)",
+                p=p,
+            ),
+            tr._(
+                "{p} lockdown on|off [30m]: close the doors to newcomers on both sides, or "
+                "open them again; alone, shows the state "
+                "(also: {p} verrouiller, {p} deverrouiller, {p} verrouillage)",
                 p=p,
             ),
             tr._("{p} help: show this help (also: {p} aide)", p=p),

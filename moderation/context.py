@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bridge.actions.context import BridgeContext
 from bridge.config import ModerationConfig
@@ -12,12 +13,17 @@ from bridge.ids import GhostNamer
 from moderation.ports import DiscordModerationPort, MatrixModerationPort
 from moderation.state import ModerationState
 
+if TYPE_CHECKING:
+    from moderation.lockdown import LockdownService
+
 
 @dataclass
 class ModerationContext:
     bridge: BridgeContext
     discord: DiscordModerationPort
     matrix: MatrixModerationPort
+    # Lockdown and join waves (moderation.lockdown); set when the service is made.
+    lockdown: LockdownService | None = None
 
     @property
     def config(self) -> ModerationConfig:

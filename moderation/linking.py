@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import time
 
+from bridge.actions.languages import for_discord_user, for_matrix_user, run_language_command
+from bridge.convert.language import parse_language
 from bridge.i18n import Translator
 from bridge.ids import DiscordUserID, RoomID, UserID
 from bridge.model import DiscordDM
@@ -33,9 +35,16 @@ _UNLINK = frozenset({"!unlink", "!delier", "!délier"})
 
 
 def help_text(tr: Translator) -> str:
-    return tr._(
-        "Commands: !link (get a code to prove your Discord account), !link CODE (use a code "
-        "the Discord bot gave you), !unlink. In French: !lier, !lier CODE, !delier."
+    return (
+        tr._(
+            "Commands: !link (get a code to prove your Discord account), !link CODE (use a "
+            "code the Discord bot gave you), !unlink. In French: !lier, !lier CODE, !delier."
+        )
+        + " "
+        + tr._(
+            "Your language: !bridge language fr or !bridge language en (in French: "
+            "!bridge langue fr)."
+        )
     )
 
 
@@ -62,7 +71,8 @@ async def on_invite(mctx: ModerationContext, room_id: RoomID, sender: UserID, di
     if await mctx.matrix.join(room_id) is None:
         return False
     await mctx.stores.bridge_rooms.put(dm_key(sender), room_id)
-    await mctx.matrix.notice(room_id, mctx.tr._("Hello!") + " " + help_text(mctx.tr))
+    tr = await for_matrix_user(mctx.bridge, sender)
+    await mctx.matrix.notice(room_id, tr._("Hello!") + " " + help_text(tr))
     return True
 
 
@@ -71,8 +81,12 @@ async def is_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID) -> boo
 
 
 async def on_matrix_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID, body: str) -> str:
-    """A message in a direct chat with the bridge bot; returns the answer."""
-    text, tr = body.strip(), mctx.tr
+    """A message in a direct chat with the bridge bot; returns the answer (in the
+    sender's language)."""
+    language = parse_language(body)
+    if language is not None:
+        return await run_language_command(mctx.bridge, "matrix", sender, language)
+    text, tr = body.strip(), await for_matrix_user(mctx.bridge, sender)
     command = text.split(" ", 1)[0].lower()
     if command in _UNLINK:
         row = await mctx.stores.links.unlink_matrix(sender)
@@ -101,12 +115,16 @@ async def on_matrix_dm(mctx: ModerationContext, room_id: RoomID, sender: UserID,
     taken = await mctx.stores.link_codes.take(code, _now(), "d2m")
     if taken is None or taken.discord_id is None:
         return tr._("That code is unknown, used or expired. Ask the Discord bot for a new one.")
-    return await _linked(mctx, sender, DiscordUserID(taken.discord_id))
+    return await _linked(mctx, sender, DiscordUserID(taken.discord_id), tr)
 
 
 async def on_discord_dm(mctx: ModerationContext, dm: DiscordDM) -> str:
-    """A direct message to the Discord bot; returns the answer."""
-    text, tr = dm.content.strip(), mctx.tr
+    """A direct message to the Discord bot; returns the answer (in the author's
+    language: their choice, else their Discord client's as the members' page saw it)."""
+    language = parse_language(dm.content)
+    if language is not None:
+        return await run_language_command(mctx.bridge, "discord", dm.author_id, language)
+    text, tr = dm.content.strip(), await for_discord_user(mctx.bridge, dm.author_id)
     command = text.split(" ", 1)[0].lower()
     if command in _UNLINK:
         row = await mctx.stores.links.unlink_discord(dm.author_id)
@@ -138,19 +156,22 @@ async def on_discord_dm(mctx: ModerationContext, dm: DiscordDM) -> str:
         return tr._(
             "That code is unknown, used or expired. Ask the bridge bot on Matrix for a new one."
         )
-    return await _linked(mctx, UserID(taken.mxid), dm.author_id)
+    return await _linked(mctx, UserID(taken.mxid), dm.author_id, tr)
 
 
-async def _linked(mctx: ModerationContext, mxid: UserID, discord_id: DiscordUserID) -> str:
+async def _linked(
+    mctx: ModerationContext, mxid: UserID, discord_id: DiscordUserID, tr: Translator
+) -> str:
+    """Link them; the answer is for the one who sent the code (in ``tr``)."""
     replaced = await mctx.stores.links.link(mxid, discord_id)
     log.info("members.linked mxid=%s discord=%s replaced=%s", mxid, discord_id, len(replaced))
     for old in replaced:
         if old.mxid != mxid:
             await recheck(mctx, UserID(old.mxid))
     invited, _ = await recheck(mctx, mxid)
-    answer = mctx.tr._("Linked {mxid} to Discord user {id}.", mxid=mxid, id=discord_id)
+    answer = tr._("Linked {mxid} to Discord user {id}.", mxid=mxid, id=discord_id)
     if invited:
-        answer += " " + mctx.tr.ngettext(
+        answer += " " + tr.ngettext(
             "You are invited to {n} members-only room.",
             "You are invited to {n} members-only rooms.",
             invited,

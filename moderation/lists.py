@@ -14,6 +14,12 @@ which is kept in the ``policy_rule`` table. A new ``m.ban`` rule applies at once
 - a server rule matching this homeserver is refused (it would ban every local
   user), and so is anything matching the bridge or a configured moderator.
 
+``m.takedown`` rules (MSC4204) are carried out like ``m.ban``. A hashed rule
+(MSC4205, ``sha256`` of the entity instead of the entity) is matched against the
+portal members' MXIDs (or servers) and against the ghost MXID of every member of
+the bridged guilds: a ghost that matches bans that Discord user, as an exact rule
+naming the ghost does.
+
 Removing a rule (empty content, as Draupnir does) lifts the bans it caused.
 Matching is case-insensitive: see :mod:`moderation.policy_rules`.
 """
@@ -37,7 +43,6 @@ from moderation.policy import (
     NotPolicyEvent,
     PolicyRule,
     ghost_discord_id,
-    glob_matches,
     mxid_server,
     parse_policy_event,
 )
@@ -134,7 +139,7 @@ async def carry_out(
 ) -> None:
     """Lift what a rule no longer says, apply what it newly says."""
     if before is not None and before.is_ban:
-        same_ban = after is not None and after.is_ban and after.entity == before.entity
+        same_ban = after is not None and after.is_ban and after.label == before.label
         if not same_ban:
             await lift_rule(mctx, before)
     if after is not None and after.is_ban and before != after:
@@ -157,15 +162,15 @@ async def apply_rule(
     """Carry out one ``m.ban`` rule; returns how many users it newly banned.
     ``members``: the portal members, when the caller already has them."""
     actor = f"policy:{mctx.state.list_rooms.get(RoomID(rule.source_room), rule.source_room)}"
-    origin_rule = (rule.source_room, rule.entity)
+    origin_rule = (rule.source_room, rule.label)
     own_server = mctx.namer.server_name
-    if rule.kind == "server" and glob_matches(rule.entity, own_server):
+    if rule.kind == "server" and rule.matches(own_server):
         await audit.record(
             mctx,
             source="policy",
             actor=actor,
             action="refused",
-            target=rule.entity,
+            target=rule.label,
             reason=rule.reason,
             outcome=mctx.tr._(
                 "The rule would ban every user of {server}; it is not applied here.",
@@ -194,11 +199,13 @@ async def apply_rule(
     if rule.kind not in ("user", "server"):
         return 0
     banned = 0
+    if rule.kind == "user" and rule.sha256 is not None:
+        banned += await _apply_hashed_to_ghosts(mctx, rule, actor)
     if members is None:
         members = await portal_members(mctx)
     for user in sorted(members):
         value = user if rule.kind == "user" else (mxid_server(user) or "")
-        if protected(mctx.bridge, user) or not glob_matches(rule.entity, value):
+        if protected(mctx.bridge, user) or not rule.matches(value):
             continue
         missing = await unbanned_guilds(mctx, "matrix", user)
         if not missing:
@@ -217,12 +224,39 @@ async def apply_rule(
     return banned
 
 
+async def _apply_hashed_to_ghosts(mctx: ModerationContext, rule: PolicyRule, actor: str) -> int:
+    """MSC4205: a hashed user rule cannot name a ghost outright; every bridged guild's
+    members' ghost MXIDs are hashed and compared instead."""
+    banned = 0
+    seen: set[DiscordUserID] = set()
+    for guild in mctx.bridge.config.discord.guild_ids:
+        for member in await mctx.discord.members(guild):
+            if member.id in seen or not rule.matches(mctx.namer.ghost_mxid(member.id)):
+                continue
+            seen.add(member.id)
+            missing = await unbanned_guilds(mctx, "discord", str(member.id))
+            if not missing:
+                continue
+            await ban_discord_user(
+                mctx,
+                member.id,
+                reason=rule.reason,
+                actor=actor,
+                origin="policy",
+                source="policy",
+                rule=(rule.source_room, rule.label),
+                guilds=missing,
+            )
+            banned += 1
+    return banned
+
+
 async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
     """A ban rule was removed or changed: lift the bans it caused."""
     actor = f"policy:{mctx.state.list_rooms.get(RoomID(rule.source_room), rule.source_room)}"
     # Exactly the guilds where the rule caused each ban (a ban of a guild's own stays).
     caused: dict[tuple[str, str], list[GuildID]] = {}
-    for row in await mctx.stores.bans.by_rule(rule.source_room, rule.entity):
+    for row in await mctx.stores.bans.by_rule(rule.source_room, rule.label):
         caused.setdefault((row.side, row.target), []).append(row.guild_id)
     lifted = 0
     for (side, target), guilds in caused.items():
@@ -230,7 +264,7 @@ async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
             done = await unban_discord_user(
                 mctx,
                 DiscordUserID(int(target)),
-                reason="the policy rule was removed",
+                reason=mctx.tr._("the policy rule was removed"),
                 actor=actor,
                 source="policy",
                 guilds=tuple(guilds),
@@ -239,7 +273,7 @@ async def lift_rule(mctx: ModerationContext, rule: PolicyRule) -> int:
             done = await unban_matrix_user(
                 mctx,
                 UserID(target),
-                reason="the policy rule was removed",
+                reason=mctx.tr._("the policy rule was removed"),
                 actor=actor,
                 source="policy",
                 guilds=tuple(guilds),

@@ -11,9 +11,11 @@ ports part of the server name).
 How a user is matched (:meth:`PolicySet.is_banned_user`): user rules against the
 full MXID, then server rules against the MXID's server part (everything after
 the first ``:``, port included; localparts cannot contain ``:``). Only ``m.ban``
-rules ban. A rule that names a ghost's exact MXID bans that Discord user
-(:func:`ghost_discord_id`); wildcard rules are evaluated per ghost through
-:meth:`PolicySet.is_banned_user`, never turned into Discord IDs.
+and ``m.takedown`` (MSC4204) rules ban. Hashed rules (MSC4205) match when the
+SHA-256 of the MXID (or of its server) is the rule's. A rule that names a ghost's
+exact MXID bans that Discord user (:func:`ghost_discord_id`); wildcard rules are
+evaluated per ghost through :meth:`PolicySet.is_banned_user`, never turned into
+Discord IDs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from moderation.policy_rules import (
     BAN,
     LEGACY_BAN,
     POLICY_EVENT_TYPES,
+    TAKEDOWN,
     NotPolicyEvent,
     PolicyKind,
     PolicyRule,
@@ -37,6 +40,7 @@ from moderation.policy_rules import (
     RuleRejected,
     RuleRemoval,
     RuleUpsert,
+    entity_hash,
     glob_matches,
     is_wildcard,
     normalise_recommendation,
@@ -50,6 +54,7 @@ __all__ = [
     "BAN_MEMBERS",
     "LEGACY_BAN",
     "POLICY_EVENT_TYPES",
+    "TAKEDOWN",
     "NotPolicyEvent",
     "PolicyKind",
     "PolicyMatch",
@@ -66,6 +71,7 @@ __all__ = [
     "bridge_namespace",
     "check_new_rule",
     "discord_may_moderate",
+    "entity_hash",
     "ghost_discord_id",
     "glob_covers",
     "glob_matches",
@@ -114,21 +120,25 @@ class PolicySet:
     deterministically: exact rules before wildcard rules, then by key.
     """
 
-    __slots__ = ("_by_key", "_exact", "_wildcards")
+    __slots__ = ("_by_key", "_exact", "_hashed", "_wildcards")
 
     def __init__(self, rules: Iterable[PolicyRule] = ()) -> None:
         """Later rules replace earlier ones that share their key."""
         self._by_key: dict[RuleKey, PolicyRule] = {rule.key: rule for rule in rules}
         exact: dict[tuple[PolicyKind, str], list[PolicyRule]] = {}
         wildcards: dict[PolicyKind, list[PolicyRule]] = {}
+        hashed: dict[tuple[PolicyKind, str], list[PolicyRule]] = {}
         for key in sorted(self._by_key):
             rule = self._by_key[key]
-            if rule.is_wildcard:
+            if rule.sha256 is not None:
+                hashed.setdefault((rule.kind, rule.sha256), []).append(rule)
+            elif rule.is_wildcard:
                 wildcards.setdefault(rule.kind, []).append(rule)
             else:
                 exact.setdefault((rule.kind, rule.entity.lower()), []).append(rule)
         self._exact = {index: tuple(found) for index, found in exact.items()}
         self._wildcards = {kind: tuple(found) for kind, found in wildcards.items()}
+        self._hashed = {index: tuple(found) for index, found in hashed.items()}
 
     # -- container protocol
 
@@ -188,7 +198,11 @@ class PolicySet:
     def _matching(self, kind: PolicyKind, value: str) -> tuple[PolicyRule, ...]:
         exact = self._exact.get((kind, value.lower()), ())
         wild = tuple(rule for rule in self._wildcards.get(kind, ()) if rule.matches(value))
-        return exact + wild
+        hashed: tuple[PolicyRule, ...] = ()
+        if self._hashed:  # MSC4205: the value's hash (as written, then lowercased)
+            for digest in dict.fromkeys((entity_hash(value), entity_hash(value.lower()))):
+                hashed += self._hashed.get((kind, digest), ())
+        return exact + wild + hashed
 
     def rules_for_user(self, mxid: str) -> tuple[PolicyRule, ...]:
         """User rules (any recommendation) whose entity matches the full MXID."""

@@ -8,6 +8,16 @@ Policy rules are state events (spec: ``m.policy.rule.user|server|room``, content
 types are still found in long-lived lists and are read as their modern family:
 ``m.room.rule.*`` and ``org.matrix.mjolnir.rule.*``.
 
+Two extensions that Draupnir and Meowlnir already read:
+
+- MSC4204: the ``m.takedown`` recommendation (unstable ``org.matrix.msc4204.takedown``)
+  is applied like ``m.ban`` (:attr:`PolicyRule.is_ban`); it is kept as ``m.takedown``.
+- MSC4205: a rule may carry ``hashes`` (unstable ``org.matrix.msc4205.hashes``),
+  ``{"sha256": "<base64 of sha256(entity)>"}``, instead of ``entity``. It matches a
+  user ID or server name whose SHA-256 (UTF-8, base64, padding ignored) is that
+  value (:func:`entity_hash`); a hashed rule is never a glob. A rule with both an
+  entity and hashes is read by its entity.
+
 Glob matching (:func:`glob_matches`)
 ------------------------------------
 - ``*`` matches any sequence of characters, including the empty one and
@@ -40,7 +50,10 @@ from a subscribed list cannot make the bridge backtrack exponentially.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +63,8 @@ __all__ = [
     "BAN",
     "LEGACY_BAN",
     "POLICY_EVENT_TYPES",
+    "TAKEDOWN",
+    "UNSTABLE_TAKEDOWN",
     "NotPolicyEvent",
     "PolicyKind",
     "PolicyRule",
@@ -58,6 +73,7 @@ __all__ = [
     "RuleRejected",
     "RuleRemoval",
     "RuleUpsert",
+    "entity_hash",
     "glob_matches",
     "is_wildcard",
     "normalise_recommendation",
@@ -69,6 +85,9 @@ PolicyKind: TypeAlias = Literal["user", "server", "room"]
 
 BAN = "m.ban"
 LEGACY_BAN = "org.matrix.mjolnir.ban"
+TAKEDOWN = "m.takedown"  # MSC4204
+UNSTABLE_TAKEDOWN = "org.matrix.msc4204.takedown"
+_HASH_KEYS = ("hashes", "org.matrix.msc4205.hashes")  # MSC4205, stable then unstable
 
 _KINDS: tuple[PolicyKind, ...] = ("user", "server", "room")
 _TYPE_PREFIXES = ("m.policy.rule.", "m.room.rule.", "org.matrix.mjolnir.rule.")
@@ -78,7 +97,14 @@ POLICY_EVENT_TYPES: Mapping[str, PolicyKind] = {
 }
 """Every state event type read as a policy rule, mapped to its family."""
 
-_RECOMMENDATIONS: Mapping[str, str] = {BAN: BAN, LEGACY_BAN: BAN}
+_RECOMMENDATIONS: Mapping[str, str] = {
+    BAN: BAN,
+    LEGACY_BAN: BAN,
+    TAKEDOWN: TAKEDOWN,
+    UNSTABLE_TAKEDOWN: TAKEDOWN,
+}
+# Recommendations carried out as a ban (MSC4204: a takedown is at least a ban).
+_BANNING = frozenset({BAN, TAKEDOWN})
 
 _GLOB_CHARS = frozenset("*?")
 
@@ -147,6 +173,28 @@ def glob_matches(pattern: str, value: str) -> bool:
     return _compile_glob(pattern).matches(value)
 
 
+@functools.lru_cache(maxsize=65536)
+def entity_hash(value: str) -> str:
+    """MSC4205: base64 (standard alphabet, no padding) of SHA-256 of the UTF-8 value."""
+    digest = hashlib.sha256(value.encode("utf-8")).digest()
+    return base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _normalise_hash(value: object) -> str | None:
+    """A published sha256 (padded or not, standard or URL-safe base64) in the form
+    :func:`entity_hash` gives; None when it is not 32 bytes of base64."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 32:
+        return None
+    return base64.b64encode(raw).decode("ascii").rstrip("=")
+
+
 # --------------------------------------------------------------------------- model
 
 
@@ -175,6 +223,8 @@ class PolicyRule:
     state_key: str
     source_room: str
     event_id: str | None = None
+    # MSC4205: the rule names its entity by hash only (``entity`` is then "").
+    sha256: str | None = None
 
     @property
     def key(self) -> RuleKey:
@@ -182,14 +232,22 @@ class PolicyRule:
 
     @property
     def is_ban(self) -> bool:
-        """Only ``m.ban`` (or its legacy spelling) bans; other recommendations are kept inert."""
-        return self.recommendation == BAN
+        """``m.ban`` and ``m.takedown`` (any spelling) ban; other recommendations are inert."""
+        return self.recommendation in _BANNING
 
     @property
     def is_wildcard(self) -> bool:
-        return is_wildcard(self.entity)
+        return self.sha256 is None and is_wildcard(self.entity)
+
+    @property
+    def label(self) -> str:
+        """What names the rule in the log and in the bans it causes: the entity, or
+        ``sha256:<hash>`` for a hashed rule (the entity itself is not known)."""
+        return self.entity if self.sha256 is None else f"sha256:{self.sha256}"
 
     def matches(self, value: str) -> bool:
+        if self.sha256 is not None:
+            return self.sha256 in (entity_hash(value), entity_hash(value.lower()))
         return glob_matches(self.entity, value)
 
 
@@ -246,7 +304,8 @@ def policy_kind(event_type: str) -> PolicyKind | None:
 
 
 def normalise_recommendation(recommendation: str) -> str:
-    """``org.matrix.mjolnir.ban`` -> ``m.ban``; anything else is returned unchanged."""
+    """``org.matrix.mjolnir.ban`` -> ``m.ban``, ``org.matrix.msc4204.takedown`` ->
+    ``m.takedown``; anything else is returned unchanged."""
     return _RECOMMENDATIONS.get(recommendation, recommendation)
 
 
@@ -288,13 +347,26 @@ def parse_policy_event(
     if not isinstance(content, Mapping):
         return RuleRejected(key, "the content is not a JSON object", event_id)
     entity = content.get("entity")
-    if entity is None or entity == "":
+    hashes = next((content[k] for k in _HASH_KEYS if content.get(k)), None)
+    if (entity is None or entity == "") and hashes is None:
         return RuleRemoval(key, event_id)
-    return _parse_content(key, content, entity, event_id)
+    sha256 = None
+    if entity is None or entity == "":
+        if not isinstance(hashes, Mapping) or "sha256" not in hashes:
+            return RuleRejected(key, "the rule's 'hashes' has no 'sha256'", event_id)
+        sha256 = _normalise_hash(hashes["sha256"])
+        if sha256 is None:
+            return RuleRejected(key, "'sha256' must be the base64 of a SHA-256 hash", event_id)
+        entity = ""
+    return _parse_content(key, content, entity, event_id, sha256)
 
 
 def _parse_content(
-    key: RuleKey, content: Mapping[str, object], entity: object, event_id: str | None
+    key: RuleKey,
+    content: Mapping[str, object],
+    entity: object,
+    event_id: str | None,
+    sha256: str | None = None,
 ) -> RuleUpsert | RuleRejected:
     if not isinstance(entity, str):
         return RuleRejected(key, "'entity' must be a string", event_id)
@@ -316,6 +388,7 @@ def _parse_content(
         state_key=key.state_key,
         source_room=key.source_room,
         event_id=event_id,
+        sha256=sha256,
     )
     return RuleUpsert(rule)
 

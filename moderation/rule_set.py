@@ -15,7 +15,7 @@ def rule_row(rule: PolicyRule) -> PolicyRuleRow:
         room_id=rule.source_room,
         event_type=f"m.policy.rule.{rule.kind}",
         state_key=rule.state_key,
-        entity=rule.entity,
+        entity=rule.label,
         recommendation=rule.recommendation,
         reason=rule.reason,
         event_id=rule.event_id,

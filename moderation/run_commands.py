@@ -54,6 +54,8 @@ from moderation.commands import (
 )
 from moderation.context import ModerationContext
 from moderation.lists import carry_out, portal_members
+from moderation.lockdown import run_lockdown
+from moderation.lockdown_command import Lockdown
 from moderation.policy import (
     ban_level,
     bridge_namespace,
@@ -185,6 +187,8 @@ async def run(
         return _list_lists(mctx, tr)
     if isinstance(command, RuleBan | RuleUnban):
         return await _rule(mctx, command, actor=actor, source=source, tr=tr)
+    if isinstance(command, Lockdown):
+        return await run_lockdown(mctx, command, actor=actor, source=source, tr=tr)
     target = await resolve(mctx, command.target, where, tr)
     if isinstance(target, str):
         return target

@@ -13,8 +13,6 @@ from moderation.policy import ban_level
 
 log = logging.getLogger(__name__)
 
-DOWN = "while the bridge was down"
-
 
 async def adopt_legacy_bans(mctx: ModerationContext) -> int:
     """Bans recorded before they were per guild (migration 0013) get their guilds: a
@@ -57,7 +55,7 @@ async def reconcile_discord_bans(mctx: ModerationContext) -> tuple[int, int]:
                 mctx,
                 user_id,
                 reason=ban.reason or "",
-                actor=f"a Discord moderator ({DOWN})",
+                actor=mctx.tr._("a Discord moderator (while the bridge was down)"),
                 origin="startup",
                 source="startup",
                 where=guild,
@@ -72,8 +70,8 @@ async def reconcile_discord_bans(mctx: ModerationContext) -> tuple[int, int]:
             lifted += await unban_discord_user(
                 mctx,
                 user_id,
-                reason=f"unbanned on Discord {DOWN}",
-                actor="a Discord moderator",
+                reason=mctx.tr._("unbanned on Discord while the bridge was down"),
+                actor=mctx.tr._("a Discord moderator"),
                 source="startup",
                 where=guild,
                 on_discord=False,

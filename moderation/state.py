@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bridge.ids import RoomID
+from moderation.lockdown_rules import LockdownState
 from moderation.policy import PolicySet
 
 
@@ -21,3 +22,5 @@ class ModerationState:
     list_rooms: dict[RoomID, str] = field(default_factory=dict)
     # The moderators' room on Matrix (commands and the moderation log).
     mod_room: RoomID | None = None
+    # The lockdown in force, if any (moderation.lockdown).
+    lockdown: LockdownState = field(default_factory=LockdownState)

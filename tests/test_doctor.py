@@ -286,7 +286,7 @@ async def test_everything_checked_against_fakes(fake_base: str, tmp_path: Path) 
     assert found["homeserver reaches the bridge"].status == "WARN"  # the bridge is not running
     assert found[f"discord channel {MISSING_CHANNEL}"].status == "FAIL"
     assert doctor.exit_code(checks) == 1
-    assert lines[-1] == "1 check(s) failed."
+    assert lines[-1] == "1 check failed."
     output = "\n".join(lines)
     assert not any(secret in output for secret in SECRETS)
 

@@ -120,3 +120,81 @@ def test_french_sentences_plurals_numbers_and_dates() -> None:
     assert "mars" in fr.datetime(when, "long") and "March" in en.datetime(when, "long")
     assert fr.join(["HQ", "Nord", "Yvelines"]) == "HQ, Nord et Yvelines"
     assert fr.pgettext("command", "help") == "aide"
+
+
+# Words that are the same in French: proper nouns, protocol words, commands.
+SAME_IN_FRENCH = frozenset(
+    {
+        "Discord",
+        "Matrix",
+        "Passerelle",
+        "{p} help",
+        "public",
+        "Image",
+        "{name} (Matrix, {id})",
+    }
+)
+
+
+def test_no_french_translation_is_just_the_english_text() -> None:
+    """A French entry equal to its English one is a sentence left untranslated
+    (except the proper nouns and commands above)."""
+    same = []
+    for message in messages(catalog("fr")):
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if any(text in ids for text in strings) and ids[0] not in SAME_IN_FRENCH:
+            same.append(repr(ids[0]))
+    assert not same, "French entries identical to the English:\n" + "\n".join(same)
+
+
+# Calls whose text arguments reach a person (a room, a DM, a Discord audit log, the
+# terminal), and keyword arguments that do.
+PEOPLE_SINKS = frozenset(
+    {"notice", "send_dm", "post", "print", "ok", "warn", "fail", "skip", "ConfigError"}
+)
+PEOPLE_KEYWORDS = frozenset({"reason", "actor", "help", "description", "detail", "hint"})
+# Literal texts that reach people on purpose untranslated (protocol words, names).
+LEFT_AS_IS = frozenset(
+    {
+        "Passerelle Matrix bridge",  # the webhook's audit-log reason: the product's name
+        "Matrix thread",  # a thread's audit-log reason when a Matrix thread opens one
+        "(top level)",  # a config key's place, like "bridge.language"
+    }
+)
+SENTENCE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+
+
+def _literal_text(node: object) -> str | None:
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def test_no_sentence_reaches_people_without_the_catalogs() -> None:
+    """A literal English sentence handed to something people read (a notice, a DM, a
+    Discord post or audit-log reason, a doctor line, a config error, the terminal)
+    must go through tr._()/cli()._() instead."""
+    import ast
+
+    found = []
+    for package in ("bridge", "moderation"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                values = list(node.args) if name in PEOPLE_SINKS else []
+                values += [k.value for k in node.keywords if k.arg in PEOPLE_KEYWORDS]
+                for value in values:
+                    text = _literal_text(value)
+                    if text and SENTENCE.search(text) and text not in LEFT_AS_IS:
+                        where = f"{path.relative_to(ROOT)}:{value.lineno}"
+                        found.append(f"{where}: {text!r}")
+    assert not found, "untranslated sentences sent to people:\n" + "\n".join(found)

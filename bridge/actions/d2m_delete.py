@@ -6,12 +6,13 @@ import logging
 
 from bridge.actions.context import BridgeContext
 from bridge.db import MessageRow
+from bridge.i18n import N_, translator
 from bridge.ids import EventID
 from bridge.model import DiscordDeletion
 
 log = logging.getLogger(__name__)
 
-REASON = "Deleted on Discord"
+REASON = N_("Deleted on Discord")  # a redaction reason: in bridge.language
 
 
 async def redact_rows(
@@ -39,7 +40,9 @@ async def relay_discord_deletion(ctx: BridgeContext, deletion: DiscordDeletion) 
     redacted: list[EventID] = []
     for message_id in deletion.message_ids:
         rows = await ctx.stores.messages.by_discord(message_id)
-        redacted += await redact_rows(ctx, rows, REASON, done=redacted)
+        redacted += await redact_rows(
+            ctx, rows, translator(ctx.config.bridge.language)._(REASON), done=redacted
+        )
     if redacted:
         log.info(
             "d2m.deleted channel=%s messages=%s events=%s",

@@ -19,14 +19,15 @@ from bridge.actions.puppets import sync_puppet
 from bridge.convert.d2m.forum import post_root
 from bridge.db import MessageRow
 from bridge.db.messages import text_digest
-from bridge.i18n import translator
+from bridge.i18n import N_, translator
 from bridge.ids import EventID
 from bridge.model import DiscordMessage
 
 log = logging.getLogger(__name__)
 
-ATTACHMENT_REMOVED = "Attachment removed on Discord"
-TEXT_REMOVED = "Text removed on Discord"
+# Redaction reasons, in bridge.language.
+ATTACHMENT_REMOVED = N_("Attachment removed on Discord")
+TEXT_REMOVED = N_("Text removed on Discord")
 
 
 async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> EventID | None:
@@ -60,7 +61,9 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
         text = post_root(header, text, translator(ctx.config.bridge.language))
     if text is None:
         if len(rows) > 1:  # the files stay; the text went
-            await redact_rows(ctx, [original], TEXT_REMOVED)
+            await redact_rows(
+                ctx, [original], translator(ctx.config.bridge.language)._(TEXT_REMOVED)
+            )
             log.info("d2m.edit-text-removed message=%s event=%s", message.id, original.event_id)
         return None
     digest = text_digest(text.body, text.formatted_body)
@@ -82,5 +85,6 @@ async def _redact_removed_attachments(
 ) -> None:
     kept = {a.id for a in message.attachments}
     removed = [r for r in rows if r.attachment_id is not None and r.attachment_id not in kept]
-    for event_id in await redact_rows(ctx, removed, ATTACHMENT_REMOVED):
+    reason = translator(ctx.config.bridge.language)._(ATTACHMENT_REMOVED)
+    for event_id in await redact_rows(ctx, removed, reason):
         log.info("d2m.edit-attachment-removed message=%s event=%s", message.id, event_id)

@@ -32,6 +32,7 @@ from bridge.db.messages import text_digest
 from bridge.i18n import translator
 from bridge.ids import ChannelID, EventID, MessageID, UserID
 from bridge.model import DiscordMessage, MatrixText
+from moderation.lockdown_gate import discord_message_paused
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     parent_id = await thread_parent(ctx, message)
     if ctx.config.bridge.channel(parent_id or message.channel_id) is None:
         return None
+    if await discord_message_paused(ctx, message):
+        return None  # a lockdown holds new accounts' messages (moderation.lockdown)
     if message.poll_result_of is not None:  # Discord's "the poll has closed" notice
         return await relay_poll_result(ctx, message)
     if message.type not in RELAYED_TYPES:

@@ -15,12 +15,13 @@ from bridge.actions.context import BridgeContext
 from bridge.actions.puppets import sync_puppet
 from bridge.convert.d2m.reaction import matrix_reaction_key
 from bridge.db import EmojiRow, ReactionRow
+from bridge.i18n import N_, translator
 from bridge.ids import EventID, UserID
 from bridge.model import DiscordReaction, DiscordReactionClear
 
 log = logging.getLogger(__name__)
 
-REMOVED = "Reaction removed on Discord"
+REMOVED = N_("Reaction removed on Discord")  # a redaction reason: in bridge.language
 EMOJI_MAX_BYTES = 2 * 1024 * 1024  # Discord caps emoji at 256 KiB
 
 
@@ -140,7 +141,9 @@ async def relay_discord_reaction_remove(
         return None
     # Forget first: our own redaction echoes back and must find nothing to do.
     await ctx.stores.reactions.forget_event(row.event_id)
-    await ctx.matrix.redact(row.room_id, row.event_id, REMOVED)
+    await ctx.matrix.redact(
+        row.room_id, row.event_id, translator(ctx.config.bridge.language)._(REMOVED)
+    )
     log.info(
         "d2m.reaction-removed message=%s user=%s emoji=%s event=%s",
         reaction.message_id,
@@ -164,7 +167,9 @@ async def relay_discord_reaction_clear(
     redacted: list[EventID] = []
     for row in await ctx.stores.reactions.forget_message(clear.message_id, clear.emoji):
         if row.origin == "discord":
-            await ctx.matrix.redact(row.room_id, row.event_id, REMOVED)
+            await ctx.matrix.redact(
+                row.room_id, row.event_id, translator(ctx.config.bridge.language)._(REMOVED)
+            )
             redacted.append(row.event_id)
     if redacted:
         log.info(

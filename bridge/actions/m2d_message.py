@@ -14,8 +14,10 @@ from bridge.convert.m2d.html import M2DContext, strip_reply_fallback
 from bridge.convert.m2d.media import MEDIA_MSGTYPES
 from bridge.convert.m2d.text import ReplyQuote, matrix_to_discord_text
 from bridge.db import PortalRow
+from bridge.i18n import translator
 from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import DiscordSend, MatrixMessage
+from moderation.lockdown_gate import is_paused
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     """Returns the Discord message IDs created (empty when not relayed)."""
     if ctx.namer.is_bridge_owned(message.sender):
         return []  # ghosts and the bot: their events came from Discord
+    if await is_paused(ctx, "matrix", message.sender, message.room_id):
+        return []  # a lockdown holds new accounts' messages (moderation.lockdown)
     if message.msgtype in MEDIA_MSGTYPES:
         return await relay_matrix_media(ctx, message)
     if message.msgtype not in RELAYED_MSGTYPES:
@@ -113,5 +117,6 @@ async def convert_text(
         quote,
         ctx.config.bridge.webhook_displayname,
         await sender_avatar_url(ctx, message.room_id, message.sender),
+        translator(ctx.config.bridge.language),
         disambiguate=clash,
     )

@@ -13,6 +13,7 @@ import logging
 from bridge.actions.context import BridgeContext
 from bridge.actions.m2d_thread import webhook_target
 from bridge.actions.webhooks import channel_webhook
+from bridge.i18n import translator
 from bridge.ids import MessageID
 from bridge.model import MatrixRedaction
 
@@ -37,9 +38,14 @@ async def relay_matrix_redaction(ctx: BridgeContext, redaction: MatrixRedaction)
         return []
     await ctx.stores.messages.forget_event(redaction.redacts)
     deleted: list[MessageID] = []
-    reason = f"Redacted on Matrix by {redaction.sender}"
+    # Discord's audit log, read by the guild's moderators: the bridge's language.
+    tr = translator(ctx.config.bridge.language)
     if redaction.reason:
-        reason += f": {redaction.reason}"
+        reason = tr._(
+            "Deleted on Matrix by {who}: {reason}", who=redaction.sender, reason=redaction.reason
+        )
+    else:
+        reason = tr._("Deleted on Matrix by {who}", who=redaction.sender)
     for row in rows:
         if row.origin == "matrix":
             # a thread's message: the parent's webhook deletes it, naming the thread

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bridge.actions.context import BridgeContext
 from bridge.actions.name_clash import matrix_name_clashes
 from bridge.convert.m2d.text import webhook_username
+from bridge.i18n import translator
 from bridge.ids import RoomID, UserID
 from bridge.media_links import media_link
 
@@ -26,5 +27,9 @@ async def sender_name(ctx: BridgeContext, room_id: RoomID, sender: UserID) -> st
         ctx, room_id, portal.guild_id, sender, displayname
     )
     return webhook_username(
-        displayname, sender, ctx.config.bridge.webhook_displayname, disambiguate=clash
+        displayname,
+        sender,
+        ctx.config.bridge.webhook_displayname,
+        translator(ctx.config.bridge.language),
+        disambiguate=clash,
     )

@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.languages import configured, for_matrix_user
 from bridge.convert.m2d.undelivered import reason, undelivered_notice
-from bridge.i18n import translator
 from bridge.ids import EventID
 from bridge.retry import failure_origin
 
@@ -22,7 +22,9 @@ async def notify_undelivered(
     if not ctx.config.bridge.delivery_error_notices:
         return None
     origin, status, code = failure_origin(exc)
-    tr = translator(ctx.config.bridge.language)
+    # Addressed to the sender (a reply naming them): in their language.
+    sender = raw.get("sender")
+    tr = await for_matrix_user(ctx, sender) if isinstance(sender, str) else configured(ctx)
     notice = undelivered_notice(raw, reason(origin, status, code), tr)
     if notice is None:
         return None

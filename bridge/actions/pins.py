@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.i18n import translator
 from bridge.ids import ChannelID, EventID, MessageID
 from bridge.model import MatrixPins
 
@@ -56,7 +57,8 @@ async def relay_matrix_pins(ctx: BridgeContext, pins: MatrixPins) -> list[Messag
         rows = await ctx.stores.messages.by_event(event_id, pins.room_id)
         wanted += [r.discord_message_id for r in rows[:1] if r.discord_channel_id == channel_id]
     on_discord = await ctx.discord.pinned_messages(channel_id)
-    reason = f"Pinned on Matrix by {pins.sender}"
+    # Discord's audit log, read by the guild's moderators: the bridge's language.
+    reason = translator(ctx.config.bridge.language)._("Pinned on Matrix by {who}", who=pins.sender)
     changed: list[MessageID] = []
     for message_id in wanted:
         if message_id not in on_discord:

@@ -14,6 +14,7 @@ from bridge.db.channels import (
     RuleOverrideStore,
 )
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
+from bridge.db.lockdown import LockdownRow, LockdownStore, SavedValue
 from bridge.db.messages import MessageMap, MessageRow
 from bridge.db.moderation import (
     AuditEntry,
@@ -41,6 +42,7 @@ from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
 from bridge.db.spaces import SpaceRow, SpaceStore
 from bridge.db.threads import ThreadRow, ThreadStore
 from bridge.db.txns import TransactionStore
+from bridge.db.user_languages import UserLanguageStore
 from bridge.db.web_accounts import WebAccountStore
 from bridge.db.webhooks import WebhookRow, WebhookStore
 
@@ -64,6 +66,8 @@ __all__ = [
     "LinkDirection",
     "LinkRow",
     "LinkStore",
+    "LockdownRow",
+    "LockdownStore",
     "MessageMap",
     "MessageRow",
     "OutboxRow",
@@ -80,6 +84,7 @@ __all__ = [
     "ReactionStore",
     "RuleOverride",
     "RuleOverrideStore",
+    "SavedValue",
     "Side",
     "SpaceRow",
     "SpaceStore",
@@ -141,3 +146,5 @@ class Stores:
         self.polls = PollStore(db)
         self.spaces = SpaceStore(db)
         self.web_accounts = WebAccountStore(db)
+        self.lockdown = LockdownStore(db)
+        self.user_languages = UserLanguageStore(db)

@@ -76,6 +76,8 @@ class DiscordHandlers:
     # A member's roles changed, or they left (guild, member): members-only access and
     # their ghost's power levels are re-checked.
     roles: Callable[[GuildID, DiscordUserID], Awaitable[None]] | None = None
+    # A member joined a guild (guild, member, when they joined in ms): join waves.
+    member_join: Callable[[GuildID, DiscordUserID, int | None], Awaitable[None]] | None = None
     # A guild's structure changed: a channel created, moved, renamed or deleted, or the
     # guild's name, description or icon (spaces follow; category rules are re-applied).
     structure: Callable[[GuildID], Awaitable[None]] | None = None
@@ -140,6 +142,12 @@ class _Client(discord.Client):
 
     async def on_member_join(self, member: discord.Member) -> None:
         self.owner.names.changed(member.guild.id, member.id)
+        if self.owner.handlers.member_join is not None:
+            joined = member.joined_at
+            at = int(joined.timestamp() * 1000) if joined is not None else None
+            await self.owner.handlers.member_join(
+                GuildID(member.guild.id), DiscordUserID(member.id), at
+            )
         if self.owner.handlers.roles is not None:
             await self.owner.handlers.roles(GuildID(member.guild.id), DiscordUserID(member.id))
 

@@ -43,6 +43,8 @@ class DiscordIdentity:
     avatar_url: str | None
     # Roles per configured guild; None where they are not a member.
     roles: dict[GuildID, list[int] | None]
+    # Their Discord client's language (``locale`` of ``GET /users/@me``), e.g. ``fr``.
+    locale: str | None = None
 
 
 def authorize_url(api_base: str) -> str:
@@ -143,6 +145,7 @@ class DiscordOAuth:
         uid = str(user["id"])
         avatar = user.get("avatar")
         global_name = user.get("global_name")
+        locale = user.get("locale")
         return DiscordIdentity(
             id=int(uid),
             username=str(user.get("username", "")),
@@ -153,6 +156,7 @@ class DiscordOAuth:
                 else None
             ),
             roles=roles,
+            locale=locale if isinstance(locale, str) else None,
         )
 
 

@@ -25,11 +25,12 @@ from aiohttp import web
 
 from bridge.actions.web_join import Joined, link_and_join, offered_rooms, unlink, withheld_rooms
 from bridge.config_web import WebConfig
+from bridge.i18n import Translator, normalize, translator
 from bridge.ids import DiscordUserID, GuildID, UserID
 from bridge.ratelimit import SenderLimiter
 from bridge.transport.web_clients import DiscordOAuth, Homeserver, Refused, Unavailable
 from bridge.web import names, security
-from bridge.web.strings import LANGS, pick_lang, texts
+from bridge.web.strings import ERRORS, LANGS, pick_lang
 from moderation.context import ModerationContext
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class PageError(Exception):
-    """Show the error page: ``key`` in :mod:`bridge.web.strings`, an HTTP status, and
+    """Show the error page: ``key`` of :data:`bridge.web.strings.ERRORS`, an HTTP status, and
     what the member had typed (``keep``, never a password) to give back after they log
     in again."""
 
@@ -148,11 +149,30 @@ class MembersPage:
     def _page(
         self, request: web.Request, template: str, values: Mapping[str, Any], status: int = 200
     ) -> web.Response:
-        lang = pick_lang(request.headers.get("Accept-Language"), request.cookies.get(LANG))
+        tr = self._tr(request)
+        values = dict(values)
+        if values.get("message_key"):  # the error page's message
+            values["error_text"] = tr._(ERRORS[values["message_key"]])
+        if values.get("error"):  # a refused form's message, above the form
+            values["error_text"] = tr._(ERRORS[values["error"]], **values.get("error_args", {}))
         html = self.env.get_template(template).render(
-            t=texts(lang), lang=lang, css_url=self.css_url, **values
+            _=tr._, ngettext=tr.ngettext, lang=tr.language, css_url=self.css_url, **values
         )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def _tr(self, request: web.Request) -> Translator:
+        """The visitor's language: the page's switch (a cookie), else their Discord
+        client's (kept in the session at login), else their browser's, else
+        ``bridge.language``."""
+        session = self._session(request)
+        return translator(
+            pick_lang(
+                request.headers.get("Accept-Language"),
+                request.cookies.get(LANG),
+                self.mctx.bridge.config.bridge.language,
+                session.get("l") if session else None,
+            )
+        )
 
     def _cookie(self, resp: web.StreamResponse, name: str, value: str, ttl: int) -> None:
         resp.set_cookie(
@@ -293,7 +313,11 @@ class MembersPage:
             "a": who.avatar_url,
             "r": {str(g): r for g, r in who.roles.items()},
             "c": security.new_state(),
+            "l": who.locale,
         }
+        language = normalize(who.locale, "")
+        if language:  # what the bridge later tells this Discord user comes in it too
+            await self.mctx.stores.user_languages.observed("discord", str(who.id), language)
         log.info("web.login discord=%s", who.id)
         resp = web.HTTPFound("/")
         self._cookie(

@@ -18,6 +18,14 @@ class ApiError(Exception):
         self.errors = errors
 
 
+class Slowmode(ApiError):
+    """A message within the channel's slowmode: 429, code 20016, with ``retry_after``."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(429, 20016, "This action cannot be performed due to slowmode rate limit.")
+        self.retry_after = retry_after
+
+
 def unauthorized() -> ApiError:
     return ApiError(401, 0, "401: Unauthorized")
 

@@ -189,6 +189,11 @@ async def gateway_or_banner(request: web.Request) -> web.StreamResponse:
 
 
 def _error(err: errors.ApiError) -> web.Response:
+    if isinstance(err, errors.Slowmode):
+        resp = json_reply(payloads.slowmode(round(err.retry_after, 3)), 429)
+        resp.headers["Retry-After"] = str(math.ceil(err.retry_after))
+        resp.headers["X-RateLimit-Scope"] = "user"
+        return resp
     return json_reply(payloads.error(err.code, err.message, err.errors), err.status)
 
 

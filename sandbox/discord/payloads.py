@@ -39,7 +39,7 @@ def user(u: User) -> Json:
 
 def user_pii(u: User) -> Json:
     """``GET /users/@me`` and the gateway READY user."""
-    return {**user(u), "mfa_enabled": False, "locale": "en-US", "verified": True, "email": None}
+    return {**user(u), "mfa_enabled": False, "locale": u.locale, "verified": True, "email": None}
 
 
 def webhook_author(webhook_id: str, username: str) -> Json:
@@ -131,7 +131,7 @@ def channel(ch: Channel) -> Json:
         data.update(
             topic=ch.topic,
             last_message_id=ch.last_message_id,
-            rate_limit_per_user=0,
+            rate_limit_per_user=ch.rate_limit_per_user,
             last_pin_timestamp=None,
         )
     elif ch.type == 2:
@@ -141,7 +141,7 @@ def channel(ch: Channel) -> Json:
         data.update(
             topic=ch.topic,
             last_message_id=ch.last_message_id,
-            rate_limit_per_user=0,
+            rate_limit_per_user=ch.rate_limit_per_user,
             default_thread_rate_limit_per_user=0,
             available_tags=[dict(t) for t in ch.available_tags],
             default_reaction_emoji=dict(ch.default_reaction_emoji)
@@ -211,7 +211,7 @@ def guild(state: State, g: Guild) -> Json:
         "system_channel_flags": 0,
         "widget_enabled": False,
         "widget_channel_id": None,
-        "verification_level": 0,
+        "verification_level": g.verification_level,
         "roles": [role(r) for r in g.roles.values()],
         "default_message_notifications": 0,
         "mfa_level": 0,
@@ -477,6 +477,16 @@ def error(code: int, message: str, errors: Json | None = None) -> Json:
     if errors is not None:
         data["errors"] = errors
     return data
+
+
+def slowmode(retry_after: float) -> Json:
+    """The 429 of a message posted within a channel's slowmode (code 20016)."""
+    return {
+        "message": "This action cannot be performed due to slowmode rate limit.",
+        "retry_after": retry_after,
+        "global": False,
+        "code": 20016,
+    }
 
 
 def ratelimited(retry_after: float, *, is_global: bool) -> Json:

@@ -52,7 +52,9 @@ AUDIT_KEYS = {
     "default_reaction_emoji": "default_reaction_emoji",
     "default_sort_order": "default_sort_order",
     "default_forum_layout": "default_forum_layout",
+    "rate_limit_per_user": "rate_limit_per_user",
 }
+MAX_SLOWMODE = 21600  # six hours, Discord's limit
 
 
 def one_parent_only() -> errors.ApiError:
@@ -84,6 +86,18 @@ def _position(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise errors.invalid_form("position", "NUMBER_TYPE_COERCE", "Value is not int.")
+    return value
+
+
+def _slowmode(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.invalid_form("rate_limit_per_user", "NUMBER_TYPE_COERCE", "Value is not int.")
+    if not 0 <= value <= MAX_SLOWMODE:
+        raise errors.invalid_form(
+            "rate_limit_per_user",
+            "NUMBER_TYPE_MAX",
+            f"int value should be less than or equal to {MAX_SLOWMODE}.",
+        )
     return value
 
 
@@ -149,6 +163,8 @@ def fields(
         out["nsfw"] = bool(body["nsfw"])
     if "position" in body and body["position"] is not None:
         out["position"] = _position(body["position"])
+    if body.get("rate_limit_per_user") is not None and kind in (0, 5, *forums.FORUM_TYPES):
+        out["rate_limit_per_user"] = _slowmode(body["rate_limit_per_user"])
     if "parent_id" in body:
         out["parent_id"] = parent_of(ctx, guild, body["parent_id"], kind)
     if body.get("permission_overwrites") is not None:
@@ -273,7 +289,7 @@ def _snapshot(channel: Channel) -> list[tuple[str, Any]]:
         keys += ["available_tags", "default_reaction_emoji", "default_sort_order"]
     out = [(AUDIT_KEYS[k], getattr(channel, k)) for k in keys]
     out.insert(3, ("permission_overwrites", channel.overwrites))
-    out.insert(4, ("rate_limit_per_user", 0))
+    out.insert(4, ("rate_limit_per_user", channel.rate_limit_per_user))
     return [(k, _audit_value(v)) for k, v in out if v is not None]
 
 

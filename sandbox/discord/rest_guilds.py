@@ -34,7 +34,12 @@ log = logging.getLogger(__name__)
 IMAGE_DATA = re.compile(r"data:(image/(?:png|jpeg|gif));base64,(.*)", re.DOTALL)
 MAX_ICON = 10 * 1024 * 1024
 # Guild attribute -> audit log change key (Discord logs the icon as icon_hash).
-GUILD_AUDIT_KEYS = {"name": "name", "description": "description", "icon": "icon_hash"}
+GUILD_AUDIT_KEYS = {
+    "name": "name",
+    "description": "description",
+    "icon": "icon_hash",
+    "verification_level": "verification_level",
+}
 
 
 def _need_guild(request: web.Request, guild: Guild, user: User, needed: int) -> None:
@@ -87,7 +92,8 @@ def drawn_icon(guild: Guild) -> str:
 
 def guild_fields(ctx: Ctx, guild: Guild, body: dict[str, Any]) -> dict[str, Any]:
     """A ``PATCH /guilds/{id}`` body as the Guild attributes to set: name (2-100),
-    description (0-300; empty clears it), icon (image data or null)."""
+    description (0-300; empty clears it), icon (image data or null), verification_level
+    (0-4)."""
     out: dict[str, Any] = {}
     if body.get("name") is not None:
         name = body["name"]
@@ -105,6 +111,13 @@ def guild_fields(ctx: Ctx, guild: Guild, body: dict[str, Any]) -> dict[str, Any]
         out["description"] = text or None
     if "icon" in body:
         out["icon"] = _icon(ctx, guild, body["icon"])
+    if body.get("verification_level") is not None:
+        level = body["verification_level"]
+        if isinstance(level, bool) or level not in (0, 1, 2, 3, 4):
+            raise errors.invalid_form(
+                "verification_level", "BASE_TYPE_CHOICES", "Value must be one of {0, 1, 2, 3, 4}."
+            )
+        out["verification_level"] = level
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import audit, errors, messaging, payloads, polls, rest_threads
+from sandbox.discord import audit, errors, messaging, payloads, polls, rest_threads, slowmode
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -92,6 +92,7 @@ async def create_message(request: web.Request) -> web.Response:
         raise errors.missing_permissions()
     if channel.is_dm and not _may_dm(ctx, channel, user.id):
         raise errors.cannot_message_user()
+    slowmode.check(ctx, channel, user, granted)
     payload, uploads = await messaging.read_body(request)
     if uploads and not perms.has(granted, perms.ATTACH_FILES):
         raise errors.missing_permissions()

@@ -197,12 +197,14 @@ class Emulator(Controls):
         *,
         global_name: str | None = None,
         guilds: dict[str, list[str]] | None = None,
+        locale: str = "en-US",
     ) -> None:
         """A new Discord user (their token logs in on the OAuth2 consent page), member of
-        ``guilds`` (guild id -> role ids) as if they had just joined: GUILD_MEMBER_ADD."""
+        ``guilds`` (guild id -> role ids) as if they had just joined: GUILD_MEMBER_ADD.
+        ``locale`` is their client's language, as ``GET /users/@me`` tells it."""
         if user_id in self.state.users:
             raise KeyError(f"user {user_id} exists")
-        user = User(user_id, username, global_name, False, token, None)
+        user = User(user_id, username, global_name, False, token, None, locale=locale)
         self.state.add_user(user)
         for guild_id, roles in (guilds or {}).items():
             self.join_guild(str(guild_id), user_id, roles)

@@ -31,6 +31,7 @@ class User:
     token: str
     avatar: str | None  # avatar hash, or None
     discriminator: str = "0"
+    locale: str = "en-US"  # the user's client language (UserPIIResponse.locale)
 
 
 @dataclass
@@ -74,6 +75,8 @@ class Channel:
     default_forum_layout: int = 0
     # Posts (threads of a forum or media channel) only: the ids of their tags.
     applied_tags: list[str] | None = None
+    # Slowmode: seconds a member without Manage Messages/Channels waits between messages.
+    rate_limit_per_user: int = 0
 
     @property
     def is_thread(self) -> bool:
@@ -129,6 +132,8 @@ class Guild:
     bans: dict[str, str | None] = field(default_factory=dict)  # user id -> reason
     emojis: dict[str, Emoji] = field(default_factory=dict)
     stickers: dict[str, Sticker] = field(default_factory=dict)
+    # 0 none, 1 low, 2 medium, 3 high, 4 very high (PATCH /guilds/{id}).
+    verification_level: int = 0
 
 
 @dataclass
@@ -173,6 +178,9 @@ class State:
         self.dm_channels: dict[tuple[str, str], str] = {}
         # "{guild_id}/{hash}" -> an icon uploaded with PATCH /guilds/{id} (seeded ones are drawn)
         self.guild_icons: dict[str, Attachment] = {}
+        # (channel id, user id) -> when (time.monotonic) the user last posted there, for
+        # slowmode (sandbox/discord/slowmode.py)
+        self.last_posts: dict[tuple[str, str], float] = {}
         self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
         self._tokens: dict[str, str] = {}
         self._load(seed)

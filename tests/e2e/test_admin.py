@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bridge.db import ImportRow
+from bridge.i18n import set_cli_language
 from bridge.ids import ChannelID, MessageID
 from bridge.import_cli import progress_line, run_import
 from sandbox.clients import DiscordUser, MatrixUser
@@ -140,7 +141,13 @@ async def test_import_history_command_line(
 def test_progress_line() -> None:
     row = ImportRow(PUBLIC, 1575030558084431873, 0, 120, False)
     line = progress_line(row, began=0.0, now=60.0)
-    assert line == f"channel {PUBLIC}: 120 message(s) copied, up to 2026-11-25, 2.0/s"
+    assert line == f"channel {PUBLIC}: 120 messages copied, up to Nov 25, 2026, 2/s"
+    set_cli_language("fr")
+    try:  # the command line's language (--lang, bridge.language, or LANG): dates by Babel
+        line = progress_line(row, began=0.0, now=60.0)
+    finally:
+        set_cli_language(None)
+    assert line == f"salon {PUBLIC} : 120 messages copiés, jusqu'au 25 nov. 2026, 2/s"
 
 
 async def test_remove_and_add_a_channel_at_runtime(

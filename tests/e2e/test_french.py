@@ -31,7 +31,7 @@ async def in_french(stack: SandboxStack, admin_carol: MatrixUser) -> AsyncIterat
     try:
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         answer = await ask(stack, admin_carol, "!bridge recharger", "Configuration rechargée")
-        assert answer == "Configuration rechargée : other settings applied."
+        assert answer == "Configuration rechargée : autres réglages appliqués."
         yield
     finally:
         path.write_text(original, encoding="utf-8")

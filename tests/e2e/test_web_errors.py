@@ -135,6 +135,7 @@ async def test_registration_token_account_survives_a_homeserver_outage(
         "lea-token",
         global_name="Léa",
         guilds={GUILD: [MEMBER_ROLE]},
+        locale="fr",  # their Discord client is in French
     )
     shots = Shots("registration-token-360px")
     context = await browser.new_context(viewport=PHONE, locale="fr-FR")
@@ -238,6 +239,7 @@ async def test_an_expired_login_loses_nothing_typed(
         "nina-token",
         global_name="Nina",
         guilds={GUILD: [MEMBER_ROLE]},
+        locale="fr",  # their Discord client is in French
     )
     shots = Shots("expired-login-360px")
     context = await browser.new_context(viewport=PHONE, locale="fr-FR")

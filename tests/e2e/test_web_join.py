@@ -129,6 +129,7 @@ async def test_new_member_creates_an_account_and_is_in_the_rooms(
         "noemie-token",
         global_name="Noémie",
         guilds={GUILD: [MEMBER_ROLE]},
+        locale="fr",  # their Discord client is in French
     )
     shots = Shots("new-account-360px")
     context = await browser.new_context(viewport=PHONE, locale="fr-FR")

@@ -44,6 +44,7 @@ async def test_an_account_created_by_the_homeserver_sso_is_linked_and_in_the_roo
         "olga-token",
         global_name="Olga",
         guilds={GUILD: [MEMBER_ROLE]},
+        locale="fr",  # their Discord client is in French
     )
     shots = Shots("sso-new-account-360px")
     context = await browser.new_context(viewport=PHONE, locale="fr-FR")

@@ -36,6 +36,7 @@ def _page(
     config = SimpleNamespace(
         discord=SimpleNamespace(api_base=api_base, guild_ids=(1,)),
         homeserver=SimpleNamespace(url=f"http://127.0.0.1:{_closed_port()}", server_name="x.org"),
+        bridge=SimpleNamespace(language="fr"),
     )
     mctx = SimpleNamespace(bridge=SimpleNamespace(config=config))
     return MembersPage(cfg, mctx)  # type: ignore[arg-type]
@@ -160,6 +161,36 @@ async def test_the_language_links_win_over_the_browser() -> None:
         resp = await client.get("/", headers={"Accept-Language": "fr"})
         assert "Log in with Discord" in await resp.text()
         assert (await client.get("/lang/de", allow_redirects=False)).status == 404
+    finally:
+        await client.close()
+
+
+async def test_the_error_page_follows_the_discord_locale_then_the_browser() -> None:
+    """A logged-in visitor's Discord locale (kept in the session) wins over the
+    browser's language; without either, bridge.language (fr here) decides."""
+    page = _page("http://127.0.0.1:8080")
+    client = await _client(page)
+
+    def session(locale: str | None) -> dict[str, str]:
+        payload = {"d": "42", "u": "al", "g": None, "a": None, "r": {}, "c": "c", "l": locale}
+        return {
+            SESSION: security.sign(page.cfg.session_secret, "session", payload, time.time(), 60)
+        }
+
+    try:
+        english = {"Accept-Language": "en-US,en;q=0.9"}
+        resp = await client.get("/nowhere", headers=english, cookies=session("fr"))
+        text = await resp.text()
+        assert resp.status == 404 and '<html lang="fr">' in text
+        assert "Cette page n&#39;existe pas." in text
+        resp = await client.get(
+            "/nowhere", headers={"Accept-Language": "fr"}, cookies=session("en-GB")
+        )
+        assert "This page does not exist." in await resp.text()
+        resp = await client.get("/nowhere", headers=english, cookies=session(None))
+        assert "This page does not exist." in await resp.text()
+        resp = await client.get("/nowhere")
+        assert "Cette page n&#39;existe pas." in await resp.text()
     finally:
         await client.close()
 

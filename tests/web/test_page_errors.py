@@ -40,7 +40,11 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         config = h.mctx.bridge.config
         down = HomeserverConfig(f"http://127.0.0.1:{_closed_port()}", "example.org")
         h.mctx.bridge.config = dataclasses.replace(
-            config, homeserver=down, members=MembersConfig(role_ids=(MEMBER_ROLE,))
+            config,
+            homeserver=down,
+            members=MembersConfig(role_ids=(MEMBER_ROLE,)),
+            # The page's last resort (no switch, no Discord locale, no browser language).
+            bridge=dataclasses.replace(config.bridge, language="fr"),
         )
         await h.stores.portals.set_access(CHANNEL_B, "members_only")
         yield h

@@ -15,7 +15,7 @@ from bridge.ids import ChannelID, GuildID, RoomID
 from bridge.transport.web_clients import authorize_url
 from bridge.web import names, security
 from bridge.web.rooms import rooms_for
-from bridge.web.strings import TEXTS, pick_lang
+from bridge.web.strings import ERRORS, browser_language, pick_lang
 from sandbox.discord.oauth2_state import s256
 
 SECRET = "s" * 40
@@ -135,7 +135,24 @@ def test_pick_lang() -> None:
     assert pick_lang("de") == "fr"
     assert pick_lang("fr", "en") == "en"
     assert pick_lang("en", "xx") == "en"
-    assert set(TEXTS["fr"]) == set(TEXTS["en"])
+    assert pick_lang(None, default="en") == "en" and pick_lang("de", default="en") == "en"
+    # Babel's negotiation: a region matches its language; q=0 refuses; odd spacing ok.
+    assert browser_language("fr-CA") == "fr" and browser_language("en_GB") == "en"
+    assert browser_language("fr;q=0, en-US ; q=0.3") == "en"
+    assert browser_language("*") is None and browser_language("") is None
+    # Once logged in, the Discord client's language (OAuth2 /users/@me locale) comes
+    # before the browser's; the page's own switch comes first.
+    assert pick_lang("en-US", discord_locale="fr") == "fr"
+    assert pick_lang("fr", discord_locale="en-GB") == "en"
+    assert pick_lang("fr", "en", discord_locale="fr") == "en"
+    assert pick_lang("en", discord_locale="de") == "en"  # Discord's German: not ours
+
+
+def test_every_error_key_has_a_french_text() -> None:
+    from bridge.i18n import translator
+
+    for key, message in ERRORS.items():
+        assert translator("fr")._(message) != message, key
 
 
 def test_authorize_url() -> None:

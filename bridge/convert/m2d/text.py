@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from bridge.convert.m2d.html import M2DContext, escape_discord, matrix_to_discord_markdown
 from bridge.convert.m2d.split import DISCORD_MESSAGE_LIMIT, split_discord_markdown
 from bridge.convert.names import clean_name
+from bridge.i18n import Translator, translator
 from bridge.ids import DiscordUserID
 from bridge.model import DiscordSend, MatrixMessage
 
@@ -46,13 +47,20 @@ def _clean_name(name: str) -> str:
 
 
 def webhook_username(
-    displayname: str | None, mxid: str, template: str = "{name}", *, disambiguate: bool = False
+    displayname: str | None,
+    mxid: str,
+    template: str = "{name}",
+    tr: Translator | None = None,
+    *,
+    disambiguate: bool = False,
 ) -> str:
     """A name Discord accepts for a webhook message, derived from the Matrix profile.
 
     The configured ``template`` (``{name} (Matrix)`` by default) marks every Matrix
     user so that nobody can pose as a Discord member or as the bridge; the name is
-    shortened, never the template's own text, to fit Discord's 80 characters.
+    shortened, never the template's own text, to fit Discord's 80 characters. A name
+    with nothing left becomes "Matrix user" in ``tr``'s language (the channel's readers:
+    ``bridge.language``).
 
     With ``disambiguate`` (the name looks like somebody else's in the room or the
     guild: :mod:`bridge.actions.name_clash`), the Matrix ID follows the name, as
@@ -61,7 +69,7 @@ def webhook_username(
     localpart = mxid[1:].split(":", 1)[0] if mxid.startswith("@") else mxid
     name = _clean_name(displayname or localpart)
     if name.lower() in _FORBIDDEN_NAMES or not name:
-        name = _clean_name(localpart) or "Matrix user"
+        name = _clean_name(localpart) or _clean_name((tr or translator())._("Matrix user"))
     # The template goes through the same cleaning, around a private-use placeholder.
     frame = _clean_name(template.replace("{name}", "\ue000")).replace("\ue000", "{name}")
     room = max(WEBHOOK_NAME_MAX - (len(frame) - len("{name}")), 1)
@@ -92,7 +100,7 @@ class ReplyQuote:
 REPLY_EXCERPT_MAX = 100
 
 
-def reply_line(quote: ReplyQuote) -> str:
+def reply_line(quote: ReplyQuote, tr: Translator | None = None) -> str:
     who = (
         f"<@{quote.author_discord_id}>"
         if quote.author_discord_id is not None
@@ -101,7 +109,8 @@ def reply_line(quote: ReplyQuote) -> str:
     excerpt = " ".join(quote.excerpt.split())
     if len(excerpt) > REPLY_EXCERPT_MAX:
         excerpt = excerpt[: REPLY_EXCERPT_MAX - 1].rstrip() + "\u2026"
-    text = escape_discord(excerpt, line_start=False) if excerpt else "*(no text)*"
+    no_text = "*" + (tr or translator())._("(no text)") + "*"
+    text = escape_discord(excerpt, line_start=False) if excerpt else no_text
     return f"> \u21aa {who}: {text} [\u2197](<{quote.jump_url}>)"
 
 
@@ -112,14 +121,15 @@ def matrix_to_discord_text(
     reply: ReplyQuote | None = None,
     name_template: str = "{name}",
     avatar_url: str | None = None,
+    tr: Translator | None = None,
     *,
     disambiguate: bool = False,
 ) -> list[DiscordSend]:
     """Convert a Matrix text/notice/emote message into one or more webhook sends
-    (``disambiguate``: the sender's name looks like somebody else's, see
-    :func:`webhook_username`)."""
+    (the bridge's own words in ``tr``'s language: the channel's; ``disambiguate``:
+    the sender's name looks like somebody else's, see :func:`webhook_username`)."""
     username = webhook_username(
-        sender_displayname, message.sender, name_template, disambiguate=disambiguate
+        sender_displayname, message.sender, name_template, tr, disambiguate=disambiguate
     )
     converted = matrix_to_discord_markdown(
         message.body, message.formatted_body, ctx or M2DContext()
@@ -131,7 +141,7 @@ def matrix_to_discord_text(
         return []
     users = list(converted.mentioned_user_ids)
     if reply is not None:
-        content = reply_line(reply) + "\n" + content
+        content = reply_line(reply, tr) + "\n" + content
         if reply.ping and reply.author_discord_id is not None:
             users.append(reply.author_discord_id)
     allowed = tuple(DiscordUserID(u) for u in dict.fromkeys(users))

@@ -106,7 +106,8 @@ async def test_full_flow_with_pkce_and_bearer_routes(emu: Emulator) -> None:
         bearer = {"Authorization": f"Bearer {body['access_token']}"}
         async with session.get(f"{emu.api_base}/users/@me", headers=bearer) as resp:
             assert resp.status == 200
-            assert (await resp.json())["id"] == ALICE
+            me = await resp.json()
+            assert me["id"] == ALICE and me["locale"] == "en-US"  # the seed's default
         member_url = f"{emu.api_base}/users/@me/guilds/{GUILD}/member"
         async with session.get(member_url, headers=bearer) as resp:
             assert resp.status == 200
@@ -160,3 +161,15 @@ async def test_login_cookie_for_a_user_outside_every_guild(emu: Emulator) -> Non
         url = f"{emu.url}/oauth2/authorize"
         async with session.get(url, params=_params(), headers=cookie) as resp:
             assert re.search(r"Signed in as <strong>dave", await resp.text())
+
+
+async def test_users_me_tells_the_users_locale(emu: Emulator) -> None:
+    """A user added with their client's language: GET /users/@me says it (the
+    members' page reads it), valid against the spec's AvailableLocalesEnum."""
+    emu.add_user("2000000000000000777", "camille", "camille-token", locale="fr")
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": "Bot camille-token"}
+        async with session.get(f"{emu.api_base}/users/@me", headers=headers) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["locale"] == "fr"
+    assert emu.contract_violations == []
