@@ -64,6 +64,7 @@ from bridge.model import (
     MatrixRedaction,
 )
 from bridge.outbox import Outbox, Stopping, with_retries
+from bridge.prune import prune_forever
 from bridge.queues import KeyedSerialQueues
 from bridge.registration import Tokens
 from bridge.retry import Verdict
@@ -162,6 +163,7 @@ class Bridge:
         self._ctx: BridgeContext | None = None
         self.admin: Admin | None = None
         self.started = asyncio.Event()
+        self._pruner: asyncio.Task[None] | None = None  # bridge.prune, in the background
 
     @property
     def ctx(self) -> BridgeContext:
@@ -230,6 +232,13 @@ class Bridge:
             self._web = await start_web(self.config.web, mctx)
         log.info("bridge.started portals=%s", len(portals))
         self.started.set()
+        self._pruner = asyncio.create_task(
+            prune_forever(
+                stores,
+                self.config.appservice.id,
+                lambda: self.config.database.txn_retention_days,
+            )
+        )
 
     async def _start_http(self) -> None:
         assert self.db is not None
@@ -294,6 +303,9 @@ class Bridge:
         history at the next start (Discord -> Matrix)."""
         log.info("bridge.stopping")
         self.stopping.set()
+        if self._pruner is not None:
+            self._pruner.cancel()
+            self._pruner = None
         if self.lockdown is not None:
             self.lockdown.cancel_timer()  # the lockdown table keeps it for the next start
         if self._web is not None:
@@ -534,14 +546,15 @@ class Bridge:
     async def _txn_seen(self, txn_id: str, digest: str | None) -> bool:
         return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id, digest)
 
-    async def _handle_transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:
+    async def _handle_transaction(self, txn_id: str, events: list[dict[str, Any]]) -> bool:
         """Store the transaction durably; the homeserver gets its 200 only after this.
 
-        If the database cannot take it, this raises and the homeserver retries later."""
+        If the database cannot take it, this raises and the homeserver retries later.
+        False: handled before (a replay), nothing stored."""
         for raw in events:
             await self.matrix.observe_state(raw)
         assert self.outbox is not None
-        await self.outbox.accept(txn_id, events)
+        return await self.outbox.accept(txn_id, events)
 
     async def _deliver_matrix_event(self, raw: dict[str, Any]) -> None:
         """One stored event, in its room's order (retried by the outbox on failure)."""

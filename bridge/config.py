@@ -119,6 +119,9 @@ class AppserviceConfig:
 class DatabaseConfig:
     url: str
     auto_migrate: bool
+    # Handled homeserver transactions are forgotten this many days after the newest one
+    # (bridge.prune): far longer than the homeserver may resend one.
+    txn_retention_days: int = 7
 
     @property
     def is_sqlite(self) -> bool:
@@ -572,7 +575,11 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
         problems.append(
             ConfigError(db.key("url"), cli()._("still holds the example placeholder password"))
         )
-    database = DatabaseConfig(url=db_url, auto_migrate=db.boolean("auto_migrate", True))
+    database = DatabaseConfig(
+        url=db_url,
+        auto_migrate=db.boolean("auto_migrate", True),
+        txn_retention_days=db.integer("txn_retention_days", 7, lo=1, hi=3650),
+    )
 
     dc = root.section("discord")
     token = _secret(dc, "token")  # the secret first: the commonest mistake

@@ -113,10 +113,16 @@ class Outbox:
         self.delivered = 0
         self.dead = 0
 
-    async def accept(self, txn_id: str, events: list[dict[str, Any]]) -> None:
-        """Store a transaction durably (raises if the database cannot), then queue it."""
-        for row in await self.store.enqueue_transaction(self.appservice_id, txn_id, events):
+    async def accept(self, txn_id: str, events: list[dict[str, Any]]) -> bool:
+        """Store a transaction durably (raises if the database cannot), then queue it.
+
+        False: it was handled before (the same ID and events), nothing was stored."""
+        rows = await self.store.accept_transaction(self.appservice_id, txn_id, events)
+        if rows is None:
+            return False
+        for row in rows:
             self._submit(row)
+        return True
 
     async def resume(
         self, observe: Callable[[dict[str, Any]], Awaitable[None]] | None = None

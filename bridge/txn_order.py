@@ -47,6 +47,13 @@ class TxnOrder:
         """Starting from the last transaction handled (by a previous run, say)."""
         return cls(last=_number(txn_id) if txn_id is not None else None)
 
+    def in_sequence(self, txn_id: str) -> bool:
+        """What :meth:`admit` would answer, without counting it as a refusal."""
+        n = _number(txn_id)
+        if n is None or self.last is None or n <= self.last + 1 or n - self.last > self.window:
+            return True
+        return n in self.refused
+
     def admit(self, txn_id: str) -> bool:
         """True to handle ``txn_id`` now; False to refuse it once (an earlier one is missing)."""
         n = _number(txn_id)

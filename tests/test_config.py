@@ -72,6 +72,7 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
         ("appservice.bot_localpart", "_discord_bot", "appservice.bot_localpart", "user_prefix"),
         ("database.url", "mysql://x", "database.url", "postgresql://"),
         ("database.url", "postgresql://u:CHANGE_ME@h/db", "database.url", "placeholder"),
+        ("database.txn_retention_days", 0, "database.txn_retention_days", "between 1"),
         (
             "bridge.channels.1.matrix_room",
             "#alias:example.org",
@@ -95,6 +96,14 @@ def test_bad_values_name_the_key(path: str, value: Any, key: str, words: str) ->
     assert info.value.key == key
     assert words in str(info.value)
     assert f"'{key}'" in str(info.value)
+
+
+def test_txn_retention_days_defaults_to_a_week() -> None:
+    assert parse_config(VALID).database.txn_retention_days == 7
+    assert (
+        parse_config(with_change("database.txn_retention_days", 30)).database.txn_retention_days
+        == 30
+    )
 
 
 def test_example_config_is_complete_but_refuses_placeholders(tmp_path: Path) -> None:

@@ -33,14 +33,16 @@ async def send_part(
     send: DiscordSend,
     message: MatrixMessage,
     part: int = 0,
+    new: list[MessageID] | None = None,
 ) -> tuple[MessageID, ChannelID]:
     """Post part ``part`` of a Matrix event in ``channel_id`` (once: see
     :func:`send_once`); in a forum, part 0 creates a post. Returns the Discord message
-    and the channel the next parts go to (the post, after its creation)."""
+    and the channel the next parts go to (the post, after its creation); ``new`` gets
+    the message only if it was posted now (not found mapped)."""
     if channel_id == portal.discord_channel_id and await _is_forum(ctx, channel_id):
-        post = await create_post(ctx, channel_id, send, message)
+        post = await create_post(ctx, channel_id, send, message, new)
         return MessageID(post), post
-    sent = await send_once(ctx, channel_id, send, message.room_id, message.event_id, part)
+    sent = await send_once(ctx, channel_id, send, message.room_id, message.event_id, part, new)
     return sent, channel_id
 
 
@@ -50,7 +52,11 @@ async def _is_forum(ctx: BridgeContext, channel_id: ChannelID) -> bool:
 
 
 async def create_post(
-    ctx: BridgeContext, forum_id: ChannelID, send: DiscordSend, message: MatrixMessage
+    ctx: BridgeContext,
+    forum_id: ChannelID,
+    send: DiscordSend,
+    message: MatrixMessage,
+    new: list[MessageID] | None = None,
 ) -> ChannelID:
     """A new post of the forum whose first message is ``send``; the event is its root.
 
@@ -67,6 +73,8 @@ async def create_post(
     await ctx.stores.messages.insert(
         MessageRow(sent, 0, post, message.room_id, message.event_id, "matrix", 0)
     )
+    if new is not None:
+        new.append(sent)
     log.info(
         "m2d.post-created event=%s forum=%s post=%s title_chars=%s",
         message.event_id,

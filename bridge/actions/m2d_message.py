@@ -39,18 +39,17 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
     if portal is None:
         return []
     sends = await convert_text(ctx, message, portal, message.reply_to)
-    done = {r.event_part for r in await ctx.stores.messages.by_event(message.event_id)}
-    if len(done) >= len(sends):
-        log.debug("m2d.duplicate event=%s", message.event_id)
-        return []
+    # Parts already posted (a replay, or before a crash) are not posted again: send_once
+    # checks each part against the message map in the statement that marks it in flight.
     # In a Matrix thread: into the Discord thread of its root (started if needed).
     # Outside any thread in a forum's room: a new post (bridge.actions.m2d_forum).
     channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     created: list[MessageID] = []
     for part, send in enumerate(sends):
-        # Parts already posted (before a crash) are not posted again.
-        sent, channel_id = await send_part(ctx, portal, channel_id, send, message, part)
-        created.append(sent)
+        _, channel_id = await send_part(ctx, portal, channel_id, send, message, part, created)
+    if not created:
+        log.debug("m2d.duplicate event=%s", message.event_id)
+        return []
     log.info(
         "m2d.relayed event=%s room=%s channel=%s messages=%s",
         message.event_id,

@@ -38,6 +38,8 @@ async def webhook_target(
     ctx: BridgeContext, channel_id: ChannelID
 ) -> tuple[ChannelID, ChannelID | None]:
     """(channel whose webhook posts, thread to post in) for a message-map channel ID."""
+    if await ctx.stores.portals.by_channel(channel_id) is not None:
+        return channel_id, None  # a bridged channel is no thread (portals are in memory)
     row = await ctx.stores.threads.by_thread(channel_id)
     if row is None:
         return channel_id, None

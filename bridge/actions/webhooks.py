@@ -72,29 +72,37 @@ async def send_once(
     room_id: RoomID,
     event_id: EventID,
     event_part: int = 0,
+    new: list[MessageID] | None = None,
 ) -> MessageID:
     """Post part ``event_part`` of a Matrix event once, even across a crash, and map it.
 
-    Already mapped: nothing is sent. A send that was started but never recorded (the
+    Already mapped: nothing is sent (``new`` gets the message only if it was posted
+    now). A send that was started but never recorded (the
     bridge died between Discord's answer and the database write) is looked for among
     the webhook's recent messages in the channel before posting again.
+
+    Durable steps: the map is checked and the in-flight mark written (committed) in one
+    statement before the request; the link is written together with the mark's removal
+    after it. A crash at any point leaves either the link (not sent again) or the mark
+    (looked for first).
     """
-    for row in await ctx.stores.messages.by_event(event_id):
-        if row.event_part == event_part:
-            return row.discord_message_id
+    started = InflightRow(event_id, event_part, channel_id, send.content, send.username, now_ms())
+    claim = await ctx.stores.inflight.claim(started)
+    if claim.mapped is not None:
+        return claim.mapped
     found: MessageID | None = None
-    inflight = await ctx.stores.inflight.get(event_id, event_part)
-    if inflight is not None:
-        found = await _find_sent(ctx, inflight)
-    if found is None:
-        await ctx.stores.inflight.start(
-            InflightRow(event_id, event_part, channel_id, send.content, send.username, now_ms())
-        )
+    if claim.previous is None:  # the usual case: never tried before
         found = await execute_send(ctx, channel_id, send)
-    await ctx.stores.messages.insert(
+    else:
+        found = await _find_sent(ctx, claim.previous)
+        if found is None:
+            await ctx.stores.inflight.start(started)
+            found = await execute_send(ctx, channel_id, send)
+    await ctx.stores.inflight.record(
         MessageRow(found, 0, channel_id, room_id, event_id, "matrix", event_part)
     )
-    await ctx.stores.inflight.finish(event_id, event_part)
+    if new is not None:
+        new.append(found)
     return found
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from mautrix.util.async_db import Connection, Database
 
@@ -36,3 +36,38 @@ async def fetch_all(
 ) -> list[RowT]:
     """Every row ``query`` returns, converted, in its order."""
     return [convert(rec) for rec in await db.fetch(query, *args)]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ReadCache(Generic[K, V]):
+    """Values read on every relayed message and written only through their own store
+    (the bridge's process is the only writer while it runs), kept in memory.
+
+    A writer calls :meth:`invalidate` before and after its write; a read that began
+    before a write finished is returned but not kept (the generation moved on), so
+    the cache never holds a value older than the last write. At most ``limit``
+    entries: past that it starts again empty.
+    """
+
+    def __init__(self, limit: int = 10000) -> None:
+        self.limit = limit
+        self._values: dict[K, V] = {}
+        self._generation = 0
+
+    async def read(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        if key in self._values:
+            return self._values[key]
+        generation = self._generation
+        value = await load()
+        if generation == self._generation:
+            if len(self._values) >= self.limit:
+                self._values.clear()
+            self._values[key] = value
+        return value
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._values.clear()

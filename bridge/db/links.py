@@ -57,10 +57,15 @@ _LINK_COLUMNS = "mxid, discord_id, linked_at"
 
 
 class LinkStore:
+    """``by_matrix`` is asked for every Matrix message relayed (name clashes): its
+    answers are kept in memory and forgotten at every write through this store (see
+    bridge.db.common.ReadCache)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
         # Links are made one at a time within the bridge process.
         self._linking = asyncio.Lock()
+        self._by_matrix: common.ReadCache[UserID, LinkRow | None] = common.ReadCache()
 
     async def link(
         self, mxid: UserID, discord_id: DiscordUserID, now_ms: int | None = None
@@ -72,6 +77,13 @@ class LinkStore:
         returns ``[]``.
         """
         at = now_ms if now_ms is not None else common.now_ms()
+        self._by_matrix.invalidate()
+        try:
+            return await self._link(mxid, discord_id, at)
+        finally:
+            self._by_matrix.invalidate()
+
+    async def _link(self, mxid: UserID, discord_id: DiscordUserID, at: int) -> list[LinkRow]:
         # Links are serialised in this process; should another writer link the same
         # mxid or Discord ID meanwhile, the INSERT finds a conflict after our DELETE
         # and the whole transaction is tried again.
@@ -117,19 +129,31 @@ class LinkStore:
 
     async def unlink_matrix(self, mxid: UserID) -> LinkRow | None:
         """Remove the link of a Matrix user; the removed row, or None if there was none."""
-        rec = await self.db.fetchrow(
-            f"DELETE FROM account_link WHERE mxid=$1 RETURNING {_LINK_COLUMNS}", mxid
-        )
+        self._by_matrix.invalidate()
+        try:
+            rec = await self.db.fetchrow(
+                f"DELETE FROM account_link WHERE mxid=$1 RETURNING {_LINK_COLUMNS}", mxid
+            )
+        finally:
+            self._by_matrix.invalidate()
         return LinkRow.from_record(rec) if rec else None
 
     async def unlink_discord(self, discord_id: DiscordUserID) -> LinkRow | None:
         """Remove the link of a Discord account; the removed row, or None."""
-        rec = await self.db.fetchrow(
-            f"DELETE FROM account_link WHERE discord_id=$1 RETURNING {_LINK_COLUMNS}", discord_id
-        )
+        self._by_matrix.invalidate()
+        try:
+            rec = await self.db.fetchrow(
+                f"DELETE FROM account_link WHERE discord_id=$1 RETURNING {_LINK_COLUMNS}",
+                discord_id,
+            )
+        finally:
+            self._by_matrix.invalidate()
         return LinkRow.from_record(rec) if rec else None
 
     async def by_matrix(self, mxid: UserID) -> LinkRow | None:
+        return await self._by_matrix.read(mxid, lambda: self._by_matrix_read(mxid))
+
+    async def _by_matrix_read(self, mxid: UserID) -> LinkRow | None:
         rec = await self.db.fetchrow(
             f"SELECT {_LINK_COLUMNS} FROM account_link WHERE mxid=$1", mxid
         )

@@ -61,6 +61,12 @@ _COLUMNS = (
     " attachment_id, text_digest"
 )
 
+# A link: the columns above and created_at; a replay (either side mapped) does nothing.
+INSERT = (
+    f"INSERT INTO message ({_COLUMNS}, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"
+)
+
 
 class MessageMap:
     def __init__(self, db: Database) -> None:
@@ -69,8 +75,7 @@ class MessageMap:
     async def insert(self, row: MessageRow) -> bool:
         """Record a link; False if either side was already mapped (a replay)."""
         status = await self.db.execute(
-            f"INSERT INTO message ({_COLUMNS}, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            INSERT,
             row.discord_message_id,
             row.part,
             row.discord_channel_id,

@@ -26,7 +26,7 @@ from typing import Any, Literal, cast, get_args
 
 from mautrix.util.async_db import Connection, Database
 
-from bridge.db.common import fetch_all, fetch_one, now_ms, one_of
+from bridge.db.common import ReadCache, fetch_all, fetch_one, now_ms, one_of
 from bridge.ids import GuildID, RoomID
 
 Side = Literal["discord", "matrix"]
@@ -88,10 +88,21 @@ _BAN_COLUMNS = (
 
 
 class BanStore:
+    """``is_banned`` is asked for every Matrix event relayed: its answers are kept in
+    memory and forgotten at every write through this store (see ReadCache)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._banned: ReadCache[tuple[str, str, GuildID | None], bool] = ReadCache()
 
     async def put(self, row: BanRow) -> bool:
+        self._banned.invalidate()
+        try:
+            return await self._put(row)
+        finally:
+            self._banned.invalidate()
+
+    async def _put(self, row: BanRow) -> bool:
         """Record a ban in its guild, or update the reason, moderator, origin and rule of
         the existing ban of (side, target, guild) (its created_at is kept). True if it was
         not active before."""
@@ -135,7 +146,11 @@ class BanStore:
             "DELETE FROM mod_ban WHERE side=$1 AND target=$2 AND guild_id=$3"
             f" RETURNING {_BAN_COLUMNS}"
         )
-        return await fetch_one(self.db, BanRow.from_record, query, side, target, guild_id)
+        self._banned.invalidate()
+        try:
+            return await fetch_one(self.db, BanRow.from_record, query, side, target, guild_id)
+        finally:
+            self._banned.invalidate()
 
     async def all(self, side: Side | None = None, guild_id: GuildID | None = None) -> list[BanRow]:
         """Every active ban (of one side, in one guild), oldest first."""
@@ -159,6 +174,11 @@ class BanStore:
 
     async def is_banned(self, side: Side, target: str, guild_id: GuildID | None = None) -> bool:
         """Banned in ``guild_id`` (None: in any guild)."""
+        return await self._banned.read(
+            (side, target, guild_id), lambda: self._is_banned(side, target, guild_id)
+        )
+
+    async def _is_banned(self, side: Side, target: str, guild_id: GuildID | None) -> bool:
         if guild_id is None:
             value = await self.db.fetchval(
                 "SELECT 1 FROM mod_ban WHERE side=$1 AND target=$2 LIMIT 1", side, target
@@ -181,6 +201,15 @@ class BanStore:
         ``matrix_guilds`` (every guild: they were banned from every portal room).
         A guild where the target has a ban already keeps that one. Returns how many
         legacy rows there were."""
+        self._banned.invalidate()
+        try:
+            return await self._adopt_legacy(discord_guilds, matrix_guilds)
+        finally:
+            self._banned.invalidate()
+
+    async def _adopt_legacy(
+        self, discord_guilds: tuple[GuildID, ...], matrix_guilds: tuple[GuildID, ...]
+    ) -> int:
         targets = {"discord": discord_guilds, "matrix": matrix_guilds}
         conn: Connection
         async with self.db.acquire() as conn, conn.transaction():
@@ -364,16 +393,30 @@ class AuditStore:
 
 
 class BridgeRoomStore:
-    """Rooms the bridge made for itself: purpose key ("policy", "moderation") -> room ID."""
+    """Rooms the bridge made for itself: purpose key ("policy", "moderation") -> room ID.
+
+    Asked for every Matrix event relayed (is it the sender's direct chat with the
+    bot?): kept in memory (see ReadCache)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: ReadCache[str, RoomID | None] = ReadCache()
 
     async def get(self, key: str) -> RoomID | None:
+        return await self._cache.read(key, lambda: self._get(key))
+
+    async def _get(self, key: str) -> RoomID | None:
         value = await self.db.fetchval("SELECT room_id FROM bridge_room WHERE purpose=$1", key)
         return RoomID(value) if value is not None else None
 
     async def put(self, key: str, room_id: str) -> None:
+        self._cache.invalidate()
+        try:
+            await self._put(key, room_id)
+        finally:
+            self._cache.invalidate()
+
+    async def _put(self, key: str, room_id: str) -> None:
         await self.db.execute(
             "INSERT INTO bridge_room (purpose, room_id, created_at) VALUES ($1, $2, $3)"
             " ON CONFLICT (purpose) DO UPDATE SET room_id=excluded.room_id,"

@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mautrix.util.async_db import Connection, Database
+from mautrix.util.async_db import Connection, Database, Scheme
 
-from bridge.db import txns
+from bridge.db import messages, txns
 from bridge.db.common import now_ms
-from bridge.ids import ChannelID, EventID, RoomID
+from bridge.db.messages import MessageRow
+from bridge.ids import ChannelID, EventID, MessageID, RoomID
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,38 @@ class OutboxRow:
 
 
 _COLUMNS = "id, room_id, event_id, event, attempts, next_attempt_at"
+
+
+def _event_json(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+# PostgreSQL: a transaction handled before (same ID, same events or no digest) writes
+# nothing and answers one row with seen; otherwise its events are queued (an event
+# already queued is not queued twice) and the ID is marked, in one atomic statement.
+# $4..$6: the events' room IDs, event IDs and JSON, in order; $7: now (ms).
+ACCEPT = """
+WITH prior AS (
+    SELECT 1 FROM as_txn WHERE appservice_id = $1 AND txn_id = $2
+    AND (digest IS NULL OR digest = $3)
+), queued AS (
+    INSERT INTO m2d_outbox (appservice_id, txn_id, room_id, event_id, event, enqueued_at)
+    SELECT $1, $2, e.room_id, e.event_id, e.event, $7
+    FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(room_id, event_id,
+        event, n)
+    WHERE NOT EXISTS (SELECT 1 FROM prior)
+    ORDER BY e.n
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, event_id
+), marked AS (
+    INSERT INTO as_txn (appservice_id, txn_id, processed_at, digest)
+    SELECT $1, $2, $7, $3 WHERE NOT EXISTS (SELECT 1 FROM prior)
+    ON CONFLICT (appservice_id, txn_id) DO UPDATE SET processed_at = excluded.processed_at,
+        digest = excluded.digest
+)
+SELECT EXISTS (SELECT 1 FROM prior) AS seen, queued.id, queued.event_id
+FROM (SELECT 1) AS one LEFT JOIN queued ON true ORDER BY queued.id
+"""
 
 
 class OutboxStore:
@@ -73,12 +106,55 @@ class OutboxStore:
                     txn_id,
                     room_id,
                     event_id,
-                    json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+                    _event_json(event),
                     now,
                 )
                 if new_id is not None:
                     rows.append(OutboxRow(int(new_id), RoomID(room_id), EventID(event_id), event))
             await conn.execute(txns.UPSERT, appservice_id, txn_id, now, txns.events_digest(events))
+        return rows
+
+    async def accept_transaction(
+        self, appservice_id: str, txn_id: str, events: list[dict[str, Any]]
+    ) -> list[OutboxRow] | None:
+        """Store the transaction's events and mark it handled, all or nothing, unless it
+        was handled before (the same ID and events: :meth:`TransactionStore.seen`); then
+        None, and nothing is written. Otherwise the new rows, in order (as
+        :meth:`enqueue_transaction`).
+
+        On PostgreSQL this is one statement, so one round trip: the check, the events'
+        rows and the ``as_txn`` mark commit together or not at all, exactly as the
+        check, then BEGIN, the inserts, the mark and COMMIT did in five or more."""
+        digest = txns.events_digest(events)
+        if self.db.scheme not in (Scheme.POSTGRES, Scheme.COCKROACH):
+            if await txns.TransactionStore(self.db).seen(appservice_id, txn_id, digest):
+                return None
+            return await self.enqueue_transaction(appservice_id, txn_id, events)
+        stored = [
+            (e["room_id"], e["event_id"], _event_json(e))
+            for e in events
+            if isinstance(e.get("event_id"), str) and isinstance(e.get("room_id"), str)
+        ]
+        records = await self.db.fetch(
+            ACCEPT,
+            appservice_id,
+            txn_id,
+            digest,
+            [r for r, _, _ in stored],
+            [e for _, e, _ in stored],
+            [j for _, _, j in stored],
+            now_ms(),
+        )
+        if not records or records[0]["seen"]:
+            return None
+        by_event = {rec["event_id"]: int(rec["id"]) for rec in records if rec["id"] is not None}
+        rows: list[OutboxRow] = []
+        for event in events:
+            row_id = by_event.pop(event.get("event_id"), None)
+            if row_id is not None:
+                rows.append(
+                    OutboxRow(row_id, RoomID(event["room_id"]), EventID(event["event_id"]), event)
+                )
         return rows
 
     async def pending(self) -> list[OutboxRow]:
@@ -113,6 +189,36 @@ class OutboxStore:
     async def count(self, *, dead: bool = False) -> int:
         value = await self.db.fetchval("SELECT COUNT(*) FROM m2d_outbox WHERE dead=$1", dead)
         return int(value or 0)
+
+
+_CLAIM_INSERT = (
+    "INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content, username,"
+    " started_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, event_part) DO NOTHING"
+)
+# PostgreSQL: the part's link if it is mapped; else the mark written unless one is there.
+CLAIM = """
+WITH mapped AS (
+    SELECT discord_message_id FROM message WHERE event_id = $1 AND event_part = $2
+), claimed AS (
+    INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content, username,
+        started_at)
+    SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM mapped)
+    ON CONFLICT (event_id, event_part) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT discord_message_id FROM mapped) AS mapped,
+    EXISTS (SELECT 1 FROM claimed) AS claimed
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What :meth:`InflightStore.claim` found: ``mapped``, the part's Discord message
+    (nothing to send); ``previous``, a mark left by an earlier attempt (maybe sent);
+    neither: the mark is written, send now."""
+
+    mapped: MessageID | None = None
+    previous: InflightRow | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +269,85 @@ class InflightStore:
             row.username,
             row.started_at,
         )
+
+    async def claim(self, row: InflightRow) -> Claim:
+        """Before sending a part: is it mapped already (nothing to send), did a previous
+        attempt leave its mark (it may have been sent: look first), or neither (then the
+        mark is written now, committed before the send)? On PostgreSQL one round trip,
+        instead of reading the map, reading the marks, then writing one."""
+        args = (
+            row.event_id,
+            row.event_part,
+            row.discord_channel_id,
+            row.content,
+            row.username,
+            row.started_at,
+        )
+        if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
+            rec = await self.db.fetchrow(CLAIM, *args)
+            assert rec is not None  # the statement always answers one row
+            mapped, claimed = rec["mapped"], rec["claimed"]
+        else:
+            mapped = await self.db.fetchval(
+                "SELECT discord_message_id FROM message WHERE event_id=$1 AND event_part=$2",
+                row.event_id,
+                row.event_part,
+            )
+            claimed = mapped is None and (
+                await self.db.fetchval(f"{_CLAIM_INSERT} RETURNING 1", *args) is not None
+            )
+        if mapped is not None:
+            return Claim(mapped=MessageID(int(mapped)))
+        if claimed:
+            return Claim()
+        return Claim(previous=await self.get(row.event_id, row.event_part))
+
+    async def record(self, message: MessageRow) -> bool:
+        """The send of ``message`` (an event part relayed to Discord) is over: map it and
+        remove its in-flight mark together (on PostgreSQL in one statement, so one round
+        trip and no window between the two). False if it was mapped already."""
+        args = (
+            message.discord_message_id,
+            message.part,
+            message.discord_channel_id,
+            message.room_id,
+            message.event_id,
+            message.origin,
+            message.event_part,
+            message.attachment_id,
+            message.text_digest,
+            now_ms(),
+        )
+        if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
+            inserted = await self.db.fetchval(
+                "WITH done AS (DELETE FROM m2d_inflight WHERE event_id=$5 AND event_part=$7)"
+                f" {messages.INSERT} RETURNING 1",
+                *args,
+            )
+            return inserted is not None
+        conn: Connection
+        async with self.db.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(f"{messages.INSERT} RETURNING 1", *args)
+            await conn.execute(
+                "DELETE FROM m2d_inflight WHERE event_id=$1 AND event_part=$2",
+                message.event_id,
+                message.event_part,
+            )
+        return inserted is not None
+
+    async def prune_recorded(self, started_before: int, batch: int = 1000) -> int:
+        """Delete up to ``batch`` marks started before ``started_before`` (ms) whose part
+        is in the message map: left by a crash between the link and the mark's removal
+        (before they were written together), never read again (a mapped part is not
+        sent). Returns how many went."""
+        rows = await self.db.fetch(
+            "DELETE FROM m2d_inflight WHERE (event_id, event_part) IN (SELECT i.event_id,"
+            " i.event_part FROM m2d_inflight i JOIN message m ON m.event_id = i.event_id"
+            " AND m.event_part = i.event_part WHERE i.started_at < $1 LIMIT $2) RETURNING 1",
+            started_before,
+            batch,
+        )
+        return len(rows)
 
     async def finish(self, event_id: EventID, event_part: int) -> None:
         await self.db.execute(

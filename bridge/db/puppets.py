@@ -7,6 +7,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from bridge.db.common import ReadCache
 from bridge.ids import DiscordUserID
 
 
@@ -30,10 +31,16 @@ class PuppetRow:
 
 
 class PuppetStore:
+    """Read for every Discord message relayed: kept in memory (see ReadCache)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: ReadCache[DiscordUserID, PuppetRow | None] = ReadCache()
 
     async def get(self, user_id: DiscordUserID) -> PuppetRow | None:
+        return await self._cache.read(user_id, lambda: self._get(user_id))
+
+    async def _get(self, user_id: DiscordUserID) -> PuppetRow | None:
         rec = await self.db.fetchrow(
             "SELECT discord_user_id, displayname, avatar_source, avatar_mxc, registered"
             " FROM puppet WHERE discord_user_id=$1",
@@ -42,6 +49,13 @@ class PuppetStore:
         return PuppetRow.from_record(rec) if rec else None
 
     async def upsert(self, row: PuppetRow) -> None:
+        self._cache.invalidate()
+        try:
+            await self._upsert(row)
+        finally:
+            self._cache.invalidate()
+
+    async def _upsert(self, row: PuppetRow) -> None:
         await self.db.execute(
             "INSERT INTO puppet (discord_user_id, displayname, avatar_source, avatar_mxc,"
             " registered) VALUES ($1, $2, $3, $4, $5)"

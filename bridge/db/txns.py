@@ -42,6 +42,27 @@ class TransactionStore:
         )
         return str(value) if value is not None else None
 
+    async def prune(self, appservice_id: str, keep_ms: int, batch: int = 1000) -> int:
+        """Delete up to ``batch`` rows handled more than ``keep_ms`` before the newest one
+        (never the newest itself); returns how many went.
+
+        The age counts from the newest transaction, not from now: after a long
+        downtime the transactions handled just before it are still there when the
+        homeserver resends them."""
+        newest = await self.db.fetchval(
+            "SELECT MAX(processed_at) FROM as_txn WHERE appservice_id=$1", appservice_id
+        )
+        if newest is None:
+            return 0
+        rows = await self.db.fetch(
+            "DELETE FROM as_txn WHERE appservice_id=$1 AND txn_id IN (SELECT txn_id FROM as_txn"
+            " WHERE appservice_id=$1 AND processed_at < $2 LIMIT $3) RETURNING 1",
+            appservice_id,
+            int(newest) - keep_ms,
+            batch,
+        )
+        return len(rows)
+
     async def mark(self, appservice_id: str, txn_id: str, digest: str | None = None) -> None:
         await self.db.execute(UPSERT, appservice_id, txn_id, int(time.time() * 1000), digest)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from mautrix.util.async_db import Database
 
+from bridge.db.common import ReadCache
 from bridge.ids import ChannelID, WebhookID
 
 
@@ -20,10 +21,16 @@ class WebhookRow:
 
 
 class WebhookStore:
+    """Read on every Matrix message relayed: kept in memory (see ReadCache)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: ReadCache[ChannelID, WebhookRow | None] = ReadCache()
 
     async def get(self, channel_id: ChannelID) -> WebhookRow | None:
+        return await self._cache.read(channel_id, lambda: self._get(channel_id))
+
+    async def _get(self, channel_id: ChannelID) -> WebhookRow | None:
         rec = await self.db.fetchrow(
             "SELECT webhook_id, webhook_token FROM webhook WHERE discord_channel_id=$1",
             channel_id,
@@ -37,6 +44,13 @@ class WebhookStore:
         return {WebhookID(int(rec["webhook_id"])) for rec in rows}
 
     async def put(self, row: WebhookRow) -> None:
+        self._cache.invalidate()
+        try:
+            await self._put(row)
+        finally:
+            self._cache.invalidate()
+
+    async def _put(self, row: WebhookRow) -> None:
         await self.db.execute(
             "INSERT INTO webhook (discord_channel_id, webhook_id, webhook_token)"
             " VALUES ($1, $2, $3)"
@@ -48,4 +62,8 @@ class WebhookStore:
         )
 
     async def delete(self, channel_id: ChannelID) -> None:
-        await self.db.execute("DELETE FROM webhook WHERE discord_channel_id=$1", channel_id)
+        self._cache.invalidate()
+        try:
+            await self.db.execute("DELETE FROM webhook WHERE discord_channel_id=$1", channel_id)
+        finally:
+            self._cache.invalidate()

@@ -33,7 +33,8 @@ from bridge.txn_order import TxnOrder
 
 log = logging.getLogger(__name__)
 
-TransactionHandler = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
+# Stores a transaction unless it was handled before (then returns False), in one go.
+TransactionHandler = Callable[[str, list[dict[str, Any]]], Awaitable[bool | None]]
 # (transaction ID, digest of its events; None: any events) -> handled before
 SeenCheck = Callable[[str, str | None], Awaitable[bool]]
 QueryHandler = Callable[[str], Awaitable[bool]]
@@ -80,6 +81,13 @@ class AppserviceHandlers:
     health: HealthHandler | None = None
     # Refuses, once, a transaction that overtook an earlier one (see bridge.txn_order).
     order: TxnOrder | None = None
+
+
+def _duplicate(txn_id: str, order: TxnOrder | None) -> web.Response:
+    log.info("appservice.txn-duplicate txn=%r", txn_id)
+    if order is not None:  # the homeserver resends from here
+        order.handled(txn_id)
+    return web.json_response({})
 
 
 def _token_of(request: web.Request) -> str | None:
@@ -136,18 +144,20 @@ def build_appservice_app(handlers: AppserviceHandlers) -> web.Application:
             log.warning("appservice.txn-skipped-non-objects txn=%r", txn_id)
         # Seen: the same ID with the same events. A homeserver may reuse IDs (Synapse on
         # SQLite restarts its counter after a restart): new events under an old ID are new.
-        if await handlers.seen(txn_id, events_digest(events)):
-            log.info("appservice.txn-duplicate txn=%r", txn_id)
-            if handlers.order is not None:  # the homeserver resends from here
-                handlers.order.handled(txn_id)
-            return web.json_response({})
-        if handlers.order is not None and not handlers.order.admit(txn_id):
-            return _error(
-                503, "M_UNKNOWN", "An earlier transaction has not arrived; resend in order"
-            )
-        await handlers.transaction(txn_id, events)
-        if handlers.order is not None:
-            handlers.order.handled(txn_id)
+        # In sequence (the usual case), the handler checks that and stores the events in
+        # one database round trip; out of sequence, a replay is acknowledged, not refused.
+        order = handlers.order
+        if order is not None and not order.in_sequence(txn_id):
+            if await handlers.seen(txn_id, events_digest(events)):
+                return _duplicate(txn_id, order)
+            if not order.admit(txn_id):
+                return _error(
+                    503, "M_UNKNOWN", "An earlier transaction has not arrived; resend in order"
+                )
+        if await handlers.transaction(txn_id, events) is False:
+            return _duplicate(txn_id, order)
+        if order is not None:
+            order.handled(txn_id)
         ephemeral = body.get("ephemeral", body.get("de.sorunome.msc2409.ephemeral"))
         if handlers.ephemeral is not None and isinstance(ephemeral, list):
             try:

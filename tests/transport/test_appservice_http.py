@@ -26,9 +26,12 @@ class Recorder:
     async def seen(self, txn_id: str, digest: str | None = None) -> bool:
         return txn_id in self.done
 
-    async def transaction(self, txn_id: str, events: list[dict[str, Any]]) -> None:
+    async def transaction(self, txn_id: str, events: list[dict[str, Any]]) -> bool:
+        if txn_id in self.done:  # as the bridge's store: handled before, nothing stored
+            return False
         self.transactions.append((txn_id, events))
         self.done.add(txn_id)
+        return True
 
     async def query_user(self, user_id: str) -> bool:
         return user_id.startswith("@_discord_")
