@@ -21,6 +21,10 @@ class JoinWaveConfig:
     enabled: bool = True
     joins: int = 20  # this many joins (Discord server or bridged Matrix rooms) ...
     seconds: int = 30  # ... within this many seconds turn lockdown on
+    # From this many joins within ``seconds`` (0: off; default a quarter of ``joins``), the
+    # messages of the people who just joined wait until the joins calm down: a raid's
+    # first accounts do not get through before the wave is complete.
+    alert_joins: int = 5
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,18 @@ def parse_lockdown(mod: _Reader) -> LockdownConfig:
         raise ConfigError(lock.key("join_wave"), cli()._("expected a mapping (or leave it out)"))
     else:
         reader = lock.reader(wave_raw, lock.key("join_wave."))
+        joins = reader.integer("joins", 20, lo=2, hi=100_000)
+        alert = reader.integer("alert_joins", max(joins // 4, 1), lo=0, hi=100_000)
+        if alert >= joins:
+            raise ConfigError(
+                lock.key("join_wave.alert_joins"),
+                cli()._("must be less than joins ({joins}), or 0 to switch it off", joins=joins),
+            )
         wave = JoinWaveConfig(
             enabled=reader.boolean("enabled", True),
-            joins=reader.integer("joins", 20, lo=2, hi=100_000),
+            joins=joins,
             seconds=reader.integer("seconds", 30, lo=1, hi=86_400),
+            alert_joins=alert,
         )
     return LockdownConfig(
         duration_seconds=lock.integer("duration_seconds", 1800, lo=0, hi=30 * 86_400),

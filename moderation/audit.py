@@ -78,6 +78,10 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         N_("[{source}] {actor} turned lockdown on."),
         N_("[{source}] {actor} turned lockdown on in {guild}."),
     ),
+    "join-alert": (
+        N_("[{source}] {actor}: many people are joining at once."),
+        N_("[{source}] {actor}: many people are joining {guild} at once."),
+    ),
     "lockdown-off": (
         N_("[{source}] {actor} lifted the lockdown."),
         N_("[{source}] {actor} lifted the lockdown in {guild}."),

@@ -88,12 +88,14 @@ class LockdownService:
         self.clock = clock
         self.monotonic = monotonic
         wave = mctx.config.lockdown.join_wave
-        self.wave = JoinWave(wave.joins, wave.seconds)
+        self.wave = JoinWave(wave.joins, wave.seconds, wave.alert_joins if wave.enabled else 0)
+        self._alerted = False  # moderators told of the wave building (until it calms)
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
         # Registers itself: the relay's gate tells held authors through it, commands
         # find it on the context, and portals bridged during a lockdown are closed too.
         mctx.state.lockdown.tell = self.tell
+        mctx.state.lockdown.suspect = lambda who: self.wave.suspect(self.monotonic(), who)
         mctx.lockdown = self
         mctx.bridge.portal_created.append(self.on_portal_created)
 
@@ -419,8 +421,11 @@ class LockdownService:
         await self.mctx.stores.lockdown.note_join(joined_side, user_id, at)
         wave = self.mctx.config.lockdown.join_wave
         joined = self.wave.add(self.monotonic(), f"{joined_side}:{user_id}")
+        if not joined:
+            await self._alert_if_rising()
         if not wave.enabled or not joined or self.state.active:
             return False
+        self._alerted = False
         log.warning("lockdown.join-wave joins=%s seconds=%s", wave.joins, wave.seconds)
         tr = self.mctx.tr
         await self.turn_on(
@@ -432,6 +437,37 @@ class LockdownService:
         )
         return True
 
+    async def _alert_if_rising(self) -> None:
+        """Tell the moderators once when joins reach the alert level (the newcomers'
+        messages wait from then on), and again after the joins have calmed down."""
+        rising = self.wave.alerting(self.monotonic())
+        if not rising or self.state.active:
+            self._alerted = rising and self._alerted
+            return
+        if self._alerted:
+            return
+        self._alerted = True
+        wave, tr = self.mctx.config.lockdown.join_wave, self.mctx.tr
+        log.warning("lockdown.join-alert joins=%s seconds=%s", wave.alert_joins, wave.seconds)
+        await audit.record(
+            self.mctx,
+            source="auto",
+            actor=tr._(JOIN_WAVE_ACTOR),
+            action="join-alert",
+            target="",
+            reason=tr._(
+                "{joins} joins within {seconds} seconds",
+                joins=wave.alert_joins,
+                seconds=wave.seconds,
+            ),
+            outcome=tr._(
+                "Messages from the people who just joined wait; at {joins} joins the "
+                "lockdown starts. To start it now: {command}",
+                joins=wave.joins,
+                command=f"{self.mctx.config.command_prefix} lockdown on",
+            ),
+        )
+
     async def on_matrix_join(self, room_id: RoomID, user_id: UserID) -> None:
         """The bridge's member-joined hook: only joins into portal rooms count."""
         if await self.mctx.stores.portals.by_room(room_id) is not None:
@@ -441,6 +477,9 @@ class LockdownService:
 
     async def tell(self, side: str, user_id: str, where: str) -> None:
         tr = self.mctx.tr
+        if not self.state.active:  # a wave is building: no lockdown yet
+            await self._tell_alert(side, user_id, where)
+            return
         if side == "discord":
             text = tr._(
                 "The server is in lockdown because of a wave of new accounts: messages from "
@@ -451,6 +490,24 @@ class LockdownService:
         text = tr._(
             "{user}: the rooms are in lockdown because of a wave of new accounts: messages "
             "from new accounts are not passed on to Discord for now. Please try again later.",
+            user=user_id,
+        )
+        await self.mctx.matrix.notice(RoomID(where), text)
+
+    async def _tell_alert(self, side: str, user_id: str, where: str) -> None:
+        tr = self.mctx.tr
+        if side == "discord":
+            text = tr._(
+                "Many new accounts are arriving at once: messages from accounts that have "
+                "just arrived are not passed on to Matrix for a few minutes. Please try "
+                "again later."
+            )
+            await self.mctx.discord.send_dm(DiscordUserID(int(user_id)), text)
+            return
+        text = tr._(
+            "{user}: many new accounts are arriving at once: messages from accounts that "
+            "have just arrived are not passed on to Discord for a few minutes. Please try "
+            "again later.",
             user=user_id,
         )
         await self.mctx.matrix.notice(RoomID(where), text)

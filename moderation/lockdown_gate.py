@@ -17,7 +17,7 @@ from bridge.db.common import now_ms
 from bridge.db.lockdown import JoinSide
 from bridge.model import DiscordMessage
 from moderation.gate import protected
-from moderation.lockdown_rules import is_new_account
+from moderation.lockdown_rules import LockdownState, is_new_account
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ async def is_paused(ctx: BridgeContext, side: JoinSide, user_id: str, where: str
     """True when ``user_id``'s message (sent in room or channel ``where``) must wait."""
     state = ctx.moderation.lockdown
     if not state.active:
-        return False
+        return await _suspected(ctx, state, side, user_id, where)
     if side == "matrix" and (protected(ctx, user_id) or ctx.namer.is_bridge_owned(user_id)):
         return False
     cfg = ctx.config.moderation.lockdown
@@ -41,13 +41,32 @@ async def is_paused(ctx: BridgeContext, side: JoinSide, user_id: str, where: str
     if not new:
         return False
     log.info("lockdown.held side=%s user=%s where=%s", side, user_id, where)
-    if (side, user_id) not in state.told and state.tell is not None:
-        state.told.add((side, user_id))
-        try:
-            await state.tell(side, user_id, where)
-        except Exception:  # telling is a courtesy: holding the message is what matters
-            log.exception("lockdown.tell-failed side=%s user=%s", side, user_id)
+    await _tell_once(state, side, user_id, where)
     return True
+
+
+async def _suspected(
+    ctx: BridgeContext, state: LockdownState, side: JoinSide, user_id: str, where: str
+) -> bool:
+    """No lockdown yet, but a join wave is building and ``user_id`` is one of its
+    newcomers (in memory: no database read while nothing is suspected)."""
+    if state.suspect is None or not state.suspect(f"{side}:{user_id}"):
+        return False
+    if side == "matrix" and (protected(ctx, user_id) or ctx.namer.is_bridge_owned(user_id)):
+        return False
+    log.info("lockdown.held-join-alert side=%s user=%s where=%s", side, user_id, where)
+    await _tell_once(state, side, user_id, where)
+    return True
+
+
+async def _tell_once(state: LockdownState, side: str, user_id: str, where: str) -> None:
+    if (side, user_id) in state.told or state.tell is None:
+        return
+    state.told.add((side, user_id))
+    try:
+        await state.tell(side, user_id, where)
+    except Exception:  # telling is a courtesy: holding the message is what matters
+        log.exception("lockdown.tell-failed side=%s user=%s", side, user_id)
 
 
 async def discord_message_paused(ctx: BridgeContext, message: DiscordMessage) -> bool:

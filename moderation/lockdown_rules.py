@@ -43,6 +43,9 @@ class LockdownState:
     told: set[tuple[str, str]] = field(default_factory=set)
     # Tells an author once that their message waits: (side, user id, room or channel).
     tell: Callable[[str, str, str], Awaitable[None]] | None = None
+    # Whether ("side:user id") is a newcomer of a join wave that is building (no
+    # lockdown yet): :meth:`JoinWave.suspect` on the service's clock; None: never.
+    suspect: Callable[[str], bool] | None = None
 
     def expired(self, now_ms: int) -> bool:
         return self.active and self.until_ms is not None and now_ms >= self.until_ms
@@ -57,11 +60,14 @@ class JoinWave:
     zero, so one raid reports once per ``joins`` joins, not at every join past it.
     """
 
-    def __init__(self, joins: int, seconds: float) -> None:
+    def __init__(self, joins: int, seconds: float, alert: int = 0) -> None:
         if joins < 1 or seconds <= 0:
             raise ValueError("a join wave needs at least one join and a positive window")
         self.joins = joins
         self.seconds = seconds
+        # From this many joins in the window (0: never) the wave is suspected: the
+        # newcomers who made it wait (see :meth:`suspect`) before it turns lockdown on.
+        self.alert = alert if 0 < alert < joins else 0
         self._last: dict[str, float] = {}  # who -> when they last joined (oldest first)
 
     def _expire(self, now: float) -> None:
@@ -85,6 +91,20 @@ class JoinWave:
     def count(self, now: float) -> int:
         """People who joined inside the window at ``now``."""
         return sum(1 for moment in self._last.values() if now - moment <= self.seconds)
+
+    def alerting(self, now: float) -> bool:
+        """Whether joins are high enough at ``now`` to suspect a wave is building."""
+        return self.alert > 0 and self.count(now) >= self.alert
+
+    def suspect(self, now: float, who: str) -> bool:
+        """Whether ``who`` is one of the newcomers of a wave that is building: joins in
+        the window have reached the alert level and ``who`` joined inside it. Their
+        messages wait, so a raid's first accounts do not get through in the seconds
+        before the wave is complete and lockdown starts."""
+        moment = self._last.get(who)
+        if moment is None or now - moment > self.seconds:
+            return False
+        return self.alerting(now)
 
 
 def room_version_has_knock(version: str) -> bool:

@@ -20,6 +20,7 @@ import yaml
 from bridge.app import Bridge
 from bridge.config import Config, parse_config
 from bridge.registration import Tokens, build_registration, load_tokens, write_registration
+from bridge.transport.discord_endpoints import Endpoints, current_endpoints, restore_endpoints
 from sandbox.bridge_process import BridgeProcess
 from sandbox.cas import CasServer
 from sandbox.discord.persist import load_state, save_state
@@ -216,6 +217,7 @@ class SandboxStack:
             opts.seed if isinstance(opts.seed, dict) else load_seed(Path(opts.seed))
         )
         self.emulator: Emulator | None = None
+        self._endpoints: Endpoints | None = None  # discord.py's, as they were before start
         self.cas: CasServer | None = None
         self.synapse: Synapse | None = None
         self.bridge: Bridge | None = None
@@ -239,6 +241,7 @@ class SandboxStack:
             save_state(self.emulator.state, self.opts.emulator_state)
 
     async def start(self) -> None:
+        self._endpoints = current_endpoints()
         workdir = self.opts.workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.emulator = Emulator(self.seed, validate_responses=self.opts.validate_responses)
@@ -320,6 +323,11 @@ class SandboxStack:
 
     async def stop(self) -> None:
         await self.stop_bridge()
+        # discord.py's endpoints are process-wide: another stack of this process (the
+        # tests' shared one) gets its emulator back.
+        if self._endpoints is not None:
+            restore_endpoints(self._endpoints)
+            self._endpoints = None
         if self.bridge_process is not None:
             await self.bridge_process.terminate()
             self.bridge_process = None

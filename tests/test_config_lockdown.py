@@ -24,6 +24,7 @@ def test_defaults_when_left_out() -> None:
     defaults = LockdownConfig()
     assert (defaults.duration_seconds, defaults.slowmode_seconds) == (1800, 30)
     assert defaults.join_wave == JoinWaveConfig(enabled=True, joins=20, seconds=30)
+    assert defaults.join_wave.alert_joins == 5
 
 
 def test_values_are_read() -> None:
@@ -36,7 +37,22 @@ def test_values_are_read() -> None:
         "join_wave": {"enabled": False, "joins": 5, "seconds": 10},
     }
     got = parse_config(with_lockdown(section)).moderation.lockdown
-    assert got == LockdownConfig(0, 120, 4, 30, 60, JoinWaveConfig(False, 5, 10))
+    # alert_joins left out: a quarter of joins (at least 1).
+    assert got == LockdownConfig(0, 120, 4, 30, 60, JoinWaveConfig(False, 5, 10, 1))
+
+
+@pytest.mark.parametrize(("alert", "expected"), [(0, 0), (3, 3)])
+def test_the_join_alert_level_is_read(alert: int, expected: int) -> None:
+    section = {"join_wave": {"joins": 8, "alert_joins": alert}}
+    assert parse_config(with_lockdown(section)).moderation.lockdown.join_wave.alert_joins == (
+        expected
+    )
+
+
+def test_a_join_alert_at_or_above_the_wave_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(with_lockdown({"join_wave": {"joins": 8, "alert_joins": 8}}))
+    assert "join_wave.alert_joins" in str(err.value) and "8" in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -47,3 +47,25 @@ def use_api_base(api_base: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
     discord.asset.Asset.BASE = cdn
     log.info("discord.py endpoints overridden rest=%s gateway=%s cdn=%s", rest, gateway, cdn)
+
+
+Endpoints = tuple[str, yarl.URL, str]
+
+
+def current_endpoints() -> Endpoints:
+    """The endpoints discord.py uses now (to put back with :func:`restore_endpoints`)."""
+    return (
+        discord.http.Route.BASE,
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        discord.asset.Asset.BASE,
+    )
+
+
+def restore_endpoints(saved: Endpoints) -> None:
+    """Point discord.py back where :func:`current_endpoints` saw it (a test stack that
+    stops hands the process back to the emulator that was there before it)."""
+    (
+        discord.http.Route.BASE,
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        discord.asset.Asset.BASE,
+    ) = saved

@@ -51,6 +51,21 @@ def test_join_wave_slow_joins_never_make_a_wave() -> None:
     assert not any(wave.add(second * 2.0) for second in range(200))  # one join every 2 s
 
 
+def test_a_building_wave_makes_its_newcomers_suspect() -> None:
+    wave = JoinWave(joins=6, seconds=10, alert=3)
+    assert not wave.add(0.0, "discord:1") and not wave.add(1.0, "matrix:@a:x")
+    assert not wave.alerting(1.0) and not wave.suspect(1.0, "discord:1")
+    wave.add(2.0, "discord:2")  # the third join: alert
+    assert wave.alerting(2.0)
+    assert wave.suspect(2.5, "discord:1") and wave.suspect(2.5, "matrix:@a:x")
+    assert not wave.suspect(2.5, "discord:99")  # not one of the newcomers
+    # The window slides: once joins calm down, nobody is suspect any more.
+    assert not wave.suspect(11.5, "discord:2") and not wave.alerting(11.5)
+    # An alert at or above the wave, or 0, means no alert.
+    assert JoinWave(joins=3, seconds=10, alert=3).alert == 0
+    assert JoinWave(joins=3, seconds=10).alert == 0
+
+
 def test_join_wave_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         JoinWave(joins=0, seconds=10)

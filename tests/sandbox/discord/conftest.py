@@ -17,7 +17,7 @@ import discord.gateway
 import discord.http
 import pytest
 
-from bridge.transport.discord_endpoints import use_api_base
+from bridge.transport.discord_endpoints import current_endpoints, restore_endpoints, use_api_base
 from sandbox.discord.server import Emulator
 from tests.sandbox.discord.world import make_seed
 
@@ -76,20 +76,12 @@ async def api(emu: Emulator) -> AsyncIterator[Api]:
 @contextlib.contextmanager
 def pointed_at(emu: Emulator) -> Any:
     """Point discord.py at the emulator, restoring the previous endpoints afterwards."""
-    saved = (
-        discord.http.Route.BASE,
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-        discord.asset.Asset.BASE,
-    )
+    saved = current_endpoints()
     use_api_base(emu.api_base)
     try:
         yield
     finally:
-        (
-            discord.http.Route.BASE,
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-            discord.asset.Asset.BASE,
-        ) = saved
+        restore_endpoints(saved)
 
 
 @dataclass
