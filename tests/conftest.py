@@ -82,6 +82,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandb
         # Synapse offers SSO (a sandbox CAS server) besides passwords: the members'
         # page's SSO link and account creation (tests/e2e/test_web_sso.py).
         sso=True,
+        # The tests make new accounts in quick succession, which the join alert would
+        # take for a raid building (tests/faults/test_raid.py runs it with defaults).
+        config_overrides={"moderation": {"lockdown": {"join_wave": {"alert_joins": 0}}}},
     )
     try:
         async with SandboxStack(opts) as running:

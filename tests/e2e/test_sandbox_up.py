@@ -48,7 +48,11 @@ async def test_sandbox_up_shows_messages_crossing(tmp_path: Path) -> None:
     assert proc.returncode == 0, text
     d2m = re.search(r"Discord -> Matrix: @_discord_\d+:localhost said .* in (\d+) ms", text)
     m2d = re.search(
-        r"Matrix -> Discord: webhook 'alice \(Matrix\)' said 'Hello from Matrix!' in (\d+) ms", text
+        # The Matrix demo user and Discord's alice share a name: the Matrix ID tells
+        # them apart (see "Names nobody can borrow" in the README).
+        r"Matrix -> Discord: webhook 'alice \(\uff20alice:localhost\) \(Matrix\)' said "
+        r"'Hello from Matrix!' in (\d+) ms",
+        text,
     )
     assert d2m and m2d, text
     assert int(d2m.group(1)) < 1000 and int(m2d.group(1)) < 1000
