@@ -176,3 +176,18 @@ async def test_element_voice_message_reaches_discord_as_one(tmp_path: Path) -> N
         send = discord.executed[-1][1]
         assert send.voice is None and send.content == "🎤 Voice message"
         assert len(send.files) == 1
+
+
+async def test_an_update_of_a_forward_removes_nothing(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bridge.actions.d2m_edit import relay_discord_edit
+
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        matrix.web[PLAN.url] = (PNG, "image/png")
+        fwd = discord_msg(9, "", forward=forward(CHANNEL, None, channel_name="campaign"))
+        await relay_discord_message(ctx, fwd)
+        assert len(await ctx.stores.messages.by_discord(MessageID(9))) == 2
+        # Even marked edited, the forward's own (empty) text and files are not its copy's.
+        assert await relay_discord_edit(ctx, replace(fwd, edited_ms=1_700_000_100_000)) is None
+        assert matrix.redactions == []
