@@ -212,6 +212,8 @@ class DiscordForward:
     # it there (a members-only channel of a guild the bot is in; False when unknown).
     channel_name: str | None = None
     origin_hidden: bool = False
+    # When the origin is a thread the bot knows: the channel it belongs to.
+    origin_parent_id: ChannelID | None = None
 
 
 @dataclass(frozen=True)

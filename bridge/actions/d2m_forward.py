@@ -39,10 +39,17 @@ def snapshot_message(message: DiscordMessage, forward: DiscordForward) -> Discor
 
 
 async def _origin(ctx: BridgeContext, forward: DiscordForward) -> tuple[ForwardOrigin, str | None]:
-    """Where the original is, and its portal's access when its channel is bridged."""
-    portal = await ctx.stores.portals.by_channel(forward.channel_id)
+    """Where the original is, and its access when its channel (or a thread's channel)
+    is bridged: its portal's, else the configured one (no portal yet)."""
+    bridged = forward.channel_id
+    portal = await ctx.stores.portals.by_channel(bridged)
+    if portal is None and forward.origin_parent_id is not None:
+        bridged = forward.origin_parent_id
+        portal = await ctx.stores.portals.by_channel(bridged)
     if portal is None:
-        return ForwardOrigin(forward.channel_name, jump_url(forward)), None
+        configured = ctx.config.bridge.channel(forward.origin_parent_id or forward.channel_id)
+        access = configured.access if configured is not None else None
+        return ForwardOrigin(forward.channel_name, jump_url(forward)), access
     link = jump_url(forward)
     if forward.message_id is not None:
         rows = await ctx.stores.messages.by_discord(forward.message_id)

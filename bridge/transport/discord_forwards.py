@@ -21,19 +21,23 @@ def is_forward(msg: discord.Message) -> bool:
     return reference is not None and reference.type == discord.MessageReferenceType.forward
 
 
-def _origin(client: discord.Client | None, channel_id: int) -> tuple[str | None, bool]:
-    """The origin channel's name and whether @everyone cannot view it, from the cache;
-    (None, False) for a channel the bot does not know (another guild, a DM ...)."""
+def _origin(
+    client: discord.Client | None, channel_id: int
+) -> tuple[str | None, bool, ChannelID | None]:
+    """The origin channel's name, whether @everyone cannot view it, and its parent when
+    it is a thread, from the cache; (None, False, None) for a channel the bot does not
+    know (another guild, a DM ...)."""
     channel = client.get_channel(channel_id) if client is not None else None
     if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
-        return None, False
+        return None, False, None
+    parent = ChannelID(channel.parent_id) if isinstance(channel, discord.Thread) else None
     try:
         default_role = channel.guild.default_role
         visible = channel.permissions_for(default_role).view_channel
     except Exception:  # cannot compute: a known channel of a known guild, fail closed
         log.warning("discord.forward-origin-visibility-unknown channel=%s", channel_id)
         visible = False
-    return channel.name, not visible
+    return channel.name, not visible, parent
 
 
 def forward_from(
@@ -49,7 +53,7 @@ def forward_from(
         return None
     try:
         snapshot = snapshots[0] if snapshots else None
-        name, hidden = _origin(client, reference.channel_id)
+        name, hidden, parent = _origin(client, reference.channel_id)
         return DiscordForward(
             channel_id=ChannelID(reference.channel_id),
             guild_id=GuildID(reference.guild_id) if reference.guild_id else None,
@@ -62,6 +66,7 @@ def forward_from(
             embeds=embeds_from(snapshot) if snapshot else (),
             channel_name=name,
             origin_hidden=hidden,
+            origin_parent_id=parent,
         )
     except Exception:
         log.warning("discord.unreadable-forward message=%s", msg.id, exc_info=True)

@@ -191,3 +191,39 @@ async def test_an_update_of_a_forward_removes_nothing(tmp_path: Path) -> None:
         # Even marked edited, the forward's own (empty) text and files are not its copy's.
         assert await relay_discord_edit(ctx, replace(fwd, edited_ms=1_700_000_100_000)) is None
         assert matrix.redactions == []
+
+
+async def test_forward_from_a_thread_or_an_unopened_members_only_channel(tmp_path: Path) -> None:
+    thread = ChannelID(4000000000000000777)
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        discord.channels[MEMBERS] = DiscordChannel(MEMBERS, GUILD, "members", "", "members_only")
+        # #members is configured members-only but has no portal yet: hidden all the same.
+        assert await ctx.stores.portals.by_channel(MEMBERS) is None
+        await relay_discord_message(
+            ctx, discord_msg(10, "", forward=forward(MEMBERS, 1, content="secret"))
+        )
+        assert matrix.sent[-1][2].body == "↪️ A forwarded message from a members-only channel"
+        # From a thread of it (Discord did not say it is hidden): its channel decides.
+        await ensure_portal(ctx, MEMBERS)
+        await relay_discord_message(
+            ctx,
+            discord_msg(
+                11,
+                "",
+                forward=forward(thread, 2, content="secret", origin_parent_id=MEMBERS),
+            ),
+        )
+        assert matrix.sent[-1][2].body == "↪️ A forwarded message from a members-only channel"
+        assert matrix.media_sent == []
+        # A thread of the public channel: shown.
+        await relay_discord_message(
+            ctx,
+            discord_msg(
+                12,
+                "",
+                forward=forward(
+                    thread, 3, content="open", origin_parent_id=CHANNEL, attachments=()
+                ),
+            ),
+        )
+        assert "> open" in matrix.sent[-1][2].body

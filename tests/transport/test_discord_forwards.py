@@ -12,7 +12,7 @@ from bridge.convert.d2m.text import discord_to_matrix_text, mention_context
 from bridge.convert.d2m.voice import as_voice, is_voice_message
 from bridge.i18n import translator
 from bridge.transport.discord import message_from
-from tests.transport.test_discord_bad_input import FIXTURES, Gateway, load
+from tests.transport.test_discord_bad_input import FIXTURES, Gateway, load, thread_payload
 
 FORWARD = FIXTURES / "message_create_forward.json"
 VOICE = FIXTURES / "message_create_voice.json"
@@ -115,3 +115,15 @@ def test_an_ordinary_audio_file_is_not_a_voice_message() -> None:
     data["flags"] = 0
     message = parsed(Gateway(), data)
     assert not is_voice_message(message.flags)
+
+
+def test_forward_from_a_thread_names_its_channel() -> None:
+    gateway = Gateway()
+    gateway.feed(
+        "THREAD_CREATE", thread_payload("4000000000000000555", "4000000000000000002", "plans")
+    )
+    data = load(FORWARD)
+    data["message_reference"]["channel_id"] = "4000000000000000555"
+    forward = parsed(gateway, data).forward
+    assert forward.channel_name == "plans" and forward.origin_parent_id == 4000000000000000002
+    assert forward.origin_hidden is True  # the thread of a channel @everyone cannot see

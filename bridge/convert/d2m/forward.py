@@ -38,15 +38,14 @@ class ForwardOrigin:
 def forward_hidden(target_access: str, origin_access: str | None, origin_hidden: bool) -> bool:
     """Whether a forward into a portal of ``target_access`` must hide its content.
 
-    ``origin_access`` is the origin portal's access when the origin channel is bridged
-    (None when it is not); ``origin_hidden`` that @everyone cannot see it on Discord
-    (False when the bridge does not know the channel).
+    ``origin_access`` is the origin's access when its channel (or, for a thread, the
+    channel it belongs to) is bridged: its portal's, else its configured one (None when
+    not bridged); ``origin_hidden`` that @everyone cannot see it on Discord (False when
+    the bridge does not know the channel). Either one is enough to hide it.
     """
     if target_access != PUBLIC:
         return False
-    if origin_access is not None:
-        return origin_access != PUBLIC
-    return origin_hidden
+    return (origin_access is not None and origin_access != PUBLIC) or origin_hidden
 
 
 def jump_url(forward: DiscordForward) -> str:
