@@ -46,6 +46,7 @@ async def send_voice(
         file=VoiceFile(data, name, send.voice),
         flags=flags,
         allowed_mentions=discord.AllowedMentions.none(),
+        thread_name=send.thread_name or discord.utils.MISSING,  # a new forum post
     ) as params:
         data_out = await async_context.get().execute_webhook(
             hook.id,
