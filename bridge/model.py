@@ -49,6 +49,8 @@ class DiscordAttachment:
     height: int | None = None
     duration_secs: float | None = None
     description: str | None = None
+    # A voice message's amplitudes (one byte, 0-255, about every 100 ms).
+    waveform: bytes | None = None
 
     @property
     def spoiler(self) -> bool:
@@ -186,6 +188,32 @@ class DiscordMessage:
     poll_result_of: MessageID | None = None
     # When the author joined the guild (ms since the epoch), when Discord says it.
     member_joined_ms: int | None = None
+    # Discord's message flags (IS_VOICE_MESSAGE ...).
+    flags: int = 0
+    # A forward (``message_reference.type`` 1): the forwarded message's snapshot.
+    forward: DiscordForward | None = None
+
+
+@dataclass(frozen=True)
+class DiscordForward:
+    """What a forward carries: where the original was, and a copy of it (Discord's
+    ``message_snapshots``) as the forwarder could see it."""
+
+    channel_id: ChannelID
+    guild_id: GuildID | None
+    message_id: MessageID | None
+    content: str = ""
+    timestamp_ms: int = 0
+    flags: int = 0
+    attachments: tuple[DiscordAttachment, ...] = ()
+    stickers: tuple[DiscordSticker, ...] = ()
+    embeds: tuple[DiscordEmbed, ...] = ()
+    # The origin channel's name when the bot knows it, and whether @everyone cannot see
+    # it there (a members-only channel of a guild the bot is in; False when unknown).
+    channel_name: str | None = None
+    origin_hidden: bool = False
+    # When the origin is a thread the bot knows: the channel it belongs to.
+    origin_parent_id: ChannelID | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +344,10 @@ class MatrixMessage:
     mimetype: str | None = None
     size: int | None = None
     spoiler: bool = False  # MSC3725 content warning / MSC4193 spoiler
+    # An Element voice message (MSC3245): its length and MSC1767 waveform (0-1024).
+    voice: bool = False
+    duration_ms: int | None = None
+    waveform: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -479,6 +511,16 @@ class DiscordSend:
     thread_name: str | None = None
     # A poll posted with the message (Discord gives its answers answer_id 1..N in order).
     poll: DiscordPollCreate | None = None
+    # Post the (single) file as a Discord voice message.
+    voice: DiscordVoice | None = None
+
+
+@dataclass(frozen=True)
+class DiscordVoice:
+    """The attachment fields of a Discord voice message (flag IS_VOICE_MESSAGE)."""
+
+    duration_secs: float
+    waveform: str  # base64 of one byte (0-255) per sample
 
 
 @dataclass(frozen=True)
@@ -534,6 +576,9 @@ class MatrixMedia:
     reply_to: EventID | None = None
     thread_root: EventID | None = None
     thread_latest: EventID | None = None
+    # A voice message (MSC3245), with its MSC1767 waveform (0-1024 per sample).
+    voice: bool = False
+    waveform: tuple[int, ...] = ()
 
     @property
     def event_type(self) -> str:
@@ -556,6 +601,12 @@ class MatrixMedia:
                 warning["description"] = self.spoiler_reason
             content["town.robin.msc3725.content_warning"] = warning
             content["page.codeberg.everypizza.msc4193.spoiler"] = True  # MSC4193, newer
+        if self.voice:  # what Element looks for to show a voice message
+            audio: dict[str, object] = {"waveform": list(self.waveform)}
+            if self.duration_ms is not None:
+                audio["duration"] = self.duration_ms
+            content["org.matrix.msc1767.audio"] = audio
+            content["org.matrix.msc3245.voice"] = {}
         content["m.mentions"] = {}
         relates = relates_to(self.reply_to, self.thread_root, self.thread_latest)
         if relates is not None:

@@ -36,6 +36,8 @@ async def relay_discord_edit(ctx: BridgeContext, message: DiscordMessage) -> Eve
         return None  # an embed/metadata update (or a partial payload), not an author's edit
     if message.webhook_id is not None and message.webhook_id in ctx.own_webhooks:
         return None  # our own edit of a Matrix message
+    if message.forward is not None:
+        return None  # a forward cannot be edited: its copy (and its files) stay as sent
     rows = [r for r in await ctx.stores.messages.by_discord(message.id) if r.origin == "discord"]
     if not rows:
         log.info("d2m.edit-skipped message=%s reason=not-bridged", message.id)

@@ -29,6 +29,7 @@ from bridge.convert.d2m.media import (
     sticker_is_image,
     sticker_to_matrix,
 )
+from bridge.convert.d2m.voice import as_voice, is_voice_message
 from bridge.db import MessageRow, PortalRow
 from bridge.i18n import translator
 from bridge.ids import EventID, UserID
@@ -197,6 +198,8 @@ async def _attachment(
                 media = attachment_to_matrix(
                     attachment, mxc, size=len(data), dimensions=dims, tr=tr
                 )
+                if is_voice_message(message.flags):  # an Element voice message
+                    media = as_voice(media, attachment)
                 return await _send_media(ctx, portal, ghost, media, message, relation, part)
     log.warning(
         "d2m.attachment-not-copied message=%s attachment=%s size=%s reason=%s",

@@ -6,6 +6,7 @@ import logging
 from dataclasses import replace
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.d2m_forward import forward_text, snapshot_message
 from bridge.actions.d2m_media import (
     Relation,
     d2m_txn_id,
@@ -112,6 +113,10 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if portal is None:
         return None
     text = await convert_text(ctx, message, portal)
+    if message.forward is not None:  # the forwarded copy, quoted (or hidden): d2m_forward
+        copy = snapshot_message(message, message.forward)
+        inner = await convert_text(ctx, copy, portal, with_reply=False)
+        message, text = await forward_text(ctx, message, portal, inner)
     # A forum post's first message: the root of its thread, under its title and tags.
     header = None
     if parent_id is not None and is_post_starter(message, parent_id):

@@ -18,6 +18,7 @@ from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_sender import sender_avatar_url, sender_name
 from bridge.actions.m2d_thread import thread_channel
 from bridge.convert.m2d.media import DiscordUpload, link_send, plan_upload, upload_send
+from bridge.convert.m2d.voice import voice_send
 from bridge.i18n import N_, translator
 from bridge.ids import MessageID
 from bridge.media_links import media_link
@@ -46,6 +47,8 @@ async def relay_matrix_media(ctx: BridgeContext, message: MatrixMessage) -> list
     username = await sender_name(ctx, message.room_id, message.sender)
     avatar = await sender_avatar_url(ctx, message.room_id, message.sender)
     send = replace(await _build_send(ctx, upload, username, limit), avatar_url=avatar)
+    if message.voice:  # an Element voice message: a Discord one (or an audio file)
+        send = voice_send(send, message, translator(ctx.config.bridge.language))
     # In a Matrix thread: into the Discord thread of its root (started if needed).
     channel_id = await thread_channel(ctx, message, portal) or portal.discord_channel_id
     try:  # (in a forum's room, outside any thread: a new post)

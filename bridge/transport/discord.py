@@ -49,6 +49,7 @@ from bridge.transport.discord_objects import (
     thread_update_from,
 )
 from bridge.transport.discord_reactions import emoji_api_form
+from bridge.transport.discord_voice import send_voice
 
 log = logging.getLogger(__name__)
 
@@ -454,6 +455,9 @@ class DiscordTransport:
         hook = self._hook(webhook)
         mentions = self._mentions(send)
         try:
+            if send.voice is not None:  # discord_voice: flags and waveform, no text
+                thread = discord.Object(send.thread_id) if send.thread_id is not None else None
+                return await send_voice(hook, send, thread)
             sent = await hook.send(
                 content=send.content or discord.utils.MISSING,
                 username=send.username,

@@ -19,7 +19,9 @@ from bridge.model import (
 )
 
 
-def attachments_from(msg: discord.Message) -> tuple[DiscordAttachment, ...]:
+def attachments_from(
+    msg: discord.Message | discord.MessageSnapshot,
+) -> tuple[DiscordAttachment, ...]:
     return tuple(
         DiscordAttachment(
             id=att.id,
@@ -31,12 +33,13 @@ def attachments_from(msg: discord.Message) -> tuple[DiscordAttachment, ...]:
             height=att.height,
             duration_secs=att.duration,
             description=att.description,
+            waveform=att.waveform,
         )
         for att in msg.attachments
     )
 
 
-def stickers_from(msg: discord.Message) -> tuple[DiscordSticker, ...]:
+def stickers_from(msg: discord.Message | discord.MessageSnapshot) -> tuple[DiscordSticker, ...]:
     return tuple(
         DiscordSticker(id=item.id, name=item.name, format_type=item.format.value, url=str(item.url))
         for item in msg.stickers
@@ -47,7 +50,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def embeds_from(msg: discord.Message) -> tuple[DiscordEmbed, ...]:
+def embeds_from(msg: discord.Message | discord.MessageSnapshot) -> tuple[DiscordEmbed, ...]:
     out = []
     for embed in msg.embeds:
         out.append(

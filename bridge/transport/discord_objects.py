@@ -29,6 +29,7 @@ from bridge.model import (
     DiscordThread,
 )
 from bridge.transport import discord_reactions
+from bridge.transport.discord_forwards import forward_from
 from bridge.transport.discord_media import attachments_from, embeds_from, stickers_from
 from bridge.transport.discord_reactions import reaction_counts_from
 
@@ -122,7 +123,20 @@ def message_from(msg: discord.Message) -> DiscordMessage:
             else None
         ),
         member_joined_ms=joined_ms(author),
+        flags=msg.flags.value,
+        forward=forward_from(msg, _client(msg)),
     )
+
+
+def _client(msg: discord.Message) -> discord.Client | None:
+    """The client whose cache names a forward's origin channel (None in tests)."""
+    state = getattr(msg, "_state", None)
+    client = getattr(state, "_get_client", None)
+    try:
+        found = client() if callable(client) else None
+    except Exception:
+        return None
+    return found if isinstance(found, discord.Client) else None
 
 
 def joined_ms(author: object) -> int | None:

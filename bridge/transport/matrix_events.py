@@ -6,6 +6,7 @@ No I/O here; :class:`bridge.transport.matrix.MatrixTransport` exposes these as i
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from bridge.ids import EventID, RoomID, UserID
@@ -36,6 +37,31 @@ def thread_root_of(relates: Any) -> EventID | None:
     return EventID(root) if isinstance(root, str) and root else None
 
 
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def voice_fields(content: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """An Element voice message (MSC3245): its duration (ms) and MSC1767 waveform."""
+    if content.get("msgtype") != "m.audio" or "org.matrix.msc3245.voice" not in content:
+        return {}
+    audio = content.get("org.matrix.msc1767.audio")
+    audio = audio if isinstance(audio, dict) else {}
+    duration = audio.get("duration", info.get("duration"))
+    waveform = audio.get("waveform")
+    samples = tuple(
+        min(max(int(v), 0), 1024)
+        for v in (waveform if isinstance(waveform, list) else [])[:1000]
+        if _finite(v)
+    )
+    valid = isinstance(duration, int | float) and _finite(duration) and 0 < duration < 2**31
+    return {
+        "voice": True,
+        "duration_ms": int(duration) if valid and duration is not None else None,
+        "waveform": samples,
+    }
+
+
 def media_fields(content: dict[str, Any]) -> dict[str, Any]:
     """url, filename, mimetype, size and spoiler of a media event's content."""
     url = content.get("url")
@@ -48,6 +74,7 @@ def media_fields(content: dict[str, Any]) -> dict[str, Any]:
         content.get("town.robin.msc3725.content_warning"), dict
     )
     return {
+        **voice_fields(content, info),
         "url": url,
         "filename": filename if isinstance(filename, str) and filename else None,
         "mimetype": mimetype if isinstance(mimetype, str) else None,

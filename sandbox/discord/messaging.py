@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from sandbox.discord import errors, payloads, polls
+from sandbox.discord import errors, payloads, polls, voice
 from sandbox.discord.context import Ctx, read_json
 from sandbox.discord.png import image_size
 from sandbox.discord.snowflake import now_iso
@@ -247,9 +247,14 @@ def new_message(
     application_id: str | None = None,
 ) -> dict[str, Any]:
     """Validate a create request and build (not store) the message."""
+    voice_message = voice.requested(payload)  # sandbox.discord.voice
+    if voice_message:
+        voice.check(payload, [u.content_type for u in uploads], [u.data for u in uploads])
     content = check_content(payload) or ""
     embeds = check_embeds(payload) or []
     attachments = store_uploads(ctx, channel, uploads, payload)
+    if voice_message:
+        voice.stamp(attachments, payload)
     sticker_items = stickers(ctx, channel, payload.get("sticker_ids"))
     timestamp = now_iso()
     poll = polls.check_poll(payload, datetime.fromisoformat(timestamp))
@@ -288,7 +293,7 @@ def new_message(
         application_id=application_id,
         reference=reference,
         referenced=payloads.basic_message(referenced) if referenced else None,
-        flags=int(payload.get("flags") or 0) & ALLOWED_FLAGS,
+        flags=int(payload.get("flags") or 0) & (ALLOWED_FLAGS | voice.IS_VOICE_MESSAGE),
         sticker_items=sticker_items,
         poll=poll,
     )
@@ -344,6 +349,8 @@ def apply_edit(
     can_mention_everyone: bool,
 ) -> dict[str, Any]:
     """A copy of ``message`` with the edit applied (content, embeds, attachments, flags)."""
+    if int(message.get("flags") or 0) & voice.IS_VOICE_MESSAGE:
+        raise errors.ApiError(400, 50162, "Voice messages cannot be edited.")
     edited = dict(message)
     if "content" in payload:
         edited["content"] = check_content(payload) or ""

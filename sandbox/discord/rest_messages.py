@@ -8,7 +8,17 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord import audit, errors, messaging, payloads, polls, rest_threads, slowmode
+from sandbox.discord import (
+    audit,
+    errors,
+    forwards,
+    messaging,
+    payloads,
+    polls,
+    rest_threads,
+    slowmode,
+    voice,
+)
 from sandbox.discord import permissions as perms
 from sandbox.discord.context import (
     Ctx,
@@ -94,16 +104,23 @@ async def create_message(request: web.Request) -> web.Response:
         raise errors.cannot_message_user()
     slowmode.check(ctx, channel, user, granted)
     payload, uploads = await messaging.read_body(request)
-    if uploads and not perms.has(granted, perms.ATTACH_FILES):
+    # A voice message needs SEND_VOICE_MESSAGES instead of ATTACH_FILES (sandbox.discord.voice).
+    needed = voice.SEND_VOICE_MESSAGES if voice.requested(payload) else perms.ATTACH_FILES
+    if uploads and not perms.has(granted, needed):
         raise errors.missing_permissions()
-    msg = messaging.new_message(
-        ctx,
-        channel,
-        payload,
-        uploads,
-        author=payloads.user(user),
-        can_mention_everyone=perms.has(granted, perms.MENTION_EVERYONE),
-    )
+    if forwards.is_forward(payload):  # sandbox.discord.forwards
+        msg = forwards.new_forward(
+            ctx, channel, payload, author=payloads.user(user), user_id=user.id
+        )
+    else:
+        msg = messaging.new_message(
+            ctx,
+            channel,
+            payload,
+            uploads,
+            author=payloads.user(user),
+            can_mention_everyone=perms.has(granted, perms.MENTION_EVERYONE),
+        )
     rest_threads.before_post(ctx, channel, user.id)
     rest_threads.stamp(ctx, channel, msg)
     ctx.state.add_message(msg)

@@ -155,6 +155,8 @@ BASES = [
     FIXTURES / "message_create_mention.json",
     FIXTURES / "message_create_attachments.json",
     FIXTURES / "message_create_sticker_embeds.json",
+    FIXTURES / "message_create_forward.json",
+    FIXTURES / "message_create_voice.json",
     *sorted(BAD.glob("message_create_*.json")),
 ]
 
