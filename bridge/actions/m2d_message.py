@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.emoji_pack import pack_emoji_markup
 from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_media import relay_matrix_media
 from bridge.actions.m2d_sender import sender_avatar_url
@@ -104,6 +105,7 @@ async def convert_text(
         ghost_discord_id=ctx.namer.parse_ghost,
         room_channel=room_channel,
         may_mention_room=await ctx.matrix.may_mention_room(message.room_id, message.sender),
+        custom_emoji=await pack_emoji_markup(ctx, portal.guild_id, message.formatted_body),
     )
     quote = await reply_quote(ctx, message, portal, reply_to) if reply_to else None
     displayname = await ctx.matrix.displayname(message.room_id, message.sender)

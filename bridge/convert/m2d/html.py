@@ -9,7 +9,8 @@ code gets a zero-width space), ``blockquote``
 ``> `` lines (nested quotes are flattened: Discord has one level), ``h1``-``h3``
 ``#``-``###``, ``h4``-``h6`` bold lines, lists ``- ``/``N. `` nested by two
 spaces, ``a`` masked links (bare URL when the text is the URL), ``hr`` ``---``,
-``img data-mx-emoticon`` its ``:alt:`` text, a ``sub`` filling a whole line
+``img data-mx-emoticon`` its ``:alt:`` text (the Discord emoji when it is one of the
+guild's, see ``M2DContext.custom_emoji``), a ``sub`` filling a whole line
 ``-# ``. Matrix pills: a user the bridge knows on Discord becomes ``<@id>``
 (and is listed in ``mentioned_user_ids``), anyone else their display name as
 text; a link to a bridged room becomes ``<#id>``. ``mx-reply`` fallbacks are
@@ -61,6 +62,9 @@ class M2DContext:
     room_channel: Mapping[str, int] = field(default_factory=dict)
     display_name: Mapping[str, str] = field(default_factory=dict)
     may_mention_room: bool = False
+    # mxc -> ``<:name:id>``: custom emoji (``img data-mx-emoticon``) that are the guild's
+    # own Discord emoji (bridge.convert.emoji_pack); others are written as ``:name:``.
+    custom_emoji: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -429,6 +433,10 @@ class _Converter:
         w.raw(f"[{inner}]({target})")
 
     def image(self, el: _Element, w: _Writer, **flags: bool) -> None:
+        markup = self.ctx.custom_emoji.get((el.attrs.get("src") or "").strip())
+        if "data-mx-emoticon" in el.attrs and markup is not None:
+            w.raw(markup)
+            return
         alt = (el.attrs.get("alt") or el.attrs.get("title") or "").strip()
         if "data-mx-emoticon" in el.attrs and alt and not alt.startswith(":"):
             alt = f":{alt}:"
