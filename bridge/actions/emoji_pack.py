@@ -33,6 +33,7 @@ from bridge.convert.emoji_pack import (
     emoticon_sources,
     pack_content,
     pack_state_key,
+    shortcode_markup,
     sticker_mimetype,
 )
 from bridge.db import EmojiRow, PortalRow, StickerRow
@@ -188,21 +189,21 @@ async def install_emoji_packs(ctx: BridgeContext) -> EmojiPacks:
 
 async def pack_emoji_markup(
     ctx: BridgeContext, guild_id: GuildID, formatted_body: str | None
-) -> dict[str, str]:
-    """For a Matrix message: mxc -> Discord markup of the custom emoji in it that are the
-    guild's own emoji (for :class:`~bridge.convert.m2d.html.M2DContext`)."""
-    sources = emoticon_sources(formatted_body)
-    if not sources:
-        return {}
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For a Matrix message to the guild: (mxc -> Discord markup of the custom emoji in
+    it that are the guild's own emoji, name -> markup of the guild's emoji typed as
+    ``:name:``), for :class:`~bridge.convert.m2d.html.M2DContext`."""
     guild = await ctx.discord.guild_expressions(guild_id)
     if guild is None:
-        return {}
+        return {}, {}
+    emojis = {e.id: e for e in guild.emojis}
     by_mxc: dict[str, int] = {}
+    sources = emoticon_sources(formatted_body)
     for mxc in sources:
         row = await ctx.stores.reactions.emoji_by_mxc(mxc)
         if row is not None:
             by_mxc[mxc] = row.discord_emoji_id
-    return discord_emoji_markup(sources, by_mxc, {e.id: e for e in guild.emojis})
+    return discord_emoji_markup(sources, by_mxc, emojis), shortcode_markup(emojis)
 
 
 async def known_emoji_mxc(ctx: BridgeContext, content: str) -> dict[int, str]:

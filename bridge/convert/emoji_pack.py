@@ -29,6 +29,7 @@ PACK_EVENT = "im.ponies.room_emotes"
 LOTTIE = 3
 _STICKER_MIME = {1: "image/png", 2: "image/apng", 4: "image/gif"}
 _SHORTCODE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]+")
+_TYPED_SHORTCODE = re.compile(r":([A-Za-z0-9_]{2,32}):")
 
 
 @dataclass(frozen=True)
@@ -210,3 +211,34 @@ def discord_emoji_markup(
         if emoji is not None and emoji.usable:
             out[mxc] = emoji.markup
     return out
+
+
+def shortcode_markup(guild_emojis: dict[int, GuildEmoji]) -> dict[str, str]:
+    """``name`` -> Discord markup of the guild's usable emoji, for ``:name:`` typed as
+    text (what Element users can do: Element has no picker for image packs). A name two
+    emoji share stays text: which one was meant is unknown."""
+    by_name: dict[str, list[GuildEmoji]] = {}
+    for emoji in guild_emojis.values():
+        if emoji.usable:
+            by_name.setdefault(emoji.name, []).append(emoji)
+    return {name: found[0].markup for name, found in by_name.items() if len(found) == 1}
+
+
+def split_shortcodes(text: str, shortcodes: dict[str, str]) -> list[tuple[str, str | None]]:
+    """``text`` as pieces ``(text, None)`` and ``(":name:", markup)`` for each ``:name:``
+    that is a guild emoji in ``shortcodes``; one ``(text, None)`` when there is none."""
+    if not shortcodes or ":" not in text:
+        return [(text, None)]
+    pieces: list[tuple[str, str | None]] = []
+    last = 0
+    for match in _TYPED_SHORTCODE.finditer(text):
+        markup = shortcodes.get(match.group(1))
+        if markup is None:
+            continue
+        if match.start() > last:
+            pieces.append((text[last : match.start()], None))
+        pieces.append((match.group(0), markup))
+        last = match.end()
+    if last < len(text) or not pieces:
+        pieces.append((text[last:], None))
+    return pieces

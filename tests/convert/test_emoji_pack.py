@@ -16,6 +16,8 @@ from bridge.convert.emoji_pack import (
     pack_content,
     pack_state_key,
     shortcode,
+    shortcode_markup,
+    split_shortcodes,
     sticker_from_payload,
 )
 from bridge.convert.m2d.html import M2DContext, matrix_to_discord_markdown
@@ -140,3 +142,51 @@ def test_html_emoticon_to_discord_emoji() -> None:
     assert matrix_to_discord_markdown("", html, M2DContext()).content == (
         ":old_name: **now** :mods: :blobcat:"
     )
+
+
+SHORTCODES = {"passerelle": "<:passerelle:5000000000000000001>", "wave_anim": "<a:wave_anim:2>"}
+
+
+def test_shortcode_markup_skips_shared_and_unusable_names() -> None:
+    emojis = {
+        1: GuildEmoji(1, "passerelle"),
+        2: GuildEmoji(2, "twice"),
+        3: GuildEmoji(3, "twice"),
+        4: GuildEmoji(4, "mods", restricted=True),
+        5: GuildEmoji(5, "anim", animated=True),
+    }
+    assert shortcode_markup(emojis) == {"passerelle": "<:passerelle:1>", "anim": "<a:anim:5>"}
+
+
+def test_split_shortcodes() -> None:
+    assert split_shortcodes("no emoji: here", SHORTCODES) == [("no emoji: here", None)]
+    assert split_shortcodes(":passerelle:", SHORTCODES) == [
+        (":passerelle:", "<:passerelle:5000000000000000001>")
+    ]
+    assert split_shortcodes("a :wave_anim: b :other: c", SHORTCODES) == [
+        ("a ", None),
+        (":wave_anim:", "<a:wave_anim:2>"),
+        (" b :other: c", None),
+    ]
+    assert split_shortcodes("at 12:30:45", {}) == [("at 12:30:45", None)]
+
+
+def test_typed_shortcodes_become_the_guild_emoji() -> None:
+    ctx = M2DContext(emoji_shortcodes=SHORTCODES)
+    # A plain body (what Element sends without formatting): escaped as before around it.
+    plain = matrix_to_discord_markdown("> on *strike* :passerelle: :blobcat:", None, ctx)
+    assert plain.content == "\\> on \\*strike\\* <:passerelle:5000000000000000001> :blobcat:"
+    assert matrix_to_discord_markdown(":passerelle: first", None, ctx).content == (
+        "<:passerelle:5000000000000000001> first"
+    )
+    # Formatted: in text, not in code, not in a link's text.
+    html = (
+        "<b>yes :passerelle:</b> <code>:passerelle:</code>"
+        ' <a href="https://example.org">:passerelle:</a>'
+    )
+    assert matrix_to_discord_markdown("", html, ctx).content == (
+        "**yes <:passerelle:5000000000000000001>** `:passerelle:`"
+        " [:passerelle:](https://example.org)"
+    )
+    # Without the guild's emoji, the text stays as typed.
+    assert matrix_to_discord_markdown(":passerelle:", None, M2DContext()).content == ":passerelle:"

@@ -151,3 +151,15 @@ async def test_discord_message_with_guild_emoji_shows_the_image(
         room, lambda e: text in e.get("content", {}).get("body", ""), timeout=20
     )
     assert f'<img data-mx-emoticon src="{mxc}"' in event["content"]["formatted_body"]
+
+
+async def test_element_typed_shortcode_reaches_discord_as_the_emoji(
+    stack: SandboxStack, matrix_alice: MatrixUser, discord_bob: DiscordUser
+) -> None:
+    """Element has no picker for image packs: typing ``:passerelle:`` is how its users
+    use the guild's emoji."""
+    room = await room_of(stack, PUBLIC)
+    text = unique("typed in Element")
+    await matrix_alice.send_text(room, f"{text} :passerelle: :not_ours:")
+    message, _ = await discord_bob.wait_for_message(lambda m: text in m.content, timeout=20)
+    assert message.content.endswith(f"{text} <:passerelle:{EMOJI_ID}> :not_ours:")

@@ -43,6 +43,8 @@ from html.parser import HTMLParser
 
 from mautrix.types import MatrixURI
 
+from bridge.convert.emoji_pack import split_shortcodes
+
 __all__ = [
     "DiscordFormatted",
     "M2DContext",
@@ -65,6 +67,9 @@ class M2DContext:
     # mxc -> ``<:name:id>``: custom emoji (``img data-mx-emoticon``) that are the guild's
     # own Discord emoji (bridge.convert.emoji_pack); others are written as ``:name:``.
     custom_emoji: Mapping[str, str] = field(default_factory=dict)
+    # name -> ``<:name:id>``: the guild's emoji typed as ``:name:`` in text (not in code
+    # or links) become the emoji, as in the Discord client.
+    emoji_shortcodes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -326,9 +331,29 @@ class _Converter:
     def children(self, element: _Element, w: _Writer, **flags: bool) -> None:
         for index, child in enumerate(element.children):
             if isinstance(child, str):
-                w.text(child, self.mentions, flags.get("in_link", False))
+                self.text(child, w, flags.get("in_link", False))
             else:
                 self.element(child, w, element.children[index + 1 :], **flags)
+
+    def text(self, text: str, w: _Writer, in_link: bool) -> None:
+        if in_link or not self.ctx.emoji_shortcodes:
+            w.text(text, self.mentions, in_link)
+            return
+        for piece, markup in split_shortcodes(text, dict(self.ctx.emoji_shortcodes)):
+            if markup is not None:
+                w.raw(markup)
+            else:
+                w.text(piece, self.mentions, False)
+
+    def plain_line(self, line: str) -> str:
+        out = []
+        for index, (piece, markup) in enumerate(
+            split_shortcodes(line, dict(self.ctx.emoji_shortcodes))
+        ):
+            out.append(
+                markup if markup is not None else escape_discord(piece, index == 0, self.mentions)
+            )
+        return "".join(out)
 
     def element(
         self, el: _Element, w: _Writer, following: list[_Element | str], **flags: bool
@@ -542,9 +567,7 @@ def matrix_to_discord_markdown(
         content = converter.render(_parse_html(formatted_body))
     else:
         text = strip_reply_fallback(body)
-        content = "\n".join(
-            escape_discord(line, True, converter.mentions) for line in text.split("\n")
-        )
+        content = "\n".join(converter.plain_line(line) for line in text.split("\n"))
     return DiscordFormatted(
         content=_resolve_marks(content.strip("\n").rstrip()),
         mentioned_user_ids=tuple(converter.mentions.users),
