@@ -201,7 +201,8 @@ class Bridge:
         await apply_config(self._ctx, self.file_config, self._set_config, announce=False)
         portals = await ensure_all_portals(self._ctx)
         await install_spaces(self._ctx, lambda: self.reconfigure(None))
-        self.emoji_packs = await install_emoji_packs(self._ctx)  # after the spaces' avatars
+        # After the spaces (the pack's avatar is the guild space's); in the background.
+        self.emoji_packs = await install_emoji_packs(self._ctx)
         await install_power(self._ctx)  # roles -> power levels, kept current
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
         self.lockdown = LockdownService(mctx, DiscordLockdown(self.discord.client))
@@ -310,6 +311,8 @@ class Bridge:
         if self._pruner is not None:
             self._pruner.cancel()
             self._pruner = None
+        if self.emoji_packs is not None:
+            self.emoji_packs.close()
         if self.lockdown is not None:
             self.lockdown.cancel_timer()  # the lockdown table keeps it for the next start
         if self._web is not None:

@@ -106,6 +106,22 @@ class EmojiPacks:
     def __init__(self, ctx: BridgeContext) -> None:
         self.ctx = ctx
         self._lock = asyncio.Lock()
+        self._startup: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """The start-up pass over every guild, as a task."""
+        self._startup = asyncio.create_task(self._start())
+
+    async def _start(self) -> None:
+        try:
+            await self.sync_all()
+        except Exception:  # relay works without packs; the next change retries
+            log.exception("emoji-pack.start-failed")
+
+    def close(self) -> None:
+        if self._startup is not None:
+            self._startup.cancel()
+            self._startup = None
 
     async def sync_all(self) -> None:
         for guild_id in self.ctx.config.discord.guild_ids:
@@ -175,14 +191,12 @@ class EmojiPacks:
 
 
 async def install_emoji_packs(ctx: BridgeContext) -> EmojiPacks:
-    """Bring every guild's pack up to date now (after the portals), then follow new
+    """Bring every guild's pack up to date, in the background (a guild's first pass
+    uploads each of its emoji: start-up does not wait for that), then follow new
     portals; the transport's GUILD_EMOJIS_UPDATE / GUILD_STICKERS_UPDATE call
-    :meth:`EmojiPacks.sync_guild`."""
+    :meth:`EmojiPacks.sync_guild`. :meth:`EmojiPacks.close` at shutdown."""
     packs = EmojiPacks(ctx)
-    try:
-        await packs.sync_all()
-    except Exception:  # relay works without packs; the next change retries
-        log.exception("emoji-pack.start-failed")
+    packs.start()
     ctx.portal_created.append(packs.on_portal_created)
     return packs
 
