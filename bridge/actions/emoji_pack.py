@@ -202,17 +202,19 @@ async def install_emoji_packs(ctx: BridgeContext) -> EmojiPacks:
 
 
 async def pack_emoji_markup(
-    ctx: BridgeContext, guild_id: GuildID, formatted_body: str | None
+    ctx: BridgeContext, guild_id: GuildID, body: str, formatted_body: str | None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """For a Matrix message to the guild: (mxc -> Discord markup of the custom emoji in
     it that are the guild's own emoji, name -> markup of the guild's emoji typed as
     ``:name:``), for :class:`~bridge.convert.m2d.html.M2DContext`."""
+    sources = emoticon_sources(formatted_body)
+    if not sources and ":" not in body and ":" not in (formatted_body or ""):
+        return {}, {}  # no emoji to look for: most messages
     guild = await ctx.discord.guild_expressions(guild_id)
     if guild is None:
         return {}, {}
     emojis = {e.id: e for e in guild.emojis}
     by_mxc: dict[str, int] = {}
-    sources = emoticon_sources(formatted_body)
     for mxc in sources:
         row = await ctx.stores.reactions.emoji_by_mxc(mxc)
         if row is not None:

@@ -102,7 +102,7 @@ async def convert_text(
         room_channel[str(p.room_id)] = int(p.discord_channel_id)
         room_channel[str(ctx.namer.portal_alias(p.discord_channel_id))] = int(p.discord_channel_id)
     custom_emoji, emoji_shortcodes = await pack_emoji_markup(
-        ctx, portal.guild_id, message.formatted_body
+        ctx, portal.guild_id, message.body, message.formatted_body
     )
     converter_ctx = M2DContext(
         ghost_discord_id=ctx.namer.parse_ghost,

@@ -59,13 +59,17 @@ async def test_pack_emoji_markup_and_known_emoji(tmp_path: Path) -> None:
         await EmojiPacks(ctx).sync_guild(GUILD)
         mxc = matrix.state[(ROOM, PACK_EVENT, KEY)]["images"]["passerelle"]["url"]
         html = f'<img data-mx-emoticon src="{mxc}" alt=":p:"><img data-mx-emoticon src="mxc://x/y">'
-        assert await pack_emoji_markup(ctx, GUILD, html) == (
+        assert await pack_emoji_markup(ctx, GUILD, "", html) == (
             {mxc: "<:passerelle:5000000000000000001>"},
             {"passerelle": "<:passerelle:5000000000000000001>"},
         )
         # The emoji was removed on Discord: the shortcode then.
         discord.expressions[GUILD] = expressions()
-        assert await pack_emoji_markup(ctx, GUILD, html) == ({}, {})
+        assert await pack_emoji_markup(ctx, GUILD, "", html) == ({}, {})
+        discord.expressions[GUILD] = expressions(EMOJI)
+        typed = {"passerelle": "<:passerelle:5000000000000000001>"}
+        assert await pack_emoji_markup(ctx, GUILD, "a :passerelle:", None) == ({}, typed)
+        assert await pack_emoji_markup(ctx, GUILD, "no colon", None) == ({}, {})
         assert await known_emoji_mxc(
             ctx, "hi <:passerelle:5000000000000000001> <:x:123456789012345678>"
         ) == {EMOJI.id: mxc}
