@@ -31,7 +31,7 @@ from bridge.convert.emoji_pack import (
     GuildSticker,
     discord_emoji_markup,
     emoticon_sources,
-    pack_content,
+    pack_contents,
     pack_state_key,
     shortcode_markup,
     sticker_mimetype,
@@ -146,20 +146,20 @@ class EmojiPacks:
             ]
             if not rooms:
                 return 0
-            content = await self._content(guild)
+            contents = await self._contents(guild)
             sent = 0
             for room_id in rooms:
-                sent += await self._apply(room_id, guild_id, content)
+                sent += await self._apply(room_id, guild_id, contents)
             if sent:
                 log.info(
                     "emoji-pack.synced guild=%s rooms=%s images=%s",
                     guild_id,
                     sent,
-                    len(content["images"]),
+                    sum(len(c["images"]) for c in contents),
                 )
             return sent
 
-    async def _content(self, guild: GuildExpressions) -> dict[str, Any]:
+    async def _contents(self, guild: GuildExpressions) -> list[dict[str, Any]]:
         emoji_mxc: dict[int, str] = {}
         for emoji in guild.emojis:
             if emoji.usable:
@@ -176,18 +176,30 @@ class EmojiPacks:
                     stickers[sticker.id] = mxc
         space = await self.ctx.stores.spaces.get("guild", guild.guild_id)
         avatar = space.avatar_mxc if space is not None else None
-        return pack_content(guild, emoji_mxc, stickers, avatar)
+        return pack_contents(guild, emoji_mxc, stickers, avatar)
 
-    async def _apply(self, room_id: RoomID, guild_id: GuildID, content: dict[str, Any]) -> int:
-        key = pack_state_key(guild_id)
+    async def _apply(
+        self, room_id: RoomID, guild_id: GuildID, contents: list[dict[str, Any]]
+    ) -> int:
+        """Send the packs that differ from the room's; empty the extra packs of a guild
+        that had more emoji. 1 when something was sent."""
+        matrix = self.ctx.matrix
+        changed = 0
         try:
-            if await self.ctx.matrix.room_state(room_id, PACK_EVENT, key) == content:
-                return 0
-            await self.ctx.matrix.set_room_state(room_id, PACK_EVENT, key, dict(content))
+            for index, content in enumerate(contents):
+                key = pack_state_key(guild_id, index)
+                if await matrix.room_state(room_id, PACK_EVENT, key) != content:
+                    await matrix.set_room_state(room_id, PACK_EVENT, key, dict(content))
+                    changed = 1
+            index = len(contents)
+            while await matrix.room_state(room_id, PACK_EVENT, pack_state_key(guild_id, index)):
+                await matrix.set_room_state(
+                    room_id, PACK_EVENT, pack_state_key(guild_id, index), {}
+                )
+                changed, index = 1, index + 1
         except Exception as exc:  # an adopted room may not let the bot: the others still
             log.warning("emoji-pack.failed room=%s error=%s", room_id, exc)
-            return 0
-        return 1
+        return changed
 
 
 async def install_emoji_packs(ctx: BridgeContext) -> EmojiPacks:

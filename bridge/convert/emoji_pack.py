@@ -27,6 +27,9 @@ from typing import Any
 
 PACK_EVENT = "im.ponies.room_emotes"
 LOTTIE = 3
+# A state event is at most 64 KiB; an image entry takes about 130 bytes, and a guild
+# may have 500 emoji and 60 stickers: big guilds get several packs of this many.
+MAX_PACK_IMAGES = 150
 _STICKER_MIME = {1: "image/png", 2: "image/apng", 4: "image/gif"}
 _SHORTCODE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]+")
 _TYPED_SHORTCODE = re.compile(r":([A-Za-z0-9_]{2,32}):")
@@ -79,8 +82,9 @@ class GuildExpressions:
     stickers: tuple[GuildSticker, ...] = ()
 
 
-def pack_state_key(guild_id: int) -> str:
-    return f"discord-{guild_id}"
+def pack_state_key(guild_id: int, index: int = 0) -> str:
+    """``discord-<guild id>``; the packs after the first (big guilds) ``-2``, ``-3``..."""
+    return f"discord-{guild_id}" if index == 0 else f"discord-{guild_id}-{index + 1}"
 
 
 def emoji_from_payload(raw: dict[str, Any], cdn: str = "https://cdn.discordapp.com") -> GuildEmoji:
@@ -173,6 +177,26 @@ def pack_content(
     if attribution:
         pack["attribution"] = attribution
     return {"pack": pack, "images": images}
+
+
+def pack_contents(
+    guild: GuildExpressions,
+    emoji_mxc: dict[int, str],
+    sticker_mxc: dict[int, str],
+    avatar_mxc: str | None = None,
+) -> list[dict[str, Any]]:
+    """The guild's pack as state contents for keys ``pack_state_key(guild, 0, 1...)``:
+    one (even empty) up to :data:`MAX_PACK_IMAGES` images, then more packs named
+    "<guild> (2)"... so no state event nears the 64 KiB limit."""
+    whole = pack_content(guild, emoji_mxc, sticker_mxc, avatar_mxc)
+    items = list(whole["images"].items())
+    contents = []
+    for start in range(0, max(len(items), 1), MAX_PACK_IMAGES):
+        pack = dict(whole["pack"])
+        if start:
+            pack["display_name"] = f"{guild.guild_name} ({start // MAX_PACK_IMAGES + 1})"
+        contents.append({"pack": pack, "images": dict(items[start : start + MAX_PACK_IMAGES])})
+    return contents
 
 
 class _Emoticons(HTMLParser):

@@ -4,8 +4,10 @@ real database)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bridge.actions.emoji_pack import EmojiPacks, known_emoji_mxc, pack_emoji_markup
+from bridge.convert import emoji_pack as emoji_pack_convert
 from bridge.convert.emoji_pack import PACK_EVENT, GuildEmoji, GuildExpressions, GuildSticker
 from bridge.db import PortalRow
 from bridge.ids import GuildID, RoomID
@@ -73,3 +75,27 @@ async def test_pack_emoji_markup_and_known_emoji(tmp_path: Path) -> None:
         assert await known_emoji_mxc(
             ctx, "hi <:passerelle:5000000000000000001> <:x:123456789012345678>"
         ) == {EMOJI.id: mxc}
+
+
+async def test_fewer_packs_empty_the_extra_ones(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(emoji_pack_convert, "MAX_PACK_IMAGES", 1)
+    async with fake_context(tmp_path) as (ctx, matrix, discord):
+        await ctx.stores.portals.upsert(PortalRow(CHANNEL, GUILD, ROOM, "c", "", "public"))
+        for url in (EMOJI.url, ANIM.url, STICKER.url):
+            matrix.web[url] = (b"\x89PNG", "image/png")
+        discord.expressions[GUILD] = expressions(EMOJI, ANIM)
+        packs = EmojiPacks(ctx)
+        await packs.sync_guild(GUILD)
+        keys = [KEY, f"{KEY}-2", f"{KEY}-3"]
+        assert [list(matrix.state[(ROOM, PACK_EVENT, k)]["images"]) for k in keys] == [
+            ["passerelle"],
+            ["wave_anim"],
+            ["Wave"],
+        ]
+        discord.expressions[GUILD] = GuildExpressions(GUILD, "Campaign HQ", (EMOJI,))
+        await packs.sync_guild(GUILD)
+        assert list(matrix.state[(ROOM, PACK_EVENT, KEY)]["images"]) == ["passerelle"]
+        assert matrix.state[(ROOM, PACK_EVENT, f"{KEY}-2")] == {}
+        assert matrix.state[(ROOM, PACK_EVENT, f"{KEY}-3")] == {}
+        sends = len(matrix.state_sends)
+        assert await packs.sync_guild(GUILD) == 0 and len(matrix.state_sends) == sends

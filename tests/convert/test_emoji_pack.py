@@ -14,6 +14,7 @@ from bridge.convert.emoji_pack import (
     emoji_from_payload,
     emoticon_sources,
     pack_content,
+    pack_contents,
     pack_state_key,
     shortcode,
     shortcode_markup,
@@ -190,3 +191,19 @@ def test_typed_shortcodes_become_the_guild_emoji() -> None:
     )
     # Without the guild's emoji, the text stays as typed.
     assert matrix_to_discord_markdown(":passerelle:", None, M2DContext()).content == ":passerelle:"
+
+
+def test_big_guilds_get_several_packs() -> None:
+    emojis = tuple(GuildEmoji(i, f"e{i}") for i in range(1, 321))
+    g = GuildExpressions(7, "Big", emojis)
+    contents = pack_contents(g, {e.id: f"mxc://hs/{e.id}" for e in emojis}, {})
+    assert [len(c["images"]) for c in contents] == [150, 150, 20]
+    assert [c["pack"]["display_name"] for c in contents] == ["Big", "Big (2)", "Big (3)"]
+    assert next(iter(contents[1]["images"])) == "e151"
+    assert [pack_state_key(7, i) for i in range(3)] == ["discord-7", "discord-7-2", "discord-7-3"]
+    # Each stays well under the 64 KiB a state event may hold.
+    assert max(len(json.dumps(c)) for c in contents) < 32 * 1024
+    # No emoji at all: one empty pack (which replaces a fuller one).
+    assert pack_contents(GuildExpressions(7, "Big"), {}, {}) == [
+        {"pack": {"display_name": "Big", "usage": ["emoticon", "sticker"]}, "images": {}}
+    ]
