@@ -163,3 +163,26 @@ async def test_element_typed_shortcode_reaches_discord_as_the_emoji(
     await matrix_alice.send_text(room, f"{text} :passerelle: :not_ours:")
     message, _ = await discord_bob.wait_for_message(lambda m: text in m.content, timeout=20)
     assert message.content.endswith(f"{text} <:passerelle:{EMOJI_ID}> :not_ours:")
+
+
+async def test_pack_follows_stickers_added_and_removed(
+    stack: SandboxStack, matrix_alice: MatrixUser
+) -> None:
+    assert stack.emulator is not None
+    room = await room_of(stack, PUBLIC)
+    await eventually(lambda: pack(matrix_alice, room), "no image pack in the room")
+    sid = stack.emulator.add_sticker(str(GUILD), "Picket Line")
+
+    async def sticker_url() -> str | None:
+        found = (await images(matrix_alice, room)).get("Picket_Line")
+        return found["url"] if found and found["usage"] == ["sticker"] else None
+
+    url = await eventually(sticker_url, "the new sticker is not in the pack", timeout=20)
+    data, ctype = await matrix_alice.download(url)
+    assert ctype == "image/png" and data.startswith(b"\x89PNG")
+    stack.emulator.remove_sticker(str(GUILD), sid)
+
+    async def gone() -> bool:
+        return "Picket_Line" not in await images(matrix_alice, room)
+
+    await eventually(gone, "the removed sticker is still in the pack", timeout=20)
