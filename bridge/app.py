@@ -25,6 +25,7 @@ from bridge.actions.d2m_reaction import (
     relay_discord_reaction_remove,
 )
 from bridge.actions.d2m_thread import relay_discord_thread, relay_discord_thread_deletion
+from bridge.actions.emoji_pack import EmojiPacks, install_emoji_packs
 from bridge.actions.m2d_edit import relay_matrix_edit
 from bridge.actions.m2d_message import relay_matrix_message
 from bridge.actions.m2d_poll import ignore_matrix_vote, relay_matrix_poll
@@ -138,6 +139,7 @@ class Bridge:
                 member_join=self._on_discord_member_join,
                 structure=self.structure.on_structure,
                 guild_roles=self.structure.on_guild_roles,
+                expressions=self._on_discord_expressions,
                 channel_deleted=self.structure.on_channel_deleted,
                 channel_access=self._on_channel_access,
                 dm=self._on_discord_dm,
@@ -163,6 +165,7 @@ class Bridge:
         self._ctx: BridgeContext | None = None
         self.admin: Admin | None = None
         self.started = asyncio.Event()
+        self.emoji_packs: EmojiPacks | None = None  # bridge.actions.emoji_pack
         self._pruner: asyncio.Task[None] | None = None  # bridge.prune, in the background
 
     @property
@@ -198,6 +201,8 @@ class Bridge:
         await apply_config(self._ctx, self.file_config, self._set_config, announce=False)
         portals = await ensure_all_portals(self._ctx)
         await install_spaces(self._ctx, lambda: self.reconfigure(None))
+        # After the spaces (the pack's avatar is the guild space's); in the background.
+        self.emoji_packs = await install_emoji_packs(self._ctx)
         await install_power(self._ctx)  # roles -> power levels, kept current
         mctx = ModerationContext(self._ctx, self.discord_moderation, self.matrix_moderation)
         self.lockdown = LockdownService(mctx, DiscordLockdown(self.discord.client))
@@ -306,6 +311,8 @@ class Bridge:
         if self._pruner is not None:
             self._pruner.cancel()
             self._pruner = None
+        if self.emoji_packs is not None:
+            self.emoji_packs.close()
         if self.lockdown is not None:
             self.lockdown.cancel_timer()  # the lockdown table keeps it for the next start
         if self._web is not None:
@@ -343,6 +350,12 @@ class Bridge:
         if self.stopping.is_set():
             return
         await backfill_with_threads(self.ctx, channel_id)
+
+    async def _on_discord_expressions(self, guild_id: GuildID) -> None:
+        """GUILD_EMOJIS_UPDATE / GUILD_STICKERS_UPDATE: the guild's image pack follows."""
+        await self._until_started()
+        if self.emoji_packs is not None and not self.stopping.is_set():
+            await self.emoji_packs.sync_guild(guild_id)
 
     async def _until_started(self) -> None:
         started = asyncio.ensure_future(self.started.wait())

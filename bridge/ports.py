@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, Protocol
 
+from bridge.convert.emoji_pack import GuildExpressions
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, UserID
 from bridge.model import (
@@ -70,6 +71,12 @@ class MatrixPort(Protocol):
     ) -> None:
         """A state event sent by the bot (space children and parents, name, avatar ...)."""
         ...
+
+    async def room_state(
+        self, room_id: RoomID, event_type: str, state_key: str
+    ) -> dict[str, Any] | None:
+        """The content of a state event of the room; None when there is none."""
+        return None
 
     async def joined_members(self, room_id: RoomID) -> list[UserID]: ...
 
@@ -186,6 +193,10 @@ class DiscordPort(Protocol):
     async def guild_channels(self, guild_id: GuildID) -> list[DiscordChannel] | None:
         """Every channel of the guild (categories included), in Discord's order."""
         ...
+
+    async def guild_expressions(self, guild_id: GuildID) -> GuildExpressions | None:
+        """The guild's custom emoji and stickers; None when the guild is unknown."""
+        return None
 
     async def member_roles(
         self, guild_id: GuildID, user_id: DiscordUserID

@@ -23,6 +23,7 @@ from bridge.actions.d2m_thread import (
     sent_in_thread,
     thread_parent,
 )
+from bridge.actions.emoji_pack import known_emoji_mxc
 from bridge.actions.portals import ensure_portal
 from bridge.actions.puppets import sync_puppet
 from bridge.actions.typing import stop_ghost_typing
@@ -67,6 +68,7 @@ async def convert_text(
         ctx.namer.ghost_mxid,
         channel_rooms,
         hidden_here,
+        custom_emoji_mxc=await known_emoji_mxc(ctx, message.content),
         language=ctx.config.bridge.language,
     )
     return discord_to_matrix_text(message, converter_ctx, reply_to)

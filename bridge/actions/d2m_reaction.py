@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.emoji_pack import custom_emoji_mxc
 from bridge.actions.puppets import sync_puppet
 from bridge.convert.d2m.reaction import matrix_reaction_key
-from bridge.db import EmojiRow, ReactionRow
+from bridge.db import ReactionRow
 from bridge.i18n import N_, translator
 from bridge.ids import EventID, UserID
 from bridge.model import DiscordReaction, DiscordReactionClear
@@ -22,7 +23,6 @@ from bridge.model import DiscordReaction, DiscordReactionClear
 log = logging.getLogger(__name__)
 
 REMOVED = N_("Reaction removed on Discord")  # a redaction reason: in bridge.language
-EMOJI_MAX_BYTES = 2 * 1024 * 1024  # Discord caps emoji at 256 KiB
 
 
 async def _relayed(ctx: BridgeContext, reaction: DiscordReaction) -> bool:
@@ -39,35 +39,9 @@ async def _relayed(ctx: BridgeContext, reaction: DiscordReaction) -> bool:
 async def _custom_emoji_mxc(ctx: BridgeContext, reaction: DiscordReaction) -> str | None:
     """The mxc URI of a custom emoji's image, uploading it the first time."""
     assert reaction.emoji_id is not None
-    cached = await ctx.stores.reactions.emoji_by_id(reaction.emoji_id)
-    if cached is not None:
-        if cached.name != reaction.emoji_name or cached.animated != reaction.animated:
-            await ctx.stores.reactions.put_emoji(
-                EmojiRow(reaction.emoji_id, reaction.emoji_name, reaction.animated, cached.mxc)
-            )
-        return cached.mxc
-    if reaction.emoji_url is None:
-        return None
-    ext = "gif" if reaction.animated else "png"
-    try:
-        fetched = await ctx.matrix.fetch_url(reaction.emoji_url, EMOJI_MAX_BYTES)
-        if fetched is None:
-            log.warning("d2m.emoji-download-failed emoji=%s", reaction.emoji_id)
-            return None
-        data, content_type = fetched
-        mxc = await ctx.matrix.upload_media(
-            data, content_type or f"image/{ext}", f"{reaction.emoji_name}.{ext}"
-        )
-    except Exception as exc:  # best effort: the reaction still crosses as ":name:"
-        log.warning(
-            "d2m.emoji-upload-failed emoji=%s error=%s", reaction.emoji_id, type(exc).__name__
-        )
-        return None
-    await ctx.stores.reactions.put_emoji(
-        EmojiRow(reaction.emoji_id, reaction.emoji_name, reaction.animated, mxc)
+    return await custom_emoji_mxc(
+        ctx, reaction.emoji_id, reaction.emoji_name, reaction.animated, reaction.emoji_url
     )
-    log.info("d2m.emoji-uploaded emoji=%s mxc=%s", reaction.emoji_id, mxc)
-    return mxc
 
 
 async def _ghost(ctx: BridgeContext, reaction: DiscordReaction) -> UserID:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bridge.actions.context import BridgeContext
+from bridge.actions.emoji_pack import pack_emoji_markup
 from bridge.actions.m2d_forum import send_part
 from bridge.actions.m2d_media import relay_matrix_media
 from bridge.actions.m2d_sender import sender_avatar_url
@@ -100,10 +101,15 @@ async def convert_text(
     for p in await ctx.stores.portals.all():
         room_channel[str(p.room_id)] = int(p.discord_channel_id)
         room_channel[str(ctx.namer.portal_alias(p.discord_channel_id))] = int(p.discord_channel_id)
+    custom_emoji, emoji_shortcodes = await pack_emoji_markup(
+        ctx, portal.guild_id, message.body, message.formatted_body
+    )
     converter_ctx = M2DContext(
         ghost_discord_id=ctx.namer.parse_ghost,
         room_channel=room_channel,
         may_mention_room=await ctx.matrix.may_mention_room(message.room_id, message.sender),
+        custom_emoji=custom_emoji,
+        emoji_shortcodes=emoji_shortcodes,
     )
     quote = await reply_quote(ctx, message, portal, reply_to) if reply_to else None
     displayname = await ctx.matrix.displayname(message.room_id, message.sender)

@@ -13,6 +13,7 @@ from bridge.db.channels import (
     RuleOverride,
     RuleOverrideStore,
 )
+from bridge.db.emoji import StickerRow, StickerStore
 from bridge.db.links import LinkCodeRow, LinkCodeStore, LinkDirection, LinkRow, LinkStore
 from bridge.db.lockdown import LockdownRow, LockdownStore, SavedValue
 from bridge.db.messages import MessageMap, MessageRow
@@ -96,6 +97,8 @@ __all__ = [
     "Side",
     "SpaceRow",
     "SpaceStore",
+    "StickerRow",
+    "StickerStore",
     "Stores",
     "ThreadRow",
     "ThreadStore",
@@ -159,3 +162,4 @@ class Stores:
         self.protection_held = ProtectionHeldStore(db)
         self.lockdown = LockdownStore(db)
         self.user_languages = UserLanguageStore(db)
+        self.stickers = StickerStore(db)

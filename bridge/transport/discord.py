@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bridge.convert.emoji_pack import GuildExpressions
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
 from bridge.model import (
@@ -32,6 +33,7 @@ from bridge.model import (
 )
 from bridge.ports import MediaTooLarge, WebhookGone
 from bridge.transport import discord_guilds, discord_history, discord_patches, discord_reactions
+from bridge.transport.discord_emoji import guild_expressions
 from bridge.transport.discord_endpoints import use_api_base
 from bridge.transport.discord_gateway import harden_parsers
 from bridge.transport.discord_guilds import channel_from, guild_from
@@ -82,6 +84,8 @@ class DiscordHandlers:
     # A guild's structure changed: a channel created, moved, renamed or deleted, or the
     # guild's name, description or icon (spaces follow; category rules are re-applied).
     structure: Callable[[GuildID], Awaitable[None]] | None = None
+    # A guild's custom emoji or stickers changed: its image pack follows.
+    expressions: Callable[[GuildID], Awaitable[None]] | None = None
     # A guild's roles changed (created, edited, deleted): power levels are recomputed.
     guild_roles: Callable[[GuildID], Awaitable[None]] | None = None
     # A guild channel was deleted on Discord.
@@ -180,6 +184,13 @@ class _Client(discord.Client):
 
     async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
         await self._structure(after.id)
+
+    async def on_guild_emojis_update(self, guild: discord.Guild, *_: object) -> None:
+        if self.owner.handlers.expressions is not None:
+            await self.owner.handlers.expressions(GuildID(guild.id))
+
+    async def on_guild_stickers_update(self, guild: discord.Guild, *_: object) -> None:
+        await self.on_guild_emojis_update(guild)
 
     async def _roles_changed(self, role: discord.Role) -> None:
         if self.owner.handlers.guild_roles is not None:
@@ -398,6 +409,9 @@ class DiscordTransport:
 
     async def guild_channels(self, guild_id: GuildID) -> list[DiscordChannel] | None:
         return discord_guilds.guild_channels(self.client, guild_id)
+
+    async def guild_expressions(self, guild_id: GuildID) -> GuildExpressions | None:
+        return guild_expressions(self.client, guild_id)
 
     async def member_roles(
         self, guild_id: GuildID, user_id: DiscordUserID

@@ -345,6 +345,11 @@ class MatrixTransport:
     ) -> None:
         await matrix_spaces.set_state(self.bot, room_id, event_type, state_key, content)
 
+    async def room_state(
+        self, room_id: RoomID, event_type: str, state_key: str
+    ) -> dict[str, Any] | None:
+        return await matrix_spaces.get_state(self.bot, room_id, event_type, state_key)
+
     async def joined_members(self, room_id: RoomID) -> list[UserID]:
         return await matrix_spaces.joined_members(self.bot, room_id)
 

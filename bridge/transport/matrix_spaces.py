@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
+from mautrix.errors import MNotFound
 from mautrix.types import EventType, RoomCreatePreset, RoomDirectoryVisibility
 
 from bridge.ids import RoomID, UserID
@@ -69,6 +71,20 @@ async def set_state(
         content,
         state_key=state_key,
     )
+
+
+async def get_state(
+    bot: IntentAPI, room_id: RoomID, event_type: str, state_key: str
+) -> dict[str, Any] | None:
+    """A state event's content as JSON (None when the room has none), unparsed: custom
+    event types such as ``im.ponies.room_emotes`` come back as they were sent."""
+    try:
+        content = await bot.api.request(
+            Method.GET, Path.v3.rooms[room_id].state[event_type][state_key]
+        )
+    except MNotFound:
+        return None
+    return content if isinstance(content, dict) else None
 
 
 async def joined_members(bot: IntentAPI, room_id: RoomID) -> list[UserID]:

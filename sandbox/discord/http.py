@@ -34,6 +34,7 @@ from sandbox.discord import (
     rest_threads,
     rest_users,
 )
+from sandbox.discord import rest_expressions as expressions
 from sandbox.discord import rest_webhooks as hooks
 from sandbox.discord.context import (
     API_PREFIX,
@@ -105,6 +106,14 @@ ROUTES: list[Route] = [
     Route("GET", "/guilds/{guild_id}/audit-logs", audit.list_audit_log),
     Route("GET", "/guilds/{guild_id}/webhooks", hooks.list_guild_webhooks),
     Route("GET", "/guilds/{guild_id}/emojis", rest_guilds.list_emojis),
+    Route("POST", "/guilds/{guild_id}/emojis", expressions.post_emoji),
+    Route("GET", "/guilds/{guild_id}/emojis/{emoji_id}", expressions.get_emoji),
+    Route("PATCH", "/guilds/{guild_id}/emojis/{emoji_id}", expressions.patch_emoji),
+    Route("DELETE", "/guilds/{guild_id}/emojis/{emoji_id}", expressions.delete_emoji_route),
+    Route("GET", "/guilds/{guild_id}/stickers", expressions.list_stickers),
+    Route("GET", "/guilds/{guild_id}/stickers/{sticker_id}", expressions.get_sticker),
+    Route("PATCH", "/guilds/{guild_id}/stickers/{sticker_id}", expressions.patch_sticker),
+    Route("DELETE", "/guilds/{guild_id}/stickers/{sticker_id}", expressions.delete_sticker_route),
     Route("GET", "/guilds/{guild_id}/threads/active", forum_posts.active_threads),
     # channels
     Route("GET", "/channels/{channel_id}", rest_channels.get_channel),

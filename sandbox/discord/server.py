@@ -25,6 +25,7 @@ from sandbox.discord.gateway import GUILD_MEMBERS, GatewayHub
 from sandbox.discord.http import build_app
 from sandbox.discord.oauth2_state import OAuth2State
 from sandbox.discord.ratelimit import RateLimiter
+from sandbox.discord.rest_expressions import ExpressionControls
 from sandbox.discord.seed import SeedError, load_seed, validate_seed
 from sandbox.discord.snowflake import now_iso
 from sandbox.discord.state import Member, State, User
@@ -34,11 +35,12 @@ __all__ = ["KEEP", "Emulator", "SeedError", "load_seed"]
 log = logging.getLogger(__name__)
 
 
-class Emulator(Controls):
+class Emulator(Controls, ExpressionControls):
     """Discord REST v10 + gateway + CDN on one local aiohttp server.
 
     Test controls for guilds, channels, roles and forum posts come from
-    :class:`sandbox.discord.controls.Controls`."""
+    :class:`sandbox.discord.controls.Controls`, for emoji and stickers from
+    :class:`sandbox.discord.rest_expressions.ExpressionControls`."""
 
     def __init__(
         self,

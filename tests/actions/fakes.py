@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.actions.context import BridgeContext
 from bridge.config import parse_config
+from bridge.convert.emoji_pack import GuildExpressions
 from bridge.db import Stores, WebhookRow, open_database
 from bridge.db.migrate import upgrade_head
 from bridge.ids import (
@@ -73,6 +74,9 @@ class FakeMatrix:
         # (room, sender, type, content, txn_id) of every send_event (polls)
         self.events: list[tuple[RoomID, UserID, str, dict[str, Any], str | None]] = []
         self._ids = itertools.count(1)
+        # room state the bot set or read: (room, type, state key) -> content
+        self.state: dict[tuple[RoomID, str, str], dict[str, Any]] = {}
+        self.state_sends: list[tuple[RoomID, str, str]] = []
 
     async def ensure_ghost(
         self, ghost: UserID, displayname: str | None, avatar_mxc: str | None
@@ -213,6 +217,17 @@ class FakeMatrix:
         self.media_sent.append((room_id, sender, media, timestamp_ms))
         return EventID(f"$media{next(self._ids)}")
 
+    async def room_state(
+        self, room_id: RoomID, event_type: str, state_key: str
+    ) -> dict[str, Any] | None:
+        return self.state.get((room_id, event_type, state_key))
+
+    async def set_room_state(
+        self, room_id: RoomID, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        self.state[(room_id, event_type, state_key)] = content
+        self.state_sends.append((room_id, event_type, state_key))
+
     async def fetch_url(self, url: str, max_bytes: int) -> tuple[bytes, str | None] | None:
         found = self.web.get(url)
         if found is not None and len(found[0]) > max_bytes:
@@ -259,6 +274,11 @@ class FakeDiscord:
         self.members: list[DiscordAuthor] = []
         self.member_log: ChangeLog[GuildID, DiscordUserID] = ChangeLog()
         self.bot_username = "Passerelle"
+        # Each guild's custom emoji and stickers (GUILD_EMOJIS_UPDATE sets them anew).
+        self.expressions: dict[GuildID, GuildExpressions] = {}
+
+    async def guild_expressions(self, guild_id: GuildID) -> GuildExpressions | None:
+        return self.expressions.get(guild_id)
 
     def set_member(self, member: DiscordAuthor) -> None:
         """A member joined or was renamed (GUILD_MEMBER_ADD / _UPDATE)."""

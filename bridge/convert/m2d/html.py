@@ -9,7 +9,8 @@ code gets a zero-width space), ``blockquote``
 ``> `` lines (nested quotes are flattened: Discord has one level), ``h1``-``h3``
 ``#``-``###``, ``h4``-``h6`` bold lines, lists ``- ``/``N. `` nested by two
 spaces, ``a`` masked links (bare URL when the text is the URL), ``hr`` ``---``,
-``img data-mx-emoticon`` its ``:alt:`` text, a ``sub`` filling a whole line
+``img data-mx-emoticon`` its ``:alt:`` text (the Discord emoji when it is one of the
+guild's, see ``M2DContext.custom_emoji``), a ``sub`` filling a whole line
 ``-# ``. Matrix pills: a user the bridge knows on Discord becomes ``<@id>``
 (and is listed in ``mentioned_user_ids``), anyone else their display name as
 text; a link to a bridged room becomes ``<#id>``. ``mx-reply`` fallbacks are
@@ -42,6 +43,8 @@ from html.parser import HTMLParser
 
 from mautrix.types import MatrixURI
 
+from bridge.convert.emoji_pack import split_shortcodes
+
 __all__ = [
     "DiscordFormatted",
     "M2DContext",
@@ -61,6 +64,12 @@ class M2DContext:
     room_channel: Mapping[str, int] = field(default_factory=dict)
     display_name: Mapping[str, str] = field(default_factory=dict)
     may_mention_room: bool = False
+    # mxc -> ``<:name:id>``: custom emoji (``img data-mx-emoticon``) that are the guild's
+    # own Discord emoji (bridge.convert.emoji_pack); others are written as ``:name:``.
+    custom_emoji: Mapping[str, str] = field(default_factory=dict)
+    # name -> ``<:name:id>``: the guild's emoji typed as ``:name:`` in text (not in code
+    # or links) become the emoji, as in the Discord client.
+    emoji_shortcodes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -322,9 +331,29 @@ class _Converter:
     def children(self, element: _Element, w: _Writer, **flags: bool) -> None:
         for index, child in enumerate(element.children):
             if isinstance(child, str):
-                w.text(child, self.mentions, flags.get("in_link", False))
+                self.text(child, w, flags.get("in_link", False))
             else:
                 self.element(child, w, element.children[index + 1 :], **flags)
+
+    def text(self, text: str, w: _Writer, in_link: bool) -> None:
+        if in_link or not self.ctx.emoji_shortcodes:
+            w.text(text, self.mentions, in_link)
+            return
+        for piece, markup in split_shortcodes(text, dict(self.ctx.emoji_shortcodes)):
+            if markup is not None:
+                w.raw(markup)
+            else:
+                w.text(piece, self.mentions, False)
+
+    def plain_line(self, line: str) -> str:
+        out = []
+        for index, (piece, markup) in enumerate(
+            split_shortcodes(line, dict(self.ctx.emoji_shortcodes))
+        ):
+            out.append(
+                markup if markup is not None else escape_discord(piece, index == 0, self.mentions)
+            )
+        return "".join(out)
 
     def element(
         self, el: _Element, w: _Writer, following: list[_Element | str], **flags: bool
@@ -429,6 +458,10 @@ class _Converter:
         w.raw(f"[{inner}]({target})")
 
     def image(self, el: _Element, w: _Writer, **flags: bool) -> None:
+        markup = self.ctx.custom_emoji.get((el.attrs.get("src") or "").strip())
+        if "data-mx-emoticon" in el.attrs and markup is not None:
+            w.raw(markup)
+            return
         alt = (el.attrs.get("alt") or el.attrs.get("title") or "").strip()
         if "data-mx-emoticon" in el.attrs and alt and not alt.startswith(":"):
             alt = f":{alt}:"
@@ -534,9 +567,7 @@ def matrix_to_discord_markdown(
         content = converter.render(_parse_html(formatted_body))
     else:
         text = strip_reply_fallback(body)
-        content = "\n".join(
-            escape_discord(line, True, converter.mentions) for line in text.split("\n")
-        )
+        content = "\n".join(converter.plain_line(line) for line in text.split("\n"))
     return DiscordFormatted(
         content=_resolve_marks(content.strip("\n").rstrip()),
         mentioned_user_ids=tuple(converter.mentions.users),
