@@ -33,6 +33,7 @@ from sandbox.discord import (
     rest_roles,
     rest_threads,
     rest_users,
+    scheduled_events,
 )
 from sandbox.discord import rest_webhooks as hooks
 from sandbox.discord.context import (
@@ -106,6 +107,7 @@ ROUTES: list[Route] = [
     Route("GET", "/guilds/{guild_id}/webhooks", hooks.list_guild_webhooks),
     Route("GET", "/guilds/{guild_id}/emojis", rest_guilds.list_emojis),
     Route("GET", "/guilds/{guild_id}/threads/active", forum_posts.active_threads),
+    *(Route(method, path, handler) for method, path, handler in scheduled_events.ROUTES),
     # channels
     Route("GET", "/channels/{channel_id}", rest_channels.get_channel),
     Route("PATCH", "/channels/{channel_id}", rest_channels.patch_channel),
