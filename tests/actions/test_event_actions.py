@@ -92,7 +92,7 @@ async def test_external_event_goes_to_first_public_portal_then_edits(tmp_path: P
         row = await notices.relay(ev)
         assert row is not None and row.room_id == PUBLIC_ROOM
         assert len(matrix.sent) == 1
-        room, sender, text, _ = matrix.sent[0]
+        _, sender, text, _ = matrix.sent[0]
         assert sender == ctx.namer.bot_mxid and text.msgtype == "m.notice"
         assert "Where: Bourse du travail" in text.body and "4 people interested" in text.body
 
