@@ -1,7 +1,7 @@
 """Discord voice (and stage) channels: who is in voice, shown as room state.
 
 The portal of a bridged voice channel gets one ``org.passerelle.voice`` state event
-per member who was in voice (state key: their ghost's Matrix ID; see
+per member who was in voice (state key: their Discord user ID; see
 :mod:`bridge.convert.d2m.voice_state`), and a topic that says who is in voice now and
 that Matrix users cannot join the call. Nothing is posted as a message. Topic
 changes are coalesced (``topic_delay`` seconds), so a burst of joins is one change.
@@ -62,9 +62,12 @@ class VoiceRooms:
     async def _publish(
         self, portal: PortalRow, user_id: DiscordUserID, state: VoiceState | None, since: int
     ) -> None:
-        ghost = self.ctx.namer.ghost_mxid(user_id)
+        # Keyed by the Discord user ID: a state key that is a Matrix ID may only be set
+        # by that user, and the bot sets these.
+        content = member_content(state, user_id, since)
+        content["matrix_user_id"] = self.ctx.namer.ghost_mxid(user_id)
         await self.ctx.matrix.set_room_state(
-            portal.room_id, VOICE_EVENT_TYPE, ghost, member_content(state, user_id, since)
+            portal.room_id, VOICE_EVENT_TYPE, str(user_id), content
         )
 
     async def on_voice_state(self, state: VoiceState) -> None:
@@ -161,10 +164,11 @@ class VoiceRooms:
                 self.where[(state.guild_id, state.user_id)] = channel_id
                 await self._publish(portal, state.user_id, state, since)
             shown = await self.read_voice_states(portal.room_id)
-            for ghost, content in shown.items():
-                gone = self.ctx.namer.parse_ghost(ghost)
-                if gone is not None and content.get("in_voice") and gone not in present:
-                    await self._publish(portal, gone, None, 0)
+            for key, content in shown.items():
+                if key.isdigit() and content.get("in_voice"):
+                    gone = DiscordUserID(int(key))
+                    if gone not in present:
+                        await self._publish(portal, gone, None, 0)
         await self.update_topic(channel_id)
 
     async def sync_all(self, voice_states: Callable[[ChannelID], list[VoiceState] | None]) -> None:

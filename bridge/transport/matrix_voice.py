@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 async def voice_states(bot: IntentAPI, room_id: RoomID) -> dict[str, dict[str, Any]]:
-    """state key (a ghost's Matrix ID) -> content, for every voice state in the room."""
+    """state key (a Discord user ID) -> content, for every voice state in the room."""
     try:
         events = await bot.get_state(room_id)
     except MatrixError as exc:

@@ -4,7 +4,6 @@ restart sets out of voice whoever left meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +66,13 @@ async def test_join_move_leave_are_state_and_topic(tmp_path: Path) -> None:
             return {}
 
         rooms = VoiceRooms(ctx, nothing, topic_delay=0.1)
-        bob_mxid = ctx.namer.ghost_mxid(BOB)
+        bob_key = str(BOB)
         await rooms.on_voice_state(joined(BOB, CHANNEL, self_mute=True))
         await rooms.on_voice_state(joined(CAROL, CHANNEL))
-        state = matrix.voice(ROOM)[bob_mxid]
+        state = matrix.voice(ROOM)[bob_key]
         assert state["in_voice"] is True and state["self_mute"] is True
         assert isinstance(state["since"], int)
+        assert state["matrix_user_id"] == ctx.namer.ghost_mxid(BOB)
         await rooms.flush()
         assert matrix.topics(ROOM) == [
             "Drop-in\nIn voice now: Bob and Carol.\nThis is a Discord voice channel: calls stay"
@@ -81,17 +81,21 @@ async def test_join_move_leave_are_state_and_topic(tmp_path: Path) -> None:
 
         since = state["since"]
         await rooms.on_voice_state(joined(BOB, CHANNEL, streaming=True))  # unmuted, live
-        state = matrix.voice(ROOM)[bob_mxid]
+        state = matrix.voice(ROOM)[bob_key]
         assert state["streaming"] is True and state["self_mute"] is False
         assert state["since"] == since  # still the same stay in voice
         await rooms.flush()
         assert len(matrix.topics(ROOM)) == 1  # nobody came or went: topic unchanged
 
         await rooms.on_voice_state(joined(BOB, OTHER))  # moves
-        assert matrix.voice(ROOM)[bob_mxid] == {"in_voice": False, "discord_user_id": str(BOB)}
-        assert matrix.voice(OTHER_ROOM)[bob_mxid]["in_voice"] is True
+        assert matrix.voice(ROOM)[bob_key] == {
+            "in_voice": False,
+            "discord_user_id": str(BOB),
+            "matrix_user_id": ctx.namer.ghost_mxid(BOB),
+        }
+        assert matrix.voice(OTHER_ROOM)[bob_key]["in_voice"] is True
         await rooms.on_voice_state(joined(BOB, None))  # leaves voice
-        assert matrix.voice(OTHER_ROOM)[bob_mxid]["in_voice"] is False
+        assert matrix.voice(OTHER_ROOM)[bob_key]["in_voice"] is False
         await rooms.flush()
         assert matrix.topics(ROOM)[-1].splitlines()[1] == "In voice now: Carol."
         assert matrix.topics(OTHER_ROOM)[-1].splitlines()[0] == "Nobody is in voice right now."
@@ -117,17 +121,16 @@ async def test_sync_sets_out_of_voice_who_left_while_away(tmp_path: Path) -> Non
         matrix = StateMatrix()
         ctx.matrix, ctx.discord = matrix, NamedDiscord()
         await ctx.stores.portals.upsert(PortalRow(CHANNEL, GUILD, ROOM, "permanence", "", "public"))
-        carol_mxid = ctx.namer.ghost_mxid(CAROL)
+        carol_key = str(CAROL)
 
         async def shown(room: RoomID) -> dict[str, dict[str, Any]]:
             assert room == ROOM
-            return {carol_mxid: {"in_voice": True}, "@stranger:example.org": {"in_voice": True}}
+            return {carol_key: {"in_voice": True}, "not-a-user": {"in_voice": True}}
 
         rooms = VoiceRooms(ctx, shown, topic_delay=0.01)
         await rooms.sync_channel(CHANNEL, [joined(BOB, CHANNEL)])
         voice = matrix.voice(ROOM)
-        assert voice[ctx.namer.ghost_mxid(BOB)]["in_voice"] is True
-        assert voice[carol_mxid]["in_voice"] is False
-        assert "@stranger:example.org" not in voice  # not one of our ghosts: left alone
+        assert voice[str(BOB)]["in_voice"] is True
+        assert voice[carol_key]["in_voice"] is False
+        assert "not-a-user" not in voice  # not one of ours: left alone
         assert matrix.topics(ROOM)[-1].splitlines()[0] == "In voice now: Bob."
-        await asyncio.sleep(0)

@@ -143,7 +143,7 @@ async def test_voice_presence_is_room_state_and_topic_not_messages(
     ghost = stack.bridge.config.namer.ghost_mxid(DiscordUserID(int(BOB)))
 
     async def voice() -> dict[str, Any]:
-        return await state_content(stack, room, VOICE_EVENT_TYPE, ghost)
+        return await state_content(stack, room, VOICE_EVENT_TYPE, BOB)
 
     async def topic() -> str:
         return str((await state_content(stack, room, "m.room.topic")).get("topic", ""))
@@ -153,6 +153,7 @@ async def test_voice_presence_is_room_state_and_topic_not_messages(
         lambda: _when(voice(), lambda c: c.get("in_voice") is True), "Bob never in voice", WAIT
     )
     assert state["self_mute"] is True and state["discord_user_id"] == BOB
+    assert state["matrix_user_id"] == ghost
     in_voice = summary(tr, ["Bob"])
     await eventually(lambda: _when(topic(), lambda t: in_voice in t), "topic never said Bob", WAIT)
     assert "Discord" in await topic()
@@ -189,3 +190,49 @@ async def test_voice_channel_text_chat_is_bridged(
 async def _when(value: Any, check: Any) -> Any:
     found = await value
     return found if check(found) else None
+
+
+async def test_restart_edits_the_notice_and_resyncs_voice(
+    stack: SandboxStack, matrix_alice: MatrixUser
+) -> None:
+    """Changed while the bridge was down: the event's notice is edited (not posted
+    again) and who is in voice is read from GUILD_CREATE."""
+    emu = emulator(stack)
+    room = await room_of(stack, PERMANENCE)
+    marker = uuid.uuid4().hex[:8]
+    event_id = emu.create_scheduled_event(
+        GUILD, f"AG {marker}", START.isoformat(), channel_id=str(PERMANENCE)
+    )
+    notice, _ = await matrix_alice.wait_for_event(
+        room, lambda e: marker in e["content"].get("body", ""), timeout=WAIT
+    )
+    await stack.stop_bridge()
+    emu.update_scheduled_event(event_id, name=f"AG extraordinaire {marker}")
+    emu.set_voice_state(GUILD, CAROL, str(PERMANENCE), self_deaf=True)
+    await stack.start_bridge()
+    try:
+        await matrix_alice.wait_for_event(
+            room,
+            lambda e: edits_of(notice["event_id"])(e) and "extraordinaire" in new_body(e),
+            timeout=WAIT,
+        )
+
+        async def carol_in_voice() -> Any:
+            content = await state_content(stack, room, VOICE_EVENT_TYPE, CAROL)
+            return content if content.get("in_voice") else None
+
+        state = await eventually(carol_in_voice, "Carol's voice state never synced", WAIT)
+        assert state["self_deaf"] is True
+        posted = [
+            e
+            for e in (
+                await matrix_alice.client.get_messages(
+                    room, direction=PaginationDirection.BACKWARD, limit=50
+                )
+            ).events
+            if marker in str(e.content.serialize().get("body", ""))
+            and "m.relates_to" not in e.content.serialize()
+        ]
+        assert len(posted) == 1  # one notice, edited; never a second one
+    finally:
+        emu.set_voice_state(GUILD, CAROL, None)

@@ -1,9 +1,11 @@
 """Who is in a Discord voice channel -> Matrix room state. Pure.
 
 Each member in voice has a state event ``org.passerelle.voice`` whose state key is
-their ghost's Matrix ID (content: ``in_voice``, ``self_mute``, ``self_deaf``,
-``streaming``, ``video``, ``since`` in ms, ``discord_user_id``); leaving sets
-``in_voice`` to false. The room topic adds a one-line summary ("In voice now: Alice
+their Discord user ID (a Matrix ID as state key could only be set by that user, and
+the bridge bot sets these); content: ``in_voice``, ``self_mute``, ``self_deaf``,
+``streaming``, ``video``, ``since`` in ms, ``discord_user_id``, and
+``matrix_user_id`` (their ghost, added by the action). Leaving sets ``in_voice`` to
+false. The room topic adds a one-line summary ("In voice now: Alice
 and Bob.") and says in plain words that Matrix users cannot join the call.
 """
 
