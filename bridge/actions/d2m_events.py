@@ -46,6 +46,10 @@ class EventNotices:
         self.interest_delay = interest_delay
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._counts: dict[int, int] = {}  # event ID -> interested, last read
+        # The event as last relayed, and the events deleted: a recount read just before
+        # a change or a deletion must not bring the older state back.
+        self._latest: dict[int, ScheduledEvent] = {}
+        self._deleted: set[int] = set()
         self._pending: dict[int, asyncio.Task[None]] = {}
 
     # -- where -------------------------------------------------------------------------
@@ -90,8 +94,14 @@ class EventNotices:
         """Post or edit the notice of ``event``; the stored row (None: no room for it)."""
         async with self._locks[event.id]:
             row = await self.ctx.stores.event_notices.get(event.id)
-            if row is None and deleted:
-                return None
+            if deleted:
+                self._deleted.add(event.id)
+                if row is None:
+                    return None
+            elif event.id in self._deleted:
+                return row  # a late recount of a deleted event
+            else:
+                self._latest[event.id] = replace(event, user_count=None)
             portal = None if row is not None else await self.room_for(event)
             if row is None and portal is None:
                 log.info("d2m.event-no-room event=%s guild=%s", event.id, event.guild_id)
@@ -145,7 +155,10 @@ class EventNotices:
         try:
             fresh = await self.read_event(guild_id, event_id)
             if fresh is not None:
-                await self.relay(fresh)
+                # Only the count is taken from this read; the rest is the event as the
+                # gateway last said (it may have changed since the read).
+                known = self._latest.get(event_id, fresh)
+                await self.relay(replace(known, user_count=fresh.user_count))
         except Exception:
             log.exception("d2m.event-interest-failed event=%s", event_id)
 

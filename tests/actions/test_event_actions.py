@@ -184,3 +184,28 @@ async def test_catch_up_edits_what_changed_and_skips_what_ended_unseen(tmp_path:
         assert "Nouvelle" in matrix.sent[1][2].body
         assert "déplacée" in matrix.edits[0][3].body
         assert await ctx.stores.event_notices.get(9) is None
+
+
+async def test_a_recount_read_before_a_change_does_not_bring_the_old_state_back(
+    tmp_path: Path,
+) -> None:
+    async with fake_context(tmp_path) as (ctx, matrix, _):
+        ctx.discord = EventDiscord()
+        await setup(ctx)
+        reads = Reads()
+        notices = make(ctx, reads, delay=0.05)
+        ev = event(user_count=0)
+        await notices.relay(ev)
+        reads.events[ev.id] = replace(ev, user_count=2)  # Discord's REST, before the cancel
+        notices.interest_changed(GUILD, ev.id)
+        await notices.relay(replace(ev, status=CANCELED))  # the gateway's cancel
+        await notices.flush()
+        last = matrix.edits[-1][3].body
+        assert "This event was cancelled." in last and last.endswith("2 people interested")
+
+        notices.interest_changed(GUILD, ev.id)
+        await notices.relay(ev, deleted=True)
+        await notices.flush()
+        assert "This event was cancelled." in matrix.edits[-1][3].body
+        stored = await ctx.stores.event_notices.get(ev.id)
+        assert stored is not None and stored.body == matrix.edits[-1][3].body

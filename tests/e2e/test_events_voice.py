@@ -96,8 +96,14 @@ async def test_event_notice_is_posted_updated_counted_and_cancelled(
         room, lambda e: edits_of(notice["event_id"])(e) and cancelled in new_body(e), timeout=WAIT
     )
     assert stack.bridge is not None
-    row = await stack.bridge.ctx.stores.event_notices.get(int(event_id))
-    assert row is not None and row.event_id == notice["event_id"] and cancelled in row.body
+    stores = stack.bridge.ctx.stores
+
+    async def stored() -> Any:  # recorded right after the edit is sent
+        row = await stores.event_notices.get(int(event_id))
+        return row if row is not None and cancelled in row.body else None
+
+    row = await eventually(stored, "the cancelled notice was never recorded", WAIT)
+    assert row.event_id == notice["event_id"]
 
 
 async def test_external_event_goes_to_the_first_public_portal(
