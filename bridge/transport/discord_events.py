@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import discord
 
@@ -84,15 +85,8 @@ def attach(client: discord.Client, handlers: EventHandlers) -> None:
     async def on_scheduled_event_delete(event: discord.ScheduledEvent) -> None:
         await handlers.scheduled_event_deleted(event_from(event))
 
-    async def on_scheduled_event_user_add(
-        event: discord.ScheduledEvent, user: discord.abc.User
-    ) -> None:
-        await handlers.interest(GuildID(event.guild_id), event.id)
-
-    async def on_scheduled_event_user_remove(
-        event: discord.ScheduledEvent, user: discord.abc.User
-    ) -> None:
-        await handlers.interest(GuildID(event.guild_id), event.id)
+    async def on_passerelle_event_interest(guild_id: int, event_id: int) -> None:
+        await handlers.interest(GuildID(guild_id), event_id)
 
     async def on_voice_state_update(
         member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
@@ -103,11 +97,35 @@ def attach(client: discord.Client, handlers: EventHandlers) -> None:
         on_scheduled_event_create,
         on_scheduled_event_update,
         on_scheduled_event_delete,
-        on_scheduled_event_user_add,
-        on_scheduled_event_user_remove,
+        on_passerelle_event_interest,
         on_voice_state_update,
     ):
         setattr(client, listener.__name__, listener)
+    _raw_interest(client)
+
+
+def _raw_interest(client: discord.Client) -> None:
+    """GUILD_SCHEDULED_EVENT_USER_ADD / _REMOVE straight from the payload: discord.py
+    drops them when the user is not in its cache (members are not chunked at start-up),
+    and only "the count changed" matters here, never who."""
+    parsers: dict[str, Callable[[Any], None]] = client._connection.parsers
+    for name in ("GUILD_SCHEDULED_EVENT_USER_ADD", "GUILD_SCHEDULED_EVENT_USER_REMOVE"):
+        original = parsers.get(name)
+
+        def parse(data: Any, original: Callable[[Any], None] | None = original) -> None:
+            try:
+                if original is not None:
+                    original(data)  # discord.py's own cache of the event's users
+            except Exception:
+                log.exception("discord.bad-dispatch event=scheduled-event-user")
+            try:
+                guild_id, event_id = int(data["guild_id"]), int(data["guild_scheduled_event_id"])
+            except (KeyError, TypeError, ValueError):
+                log.warning("discord.bad-dispatch event=scheduled-event-user dropped")
+                return
+            client.dispatch("passerelle_event_interest", guild_id, event_id)
+
+        parsers[name] = parse
 
 
 async def guild_events(client: discord.Client, guild_id: GuildID) -> list[ScheduledEvent]:
