@@ -55,6 +55,7 @@ class GuildActivity:
                 scheduled_event_deleted=self._on_event_deleted,
                 interest=self._on_interest,
                 voice_state=self._on_voice_state,
+                guild_available=self._on_guild_available,
             ),
         )
 
@@ -100,6 +101,21 @@ class GuildActivity:
         voice = self.voice
         if states is not None and voice is not None:
             self.queue(VOICE_QUEUE, lambda: voice.sync_channel(row.discord_channel_id, states))
+
+    async def _on_guild_available(self, guild_id: GuildID) -> None:
+        """After a new gateway session (not at start-up: start() reads everything once
+        the portals exist), catch up with what changed while disconnected."""
+        events, voice = self.events, self.voice
+        if events is None or voice is None or guild_id not in events.ctx.config.discord.guild_ids:
+            return
+        client = self.discord.client
+        self.queue(EVENTS_QUEUE, lambda: events.catch_up([guild_id]))
+        self.queue(
+            VOICE_QUEUE,
+            lambda: voice.sync_all(
+                lambda c: discord_events.channel_voice_states(client, c), guild_id
+            ),
+        )
 
     async def _on_event(self, event: ScheduledEvent) -> None:
         events = self.events

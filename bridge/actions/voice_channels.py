@@ -171,9 +171,16 @@ class VoiceRooms:
                         await self._publish(portal, gone, None, 0)
         await self.update_topic(channel_id)
 
-    async def sync_all(self, voice_states: Callable[[ChannelID], list[VoiceState] | None]) -> None:
+    async def sync_all(
+        self,
+        voice_states: Callable[[ChannelID], list[VoiceState] | None],
+        guild_id: GuildID | None = None,
+    ) -> None:
+        """Sync every bridged voice portal (of ``guild_id`` only, when given)."""
         for portal in await self.ctx.stores.portals.all():
             if self.ctx.config.bridge.channel(portal.discord_channel_id) is None:
+                continue
+            if guild_id is not None and portal.guild_id != guild_id:
                 continue
             states = voice_states(portal.discord_channel_id)
             if states is None:

@@ -34,6 +34,9 @@ class EventHandlers:
     interest: Callable[[GuildID, int], Awaitable[None]]
     # A member joined, left, moved or muted in voice (VOICE_STATE_UPDATE).
     voice_state: Callable[[VoiceState], Awaitable[None]]
+    # A guild's GUILD_CREATE arrived (at start, or after a new gateway session: what
+    # changed meanwhile came with it, without events of its own).
+    guild_available: Callable[[GuildID], Awaitable[None]] | None = None
 
 
 def event_from(event: discord.ScheduledEvent, with_count: bool = False) -> ScheduledEvent:
@@ -93,7 +96,12 @@ def attach(client: discord.Client, handlers: EventHandlers) -> None:
     ) -> None:
         await handlers.voice_state(voice_from(member, after))
 
+    async def on_guild_available(guild: discord.Guild) -> None:
+        if handlers.guild_available is not None:
+            await handlers.guild_available(GuildID(guild.id))
+
     for listener in (
+        on_guild_available,
         on_scheduled_event_create,
         on_scheduled_event_update,
         on_scheduled_event_delete,

@@ -134,3 +134,27 @@ async def test_sync_sets_out_of_voice_who_left_while_away(tmp_path: Path) -> Non
         assert voice[carol_key]["in_voice"] is False
         assert "not-a-user" not in voice  # not one of ours: left alone
         assert matrix.topics(ROOM)[-1].splitlines()[0] == "In voice now: Bob."
+
+
+async def test_sync_all_of_one_guild_leaves_the_others_alone(tmp_path: Path) -> None:
+    async with fake_context(tmp_path) as (ctx, _, _):
+        matrix = StateMatrix()
+        ctx.matrix, ctx.discord = matrix, NamedDiscord()
+        await ctx.stores.portals.upsert(PortalRow(CHANNEL, GUILD, ROOM, "permanence", "", "public"))
+        await ctx.stores.portals.upsert(
+            PortalRow(OTHER, GuildID(7), OTHER_ROOM, "ailleurs", "", "public")
+        )
+
+        async def nothing(room: RoomID) -> dict[str, dict[str, Any]]:
+            return {}
+
+        asked: list[ChannelID] = []
+
+        def states(channel: ChannelID) -> list[VoiceState] | None:
+            asked.append(channel)
+            return [joined(BOB, CHANNEL)] if channel == CHANNEL else None
+
+        await VoiceRooms(ctx, nothing, topic_delay=0.01).sync_all(states, GUILD)
+        assert asked == [CHANNEL]
+        assert matrix.voice(ROOM)[str(BOB)]["in_voice"] is True
+        assert matrix.voice(OTHER_ROOM) == {}

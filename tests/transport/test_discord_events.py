@@ -86,3 +86,29 @@ async def test_create_update_delete_reach_the_handlers() -> None:
     updated = seen.calls[1][1]
     assert updated.name == "Permanence annulée" and updated.status == 4
     assert updated.channel_id == 4000000000000000006 and updated.location is None
+
+
+async def test_a_guild_becoming_available_is_reported() -> None:
+    """After a new gateway session, GUILD_CREATE is all there is: the bridge catches up."""
+    seen = Seen()
+    available: list[GuildID] = []
+
+    async def on_available(guild_id: GuildID) -> None:
+        available.append(guild_id)
+
+    gateway = Gateway()
+    gateway.client.loop = asyncio.get_running_loop()
+    handlers = seen.handlers()
+    attach(
+        gateway.client,
+        EventHandlers(
+            handlers.scheduled_event,
+            handlers.scheduled_event_deleted,
+            handlers.interest,
+            handlers.voice_state,
+            guild_available=on_available,
+        ),
+    )
+    gateway.client.dispatch("guild_available", gateway.guild)
+    await settle()
+    assert available == [GuildID(3000000000000000001)]
