@@ -38,6 +38,7 @@ from bridge.actions.power import config_changed, install_power
 from bridge.actions.puppets import refresh_puppet
 from bridge.actions.spaces import install_spaces, on_member_event
 from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
+from bridge.activity import GuildActivity
 from bridge.admin import Admin, AdminState
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
@@ -146,6 +147,8 @@ class Bridge:
                 ready=self._on_discord_ready,
             ),
         )
+        # Scheduled events and who is in voice (bridge/activity.py).
+        self.activity = GuildActivity(self.discord, self.matrix, self._d2m)
         self.discord_moderation = DiscordModeration(self.discord.client)
         self.matrix_moderation = MatrixModeration(self.matrix)
         self._moderation: ModerationDispatch | None = None
@@ -222,6 +225,7 @@ class Bridge:
             log.exception("protections.load-failed")
         moderation = self._moderation
         self._ctx.portal_created.append(lambda _row: moderation.on_portals_changed())
+        self.activity.start(self._ctx)  # event notices caught up, voice rooms synced
         self.admin = Admin(
             self._ctx,
             AdminState(
@@ -321,6 +325,7 @@ class Bridge:
         if self._runner is not None:
             await self._runner.cleanup()  # the homeserver keeps new transactions for later
             self._runner = None
+        await self.activity.stop()
         await self.discord.stop()
         try:
             await asyncio.wait_for(self.d2m_queues.drain(), grace)

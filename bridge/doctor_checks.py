@@ -21,7 +21,7 @@ from bridge.model import BRIDGEABLE_TYPES
 from bridge.registration import build_registration
 
 Status = Literal["OK", "WARN", "FAIL", "SKIP"]
-# Text, announcement, forum and media channels (bridge.model.BRIDGEABLE_TYPES).
+# Text, announcement, forum, media, voice and stage channels (BRIDGEABLE_TYPES).
 TEXT_CHANNEL_TYPES = BRIDGEABLE_TYPES
 TOKEN_HINT = N_(
     "put the bot token from the Discord Developer Portal (your application -> Bot -> "
@@ -466,8 +466,8 @@ def channel_check(key: str, channel_id: int, guild_id: int, result: HttpResult) 
             return fail(
                 name,
                 _(
-                    "cannot be bridged (type {type}): text, announcement, forum and media"
-                    " channels can",
+                    "cannot be bridged (type {type}): text, announcement, forum, media, voice"
+                    " and stage channels can",
                     type=body.get("type"),
                 ),
                 _("fix {key}", key=key),

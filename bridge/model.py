@@ -250,8 +250,9 @@ class DiscordThreadDeletion:
 # Discord channel types the bridge knows (others are left alone).
 TEXT, VOICE, CATEGORY, ANNOUNCEMENT, STAGE, FORUM, MEDIA = 0, 2, 4, 5, 13, 15, 16
 # Channels whose messages are bridged into a portal room (forum and media channels:
-# their posts, as threads).
-BRIDGEABLE_TYPES = (TEXT, ANNOUNCEMENT, FORUM, MEDIA)
+# their posts, as threads; voice and stage channels: their text chat, and who is in
+# voice as room state, bridge/actions/voice_channels.py).
+BRIDGEABLE_TYPES = (TEXT, ANNOUNCEMENT, FORUM, MEDIA, VOICE, STAGE)
 
 
 @dataclass(frozen=True)

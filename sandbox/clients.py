@@ -200,7 +200,7 @@ class DiscordUser:
             fetched = await self.client.fetch_channel(channel_id)
             assert isinstance(fetched, discord.TextChannel)
             channel = fetched
-        assert isinstance(channel, discord.TextChannel)
+        assert isinstance(channel, discord.TextChannel | discord.VoiceChannel)
         return await channel.send(text)
 
     async def send_files(

@@ -81,8 +81,8 @@ class StackOptions:
     config_overrides: dict[str, Any] = field(default_factory=dict)
 
 
-# Text, forum and media channels (listed for the first guild).
-BRIDGED_TYPES = (0, 15, 16)
+# Text, forum, media and voice channels (listed for the first guild).
+BRIDGED_TYPES = (0, 15, 16, 2, 13)
 
 
 def _guild_config(guild: dict[str, Any], first: bool) -> dict[str, Any]:

@@ -122,8 +122,10 @@ def test_discord_checks() -> None:
     key = "bridge.channels[0].discord_channel"
     text = {"id": CHANNEL, "guild_id": GUILD, "type": 0, "name": "general"}
     assert doctor.channel_check(key, int(CHANNEL), int(GUILD), HttpResult(200, text)).status == "OK"
-    voice = {**text, "type": 2}
-    assert doctor.channel_check(key, 1, int(GUILD), HttpResult(200, voice)).status == "FAIL"
+    voice = {**text, "type": 2}  # voice channels are bridged (their chat, who is in voice)
+    assert doctor.channel_check(key, 1, int(GUILD), HttpResult(200, voice)).status == "OK"
+    category = {**text, "type": 4}
+    assert doctor.channel_check(key, 1, int(GUILD), HttpResult(200, category)).status == "FAIL"
     elsewhere = {**text, "guild_id": "9"}
     assert doctor.channel_check(key, 1, int(GUILD), HttpResult(200, elsewhere)).status == "FAIL"
     missing = doctor.channel_check(key, 5, int(GUILD), HttpResult(404, {"code": 10003}))

@@ -36,7 +36,7 @@ LISTING = [
     chan(1, TEXT, CAT_B, 0),
     chan(2, TEXT, CAT_A, 1),
     chan(3, TEXT, CAT_A, 0),
-    chan(4, VOICE, CAT_A, 2),  # voice: never bridged
+    chan(4, VOICE, CAT_A, 2),  # voice: bridged too (its chat, who is in voice)
     chan(5, FORUM, CAT_A, 3),  # forums are
     chan(6, TEXT, None, 0),  # no category
     chan(7, TEXT, CAT_A, 4),  # the moderators' channel
@@ -47,10 +47,10 @@ def ids(channels: tuple[ChannelConfig, ...]) -> list[int]:
     return [int(c.discord_channel) for c in channels]
 
 
-def test_a_category_rule_bridges_its_text_and_forum_channels_in_discords_order() -> None:
+def test_a_category_rule_bridges_its_text_voice_and_forum_channels_in_discords_order() -> None:
     guild = GuildConfig(G, categories=(CategoryRule(CAT_A, "public"),), mod_channel=ChannelID(7))
     found = rule_channels((guild,), {G: LISTING})
-    assert ids(found) == [3, 2, 5]
+    assert ids(found) == [3, 2, 4, 5]
     assert {c.access for c in found} == {"public"} and {c.source for c in found} == {"category"}
     assert {c.guild_id for c in found} == {G}
 
@@ -58,7 +58,7 @@ def test_a_category_rule_bridges_its_text_and_forum_channels_in_discords_order()
 def test_a_whole_guild_rule_takes_every_bridgeable_channel_uncategorised_first() -> None:
     guild = GuildConfig(G, categories=(CategoryRule(CAT_B, "public"),), all_channels="members_only")
     found = rule_channels((guild,), {G: LISTING})
-    assert ids(found) == [6, 3, 2, 5, 7, 1]
+    assert ids(found) == [6, 3, 2, 4, 5, 7, 1]
     by_id = {int(c.discord_channel): c for c in found}
     assert by_id[1].access == "public" and by_id[1].source == "category"  # the category rule wins
     assert by_id[6].access == "members_only" and by_id[6].source == "guild"

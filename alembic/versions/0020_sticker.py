@@ -5,7 +5,7 @@
 once whatever the number of rooms showing the pack and restarts.
 
 Revision ID: 0020
-Revises: 0018 (0019 may be taken by another branch; renumber the chain when merging)
+Revises: 0019
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

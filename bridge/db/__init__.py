@@ -45,6 +45,7 @@ from bridge.db.protections import (
 )
 from bridge.db.puppets import PuppetRow, PuppetStore
 from bridge.db.reactions import EmojiRow, ReactionRow, ReactionStore
+from bridge.db.scheduled_events import EventNoticeRow, EventNoticeStore
 from bridge.db.spaces import SpaceRow, SpaceStore
 from bridge.db.threads import ThreadRow, ThreadStore
 from bridge.db.txns import TransactionStore
@@ -63,6 +64,8 @@ __all__ = [
     "ChannelOverrideStore",
     "Database",
     "EmojiRow",
+    "EventNoticeRow",
+    "EventNoticeStore",
     "HistoryImportStore",
     "ImportRow",
     "InflightRow",
@@ -163,3 +166,4 @@ class Stores:
         self.lockdown = LockdownStore(db)
         self.user_languages = UserLanguageStore(db)
         self.stickers = StickerStore(db)
+        self.event_notices = EventNoticeStore(db)

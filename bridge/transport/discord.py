@@ -388,16 +388,26 @@ class DiscordTransport:
 
     async def _text_channel(
         self, channel_id: ChannelID
-    ) -> discord.TextChannel | discord.ForumChannel | None:
+    ) -> (
+        discord.TextChannel
+        | discord.ForumChannel
+        | discord.VoiceChannel
+        | discord.StageChannel
+        | None
+    ):
         """A channel that can hold a portal: text and announcement channels, forums and
-        media channels (discord.py's ForumChannel covers both)."""
+        media channels (discord.py's ForumChannel covers both), voice and stage channels
+        (their text chat)."""
         channel = self.client.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.client.fetch_channel(channel_id)
             except (discord.NotFound, discord.Forbidden):
                 return None
-        return channel if isinstance(channel, discord.TextChannel | discord.ForumChannel) else None
+        portal_types = (
+            discord.TextChannel | discord.ForumChannel | discord.VoiceChannel | discord.StageChannel
+        )
+        return channel if isinstance(channel, portal_types) else None
 
     async def channel(self, channel_id: ChannelID) -> DiscordChannel | None:
         channel = await self._text_channel(channel_id)

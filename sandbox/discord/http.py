@@ -33,6 +33,7 @@ from sandbox.discord import (
     rest_roles,
     rest_threads,
     rest_users,
+    scheduled_events,
 )
 from sandbox.discord import rest_expressions as expressions
 from sandbox.discord import rest_webhooks as hooks
@@ -115,6 +116,7 @@ ROUTES: list[Route] = [
     Route("PATCH", "/guilds/{guild_id}/stickers/{sticker_id}", expressions.patch_sticker),
     Route("DELETE", "/guilds/{guild_id}/stickers/{sticker_id}", expressions.delete_sticker_route),
     Route("GET", "/guilds/{guild_id}/threads/active", forum_posts.active_threads),
+    *(Route(method, path, handler) for method, path, handler in scheduled_events.ROUTES),
     # channels
     Route("GET", "/channels/{channel_id}", rest_channels.get_channel),
     Route("PATCH", "/channels/{channel_id}", rest_channels.patch_channel),

@@ -265,6 +265,8 @@ def emoji(e: Emoji) -> Json:
 
 def guild_create(state: State, g: Guild, for_user: str) -> Json:
     """The gateway GUILD_CREATE for one guild, as ``for_user`` sees it."""
+    from sandbox.discord import voice_states  # it builds on this module
+
     data = guild_update(state, g)
     member_of = g.members.get(for_user)
     data.update(
@@ -272,7 +274,7 @@ def guild_create(state: State, g: Guild, for_user: str) -> Json:
         large=len(g.members) >= 250,
         unavailable=False,
         member_count=len(g.members),
-        voice_states=[],
+        voice_states=voice_states.guild_voice_states(state, g.id),
         members=[member(state, m) for m in g.members.values()],
         channels=[channel(c) for c in state.channels_of(g)],
         threads=[
@@ -282,7 +284,15 @@ def guild_create(state: State, g: Guild, for_user: str) -> Json:
         ],
         presences=[],
         stage_instances=[],
-        guild_scheduled_events=[],
+        guild_scheduled_events=[
+            {**e, "user_count": len(state.event_interest.get(e["id"], []))}
+            for e in state.scheduled_events.values()
+            if e["guild_id"] == g.id
+            and (
+                e.get("channel_id") is None
+                or state.can(str(e["channel_id"]), for_user, VIEW_CHANNEL)
+            )
+        ],
         soundboard_sounds=[],
     )
     return data

@@ -26,16 +26,18 @@ from sandbox.discord.http import build_app
 from sandbox.discord.oauth2_state import OAuth2State
 from sandbox.discord.ratelimit import RateLimiter
 from sandbox.discord.rest_expressions import ExpressionControls
+from sandbox.discord.scheduled_events import ScheduledEventControls
 from sandbox.discord.seed import SeedError, load_seed, validate_seed
 from sandbox.discord.snowflake import now_iso
 from sandbox.discord.state import Member, State, User
+from sandbox.discord.voice_states import VoiceStateControls
 
 __all__ = ["KEEP", "Emulator", "SeedError", "load_seed"]
 
 log = logging.getLogger(__name__)
 
 
-class Emulator(Controls, ExpressionControls):
+class Emulator(Controls, ExpressionControls, ScheduledEventControls, VoiceStateControls):
     """Discord REST v10 + gateway + CDN on one local aiohttp server.
 
     Test controls for guilds, channels, roles and forum posts come from

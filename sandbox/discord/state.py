@@ -190,6 +190,12 @@ class State:
         # (channel id, user id) -> when (time.monotonic) the user last posted there, for
         # slowmode (sandbox/discord/slowmode.py)
         self.last_posts: dict[tuple[str, str], float] = {}
+        # event id -> stored scheduled event; event id -> interested user ids
+        # (sandbox/discord/scheduled_events.py)
+        self.scheduled_events: dict[str, dict[str, Any]] = {}
+        self.event_interest: dict[str, list[str]] = {}
+        # (guild id, user id) -> voice state (sandbox/discord/voice_states.py)
+        self.voice_states: dict[tuple[str, str], dict[str, Any]] = {}
         self.cdn_base = "http://127.0.0.1/cdn"  # set by the server once it knows its port
         self._tokens: dict[str, str] = {}
         self._load(seed)
