@@ -539,7 +539,10 @@ class Bridge:
         lockdown = self.lockdown
         if lockdown is None or guild_id not in self.config.discord.guild_ids:
             return
-        job = functools.partial(lockdown.on_join, "discord", str(user_id), joined_at_ms)
+        # Counted now (in memory): the message that often follows at once is relayed
+        # on its channel's queue, which may run before the moderation queue's job.
+        made_wave = lockdown.count_join("discord", str(user_id))
+        job = functools.partial(lockdown.on_join, "discord", str(user_id), joined_at_ms, made_wave)
         self._d2m(MODERATION_QUEUE, job)
 
     async def _on_channel_access(self, channel_id: ChannelID) -> None:

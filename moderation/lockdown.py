@@ -413,14 +413,28 @@ class LockdownService:
 
     # -- joins
 
-    async def on_join(self, side: str, user_id: str, joined_at_ms: int | None = None) -> bool:
+    def count_join(self, side: str, user_id: str) -> bool:
+        """Count a join in the wave at once (no I/O); True when it completes a wave.
+        Called where the join is received, before any queue: the newcomer's first
+        message, often sent right after the join, must already find them in the wave."""
+        joined_side = "discord" if side == "discord" else "matrix"
+        return self.wave.add(self.monotonic(), f"{joined_side}:{user_id}")
+
+    async def on_join(
+        self,
+        side: str,
+        user_id: str,
+        joined_at_ms: int | None = None,
+        counted: bool | None = None,
+    ) -> bool:
         """Someone joined (Discord server, or a bridged Matrix room); True when this join
-        made a wave and turned lockdown on."""
+        made a wave and turned lockdown on. ``counted``: what :meth:`count_join` said
+        when the join was received (None: count it now)."""
         at = joined_at_ms if joined_at_ms is not None else self.now_ms()
         joined_side: JoinSide = "discord" if side == "discord" else "matrix"
-        await self.mctx.stores.lockdown.note_join(joined_side, user_id, at)
         wave = self.mctx.config.lockdown.join_wave
-        joined = self.wave.add(self.monotonic(), f"{joined_side}:{user_id}")
+        joined = self.count_join(side, user_id) if counted is None else counted
+        await self.mctx.stores.lockdown.note_join(joined_side, user_id, at)
         if not joined:
             await self._alert_if_rising()
         if not wave.enabled or not joined or self.state.active:
