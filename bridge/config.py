@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -181,6 +182,9 @@ class BridgeConfig:
     # What the bridge says to people: "fr" or "en" (bridge.i18n); a Discord user's own
     # locale wins where Discord tells it.
     language: str = "en"
+    # The time zone of the times the bridge writes for people (scheduled events), an
+    # IANA name such as "Europe/Paris"; checked when the config is read.
+    timezone: str = "UTC"
 
     @property
     def discord_upload_limit_bytes(self) -> int:
@@ -253,6 +257,21 @@ class Config:
             alias_prefix=self.appservice.alias_prefix,
             bot_localpart=self.appservice.bot_localpart,
         )
+
+
+def _timezone(br: _Reader) -> str:
+    name = br.text("timezone", "UTC").strip()
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            br.key("timezone"),
+            cli()._(
+                "expected a time zone name such as Europe/Paris or UTC, got {value}",
+                value=repr(name),
+            ),
+        ) from None
+    return name
 
 
 def _language(br: _Reader) -> str:
@@ -632,6 +651,7 @@ def _parse(data: Mapping[str, Any], path: Path | None, problems: list[ConfigErro
         spaces=parse_spaces(br),
         role_power_levels=parse_power_rules(br),
         language=_language(br),
+        timezone=_timezone(br),
     )
 
     logging_section = data.get("logging") or {}

@@ -30,7 +30,7 @@ import io
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from importlib import resources
 from typing import Any
 
@@ -104,8 +104,8 @@ class Translator:
     def number(self, value: float) -> str:
         return str(_babel_decimal(value, locale=self.language))
 
-    def datetime(self, value: datetime, format: str = "medium") -> str:
-        return str(_babel_datetime(value, format=format, locale=self.language))
+    def datetime(self, value: datetime, format: str = "medium", zone: tzinfo | None = None) -> str:
+        return str(_babel_datetime(value, format=format, tzinfo=zone, locale=self.language))
 
     def date(self, value: date, format: str = "medium") -> str:
         return str(_babel_date(value, format=format, locale=self.language))

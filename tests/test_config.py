@@ -54,6 +54,7 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
     assert first.matrix_room is None and first.access == "public"
     assert second.matrix_room == "!abc:example.org" and second.access == "members_only"
     assert config.bridge.language == "en"  # left out: English (the tests' language)
+    assert config.bridge.timezone == "UTC"
     assert config.namer.ghost_mxid(42) == "@_discord_42:example.org"  # type: ignore[arg-type]
     assert "MTA.real" not in repr(config.discord)  # the token never shows in a repr
 
@@ -88,6 +89,7 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
         ),
         ("bridge.ghost_displayname", "Discord user", "bridge.ghost_displayname", "{name}"),
         ("bridge.language", "de", "bridge.language", "fr or en"),
+        ("bridge.timezone", "Paris", "bridge.timezone", "Europe/Paris"),
     ],
 )
 def test_bad_values_name_the_key(path: str, value: Any, key: str, words: str) -> None:
@@ -122,6 +124,7 @@ def test_example_config_is_complete_but_refuses_placeholders(tmp_path: Path) -> 
     assert config.bridge.channels[0].access == "members_only"
     assert config.bridge.channels[0].guild_id == 1
     assert config.bridge.language == "fr"  # French first for this deployment
+    assert config.bridge.timezone == "Europe/Paris"
     assert (
         config.discord.guilds[0].categories == () and config.discord.guilds[0].all_channels is None
     )

@@ -20,6 +20,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 from bridge.actions.context import BridgeContext
 from bridge.convert.d2m.events import SCHEDULED, ScheduledEvent, event_notice
@@ -119,6 +120,7 @@ class EventNotices:
                 channel_name=named[0] if named else None,
                 interested=count,
                 deleted=deleted,
+                zone=ZoneInfo(self.ctx.config.bridge.timezone),
             )
             bot = self.ctx.namer.bot_mxid
             if row is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_voice_event_notice_in_english(voice_event: ScheduledEvent) -> None:
     assert text.msgtype == "m.notice"
     assert text.body.splitlines() == [
         "Event: Permanence juridique",
-        "When: Thursday, December 10, 2026, 18:00 to 20:00 UTC",
+        "When: Thursday, December 10, 2026, 18:00 to 20:00 (UTC)",
         "Where: the voice channel permanence on Discord",
         "Questions sur le bail? Venez en parler.",
         "3 people interested",
@@ -62,7 +63,7 @@ def test_voice_event_notice_in_french(voice_event: ScheduledEvent) -> None:
     text = event_notice(FR, voice_event, channel_name="permanence", interested=1)
     lines = text.body.splitlines()
     assert lines[0] == "Événement : Permanence juridique"
-    assert lines[1] == "Quand : jeudi 10 décembre 2026, de 18:00 à 20:00 UTC"
+    assert lines[1] == "Quand : jeudi 10 décembre 2026, de 18:00 à 20:00 (UTC)"
     assert lines[2] == "Où : le salon vocal permanence sur Discord"
     assert lines[-1] == "1 personne intéressée"
 
@@ -77,7 +78,7 @@ def test_external_event_reads_place_count_and_multiline_description(
     lines = text.body.splitlines()
     assert "Where: Place de la République, Paris" in lines
     assert lines[1] == (
-        "When: from Saturday, December 12, 2026, 13:30 to Sunday, December 13, 2026, 01:00 UTC"
+        "When: from Saturday, December 12, 2026, 13:30 to Sunday, December 13, 2026, 01:00 (UTC)"
     )
     assert "Apportez vos pancartes." in lines
     assert lines[-1] == "12 people interested"
@@ -127,7 +128,7 @@ def test_names_and_html_are_escaped() -> None:
     assert text.formatted_body is not None
     assert "&lt;b&gt;Réunion&lt;/b&gt;" in text.formatted_body
     assert "Where: the stage channel amphi on Discord" in text.body
-    assert "When: Monday, January 5, 2026, 09:00 UTC" in text.body
+    assert "When: Monday, January 5, 2026, 09:00 (UTC)" in text.body
 
 
 def test_interest_is_a_count_only() -> None:
@@ -138,5 +139,23 @@ def test_interest_is_a_count_only() -> None:
 
 def test_naive_times_are_utc() -> None:
     assert (
-        when_line(EN, datetime(2026, 6, 1, 8, 5), None) == "When: Monday, June 1, 2026, 08:05 UTC"
+        when_line(EN, datetime(2026, 6, 1, 8, 5), None) == "When: Monday, June 1, 2026, 08:05 (UTC)"
     )
+
+
+def test_times_are_written_in_the_bridges_time_zone() -> None:
+    """18:00 UTC on 10 December is 19:00 in Paris; the zone is named in the reader's
+    language, and the day follows the zone (23:30 UTC on 31 March is 1 April in Paris)."""
+    paris = ZoneInfo("Europe/Paris")
+    start = datetime(2026, 12, 10, 18, 0, tzinfo=UTC)
+    end = datetime(2026, 12, 10, 20, 0, tzinfo=UTC)
+    assert when_line(FR, start, end, paris) == (
+        "Quand : jeudi 10 décembre 2026, de 19:00 à 21:00 (heure d\u2019Europe centrale)"
+    )
+    assert when_line(EN, start, None, paris) == (
+        "When: Thursday, December 10, 2026, 19:00 (Central European Time)"
+    )
+    late = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    assert when_line(FR, late, None, paris).startswith("Quand : mercredi 1 avril 2026, à 01:30")
+    event = ScheduledEvent(3, GuildID(1), "AG", start)
+    assert "19:00" in event_notice(FR, event, zone=paris).body

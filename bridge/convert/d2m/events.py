@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+
+from babel.dates import get_timezone_name
 
 from bridge.i18n import Translator
 from bridge.ids import ChannelID, GuildID
@@ -44,27 +46,40 @@ class ScheduledEvent:
         return self.status in (COMPLETED, CANCELED)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+def _in(value: datetime, zone: tzinfo) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
 
 
-def when_line(tr: Translator, start: datetime, end: datetime | None) -> str:
-    """``When: Monday, December 7, 2026, 18:00 to 20:00 UTC`` in the reader's language."""
-    start = _utc(start)
+def zone_label(tr: Translator, zone: tzinfo) -> str:
+    """How the time zone is named after a time: ``UTC``, or Babel's long name in the
+    reader's language (``heure d'Europe centrale``, ``Central European Time``)."""
+    if zone in (UTC, UTC) or getattr(zone, "key", "") in ("UTC", "Etc/UTC"):
+        return "UTC"
+    return str(get_timezone_name(zone, width="long", locale=tr.language))
+
+
+def when_line(tr: Translator, start: datetime, end: datetime | None, zone: tzinfo = UTC) -> str:
+    """``When: Monday, December 7, 2026, 19:00 to 21:00 (Central European Time)`` in
+    the reader's language, in the bridge's time zone (``bridge.timezone``)."""
+    start = _in(start, zone)
+    label = zone_label(tr, zone)
     day = tr.date(start.date(), "full")
-    begins = tr.datetime(start, "HH:mm")
+    begins = tr.datetime(start, "HH:mm", zone)
     if end is None:
-        return tr._("When: {day}, {time} UTC", day=day, time=begins)
-    end = _utc(end)
-    ends = tr.datetime(end, "HH:mm")
+        return tr._("When: {day}, {time} ({zone})", day=day, time=begins, zone=label)
+    end = _in(end, zone)
+    ends = tr.datetime(end, "HH:mm", zone)
     if end.date() == start.date():
-        return tr._("When: {day}, {start} to {end} UTC", day=day, start=begins, end=ends)
+        return tr._(
+            "When: {day}, {start} to {end} ({zone})", day=day, start=begins, end=ends, zone=label
+        )
     return tr._(
-        "When: from {start_day}, {start} to {end_day}, {end} UTC",
+        "When: from {start_day}, {start} to {end_day}, {end} ({zone})",
         start_day=day,
         start=begins,
         end_day=tr.date(end.date(), "full"),
         end=ends,
+        zone=label,
     )
 
 
@@ -102,13 +117,14 @@ def event_notice(
     channel_name: str | None = None,
     interested: int | None = None,
     deleted: bool = False,
+    zone: tzinfo = UTC,
 ) -> MatrixText:
     """The notice of ``event`` (``m.notice``): plain lines, and the same as HTML with
     the title in bold and a cancelled event's title struck through."""
     title = tr._("Event: {name}", name=event.name)
     lines: list[str | None] = [
         status_line(tr, event.status, deleted),
-        when_line(tr, event.start, event.end),
+        when_line(tr, event.start, event.end, zone),
         place_line(tr, event, channel_name),
         event.description.strip() or None,
         interest_line(tr, interested if interested is not None else event.user_count),
