@@ -110,6 +110,15 @@ class LockdownStore:
         )
         return inserted is not None
 
+    async def first_joins_since(self, side: JoinSide, since_ms: int) -> dict[str, int]:
+        """Users whose first join on ``side`` is at ``since_ms`` or later -> when."""
+        rows = await self.db.fetch(
+            "SELECT user_id, joined_at FROM first_join WHERE side=$1 AND joined_at >= $2",
+            side,
+            since_ms,
+        )
+        return {str(row["user_id"]): int(row["joined_at"]) for row in rows}
+
     async def first_join(self, side: JoinSide, user_id: str) -> int | None:
         value = await self.db.fetchval(
             "SELECT joined_at FROM first_join WHERE side=$1 AND user_id=$2", side, user_id

@@ -94,6 +94,10 @@ class Protections:
         self._apply_switches()
         # When each Matrix user joined each room, as seen pushed by the homeserver.
         self.joins: dict[tuple[str, str], int] = {}
+        # Matrix users' first joins into portal rooms from before this start (the
+        # lockdown's first_join table), recent enough to count: after a restart, a
+        # newcomer is still one until the room's own join is seen again.
+        self.first_joins: dict[str, int] = {}
         # Whether an author turned out to be a moderator (checked on a verdict only).
         self.moderator_cache: dict[str, tuple[bool, float]] = {}
         # Mutes and timeouts in force: author -> what lifts them (see enforce).
@@ -103,6 +107,16 @@ class Protections:
     async def load(self) -> None:
         self.switches = await self.mctx.stores.protection_switches.all()
         self._apply_switches()
+        window_ms = self.cfg.newcomers.min_member_age_minutes * 60_000
+        if window_ms > 0:
+            since = self.wall_ms() - window_ms
+            self.first_joins = await self.mctx.stores.lockdown.first_joins_since("matrix", since)
+
+    def _joined(self, room_id: str, sender: str) -> int | None:
+        """When ``sender`` joined ``room_id`` (seen since start-up), else their first
+        join into a portal room from before, if recent."""
+        joined = self.joins.get((room_id, sender))
+        return joined if joined is not None else self.first_joins.get(sender)
 
     def _apply_switches(self) -> None:
         # Protections added later (not from this config) keep their own state.
@@ -163,10 +177,10 @@ class Protections:
         if self.mctx.namer.is_bridge_owned(event.sender):
             return None
         if isinstance(event, MatrixMessage):
-            signals = from_matrix(event, self.joins.get((event.room_id, event.sender)))
+            signals = from_matrix(event, self._joined(event.room_id, event.sender))
         elif isinstance(event, MatrixEdit):
             new = replace(event.new, event_id=event.event_id, sender=event.sender)
-            joined = self.joins.get((event.room_id, event.sender))
+            joined = self._joined(event.room_id, event.sender)
             signals = replace(from_matrix(new, joined), is_edit=True)
         else:
             signals = matrix_other(event.room_id, event.event_id, event.sender)

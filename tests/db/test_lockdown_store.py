@@ -44,6 +44,15 @@ async def test_first_join_keeps_the_first(stores: Stores) -> None:
     assert await store.first_join("matrix", "1") is None  # per side
 
 
+async def test_recent_first_joins_of_one_side(stores: Stores) -> None:
+    store = stores.lockdown
+    await store.note_join("matrix", "@a:x", 100)
+    await store.note_join("matrix", "@b:x", 300)
+    await store.note_join("discord", "7", 400)
+    assert await store.first_joins_since("matrix", 200) == {"@b:x": 300}
+    assert await store.first_joins_since("matrix", 0) == {"@a:x": 100, "@b:x": 300}
+
+
 async def test_migration_0017_down_and_up(stores: Stores, database_url: str) -> None:
     config = alembic_config(database_url)
     await asyncio.to_thread(command.downgrade, config, "0015")

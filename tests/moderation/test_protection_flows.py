@@ -306,3 +306,21 @@ async def test_a_matrix_user_who_just_joined_cannot_post_links_yet(tmp_path: Pat
         assert (ROOM_A, SPAMMER) not in protections.joins
         protections.observe_matrix(member_event(SPAMMER, "join", now - 61 * 60_000))
         assert protections.check_matrix(link) is None  # joined over an hour ago
+
+
+async def test_a_newcomer_stays_one_across_a_restart(tmp_path: Path) -> None:
+    """Join times seen before a restart are gone from memory; the first joins the
+    lockdown keeps in the database (first_join) still make a recent arrival a newcomer."""
+    now = 1_800_000_000_000
+    async with moderation_context(tmp_path) as h:
+        store = h.mctx.stores.lockdown
+        await store.note_join("matrix", SPAMMER, now - 10 * 60_000)  # joined 10 min ago
+        await store.note_join("matrix", "@old:x", now - 3 * 3_600_000)  # 3 hours ago
+        protections = Protections(h.mctx, wall_ms=lambda: now)
+        await protections.load()
+        assert protections.first_joins == {SPAMMER: now - 10 * 60_000}
+        link = MatrixMessage(ROOM_A, EventID("$l"), SPAMMER, "m.text", "see https://x.example")
+        found = protections.check_matrix(link)
+        assert found is not None and found[0].protection == "newcomers"
+        old = MatrixMessage(ROOM_A, EventID("$o"), UserID("@old:x"), "m.text", "https://x.example")
+        assert protections.check_matrix(old) is None
