@@ -188,7 +188,8 @@ class LockdownService:
         report = Report()
         mctx, cfg = self.mctx, self.mctx.config.lockdown
         store = mctx.stores.lockdown
-        for portal in await mctx.stores.portals.all():
+        portals = await mctx.stores.portals.all()  # read once for rooms and channels
+        for portal in portals:
             try:
                 done = await self._lock_room(portal.room_id)
             except Exception:
@@ -198,9 +199,7 @@ class LockdownService:
             report.failed_rooms += done is False
         if self.port is None:
             return report
-        for portal in await mctx.stores.portals.all():
-            if cfg.slowmode_seconds <= 0:
-                break
+        for portal in portals if cfg.slowmode_seconds > 0 else []:
             channel = portal.discord_channel_id
             current = await self.port.slowmode(channel)
             if current is not None and current >= cfg.slowmode_seconds:
