@@ -6,8 +6,10 @@ gets the webhook's MESSAGE_CREATE (m2d). Sequential: one message in flight.
 
 overhead: the same, interleaved with the bare paths the bridge stands between:
 d2m bare = PUT /rooms/{room}/send with the appservice token and ``user_id`` of the
-ghost, seen by the same /sync loop; m2d bare = POST /webhooks/{id}/{token} on the
-emulator (the bridge's own webhook, so the bridge ignores it), seen by the same
+ghost, with the content and query the bridge sends (``m.mentions``, ``ts``: Synapse's
+checks of them are Synapse's time, not the bridge's), seen by the same /sync loop;
+m2d bare = POST /webhooks/{id}/{token} on the emulator (the bridge's own webhook, so
+the bridge ignores it; ``allowed_mentions`` as the bridge sends it), seen by the same
 Discord client. The hops outside the bridge are measured too: the Discord hop
 (the sender's own client gets the MESSAGE_CREATE the bridge also gets) and the
 Matrix hop (the sender's own /sync sees the event Synapse also pushes to the bridge).
@@ -15,9 +17,11 @@ Matrix hop (the sender's own /sync sees the event Synapse also pushes to the bri
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import Summary, table
 from bench.harness import BenchClients, unique_text
@@ -31,6 +35,24 @@ class Samples:
     m2d_bare: list[float] = field(default_factory=list)
     discord_hop: list[float] = field(default_factory=list)
     matrix_hop: list[float] = field(default_factory=list)
+    # The bridge's own measure (bridge.relay_clock): receipt -> delivering request.
+    d2m_inside: list[float] = field(default_factory=list)
+    m2d_inside: list[float] = field(default_factory=list)
+
+
+_INSIDE = re.compile(r"\b(d2m|m2d)\.relayed .*\binside_ms=([0-9.]+)")
+
+
+def read_inside(log: Path, s: Samples) -> None:
+    """The ``inside_ms`` of the last relayed messages in the bridge's log, as many each
+    way as were measured (the bare paths are not relayed, so they log nothing)."""
+    found: dict[str, list[float]] = {"d2m": [], "m2d": []}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        m = _INSIDE.search(line)
+        if m:
+            found[m.group(1)].append(float(m.group(2)))
+    s.d2m_inside = found["d2m"][-len(s.d2m) :] if s.d2m else []
+    s.m2d_inside = found["m2d"][-len(s.m2d) :] if s.m2d else []
 
 
 async def d2m_once(clients: BenchClients, channel: int, text: str, s: Samples) -> None:
@@ -55,7 +77,7 @@ async def m2d_once(clients: BenchClients, channel: int, text: str, s: Samples) -
 async def d2m_bare_once(clients: BenchClients, channel: int, text: str, s: Samples) -> None:
     ghost = clients.stack.ghost(0)
     t0 = time.perf_counter()
-    await clients.raw.matrix_send(clients.rooms[channel], text, as_user=ghost)
+    await clients.raw.matrix_send(clients.rooms[channel], text, as_user=ghost, as_bridge=True)
     arrived = await clients.mobs.inbox.wait(text)
     s.d2m_bare.append((arrived - t0) * 1000)
 
@@ -121,6 +143,7 @@ def overhead_table(s: Samples, title: str) -> str:
     ):
         b, r, h = Summary.of(bare).p50, Summary.of(bridged).p50, Summary.of(hop).p50
         inside = inside_estimate(bridged, hop, bare)
+        logged = Summary.of(s.d2m_inside if name.startswith("Discord") else s.m2d_inside)
         rows.append(
             [
                 name,
@@ -131,6 +154,7 @@ def overhead_table(s: Samples, title: str) -> str:
                 f"{r / b:.2f}x" if b == b and b > 0 else "-",
                 h,
                 inside,
+                logged.p50,
                 Summary.of(bridged).p95 - Summary.of(bare).p95,
             ]
         )
@@ -143,6 +167,7 @@ def overhead_table(s: Samples, title: str) -> str:
         "ratio",
         "other hop p50",
         "in bridge ms",
+        "inside (log) p50",
         "added p95",
     ]
     notes = (
@@ -150,6 +175,8 @@ def overhead_table(s: Samples, title: str) -> str:
         "other hop: d2m = Discord REST+gateway (sender's own MESSAGE_CREATE), "
         "m2d = Synapse (sender's own /sync).\n"
         "in bridge = p50 of (bridged - other hop) per message, less bare p50: an estimate "
-        "of the time spent inside the bridge process."
+        "of the time spent inside the bridge process.\n"
+        "inside (log): the bridge's own clock (bridge/relay_clock.py), from the message's "
+        "receipt to the start of the request that delivers it, from its log lines."
     )
     return table(headers, rows, title) + "\n" + notes

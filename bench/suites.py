@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
 from bench.common import loadavg
 from bench.harness import BenchClients, BenchStack, new_workdir, remove_workdir
-from bench.latency import latency_table, overhead_table, run_latency, run_overhead
+from bench.latency import latency_table, overhead_table, read_inside, run_latency, run_overhead
 from bench.seeds import channel_id, make_seed
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ async def latency_suite(opts: Options, *, overhead: bool) -> None:
                 samples = await run_latency(clients, channel, n)
             wall = time.perf_counter() - began
             cpu = meter.percent()
+            if overhead:
+                await asyncio.sleep(0.5)  # the last relayed lines are logged after the send
+                read_inside(stack.workdir / "bridge.log", samples)
         finally:
             await clients.close()
     finally:

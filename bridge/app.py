@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge import relay_clock
 from bridge.actions.backfill import backfill_with_threads
 from bridge.actions.channels import apply_config, unbridged_room
 from bridge.actions.context import BridgeContext
@@ -485,12 +486,16 @@ class Bridge:
         async def run() -> None:
             if self.stopping.is_set():
                 return  # at the next start, backfill reads it back from Discord
+            clock = relay_clock.start(submitted) if relay else None  # inside_ms, logged
             try:
                 ok = await with_retries(
                     job, f"direction=d2m queue={key}", self.stopping, on_failure=self._d2m_retry
                 )
             except Stopping:
                 return
+            finally:
+                if clock is not None:
+                    relay_clock.stop(clock)
             if not ok:
                 self.metrics.failed("d2m", "dropped")
             elif relay:
@@ -572,10 +577,11 @@ class Bridge:
 
         If the database cannot take it, this raises and the homeserver retries later.
         False: handled before (a replay), nothing stored."""
+        received = time.monotonic()
         for raw in events:
             await self.matrix.observe_state(raw)
         assert self.outbox is not None
-        return await self.outbox.accept(txn_id, events)
+        return await self.outbox.accept(txn_id, events, received)
 
     async def _deliver_matrix_event(self, raw: dict[str, Any]) -> None:
         """One stored event, in its room's order (retried by the outbox on failure)."""

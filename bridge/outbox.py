@@ -14,10 +14,12 @@ durable copy is Discord's own history, read back after a restart (backfill).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bridge import relay_clock
 from bridge.db import OutboxRow, OutboxStore
 from bridge.db.outbox import now_ms
 from bridge.metrics import Metrics
@@ -113,15 +115,18 @@ class Outbox:
         self.delivered = 0
         self.dead = 0
 
-    async def accept(self, txn_id: str, events: list[dict[str, Any]]) -> bool:
-        """Store a transaction durably (raises if the database cannot), then queue it.
+    async def accept(
+        self, txn_id: str, events: list[dict[str, Any]], received: float | None = None
+    ) -> bool:
+        """Store a transaction durably (raises if the database cannot), then queue it
+        (``received``: when it arrived, for :mod:`bridge.relay_clock`).
 
         False: it was handled before (the same ID and events), nothing was stored."""
         rows = await self.store.accept_transaction(self.appservice_id, txn_id, events)
         if rows is None:
             return False
         for row in rows:
-            self._submit(row)
+            self._submit(dataclasses.replace(row, received_at=received))
         return True
 
     async def resume(
@@ -162,6 +167,7 @@ class Outbox:
             await self.store.retry_later(row.id, attempt, next_at, verdict.reason)
 
         gave_up: list[BaseException] = []
+        clock = relay_clock.start(row.received_at) if row.received_at is not None else None
         try:
             ok = await with_retries(
                 lambda: self.deliver(row.event),
@@ -173,6 +179,9 @@ class Outbox:
             )
         except Stopping:
             return
+        finally:
+            if clock is not None:
+                relay_clock.stop(clock)
         # The row must go (or be buried) even if the database blinks right now.
         finish = (
             (lambda: self.store.done(row.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from bridge import relay_clock
 from bridge.actions.context import BridgeContext
 from bridge.actions.d2m_forward import forward_text, snapshot_message
 from bridge.actions.d2m_media import (
@@ -108,7 +109,7 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
     if message.type not in RELAYED_TYPES:
         log.info("d2m.skipped message=%s reason=type-%s", message.id, message.type)
         return None
-    if await ctx.stores.messages.by_discord(message.id):
+    if await ctx.stores.messages.has_discord(message.id):
         log.debug("d2m.duplicate message=%s", message.id)
         return None
     portal = await ensure_portal(ctx, parent_id or message.channel_id)
@@ -185,11 +186,12 @@ async def relay_discord_message(ctx: BridgeContext, message: DiscordMessage) -> 
         return None
     event_id = sent[0]
     log.info(
-        "d2m.relayed message=%s channel=%s room=%s event=%s",
+        "d2m.relayed message=%s channel=%s room=%s event=%s inside_ms=%s",
         message.id,
         message.channel_id,
         portal.room_id,
         event_id,
+        relay_clock.inside_ms(),
     )
     return event_id
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bridge import relay_clock
 from bridge.actions.context import BridgeContext
 from bridge.actions.emoji_pack import pack_emoji_markup
 from bridge.actions.m2d_forum import send_part
@@ -52,11 +53,12 @@ async def relay_matrix_message(ctx: BridgeContext, message: MatrixMessage) -> li
         log.debug("m2d.duplicate event=%s", message.event_id)
         return []
     log.info(
-        "m2d.relayed event=%s room=%s channel=%s messages=%s",
+        "m2d.relayed event=%s room=%s channel=%s messages=%s inside_ms=%s",
         message.event_id,
         message.room_id,
         channel_id,
         ",".join(str(i) for i in created),
+        relay_clock.inside_ms(),
     )
     return created
 

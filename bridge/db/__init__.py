@@ -153,7 +153,7 @@ class Stores:
         self.links = LinkStore(db)
         self.link_codes = LinkCodeStore(db)
         self.outbox = OutboxStore(db)
-        self.inflight = InflightStore(db)
+        self.inflight = InflightStore(db, self.messages)
         self.imports = HistoryImportStore(db)
         self.channel_overrides = ChannelOverrideStore(db)
         self.rule_overrides = RuleOverrideStore(db)

@@ -69,11 +69,27 @@ INSERT = (
 
 
 class MessageMap:
+    """The links. It also keeps a bound on the Discord message IDs stored, so that the
+    "was this message relayed already?" check of a live message costs no round trip:
+    Discord IDs grow with time, so a new message is above every ID stored."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Highest Discord message ID in the table when first read (None: not read yet),
+        # and highest this process has written since (noted before each write, so a
+        # write in progress is covered). Both only grow: a deletion leaves them high,
+        # which costs a round trip, never a wrong answer.
+        self._stored_max: int | None = None
+        self._written_max = 0
+
+    def noting(self, message_id: int) -> None:
+        """A link of ``message_id`` is about to be written (by this map or the in-flight
+        store, which writes links together with its own rows)."""
+        self._written_max = max(self._written_max, message_id)
 
     async def insert(self, row: MessageRow) -> bool:
         """Record a link; False if either side was already mapped (a replay)."""
+        self.noting(row.discord_message_id)
         status = await self.db.execute(
             INSERT,
             row.discord_message_id,
@@ -90,6 +106,21 @@ class MessageMap:
         if isinstance(status, str):  # asyncpg: "INSERT 0 1"
             return status.endswith(" 1")
         return bool(getattr(status, "rowcount", 1))
+
+    async def has_discord(self, message_id: MessageID) -> bool:
+        """Whether the Discord message has links (it was relayed, or is Matrix's).
+
+        An ID above every stored one has none: no round trip, which is the case of every
+        live message. Older IDs (backfill, a gateway replay, an import) are looked up."""
+        if self._stored_max is None:
+            highest = await self.db.fetchval("SELECT MAX(discord_message_id) FROM message")
+            self._stored_max = int(highest or 0)
+        if message_id > max(self._stored_max, self._written_max):
+            return False
+        found = await self.db.fetchval(
+            "SELECT 1 FROM message WHERE discord_message_id=$1 LIMIT 1", message_id
+        )
+        return found is not None
 
     async def by_discord(self, message_id: MessageID) -> list[MessageRow]:
         rows = await self.db.fetch(

@@ -17,7 +17,7 @@ from mautrix.util.async_db import Connection, Database, Scheme
 
 from bridge.db import messages, txns
 from bridge.db.common import now_ms
-from bridge.db.messages import MessageRow
+from bridge.db.messages import MessageMap, MessageRow
 from bridge.ids import ChannelID, EventID, MessageID, RoomID
 
 
@@ -29,6 +29,9 @@ class OutboxRow:
     event: dict[str, Any]
     attempts: int = 0
     next_attempt_at: int = 0
+    # When the homeserver's transaction arrived (time.monotonic(), bridge.relay_clock);
+    # not stored: None for a row read back at start-up.
+    received_at: float | None = None
 
     @classmethod
     def from_record(cls, rec: Any) -> OutboxRow:
@@ -243,8 +246,9 @@ class InflightRow:
 
 
 class InflightStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, messages: MessageMap) -> None:
         self.db = db
+        self.messages = messages
 
     async def get(self, event_id: EventID, event_part: int) -> InflightRow | None:
         rec = await self.db.fetchrow(
@@ -306,6 +310,7 @@ class InflightStore:
         """The send of ``message`` (an event part relayed to Discord) is over: map it and
         remove its in-flight mark together (on PostgreSQL in one statement, so one round
         trip and no window between the two). False if it was mapped already."""
+        self.messages.noting(message.discord_message_id)
         args = (
             message.discord_message_id,
             message.part,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bridge import relay_clock
 from bridge.convert.emoji_pack import GuildExpressions
 from bridge.db import WebhookRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, MessageID, WebhookID
@@ -478,6 +479,7 @@ class DiscordTransport:
     async def execute_webhook(self, webhook: WebhookRow, send: DiscordSend) -> int:
         hook = self._hook(webhook)
         mentions = self._mentions(send)
+        relay_clock.request_starts()
         try:
             if send.voice is not None:  # discord_voice: flags and waveform, no text
                 thread = discord.Object(send.thread_id) if send.thread_id is not None else None

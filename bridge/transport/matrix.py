@@ -24,6 +24,7 @@ from mautrix.types import (
     StateEvent,
 )
 
+from bridge import relay_clock
 from bridge.ids import EventID, RoomID, UserID
 from bridge.model import MatrixMedia, MatrixMessage, MatrixText, RoomPowerLevels
 from bridge.transport import matrix_events, matrix_spaces
@@ -231,6 +232,7 @@ class MatrixTransport:
         itself: the caller's retry comes back here, where a try whose answer was lost is
         first looked for in the room (see :mod:`bridge.transport.matrix_txn`)."""
         intent = self.intent(sender)
+        relay_clock.request_starts()
         if txn_id is None:
             return EventID(
                 await intent.send_message_event(

@@ -14,6 +14,7 @@ import discord
 import pytest
 
 import bridge.outbox
+from bridge import relay_clock
 from bridge.db import InflightRow, Stores
 from bridge.ids import ChannelID, EventID
 from bridge.outbox import Outbox
@@ -361,3 +362,24 @@ async def test_stop_returns_within_grace_even_if_a_delivery_hangs(stores: Stores
     # wait_for cancels the hung stop (and with it the workers) when it times out.
     await asyncio.wait_for(outbox.stop(grace=0.05), 0.3)
     assert await stores.outbox.count() == 1
+
+
+async def test_a_live_event_is_timed_from_its_transaction_a_resumed_one_is_not(
+    stores: Stores, fast_backoff: None
+) -> None:
+    seen: dict[str, str] = {}
+
+    async def deliver(event: dict[str, Any]) -> None:
+        await asyncio.sleep(0.01)  # lookups, conversion...
+        relay_clock.request_starts()  # ... then the webhook execute
+        seen[event["event_id"]] = relay_clock.inside_ms()
+
+    # A row left by an earlier run: resumed, not timed (its receipt is unknown).
+    await stores.outbox.enqueue_transaction(AS, "txn0", [ev("$old")])
+    async with running(Outbox(stores.outbox, AS, deliver)) as outbox:
+        await outbox.resume()
+        received = time.monotonic() - 0.2  # the transaction arrived 200 ms ago
+        await outbox.accept("txn1", [ev("$new")], received)
+        await eventually(lambda: asyncio.sleep(0, len(seen) == 2))
+    assert seen["$old"] == "-"
+    assert 210 <= float(seen["$new"]) < 2000

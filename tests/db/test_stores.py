@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 from bridge.db import MessageRow, PortalRow, PuppetRow, Stores, WebhookRow
+from bridge.db.messages import Origin
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
 from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, WebhookID
 
@@ -103,3 +105,62 @@ async def test_set_digest_changes_only_the_text_part(stores: Stores) -> None:
     await stores.messages.set_digest(MessageID(20), "new")
     rows = {r.part: r.text_digest for r in await stores.messages.by_discord(MessageID(20))}
     assert rows == {0: "new", 1: None}
+
+
+class CountingDb:
+    """The map's database, counting the queries that reach it."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        inner = getattr(self.db, name)
+        if name not in ("fetch", "fetchrow", "fetchval", "execute"):
+            return inner
+
+        async def counted(*args: Any) -> Any:
+            self.queries += 1
+            return await inner(*args)
+
+        return counted
+
+
+def link(message_id: int, event: str, origin: Origin = "discord") -> MessageRow:
+    return MessageRow(
+        MessageID(message_id), 0, ChannelID(4), RoomID("!r:x"), EventID(event), origin
+    )
+
+
+async def test_has_discord_reads_what_an_earlier_process_stored(stores: Stores) -> None:
+    await stores.messages.insert(link(1_000, "$old"))
+    # A new process: its map has read nothing yet.
+    later = Stores(stores.db).messages
+    assert await later.has_discord(MessageID(1_000)) is True
+    assert await later.has_discord(MessageID(999)) is False  # below, looked up: absent
+    assert await later.has_discord(MessageID(1_001)) is False  # above all: new
+
+
+async def test_has_discord_answers_a_live_message_without_a_round_trip(stores: Stores) -> None:
+    await stores.messages.insert(link(1_000, "$old"))
+    counting = CountingDb(stores.db)
+    later = Stores(counting).messages  # type: ignore[arg-type]
+    assert await later.has_discord(MessageID(1_000)) is True
+    first = counting.queries  # the table's highest ID, read once, then the lookup
+    for live in (1_001, 1_002, 5_000):
+        assert await later.has_discord(MessageID(live)) is False
+    assert counting.queries == first
+
+
+async def test_has_discord_knows_what_this_process_wrote_after_reading(stores: Stores) -> None:
+    messages = stores.messages
+    assert await messages.has_discord(MessageID(50)) is False  # the table read: empty
+    await messages.insert(link(2_000, "$new"))
+    assert await messages.has_discord(MessageID(2_000)) is True
+    # Links written by the in-flight store (a Matrix message sent by webhook) count too.
+    await stores.inflight.record(link(3_000, "$from-matrix", "matrix"))
+    assert await messages.has_discord(MessageID(3_000)) is True
+    assert await messages.has_discord(MessageID(2_500)) is False
+    # A deleted link: looked up again, and gone.
+    await messages.forget_discord(MessageID(3_000))
+    assert await messages.has_discord(MessageID(3_000)) is False
