@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bridge import relay_clock
 from bridge.db import OutboxRow, OutboxStore
-from bridge.db.outbox import now_ms
+from bridge.db.outbox import InflightRow, now_ms
 from bridge.metrics import Metrics
 from bridge.queues import KeyedSerialQueues
 from bridge.retry import Verdict, backoff, classify, should_retry
@@ -116,13 +116,18 @@ class Outbox:
         self.dead = 0
 
     async def accept(
-        self, txn_id: str, events: list[dict[str, Any]], received: float | None = None
+        self,
+        txn_id: str,
+        events: list[dict[str, Any]],
+        received: float | None = None,
+        marks: Sequence[InflightRow] = (),
     ) -> bool:
         """Store a transaction durably (raises if the database cannot), then queue it
-        (``received``: when it arrived, for :mod:`bridge.relay_clock`).
+        (``received``: when it arrived, for :mod:`bridge.relay_clock`; ``marks``: the
+        fast lane's in-flight marks, see :meth:`OutboxStore.accept_transaction`).
 
         False: it was handled before (the same ID and events), nothing was stored."""
-        rows = await self.store.accept_transaction(self.appservice_id, txn_id, events)
+        rows = await self.store.accept_transaction(self.appservice_id, txn_id, events, marks)
         if rows is None:
             return False
         for row in rows:
@@ -142,6 +147,10 @@ class Outbox:
         if rows:
             log.info("m2d.outbox-resumed events=%s", len(rows))
         return len(rows)
+
+    def idle(self, room_id: str) -> bool:
+        """Nothing of the room is waiting or being delivered."""
+        return self.queues.idle(room_id)
 
     def _submit(self, row: OutboxRow) -> None:
         self.queues.submit(row.room_id, lambda: self._run(row))
@@ -184,7 +193,7 @@ class Outbox:
                 relay_clock.stop(clock)
         # The row must go (or be buried) even if the database blinks right now.
         finish = (
-            (lambda: self.store.done(row.id))
+            (lambda: self.store.done(row.id, row.event_id))
             if ok
             else (
                 lambda: self.store.bury(row.id, last["attempt"] + 1, f"gave up: {last['reason']}")
@@ -197,6 +206,7 @@ class Outbox:
         if ok:
             self.delivered += 1
         else:
+            self.store.inflight.forget_preclaimed(row.event_id)
             self.dead += 1
             if self.metrics is not None:
                 self.metrics.failed("m2d", "dropped")

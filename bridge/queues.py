@@ -22,10 +22,16 @@ class KeyedSerialQueues:
         self._queues: dict[Hashable, asyncio.Queue[Job | None]] = {}
         self._workers: dict[Hashable, asyncio.Task[None]] = {}
         self._pending = 0  # submitted, not finished: waiting or running
+        self._pending_by_key: dict[Hashable, int] = {}
 
     def depth(self) -> int:
         """Jobs submitted and not yet finished (waiting or running), across every key."""
         return self._pending
+
+    def idle(self, key: Hashable) -> bool:
+        """Nothing submitted under ``key`` is waiting or running: a job submitted now
+        runs at once."""
+        return not self._pending_by_key.get(key)
 
     def submit(self, key: Hashable, job: Job) -> None:
         queue = self._queues.get(key)
@@ -36,6 +42,7 @@ class KeyedSerialQueues:
             )
         queue.put_nowait(job)
         self._pending += 1
+        self._pending_by_key[key] = self._pending_by_key.get(key, 0) + 1
 
     async def _work(self, key: Hashable, queue: asyncio.Queue[Job | None]) -> None:
         while True:
@@ -49,6 +56,11 @@ class KeyedSerialQueues:
             finally:
                 if job is not None:
                     self._pending -= 1
+                    left = self._pending_by_key[key] - 1
+                    if left:
+                        self._pending_by_key[key] = left
+                    else:
+                        del self._pending_by_key[key]
                 queue.task_done()
 
     async def drain(self) -> None:
@@ -67,3 +79,4 @@ class KeyedSerialQueues:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
         self._queues.clear()
         self._workers.clear()
+        self._pending_by_key.clear()

@@ -39,14 +39,14 @@ async def send_part(
     :func:`send_once`); in a forum, part 0 creates a post. Returns the Discord message
     and the channel the next parts go to (the post, after its creation); ``new`` gets
     the message only if it was posted now (not found mapped)."""
-    if channel_id == portal.discord_channel_id and await _is_forum(ctx, channel_id):
+    if channel_id == portal.discord_channel_id and await is_forum_channel(ctx, channel_id):
         post = await create_post(ctx, channel_id, send, message, new)
         return MessageID(post), post
     sent = await send_once(ctx, channel_id, send, message.room_id, message.event_id, part, new)
     return sent, channel_id
 
 
-async def _is_forum(ctx: BridgeContext, channel_id: ChannelID) -> bool:
+async def is_forum_channel(ctx: BridgeContext, channel_id: ChannelID) -> bool:
     channel = await ctx.discord.channel(channel_id)
     return channel is not None and channel.is_forum
 

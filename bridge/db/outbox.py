@@ -10,6 +10,7 @@ the retry to look in the channel before sending again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,9 @@ def _event_json(event: dict[str, Any]) -> str:
 # PostgreSQL: a transaction handled before (same ID, same events or no digest) writes
 # nothing and answers one row with seen; otherwise its events are queued (an event
 # already queued is not queued twice) and the ID is marked, in one atomic statement.
-# $4..$6: the events' room IDs, event IDs and JSON, in order; $7: now (ms).
+# $4..$6: the events' room IDs, event IDs and JSON, in order; $7: now (ms); $8..$11:
+# in-flight marks of first parts written with it (InflightStore.preclaimed): their event
+# IDs, channels, contents and usernames (a mark only for an event queued now, unmapped).
 ACCEPT = """
 WITH prior AS (
     SELECT 1 FROM as_txn WHERE appservice_id = $1 AND txn_id = $2
@@ -74,24 +77,41 @@ WITH prior AS (
     SELECT $1, $2, $7, $3 WHERE NOT EXISTS (SELECT 1 FROM prior)
     ON CONFLICT (appservice_id, txn_id) DO UPDATE SET processed_at = excluded.processed_at,
         digest = excluded.digest
+), claimed AS (
+    INSERT INTO m2d_inflight (event_id, event_part, discord_channel_id, content, username,
+        started_at)
+    SELECT m.event_id, 0, m.channel, m.content, m.username, $7
+    FROM unnest($8::text[], $9::bigint[], $10::text[], $11::text[])
+        AS m(event_id, channel, content, username)
+    WHERE m.event_id IN (SELECT event_id FROM queued)
+    AND NOT EXISTS (SELECT 1 FROM message WHERE event_id = m.event_id AND event_part = 0)
+    ON CONFLICT (event_id, event_part) DO NOTHING
+    RETURNING event_id
 )
-SELECT EXISTS (SELECT 1 FROM prior) AS seen, queued.id, queued.event_id
+SELECT EXISTS (SELECT 1 FROM prior) AS seen, queued.id, queued.event_id,
+    COALESCE(queued.event_id IN (SELECT event_id FROM claimed), false) AS claimed
 FROM (SELECT 1) AS one LEFT JOIN queued ON true ORDER BY queued.id
 """
 
 
 class OutboxStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, inflight: InflightStore | None = None) -> None:
         self.db = db
+        self.inflight = inflight or InflightStore(db, MessageMap(db))
 
     async def enqueue_transaction(
-        self, appservice_id: str, txn_id: str, events: list[dict[str, Any]]
+        self,
+        appservice_id: str,
+        txn_id: str,
+        events: list[dict[str, Any]],
+        marks: Sequence[InflightRow] = (),
     ) -> list[OutboxRow]:
         """Store the transaction's events and mark it handled, all or nothing.
 
         Events without a string ``event_id`` and ``room_id`` cannot be relayed and are
         not stored. An event already queued (the same event in another transaction)
-        is not queued twice. Returns the new rows, in order.
+        is not queued twice. Returns the new rows, in order. ``marks``: as in
+        :meth:`accept_transaction`.
         """
         rows: list[OutboxRow] = []
         now = now_ms()
@@ -114,11 +134,28 @@ class OutboxStore:
                 )
                 if new_id is not None:
                     rows.append(OutboxRow(int(new_id), RoomID(room_id), EventID(event_id), event))
+            queued = {row.event_id for row in rows}
+            claimed: list[InflightRow] = []
+            for mark in marks:
+                if mark.event_id not in queued or mark.event_part != 0:
+                    continue
+                mapped = await conn.fetchval(
+                    "SELECT 1 FROM message WHERE event_id=$1 AND event_part=0", mark.event_id
+                )
+                if mapped is None and await conn.fetchval(
+                    f"{_CLAIM_INSERT} RETURNING 1", *mark.args()
+                ):
+                    claimed.append(mark)
             await conn.execute(txns.UPSERT, appservice_id, txn_id, now, txns.events_digest(events))
+        self.inflight.preclaimed_with(claimed)
         return rows
 
     async def accept_transaction(
-        self, appservice_id: str, txn_id: str, events: list[dict[str, Any]]
+        self,
+        appservice_id: str,
+        txn_id: str,
+        events: list[dict[str, Any]],
+        marks: Sequence[InflightRow] = (),
     ) -> list[OutboxRow] | None:
         """Store the transaction's events and mark it handled, all or nothing, unless it
         was handled before (the same ID and events: :meth:`TransactionStore.seen`); then
@@ -127,12 +164,17 @@ class OutboxStore:
 
         On PostgreSQL this is one statement, so one round trip: the check, the events'
         rows and the ``as_txn`` mark commit together or not at all, exactly as the
-        check, then BEGIN, the inserts, the mark and COMMIT did in five or more."""
+        check, then BEGIN, the inserts, the mark and COMMIT did in five or more.
+
+        ``marks``: in-flight marks of first parts, converted on receipt (the fast lane,
+        bridge.actions.m2d_fast), written in the same commit for the events queued now
+        and not mapped; each written one spares the send its claim's round trip
+        (:attr:`InflightStore.preclaimed`)."""
         digest = txns.events_digest(events)
         if self.db.scheme not in (Scheme.POSTGRES, Scheme.COCKROACH):
             if await txns.TransactionStore(self.db).seen(appservice_id, txn_id, digest):
                 return None
-            return await self.enqueue_transaction(appservice_id, txn_id, events)
+            return await self.enqueue_transaction(appservice_id, txn_id, events, marks)
         stored = [
             (e["room_id"], e["event_id"], _event_json(e))
             for e in events
@@ -147,9 +189,17 @@ class OutboxStore:
             [e for _, e, _ in stored],
             [j for _, _, j in stored],
             now_ms(),
+            [m.event_id for m in marks],
+            [m.discord_channel_id for m in marks],
+            [m.content for m in marks],
+            [m.username for m in marks],
         )
         if not records or records[0]["seen"]:
             return None
+        written = {rec["event_id"] for rec in records if rec["claimed"]}
+        self.inflight.preclaimed_with(
+            [m for m in marks if m.event_id in written and m.event_part == 0]
+        )
         by_event = {rec["event_id"]: int(rec["id"]) for rec in records if rec["id"] is not None}
         rows: list[OutboxRow] = []
         for event in events:
@@ -167,7 +217,24 @@ class OutboxStore:
         )
         return [OutboxRow.from_record(rec) for rec in rows]
 
-    async def done(self, row_id: int) -> None:
+    async def done(self, row_id: int, event_id: EventID | None = None) -> None:
+        """The row's event is delivered (or needed nothing): the row goes, and with it
+        any in-flight mark of the event still there (every part sent was recorded, which
+        removed its own; one left is a fast-lane mark for a part never sent, e.g. a
+        message held by a protection)."""
+        if event_id is None:
+            await self.db.execute("DELETE FROM m2d_outbox WHERE id=$1", row_id)
+            return
+        self.inflight.forget_preclaimed(event_id)
+        if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
+            await self.db.execute(
+                "WITH marks AS (DELETE FROM m2d_inflight WHERE event_id=$2)"
+                " DELETE FROM m2d_outbox WHERE id=$1",
+                row_id,
+                event_id,
+            )
+            return
+        await self.db.execute("DELETE FROM m2d_inflight WHERE event_id=$1", event_id)
         await self.db.execute("DELETE FROM m2d_outbox WHERE id=$1", row_id)
 
     async def retry_later(self, row_id: int, attempts: int, next_at: int, error: str) -> None:
@@ -233,6 +300,21 @@ class InflightRow:
     username: str
     started_at: int
 
+    def args(self) -> tuple[EventID, int, ChannelID, str, str, int]:
+        """The columns, in _CLAIM_INSERT's order."""
+        return (
+            self.event_id,
+            self.event_part,
+            self.discord_channel_id,
+            self.content,
+            self.username,
+            self.started_at,
+        )
+
+    def same_send(self, other: InflightRow) -> bool:
+        """The same part, with the same text, by the same name, to the same channel."""
+        return self.args()[:5] == other.args()[:5]
+
     @classmethod
     def from_record(cls, rec: Any) -> InflightRow:
         return cls(
@@ -249,6 +331,17 @@ class InflightStore:
     def __init__(self, db: Database, messages: MessageMap) -> None:
         self.db = db
         self.messages = messages
+        # Marks this process wrote with their transaction (OutboxStore.accept_transaction)
+        # and no send has used yet, by (event, part): the first claim of that part finds
+        # its mark already written and committed, and sends without a round trip.
+        self.preclaimed: dict[tuple[EventID, int], InflightRow] = {}
+
+    def preclaimed_with(self, marks: Sequence[InflightRow]) -> None:
+        for mark in marks:
+            self.preclaimed[(mark.event_id, mark.event_part)] = mark
+
+    def forget_preclaimed(self, event_id: EventID) -> None:
+        self.preclaimed.pop((event_id, 0), None)
 
     async def get(self, event_id: EventID, event_part: int) -> InflightRow | None:
         rec = await self.db.fetchrow(
@@ -278,7 +371,18 @@ class InflightStore:
         """Before sending a part: is it mapped already (nothing to send), did a previous
         attempt leave its mark (it may have been sent: look first), or neither (then the
         mark is written now, committed before the send)? On PostgreSQL one round trip,
-        instead of reading the map, reading the marks, then writing one."""
+        instead of reading the map, reading the marks, then writing one.
+
+        A part whose mark was written with its transaction (:attr:`preclaimed`): no send
+        can have used that mark yet (this is its first claim in the process that wrote
+        it, and the mark was only written if the part was not mapped), so it is the
+        mark of this send; if the text sent now differs from the one converted on
+        receipt, the mark is rewritten first."""
+        pre = self.preclaimed.pop((row.event_id, row.event_part), None)
+        if pre is not None:
+            if not pre.same_send(row):
+                await self.start(row)
+            return Claim()
         args = (
             row.event_id,
             row.event_part,

@@ -5,6 +5,8 @@ reads that writes through the store keep current, and the pruning of bookkeeping
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,6 +93,81 @@ async def test_claim_marks_once_and_record_maps_and_unmarks_together(stores: Sto
     done = await stores.inflight.claim(mark("$e"))
     assert done.mapped == 100 and done.previous is None  # mapped: nothing to send...
     assert await stores.inflight.get(EventID("$e"), 0) is None  # ...and no mark written
+
+
+async def test_a_mark_written_with_its_transaction_spares_the_claim(stores: Stores) -> None:
+    rows = await stores.outbox.accept_transaction(
+        AS, "t1", [ev("$fast"), ev("$other")], [mark("$fast")]
+    )
+    assert rows is not None and [r.event_id for r in rows] == ["$fast", "$other"]
+    written = await stores.inflight.get(EventID("$fast"), 0)
+    assert written is not None and written.content == "hello"  # committed with the txn
+    assert await stores.inflight.get(EventID("$other"), 0) is None
+    # The send's claim: the mark is its own, nothing to read or write.
+    statements = count_statements(stores)
+    claim = await stores.inflight.claim(mark("$fast"))
+    assert claim.mapped is None and claim.previous is None
+    assert statements() == 0
+    # Its second claim (a retry after a failed send) reads the mark, as ever.
+    again = await stores.inflight.claim(mark("$fast"))
+    assert again.previous is not None and statements() > 0
+
+
+async def test_a_mark_converted_otherwise_is_rewritten_before_the_send(stores: Stores) -> None:
+    await stores.outbox.accept_transaction(AS, "t1", [ev("$e")], [mark("$e")])
+    changed = dataclasses.replace(mark("$e"), content="hello, edited name")
+    claim = await stores.inflight.claim(changed)
+    assert claim.mapped is None and claim.previous is None
+    written = await stores.inflight.get(EventID("$e"), 0)
+    assert written is not None and written.content == "hello, edited name"
+
+
+async def test_no_mark_for_a_replay_a_mapped_part_or_an_event_not_queued(
+    stores: Stores,
+) -> None:
+    await stores.outbox.accept_transaction(AS, "t1", [ev("$1")])
+    # The same transaction again: nothing written, no mark.
+    assert await stores.outbox.accept_transaction(AS, "t1", [ev("$1")], [mark("$1")]) is None
+    # An event already queued by another transaction, and one already sent.
+    assert await stores.inflight.record(link("$sent", 100))
+    rows = await stores.outbox.accept_transaction(
+        AS, "t2", [ev("$1"), ev("$sent")], [mark("$1"), mark("$sent"), mark("$absent")]
+    )
+    assert rows is not None and [r.event_id for r in rows] == ["$sent"]
+    for event_id in ("$1", "$sent", "$absent"):
+        assert await stores.inflight.get(EventID(event_id), 0) is None
+    assert stores.inflight.preclaimed == {}
+
+
+async def test_done_removes_a_mark_left_unused(stores: Stores) -> None:
+    """A message held back (a protection, a ban) is never sent: its mark goes with it."""
+    rows = await stores.outbox.accept_transaction(AS, "t1", [ev("$held")], [mark("$held")])
+    assert rows is not None
+    await stores.outbox.done(rows[0].id, rows[0].event_id)
+    assert await stores.inflight.get(EventID("$held"), 0) is None
+    assert await stores.outbox.count() == 0
+    assert stores.inflight.preclaimed == {}
+
+
+def count_statements(stores: Stores) -> Callable[[], int]:
+    """How many statements the in-flight store sent since this was called."""
+    counted = [0]
+    real = stores.inflight.db
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            inner = getattr(real, name)
+            if name not in ("fetch", "fetchrow", "fetchval", "execute"):
+                return inner
+
+            async def call(*args: Any) -> Any:
+                counted[0] += 1
+                return await inner(*args)
+
+            return call
+
+    stores.inflight.db = Counting()  # type: ignore[assignment]
+    return lambda: counted[0]
 
 
 async def test_prune_keeps_recent_transactions_and_the_newest(stores: Stores) -> None:

@@ -37,8 +37,10 @@ MESSAGES = 6
 # Before issue 16: 29 Matrix -> Discord, 17 Discord -> Matrix (13 and 7 of them asyncpg's
 # reset of a pooled connection at each release). Discord -> Matrix counts the ghost's
 # own event coming back in a homeserver transaction (stored, then dropped: 2); the
-# "relayed already?" check of a live Discord message costs none (MessageMap.has_discord).
-MAX_M2D = 4
+# "relayed already?" check of a live Discord message costs none (MessageMap.has_discord);
+# a plain Matrix message's in-flight mark is written with its transaction, so the only
+# wait before its webhook execute is that commit (bridge.actions.m2d_fast).
+MAX_M2D = 3
 MAX_D2M = 3
 
 
