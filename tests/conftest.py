@@ -98,6 +98,26 @@ def matrix_token(stack: SandboxStack, localpart: str) -> tuple[str, str]:
     return user_id, stack.matrix_tokens[user_id]
 
 
+def discord_token(stack: SandboxStack, username: str) -> str:
+    """The emulator's token of a seeded Discord user."""
+    return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
+
+
+async def element_moderator(stack: SandboxStack, *, policy_room: bool = False) -> MatrixUser:
+    """Carol on Element, a configured moderator: joined to every portal room and the
+    moderators' room (and the policy room); close it when done."""
+    user_id, token = matrix_token(stack, "carol")
+    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
+    moderation = stack.bridge.ctx.moderation  # type: ignore[union-attr]
+    for portal in await stack.bridge.ctx.stores.portals.all():  # type: ignore[union-attr]
+        await user.join(portal.room_id)
+    await user.join(moderation.mod_room)  # type: ignore[arg-type]
+    if policy_room:
+        await user.join(moderation.policy_room)  # type: ignore[arg-type]
+    await user.prime()
+    return user
+
+
 @pytest.fixture(scope="session")
 async def matrix_alice(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
     """Alice on Element: joined to every portal room."""

@@ -23,7 +23,7 @@ from bridge.ids import DiscordUserID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.discord.state import User
 from sandbox.stack import SandboxStack
-from tests.conftest import matrix_token
+from tests.conftest import discord_token, element_moderator, matrix_token
 from tests.e2e.waits import eventually, room_of
 
 pytestmark = pytest.mark.e2e
@@ -34,10 +34,6 @@ NORD_ANNONCES = 4100000000000000011
 HQ_MODS, NORD_MODS = "4000000000000000003", "4100000000000000014"
 TRENT = DiscordUserID(2000000000000000005)  # an HQ member, not in Nord
 _fresh = iter(range(2000000000000000901, 2000000000000000999))
-
-
-def token_of(stack: SandboxStack, username: str) -> str:
-    return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
 
 
 def emulator_bans(stack: SandboxStack, guild: str) -> dict[str, str | None]:
@@ -74,13 +70,7 @@ async def _true(value: bool) -> bool:
 
 @pytest.fixture(scope="module")
 async def matrix_carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
-    """Carol on Element: a configured moderator, in every portal and the moderators' room."""
-    user_id, token = matrix_token(stack, "carol")
-    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
-    for room in await rooms_of(stack):
-        await user.join(room)
-    await user.join(stack.bridge.ctx.moderation.mod_room)  # type: ignore[union-attr, arg-type]
-    await user.prime()
+    user = await element_moderator(stack)
     yield user
     await user.close()
 
@@ -88,7 +78,7 @@ async def matrix_carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
 @pytest.fixture(scope="module")
 async def discord_carol(stack: SandboxStack) -> AsyncIterator[DiscordUser]:
     """Carol on Discord: Nord's owner and Moderator."""
-    user = DiscordUser(stack.emulator.api_base, token_of(stack, "carol"))  # type: ignore[union-attr]
+    user = DiscordUser(stack.emulator.api_base, discord_token(stack, "carol"))  # type: ignore[union-attr]
     await user.start()
     yield user
     await user.close()
@@ -105,7 +95,7 @@ async def test_guild_scope_a_nord_ban_stays_in_nord(
 ) -> None:
     assert stack.bridge is not None and stack.bridge.config.moderation.ban_scope == "guild"
     public = await room_of(stack, HQ_PUBLIC)  # type: ignore[arg-type]
-    trent = DiscordUser(stack.emulator.api_base, token_of(stack, "trent"))  # type: ignore[union-attr]
+    trent = DiscordUser(stack.emulator.api_base, discord_token(stack, "trent"))  # type: ignore[union-attr]
     await trent.start()
     try:
         marker = uuid.uuid4().hex[:8]

@@ -24,7 +24,7 @@ from bridge.ids import ChannelID, DiscordUserID
 from moderation.lockdown_rules import LockdownState
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
-from tests.conftest import matrix_token
+from tests.conftest import element_moderator
 from tests.e2e.waits import eventually, room_of, state_content
 
 pytestmark = pytest.mark.e2e
@@ -45,14 +45,7 @@ def emulator(stack: SandboxStack) -> Any:
 
 @pytest.fixture(scope="module")
 async def matrix_carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
-    """Carol on Element: a configured moderator, in every portal and the moderators' room."""
-    user_id, token = matrix_token(stack, "carol")
-    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
-    for portal in await stack.bridge.ctx.stores.portals.all():  # type: ignore[union-attr]
-        await user.join(portal.room_id)
-    await user.join(stack.bridge.ctx.moderation.mod_room)  # type: ignore[union-attr, arg-type]
-    await user.join(stack.bridge.ctx.moderation.policy_room)  # type: ignore[union-attr, arg-type]
-    await user.prime()
+    user = await element_moderator(stack, policy_room=True)
     yield user
     await user.close()
 

@@ -15,7 +15,7 @@ from mautrix.types import EventType, RoomID
 from bridge.ids import ChannelID, DiscordUserID, GuildID
 from sandbox.clients import DiscordUser, MatrixUser
 from sandbox.stack import SandboxStack
-from tests.conftest import matrix_token
+from tests.conftest import discord_token, element_moderator, matrix_token
 from tests.e2e.waits import eventually
 
 pytestmark = pytest.mark.e2e
@@ -28,10 +28,6 @@ GUILD_ID = GuildID(int(GUILD))
 CAROL_DISCORD = DiscordUserID(2000000000000000003)
 MALLORY = DiscordUserID(2000000000000000004)
 TRENT = DiscordUserID(2000000000000000005)
-
-
-def token_of(stack: SandboxStack, username: str) -> str:
-    return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -50,14 +46,7 @@ async def rejoin_unbanned(stack: SandboxStack) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="module")
 async def matrix_carol(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
-    """Carol on Element: a configured moderator, in every portal and the moderators' room."""
-    user_id, token = matrix_token(stack, "carol")
-    user = MatrixUser(stack.synapse.url, user_id, token)  # type: ignore[union-attr]
-    for portal in await stack.bridge.ctx.stores.portals.all():  # type: ignore[union-attr]
-        await user.join(portal.room_id)
-    await user.join(stack.bridge.ctx.moderation.mod_room)  # type: ignore[union-attr, arg-type]
-    await user.join(stack.bridge.ctx.moderation.policy_room)  # type: ignore[union-attr, arg-type]
-    await user.prime()
+    user = await element_moderator(stack, policy_room=True)
     yield user
     await user.close()
 
@@ -76,7 +65,7 @@ async def matrix_dave(stack: SandboxStack) -> AsyncIterator[MatrixUser]:
 @pytest.fixture(scope="module")
 async def discord_carol(stack: SandboxStack) -> AsyncIterator[DiscordUser]:
     """Carol on Discord: Moderator role (Ban Members, Kick Members, View Audit Log)."""
-    user = DiscordUser(stack.emulator.api_base, token_of(stack, "carol"))  # type: ignore[union-attr]
+    user = DiscordUser(stack.emulator.api_base, discord_token(stack, "carol"))  # type: ignore[union-attr]
     await user.start()
     yield user
     await user.close()
@@ -120,7 +109,7 @@ async def test_discord_ban_bans_the_ghost_everywhere_and_redacts_its_messages(
     discord_carol: DiscordUser,
 ) -> None:
     public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
-    mallory = DiscordUser(stack.emulator.api_base, token_of(stack, "mallory"))  # type: ignore[union-attr]
+    mallory = DiscordUser(stack.emulator.api_base, discord_token(stack, "mallory"))  # type: ignore[union-attr]
     await mallory.start()
     marker = uuid.uuid4().hex[:8]
     try:
@@ -191,7 +180,7 @@ async def test_element_ban_of_a_ghost_bans_on_discord(
     stack: SandboxStack, matrix_carol: MatrixUser, discord_carol: DiscordUser
 ) -> None:
     public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
-    trent = DiscordUser(stack.emulator.api_base, token_of(stack, "trent"))  # type: ignore[union-attr]
+    trent = DiscordUser(stack.emulator.api_base, discord_token(stack, "trent"))  # type: ignore[union-attr]
     await trent.start()
     try:
         marker = uuid.uuid4().hex[:8]
@@ -394,7 +383,7 @@ async def test_element_kick_of_a_ghost_kicks_on_discord(
 ) -> None:
     oscar_id = DiscordUserID(2000000000000000006)
     public = (await stack.bridge.ctx.stores.portals.by_channel(PUBLIC)).room_id  # type: ignore[union-attr]
-    oscar = DiscordUser(stack.emulator.api_base, token_of(stack, "oscar"))  # type: ignore[union-attr]
+    oscar = DiscordUser(stack.emulator.api_base, discord_token(stack, "oscar"))  # type: ignore[union-attr]
     await oscar.start()
     try:
         marker = uuid.uuid4().hex[:8]

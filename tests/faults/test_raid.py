@@ -30,7 +30,7 @@ import pytest
 from sandbox.discord.snowflake import DISCORD_EPOCH_MS
 from sandbox.postgres import create_database, drop_database
 from sandbox.stack import SandboxStack, StackOptions
-from tests.conftest import _require_postgres
+from tests.conftest import _require_postgres, discord_token
 from tests.faults.conftest import REPORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
@@ -213,7 +213,7 @@ class Raid:
     def regulars(self) -> list[asyncio.Task[None]]:
         tasks = []
         for name in REGULAR_DISCORD:
-            token = token_of(self.stack, name)
+            token = discord_token(self.stack, name)
 
             async def d_post(text: str, n: int, token: str = token) -> bool:
                 return await self.discord_post(token, text)
@@ -286,10 +286,6 @@ def crossed(sent: Sent, discord: set[str], matrix: set[str]) -> bool:
     """Whether ``sent`` reached the other side (a relayed copy may carry a prefix)."""
     other = matrix if sent.from_discord else discord
     return any(copy.endswith(sent.text) for copy in other)
-
-
-def token_of(stack: SandboxStack, username: str) -> str:
-    return str(next(u["token"] for u in stack.seed["users"] if u["username"] == username))
 
 
 async def test_raid_is_stopped_on_both_sides_and_regulars_lose_nothing(
