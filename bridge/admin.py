@@ -17,6 +17,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.actions.backfill import backfill_with_threads
 from bridge.actions.context import BridgeContext
@@ -195,6 +196,18 @@ class Admin:
         self.ctx = ctx
         self.state = state
         self.imports: dict[ChannelID, asyncio.Task[ImportRow]] = {}
+
+    async def on_event(self, raw: dict[str, Any]) -> bool:
+        """True when ``raw`` was an admin command in the moderators' room (answered)."""
+        room_id, sender, content = raw.get("room_id"), raw.get("sender"), raw.get("content")
+        if raw.get("type") != "m.room.message" or not isinstance(content, dict):
+            return False
+        if room_id is None or room_id != self.ctx.moderation.mod_room:
+            return False
+        body = content.get("body")
+        if not isinstance(body, str) or not isinstance(sender, str):
+            return False
+        return await self.on_message(RoomID(str(room_id)), UserID(sender), body)
 
     async def on_message(self, room_id: RoomID, sender: UserID, body: str) -> bool:
         """True when ``body`` was an admin command (answered in the room)."""

@@ -27,26 +27,23 @@ from bridge.actions.d2m_reaction import (
 )
 from bridge.actions.d2m_thread import relay_discord_thread, relay_discord_thread_deletion
 from bridge.actions.emoji_pack import EmojiPacks, install_emoji_packs
-from bridge.actions.m2d_edit import relay_matrix_edit
+from bridge.actions.m2d_events import portal_for_alias, relay_ephemeral, relay_matrix_kind
 from bridge.actions.m2d_fast import first_part_marks
-from bridge.actions.m2d_message import relay_matrix_message
-from bridge.actions.m2d_poll import ignore_matrix_vote, relay_matrix_poll
-from bridge.actions.m2d_reaction import relay_matrix_reaction, relay_matrix_reaction_redaction
-from bridge.actions.m2d_redact import relay_matrix_redaction
+from bridge.actions.m2d_poll import ignore_matrix_vote
 from bridge.actions.m2d_undelivered import notify_undelivered
-from bridge.actions.pins import relay_discord_pins, relay_matrix_pins
-from bridge.actions.portals import ensure_all_portals, ensure_portal
+from bridge.actions.pins import relay_discord_pins
+from bridge.actions.portals import ensure_all_portals
 from bridge.actions.power import config_changed, install_power
 from bridge.actions.puppets import refresh_puppet
 from bridge.actions.spaces import install_spaces, on_member_event
-from bridge.actions.typing import relay_discord_typing, relay_matrix_typing
+from bridge.actions.typing import relay_discord_typing
 from bridge.activity import GuildActivity
 from bridge.admin import Admin, AdminState
 from bridge.config import Config
 from bridge.db import Database, Stores, open_database
 from bridge.db.migrate import SchemaOutdated, prepare_schema
 from bridge.health import HealthCheck, database_probe, discord_probe, homeserver_probe
-from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
+from bridge.ids import ChannelID, DiscordUserID, GuildID
 from bridge.media_links import link_key
 from bridge.metrics import Metrics
 from bridge.model import (
@@ -61,11 +58,8 @@ from bridge.model import (
     DiscordThreadDeletion,
     MatrixEdit,
     MatrixMessage,
-    MatrixPins,
-    MatrixPollEnd,
     MatrixPollStart,
     MatrixReaction,
-    MatrixRedaction,
 )
 from bridge.outbox import Outbox, Stopping, with_retries
 from bridge.prune import prune_forever
@@ -560,15 +554,7 @@ class Bridge:
     # -- Matrix -> Discord -----------------------------------------------
 
     async def _handle_ephemeral(self, events: list[dict[str, Any]]) -> None:
-        for raw in events:
-            content = raw.get("content")
-            room_id = raw.get("room_id")
-            if raw.get("type") != "m.typing" or not isinstance(content, dict):
-                continue
-            user_ids = content.get("user_ids")
-            if isinstance(room_id, str) and isinstance(user_ids, list):
-                typing = [UserID(u) for u in user_ids if isinstance(u, str)]
-                await relay_matrix_typing(self.ctx, RoomID(room_id), typing)
+        await relay_ephemeral(self.ctx, events)
 
     async def _txn_seen(self, txn_id: str, digest: str | None) -> bool:
         return await self.ctx.stores.txns.seen(self.config.appservice.id, txn_id, digest)
@@ -601,19 +587,8 @@ class Bridge:
         outbox = self.ctx.stores.outbox
         return await outbox.count(), await outbox.count(dead=True)
 
-    async def _admin_command(self, raw: dict[str, Any]) -> bool:
-        room_id, sender, content = raw.get("room_id"), raw.get("sender"), raw.get("content")
-        if self.admin is None or raw.get("type") != "m.room.message":
-            return False
-        if room_id != self.ctx.moderation.mod_room or not isinstance(content, dict):
-            return False
-        body = content.get("body")
-        if not isinstance(body, str) or not isinstance(sender, str):
-            return False
-        return await self.admin.on_message(RoomID(str(room_id)), UserID(sender), body)
-
     async def _relay_matrix_event(self, raw: dict[str, Any]) -> None:
-        if await self._admin_command(raw):
+        if self.admin is not None and await self.admin.on_event(raw):
             return
         if ignore_matrix_vote(raw.get("type"), raw.get("event_id"), raw.get("sender")):
             return
@@ -636,19 +611,7 @@ class Bridge:
             found = self.protections.check_matrix(event)  # type: ignore[arg-type]
             if found is not None and await self._protected(found, _nothing) is None:
                 return
-        if isinstance(event, MatrixMessage):
-            await relay_matrix_message(self.ctx, event)
-        elif isinstance(event, MatrixEdit):
-            await relay_matrix_edit(self.ctx, event)
-        elif isinstance(event, MatrixReaction):
-            await relay_matrix_reaction(self.ctx, event)
-        elif isinstance(event, MatrixPins):
-            await relay_matrix_pins(self.ctx, event)
-        elif isinstance(event, MatrixRedaction):
-            if not await relay_matrix_reaction_redaction(self.ctx, event):
-                await relay_matrix_redaction(self.ctx, event)
-        elif isinstance(event, MatrixPollStart | MatrixPollEnd):
-            await relay_matrix_poll(self.ctx, event)
+        await relay_matrix_kind(self.ctx, event)
 
     async def _query_user(self, user_id: str) -> bool:
         if self.config.namer.parse_ghost(user_id) is None:
@@ -657,16 +620,7 @@ class Bridge:
         return True
 
     async def _query_alias(self, alias: str) -> bool:
-        channel_id = self.config.namer.parse_alias(alias)
-        if channel_id is None:
-            return False
-        chan_cfg = self.config.bridge.channel(channel_id)
-        if chan_cfg is None or chan_cfg.matrix_room is not None:
-            return False  # never create rooms for channels that are not configured
-        if not self.discord.ready.is_set():
-            return False
-        portal = await ensure_portal(self.ctx, channel_id)
-        return portal is not None
+        return await portal_for_alias(self.ctx, alias, self.discord.ready.is_set())
 
 
 async def _nothing() -> bool:
