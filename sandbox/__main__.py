@@ -107,7 +107,9 @@ async def up(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         # The seed's members all "joined" when the emulator started: only accounts made
         # later (the members' page, new test users) count as newcomers.
-        protections={"newcomers": {"min_member_age_minutes": 0}},
+        config_overrides={
+            "moderation": {"protections": {"newcomers": {"min_member_age_minutes": 0}}}
+        },
         bridge_subprocess=args.bridge_process,
         # Kept with --dir: a restart on the same directory finds the Discord side as it was.
         emulator_state=workdir.resolve() / "discord-emulator.state" if args.dir else None,

@@ -62,8 +62,6 @@ class StackOptions:
     members_allowlist: list[str] = field(default_factory=list)
     # Flood protection burst (bridge.sender_burst); None keeps the bridge's default.
     sender_burst: int | None = None
-    # The moderation.protections section (e.g. {"mentions": {"enabled": False}}).
-    protections: dict[str, Any] = field(default_factory=dict)
     # Run the bridge as a child process (`python -m bridge run`), e.g. to SIGKILL it.
     bridge_subprocess: bool = False
     # The members' page (bridge.web): its port (0: a free one); None: no page.
@@ -154,7 +152,6 @@ def bridge_config_data(
         "members": {"allowlist": list(opts.members_allowlist)},
         "moderation": {
             "moderators": list(opts.moderators),
-            **({"protections": opts.protections} if opts.protections else {}),
         },
         # A bridge process logs to its own file, and BridgeProcess waits for its INFO
         # "bridge.started" line: never quieter than INFO there.

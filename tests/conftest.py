@@ -71,20 +71,26 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandb
         members_allowlist=["@alice:localhost", "@carol:localhost", "@dave:localhost"],
         # The tests send quickly; the flood test installs a strict limiter of its own.
         sender_burst=1000,
-        # The demo seed's members all joined when the emulator started, and the tests
-        # post links, mentions and the same words in several channels: the other
-        # protections start off (tests/e2e/test_protections.py switches them on).
-        protections={
-            "mentions": {"enabled": False},
-            "newcomers": {"enabled": False},
-            "repeats": {"enabled": False},
-        },
         # Synapse offers SSO (a sandbox CAS server) besides passwords: the members'
         # page's SSO link and account creation (tests/e2e/test_web_sso.py).
         sso=True,
-        # The tests make new accounts in quick succession, which the join alert would
-        # take for a raid building (tests/faults/test_raid.py runs it with defaults).
-        config_overrides={"moderation": {"lockdown": {"join_wave": {"alert_joins": 0}}}},
+        config_overrides={
+            "moderation": {
+                # The demo seed's members all joined when the emulator started, and the
+                # tests post links, mentions and the same words in several channels: the
+                # other protections start off (tests/e2e/test_protections.py switches
+                # them on).
+                "protections": {
+                    "mentions": {"enabled": False},
+                    "newcomers": {"enabled": False},
+                    "repeats": {"enabled": False},
+                },
+                # The tests make new accounts in quick succession, which the join alert
+                # would take for a raid building (tests/faults/test_raid.py runs it with
+                # defaults).
+                "lockdown": {"join_wave": {"alert_joins": 0}},
+            }
+        },
     )
     try:
         async with SandboxStack(opts) as running:

@@ -41,10 +41,14 @@ async def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         members_allowlist=["@alice:localhost"],
         sender_burst=10000,
         # Only the flood limit (raised above): the faults stream is not spam.
-        protections={
-            "mentions": {"enabled": False},
-            "newcomers": {"enabled": False},
-            "repeats": {"enabled": False},
+        config_overrides={
+            "moderation": {
+                "protections": {
+                    "mentions": {"enabled": False},
+                    "newcomers": {"enabled": False},
+                    "repeats": {"enabled": False},
+                }
+            }
         },
         bridge_subprocess=True,
     )
