@@ -57,19 +57,16 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Literal, TypeAlias
-
-from mautrix.types import MatrixURI
 
 from bridge.convert.m2d.html import strip_reply_fallback
 from bridge.i18n import Translator, translator
 from moderation.lockdown_command import LOCKDOWN_ALIASES, LOCKDOWN_VERBS, Lockdown, parse_lockdown
+from moderation.pills import html_with_pills
 from moderation.policy import Refusal, check_new_rule
 from moderation.protections import commands as protection_commands
 from moderation.protections.commands import ListProtections, SwitchProtection, Unmute
 from moderation.targets import (
-    MXID_RE,
     Ambiguous,
     Candidate,
     DiscordId,
@@ -242,7 +239,7 @@ def parse_command(
     plain = _parse_text(strip_reply_fallback(text), prefix, tr)
     if plain is None or formatted_body is None:
         return plain
-    pill_text, pills = _html_with_pills(formatted_body)
+    pill_text, pills = html_with_pills(formatted_body)
     if not pills:
         return plain
     rich = _parse_text(pill_text, prefix, tr)
@@ -474,63 +471,6 @@ def _reason(text: str) -> str:
         if not any(char in _CLOSERS for char in inner):
             reason = inner.strip()
     return reason
-
-
-# --------------------------------------------------------------------------- pills
-
-
-class _PillText(HTMLParser):
-    """Text of a formatted body with user pills replaced by their Matrix IDs."""
-
-    _BREAKS = frozenset({"br", "p", "div", "li", "tr", "blockquote", "pre", "h1", "h2", "h3"})
-    _DROPPED = frozenset({"mx-reply", "script", "style"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.pills: set[str] = set()
-        self._dropped = 0
-        self._pill_depth = 0  # > 0 inside a user pill: its text is replaced
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._DROPPED:
-            self._dropped += 1
-            return
-        if self._pill_depth:
-            self._pill_depth += tag == "a"
-            return
-        if tag in self._BREAKS:
-            self.parts.append("\n")
-        if tag == "a" and not self._dropped:
-            href = (dict(attrs).get("href") or "").strip()
-            uri = MatrixURI.try_parse(href) if href else None
-            if uri is not None and uri.user_id and MXID_RE.fullmatch(uri.user_id):
-                self.pills.add(uri.user_id)
-                self.parts.append(f" {uri.user_id} ")
-                self._pill_depth = 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BREAKS and not self._dropped and not self._pill_depth:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._DROPPED:
-            self._dropped = max(0, self._dropped - 1)
-        elif self._pill_depth:
-            self._pill_depth -= tag == "a"
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._dropped and not self._pill_depth:
-            self.parts.append(data)
-
-
-def _html_with_pills(formatted_body: str) -> tuple[str, frozenset[str]]:
-    parser = _PillText()
-    parser.feed(formatted_body)
-    parser.close()
-    return "".join(parser.parts), frozenset(parser.pills)
 
 
 # --------------------------------------------------------------------------- rules
