@@ -117,8 +117,11 @@ class MatrixPort(Protocol):
 
     async def may_redact(self, room_id: RoomID, redactor: UserID, original: UserID) -> bool: ...
 
-    async def room_power_levels(self, room_id: RoomID) -> RoomPowerLevels | None:
-        """The room's ``m.room.power_levels`` as the bot sees it; None if unreadable."""
+    async def room_power_levels(
+        self, room_id: RoomID, fresh: bool = False
+    ) -> RoomPowerLevels | None:
+        """The room's ``m.room.power_levels`` as the bot sees it (``fresh``: read from
+        the homeserver, not the cache); None if unreadable."""
         ...
 
     async def set_room_power_levels(self, room_id: RoomID, content: dict[str, Any]) -> bool:

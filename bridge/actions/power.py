@@ -90,15 +90,20 @@ async def apply_power_levels(
     moderators = ctx.config.moderation.moderators
     slots = asyncio.Semaphore(ROOMS_AT_ONCE)
 
+    async def merged(room_id: RoomID, fresh: bool) -> dict[str, Any] | None:
+        current = await ctx.matrix.room_power_levels(room_id, fresh)
+        if current is None:
+            return None
+        return merge_power_levels(current.content, levels, ctx.namer, moderators, current.creators)
+
     async def one(room_id: RoomID) -> bool:
         async with slots:
-            current = await ctx.matrix.room_power_levels(room_id)
-            if current is None:
-                return False
-            merged = merge_power_levels(
-                current.content, levels, ctx.namer, moderators, current.creators
-            )
-            return merged is not None and await ctx.matrix.set_room_power_levels(room_id, merged)
+            if await merged(room_id, False) is None:
+                return False  # as cached, nothing to change: no request
+            # A change to write: merged into what the room has now, not the cache, so
+            # that a level a person set a moment ago is not written over.
+            content = await merged(room_id, True)
+            return content is not None and await ctx.matrix.set_room_power_levels(room_id, content)
 
     return sum(await asyncio.gather(*(one(r) for r in dict.fromkeys(room_ids))))
 
@@ -139,14 +144,18 @@ async def member_changed(ctx: BridgeContext, guild_id: GuildID, user_id: Discord
     """A member's roles changed (or they joined or left): the guild is recomputed only
     when their level differs from the one last applied (most joins and role changes
     change no level: in a large guild they cost one look-up)."""
-    applied = ctx.power_levels.get(guild_id)
-    if applied is not None:
-        member = await ctx.discord.member_roles(guild_id, user_id)
-        level = 0
-        if member is not None and user_id != ctx.discord.own_user_id():
-            level = member_level(ctx.config.bridge.role_power_levels, *member)
-        if applied.get(user_id, 0) == level:
-            return 0
+    # Under the lock: a pass in progress may have read the members before this change
+    # and record its levels after; compared before it ends, its stale levels would
+    # look current and this change would be lost.
+    async with ctx.power_lock:
+        applied = ctx.power_levels.get(guild_id)
+        if applied is not None:
+            member = await ctx.discord.member_roles(guild_id, user_id)
+            level = 0
+            if member is not None and user_id != ctx.discord.own_user_id():
+                level = member_level(ctx.config.bridge.role_power_levels, *member)
+            if applied.get(user_id, 0) == level:
+                return 0
     return await sync_guild_power(ctx, guild_id)
 
 
@@ -199,7 +208,8 @@ async def install_power(ctx: BridgeContext) -> None:
         _background(ctx, run(), f"power-{guild_id}")
 
     async def on_member(guild_id: GuildID, user_id: DiscordUserID) -> None:
-        await member_changed(ctx, guild_id, user_id)
+        """Beside the structure queue as well: the check waits for a pass in progress."""
+        _background(ctx, member_changed(ctx, guild_id, user_id), f"power-{guild_id}-{user_id}")
 
     async def on_portal(row: PortalRow) -> None:  # beside the queue too, as on_roles
         _background(ctx, _portal_created(ctx, row), f"power-{row.room_id}")

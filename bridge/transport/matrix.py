@@ -141,6 +141,10 @@ class MatrixTransport:
         """Keep the membership/name caches current from appservice events."""
         if raw.get("type") not in ("m.room.member", "m.room.power_levels"):
             return
+        if raw.get("type") == "m.room.power_levels" and raw.get("sender") == self.bot_mxid:
+            # The bot's own change: cached when it was sent. Its echo can arrive after a
+            # newer one (the bot's, or a human's the bot read), and would bring it back.
+            return
         try:
             event = StateEvent.deserialize(raw)  # type: ignore[arg-type]
         except Exception:  # a malformed event only loses a cache update
@@ -486,8 +490,10 @@ class MatrixTransport:
         levels = await self.bot.get_power_levels(room_id)
         return bool(levels.get_user_level(redactor) >= levels.redact)
 
-    async def room_power_levels(self, room_id: RoomID) -> RoomPowerLevels | None:
-        return await self.power.read(room_id)
+    async def room_power_levels(
+        self, room_id: RoomID, fresh: bool = False
+    ) -> RoomPowerLevels | None:
+        return await self.power.read(room_id, fresh)
 
     async def set_room_power_levels(self, room_id: RoomID, content: dict[str, Any]) -> bool:
         return await self.power.write(room_id, content)

@@ -65,11 +65,12 @@ class MatrixPower:
             event = fetched
         return creators_of(event.serialize())
 
-    async def read(self, room_id: RoomID) -> RoomPowerLevels | None:
-        """The room's power levels (a copy of the content) and its creators with
-        unlimited power; None when the bot cannot read them."""
+    async def read(self, room_id: RoomID, fresh: bool = False) -> RoomPowerLevels | None:
+        """The room's power levels (a copy of the content; ``fresh``: from the
+        homeserver, which refreshes the cache) and its creators with unlimited power;
+        None when the bot cannot read them."""
         try:
-            levels = await self._bot().get_power_levels(room_id)
+            levels = await self._bot().get_power_levels(room_id, ignore_cache=fresh)
             creators = await self._room_creators(room_id)
         except MatrixRequestError as exc:
             log.warning("matrix.power-read-failed room=%s errcode=%s", room_id, exc.errcode)

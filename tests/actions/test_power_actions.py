@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from bridge.actions.context import BridgeContext
-from bridge.actions.power import install_power, sync_all_power, sync_guild_power
+from bridge.actions.power import (
+    install_power,
+    member_changed,
+    sync_all_power,
+    sync_guild_power,
+)
 from bridge.db import PortalRow, SpaceRow
 from bridge.ids import ChannelID, DiscordUserID, GuildID, RoomID, UserID
 from bridge.model import DiscordAuthor, RoomPowerLevels
@@ -34,12 +39,16 @@ class Rooms:
         self.levels: dict[RoomID, dict[str, Any]] = {}
         self.writes: list[RoomID] = []
         self.unreadable: set[RoomID] = set()
+        # What the bot's cache still says, where it lags behind the homeserver.
+        self.cached: dict[RoomID, dict[str, Any]] = {}
         self.bot = bot
 
-        async def read(room_id: RoomID) -> RoomPowerLevels | None:
+        async def read(room_id: RoomID, fresh: bool = False) -> RoomPowerLevels | None:
             if room_id in self.unreadable:
                 return None
             content = self.levels.setdefault(room_id, {"users": {}, "ban": 50})
+            if not fresh and room_id in self.cached:
+                content = self.cached[room_id]
             return RoomPowerLevels(dict(content), frozenset({bot}))
 
         async def write(room_id: RoomID, content: dict[str, Any]) -> bool:
@@ -170,6 +179,7 @@ async def test_install_applies_now_and_to_new_portals(
     members.guilds[GUILD][PLAIN] = (frozenset(), BAN, False)
     listed = members.listed
     await ctx.member_roles_changed[0](GUILD, PLAIN)
+    await asyncio.gather(*ctx.background)  # beside the structure queue, as passes
     assert rooms.users(ROOMS[0])[ghost(ctx, PLAIN)] == 50 and members.listed == listed + 1
     # A change that changes no level (a role without power, a member joining, the
     # bridge's own user) costs no pass.
@@ -177,12 +187,49 @@ async def test_install_applies_now_and_to_new_portals(
     members.guilds[GUILD][DiscordUserID(2000000000000000009)] = (frozenset(), 0, False)
     for user in (PLAIN, DiscordUserID(2000000000000000009), BOT_USER):
         await ctx.member_roles_changed[0](GUILD, user)
+    await asyncio.gather(*ctx.background)
     assert members.listed == listed + 1
     # A member who left loses their level.
     del members.guilds[GUILD][PLAIN]
     await ctx.member_roles_changed[0](GUILD, PLAIN)
+    await asyncio.gather(*ctx.background)
     assert ghost(ctx, PLAIN) not in rooms.users(ROOMS[0]) and members.listed == listed + 2
     # Ghosts with a level are registered with their profile, once; not the bot's user.
     assert matrix.ghosts[ghost(ctx, MOD)][0] is not None
     assert ghost(ctx, BOT_USER) not in matrix.ghosts
     assert await ctx.stores.puppets.get(MOD) is not None
+
+
+async def test_a_write_keeps_a_level_set_since_the_cache_was_filled(
+    world: tuple[BridgeContext, Rooms, Members, FakeMatrix],
+) -> None:
+    """The bot's cache can lag (the homeserver's echo of a change comes later): a room
+    to write is read again from the homeserver first, so a level set there is kept."""
+    ctx, rooms, _, _ = world
+    rooms.levels[ROOMS[0]] = {"users": {"@erin:example.org": 20}, "ban": 50}
+    rooms.cached[ROOMS[0]] = {"users": {}, "ban": 50}  # erin's level not seen yet
+    await sync_guild_power(ctx, GUILD)
+    assert rooms.users(ROOMS[0]) == {
+        "@erin:example.org": 20,
+        ghost(ctx, MOD): 50,
+        "@carol:example.org": 50,
+    }
+
+
+async def test_a_member_change_during_a_pass_is_not_lost(
+    world: tuple[BridgeContext, Rooms, Members, FakeMatrix],
+) -> None:
+    """A pass that read the members before a change records its levels after: the
+    change is compared with those, not with what was recorded before the pass."""
+    ctx, rooms, members, _ = world
+    await sync_guild_power(ctx, GUILD)  # recorded: MOD 50, PLAIN nothing
+    async with ctx.power_lock:  # a pass in progress, which read PLAIN with Ban Members
+        members.guilds[GUILD][PLAIN] = (frozenset(), 0, False)  # then the role went
+        check = asyncio.create_task(member_changed(ctx, GUILD, PLAIN))
+        await asyncio.sleep(0.01)
+        assert not check.done()  # waits for the pass
+        ctx.power_levels[GUILD] = {MOD: 50, PLAIN: 50}  # what the pass applied
+        for room in ROOMS:
+            rooms.levels[room]["users"][ghost(ctx, PLAIN)] = 50
+    assert await check > 0
+    assert all(ghost(ctx, PLAIN) not in rooms.users(room) for room in ROOMS)
