@@ -7,7 +7,8 @@ gateway's member cache: a moderator's ghost has its level, and is registered wit
 its profile, before they ever speak), then applied room by room: one
 ``m.room.power_levels`` event per room, only where it differs. Room reads come from
 the bot's state cache, so a pass over a guild of hundreds of rooms where nothing
-changed costs no request.
+changed costs no request; a room that needs a write is read again from the homeserver
+first (the cache can lag behind a level a person just set).
 
 Recomputed at start-up, when a guild's roles change (created, edited, deleted),
 when a member's roles change (or they join or leave; only when their level differs
