@@ -21,17 +21,17 @@ class KeyedSerialQueues:
         self.name = name
         self._queues: dict[Hashable, asyncio.Queue[Job | None]] = {}
         self._workers: dict[Hashable, asyncio.Task[None]] = {}
-        self._pending = 0  # submitted, not finished: waiting or running
-        self._pending_by_key: dict[Hashable, int] = {}
+        # Per key, jobs submitted and not finished (waiting or running); idle keys absent.
+        self._pending: dict[Hashable, int] = {}
 
     def depth(self) -> int:
         """Jobs submitted and not yet finished (waiting or running), across every key."""
-        return self._pending
+        return sum(self._pending.values())
 
     def idle(self, key: Hashable) -> bool:
         """Nothing submitted under ``key`` is waiting or running: a job submitted now
         runs at once."""
-        return not self._pending_by_key.get(key)
+        return key not in self._pending
 
     def submit(self, key: Hashable, job: Job) -> None:
         queue = self._queues.get(key)
@@ -41,8 +41,7 @@ class KeyedSerialQueues:
                 self._work(key, queue), name=f"{self.name}:{key}"
             )
         queue.put_nowait(job)
-        self._pending += 1
-        self._pending_by_key[key] = self._pending_by_key.get(key, 0) + 1
+        self._pending[key] = self._pending.get(key, 0) + 1
 
     async def _work(self, key: Hashable, queue: asyncio.Queue[Job | None]) -> None:
         while True:
@@ -55,12 +54,11 @@ class KeyedSerialQueues:
                 log.exception("queue.job-failed queue=%s key=%s", self.name, key)
             finally:
                 if job is not None:
-                    self._pending -= 1
-                    left = self._pending_by_key[key] - 1
+                    left = self._pending[key] - 1
                     if left:
-                        self._pending_by_key[key] = left
+                        self._pending[key] = left
                     else:
-                        del self._pending_by_key[key]
+                        del self._pending[key]
                 queue.task_done()
 
     async def drain(self) -> None:
@@ -79,4 +77,4 @@ class KeyedSerialQueues:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
         self._queues.clear()
         self._workers.clear()
-        self._pending_by_key.clear()
+        self._pending.clear()

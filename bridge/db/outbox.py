@@ -95,9 +95,9 @@ FROM (SELECT 1) AS one LEFT JOIN queued ON true ORDER BY queued.id
 
 
 class OutboxStore:
-    def __init__(self, db: Database, inflight: InflightStore | None = None) -> None:
+    def __init__(self, db: Database, inflight: InflightStore) -> None:
         self.db = db
-        self.inflight = inflight or InflightStore(db, MessageMap(db))
+        self.inflight = inflight
 
     async def enqueue_transaction(
         self,
@@ -217,14 +217,11 @@ class OutboxStore:
         )
         return [OutboxRow.from_record(rec) for rec in rows]
 
-    async def done(self, row_id: int, event_id: EventID | None = None) -> None:
+    async def done(self, row_id: int, event_id: EventID) -> None:
         """The row's event is delivered (or needed nothing): the row goes, and with it
         any in-flight mark of the event still there (every part sent was recorded, which
         removed its own; one left is a fast-lane mark for a part never sent, e.g. a
         message held by a protection)."""
-        if event_id is None:
-            await self.db.execute("DELETE FROM m2d_outbox WHERE id=$1", row_id)
-            return
         self.inflight.forget_preclaimed(event_id)
         if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
             await self.db.execute(
@@ -301,7 +298,7 @@ class InflightRow:
     started_at: int
 
     def args(self) -> tuple[EventID, int, ChannelID, str, str, int]:
-        """The columns, in _CLAIM_INSERT's order."""
+        """The columns, in the order of m2d_inflight's statements."""
         return (
             self.event_id,
             self.event_part,
@@ -359,12 +356,7 @@ class InflightStore:
             " ON CONFLICT (event_id, event_part) DO UPDATE SET"
             " discord_channel_id=excluded.discord_channel_id, content=excluded.content,"
             " username=excluded.username, started_at=excluded.started_at",
-            row.event_id,
-            row.event_part,
-            row.discord_channel_id,
-            row.content,
-            row.username,
-            row.started_at,
+            *row.args(),
         )
 
     async def claim(self, row: InflightRow) -> Claim:
@@ -383,14 +375,7 @@ class InflightStore:
             if not pre.same_send(row):
                 await self.start(row)
             return Claim()
-        args = (
-            row.event_id,
-            row.event_part,
-            row.discord_channel_id,
-            row.content,
-            row.username,
-            row.started_at,
-        )
+        args = row.args()
         if self.db.scheme in (Scheme.POSTGRES, Scheme.COCKROACH):
             rec = await self.db.fetchrow(CLAIM, *args)
             assert rec is not None  # the statement always answers one row

@@ -86,11 +86,6 @@ def new_forward(
         author=author,
         content="",
         timestamp=now_iso(),
-        mentions=[],
-        mention_roles=[],
-        mention_everyone=False,
-        embeds=[],
-        attachments=[],
         flags=HAS_SNAPSHOT,
     )
     msg["message_reference"] = reference

@@ -238,16 +238,12 @@ def _post_result(ctx: Ctx, poll_msg: dict[str, Any]) -> None:
         author=poll_msg["author"],
         content="",
         timestamp=iso(datetime.now(UTC)),
-        mentions=[],
-        mention_roles=[],
-        mention_everyone=False,
         embeds=[
             {
                 "type": "poll_result",
                 "fields": [{"name": n, "value": v, "inline": False} for n, v in fields],
             }
         ],
-        attachments=[],
         reference=reference,
         referenced=None,
     )

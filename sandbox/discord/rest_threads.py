@@ -258,11 +258,6 @@ def _thread_created_notice(ctx: Ctx, parent: Channel, thread: Channel, user_id: 
         author=payloads.user(ctx.state.users[user_id]),
         content=thread.name,
         timestamp=now_iso(),
-        mentions=[],
-        mention_roles=[],
-        mention_everyone=False,
-        embeds=[],
-        attachments=[],
         reference={"type": 0, "channel_id": thread.id, "guild_id": thread.guild_id},
     )
     notice["type"] = THREAD_CREATED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -21,3 +22,22 @@ async def stores(database_url: str) -> AsyncIterator[Stores]:
         yield Stores(db)
     finally:
         await db.stop()
+
+
+class CountingDb:
+    """A store's database, counting the statements that reach it (``queries``)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        inner = getattr(self.db, name)
+        if name not in ("fetch", "fetchrow", "fetchval", "execute"):
+            return inner
+
+        async def counted(*args: Any) -> Any:
+            self.queries += 1
+            return await inner(*args)
+
+        return counted

@@ -166,7 +166,7 @@ async def test_retry_later_done_and_bury(stores: Stores) -> None:
     # A buried event is never queued again, even if the homeserver sends it again.
     assert await stores.outbox.enqueue_transaction(AS, "txn2", [ev("$e2")]) == []
 
-    await stores.outbox.done(r1.id)
+    await stores.outbox.done(r1.id, r1.event_id)
     assert [r.id for r in await stores.outbox.pending()] == [r3.id]
     assert await stores.outbox.count() == 1
     assert await stores.outbox.count(dead=True) == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from bridge.ids import (
     WebhookID,
 )
 from bridge.prune import DAY_MS, prune_once
+from tests.db.conftest import CountingDb
 
 AS = "passerelle"
 ROOM = RoomID("!a:example.org")
@@ -104,13 +104,14 @@ async def test_a_mark_written_with_its_transaction_spares_the_claim(stores: Stor
     assert written is not None and written.content == "hello"  # committed with the txn
     assert await stores.inflight.get(EventID("$other"), 0) is None
     # The send's claim: the mark is its own, nothing to read or write.
-    statements = count_statements(stores)
+    counting = CountingDb(stores.inflight.db)
+    stores.inflight.db = counting  # type: ignore[assignment]
     claim = await stores.inflight.claim(mark("$fast"))
     assert claim.mapped is None and claim.previous is None
-    assert statements() == 0
+    assert counting.queries == 0
     # Its second claim (a retry after a failed send) reads the mark, as ever.
     again = await stores.inflight.claim(mark("$fast"))
-    assert again.previous is not None and statements() > 0
+    assert again.previous is not None and counting.queries > 0
 
 
 async def test_a_mark_converted_otherwise_is_rewritten_before_the_send(stores: Stores) -> None:
@@ -147,27 +148,6 @@ async def test_done_removes_a_mark_left_unused(stores: Stores) -> None:
     assert await stores.inflight.get(EventID("$held"), 0) is None
     assert await stores.outbox.count() == 0
     assert stores.inflight.preclaimed == {}
-
-
-def count_statements(stores: Stores) -> Callable[[], int]:
-    """How many statements the in-flight store sent since this was called."""
-    counted = [0]
-    real = stores.inflight.db
-
-    class Counting:
-        def __getattr__(self, name: str) -> Any:
-            inner = getattr(real, name)
-            if name not in ("fetch", "fetchrow", "fetchval", "execute"):
-                return inner
-
-            async def call(*args: Any) -> Any:
-                counted[0] += 1
-                return await inner(*args)
-
-            return call
-
-    stores.inflight.db = Counting()  # type: ignore[assignment]
-    return lambda: counted[0]
 
 
 async def test_prune_keeps_recent_transactions_and_the_newest(stores: Stores) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
 
 from bridge.db import MessageRow, PortalRow, PuppetRow, Stores, WebhookRow
 from bridge.db.messages import Origin
 from bridge.db.migrate import current_revision, head_revision, upgrade_head
 from bridge.ids import ChannelID, DiscordUserID, EventID, GuildID, MessageID, RoomID, WebhookID
+from tests.db.conftest import CountingDb
 
 
 async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> None:
@@ -105,25 +105,6 @@ async def test_set_digest_changes_only_the_text_part(stores: Stores) -> None:
     await stores.messages.set_digest(MessageID(20), "new")
     rows = {r.part: r.text_digest for r in await stores.messages.by_discord(MessageID(20))}
     assert rows == {0: "new", 1: None}
-
-
-class CountingDb:
-    """The map's database, counting the queries that reach it."""
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-        self.queries = 0
-
-    def __getattr__(self, name: str) -> Any:
-        inner = getattr(self.db, name)
-        if name not in ("fetch", "fetchrow", "fetchval", "execute"):
-            return inner
-
-        async def counted(*args: Any) -> Any:
-            self.queries += 1
-            return await inner(*args)
-
-        return counted
 
 
 def link(message_id: int, event: str, origin: Origin = "discord") -> MessageRow:

@@ -16,7 +16,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -137,51 +137,31 @@ async def per_message(c: Counted, relay: object, tag: str) -> tuple[int, Counter
     return int(statistics.median(counts)), statements
 
 
-class RelayedLines(logging.Handler):
-    """The bridge's ``d2m.relayed`` / ``m2d.relayed`` lines, as logged."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if ".relayed " in message:
-            self.lines.append(message)
-
-
-@pytest.fixture
-def relayed() -> Iterator[RelayedLines]:
-    handler = RelayedLines()
-    names = ("bridge.actions.d2m_message", "bridge.actions.m2d_message")
-    for name in names:
-        logging.getLogger(name).addHandler(handler)
-    try:
-        yield handler
-    finally:
-        for name in names:
-            logging.getLogger(name).removeHandler(handler)
-
-
-def assert_timed(lines: list[str], tag: str) -> None:
+def assert_timed(caplog: pytest.LogCaptureFixture, tag: str) -> None:
     """Every live relay says how long it spent inside the bridge (bridge.relay_clock)."""
-    mine = [line for line in lines if line.startswith(tag)]
-    assert len(mine) >= MESSAGES, lines
+    mine = [r.getMessage() for r in caplog.records if r.getMessage().startswith(tag)]
+    assert len(mine) >= MESSAGES, mine
     for line in mine:
         inside = line.rsplit("inside_ms=", 1)[1]
         assert 0 < float(inside) < 5000, line
 
 
-async def test_matrix_to_discord_round_trips(counted: Counted, relayed: RelayedLines) -> None:
+async def test_matrix_to_discord_round_trips(
+    counted: Counted, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bridge.actions")
     trips, _ = await per_message(counted, m2d_once, "m2d")
     assert trips <= MAX_M2D
-    assert_timed(relayed.lines, "m2d.relayed")
+    assert_timed(caplog, "m2d.relayed")
 
 
-async def test_discord_to_matrix_round_trips(counted: Counted, relayed: RelayedLines) -> None:
+async def test_discord_to_matrix_round_trips(
+    counted: Counted, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bridge.actions")
     trips, _ = await per_message(counted, d2m_once, "d2m")
     assert trips <= MAX_D2M
-    assert_timed(relayed.lines, "d2m.relayed")
+    assert_timed(caplog, "d2m.relayed")
 
 
 async def test_start_up_prunes_old_transactions_and_keeps_recent_ones(counted: Counted) -> None:
